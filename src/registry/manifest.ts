@@ -1,0 +1,88 @@
+/**
+ * The model manifest: the data file (`models/<name>/manifest.json`) that describes a model and its
+ * compressed variants. Written by the model tools (training, compression), read by the gateway registry and
+ * by the origin. Adding a model adds a folder with variant files and this manifest; no code.
+ */
+import { z } from 'zod';
+
+export const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
+export const Datatype = z.enum(DATATYPES);
+export type Datatype = z.infer<typeof Datatype>;
+
+export const VARIANT_NAMES = ['fp32', 'fp16', 'int8'] as const;
+export const VariantName = z.enum(VARIANT_NAMES);
+export type VariantName = z.infer<typeof VariantName>;
+
+/** A tensor the model takes or gives; -1 in `shape` is a dynamic dimension. */
+export const TensorSpec = z.object({
+  name: z.string().min(1),
+  datatype: Datatype,
+  shape: z.array(z.number().int().min(-1)),
+});
+export type TensorSpec = z.infer<typeof TensorSpec>;
+
+/** One measured point of a latency profile: `items` is the batch size (or input-size units, see `size_axis`). */
+export const LatencyPoint = z.object({
+  items: z.number().int().positive(),
+  p50_ms: z.number().nonnegative(),
+  p95_ms: z.number().nonnegative(),
+  runs: z.number().int().positive(),
+});
+
+/**
+ * Latency of one variant in onnxruntime-web WASM, single thread, measured by the model tools.
+ * `fit` predicts p95 latency as fixed_ms + per_item_ms * items (least squares over `points`).
+ */
+export const LatencyProfile = z.object({
+  runtime: z.string(),
+  measured_at: z.string(),
+  machine: z.string(),
+  points: z.array(LatencyPoint).min(1),
+  fit: z.object({ fixed_ms: z.number(), per_item_ms: z.number().nonnegative() }),
+  load_ms: z.number().nonnegative(),
+});
+export type LatencyProfile = z.infer<typeof LatencyProfile>;
+
+/** How close a variant's outputs are to the FP32 reference on evaluation inputs. */
+export const Fidelity = z.object({
+  eval_set: z.string(),
+  samples: z.number().int().positive(),
+  top1_agreement: z.number().min(0).max(1).optional(),
+  accuracy: z.number().min(0).max(1).optional(),
+  max_abs_err: z.number().nonnegative(),
+  mean_abs_err: z.number().nonnegative(),
+  cosine: z.number().min(-1).max(1),
+});
+export type Fidelity = z.infer<typeof Fidelity>;
+
+export const Variant = z.object({
+  file: z.string().min(1),
+  bytes: z.number().int().positive(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** WASM heap bytes the variant needs once loaded and run at batch 1 (measured). */
+  edge_memory_bytes: z.number().int().positive(),
+  latency: LatencyProfile,
+  fidelity: Fidelity,
+  /** How the variant was made, e.g. "fp16 weights+compute, fp32 io" or "dynamic int8, per-channel". */
+  method: z.string(),
+});
+export type Variant = z.infer<typeof Variant>;
+
+export const ModelManifest = z.object({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+  version: z.string().regex(/^[0-9]+$/).default('1'),
+  platform: z.literal('onnx'),
+  description: z.string(),
+  /** True for models with random weights made to measure size/latency scaling; never for real answers. */
+  synthetic: z.boolean().default(false),
+  inputs: z.array(TensorSpec).min(1),
+  outputs: z.array(TensorSpec).min(1),
+  /** Axis 0 of every input and output is the batch axis. */
+  batch_axis: z.boolean(),
+  /** The reference accuracy of the fp32 model on its labelled test split, where labels exist. */
+  test_accuracy: z.number().min(0).max(1).optional(),
+  variants: z.partialRecord(VariantName, Variant).refine((v) => Object.keys(v).length > 0, 'at least one variant'),
+  /** Free-form provenance: data, split, seed, command that produced the files. */
+  provenance: z.record(z.string(), z.unknown()).default({}),
+});
+export type ModelManifest = z.infer<typeof ModelManifest>;
