@@ -1,0 +1,66 @@
+/**
+ * The cloud origin: a Node server on onnxruntime-node (native) speaking the same Open Inference Protocol
+ * v2 API as the gateway, serving every variant of every model, the oversized ones included. It reuses the
+ * gateway's protocol, data plane and routes with a native engine and no origin of its own, so the two
+ * cannot drift. Any KServe v2 server (Triton, KServe) can stand in its place.
+ *
+ * Usage: tsx origin/server.ts [--port 8788] [--host 127.0.0.1] [--models models]
+ */
+import { serve } from '@hono/node-server';
+import * as ort from 'onnxruntime-node';
+import { parseArgs } from 'node:util';
+import { createApp } from '../routes/app.js';
+import { parseConfig } from '../src/config.js';
+import { DataPlane } from '../src/dataplane.js';
+import { OrtEngine } from '../src/engine/ort-engine.js';
+import type { OrtModule } from '../src/engine/ort-engine.js';
+import { readManifests } from '../src/registry/build-catalog.js';
+import { Registry } from '../src/registry/registry.js';
+import { FsStore } from './fs-store.js';
+
+export interface OriginOptions {
+  port: number;
+  host: string;
+  modelsDir: string;
+}
+
+export interface RunningOrigin {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the origin; resolves once it listens. */
+export function startOrigin({ port, host, modelsDir }: OriginOptions): Promise<RunningOrigin> {
+  const config = parseConfig({
+    site: 'origin',
+    // The origin has the memory the edge lacks: every variant is local to it.
+    policy: { edge_memory_budget_bytes: Number.MAX_SAFE_INTEGER, origin_enabled: false, slo_ms: 60_000 },
+    limits: { max_body_bytes: 256 * 1024 * 1024, max_tensor_elements: 64 * 1024 * 1024, max_batch: 1024 },
+  });
+  const registry = new Registry(readManifests(modelsDir));
+  const engine = new OrtEngine({ ort: ort as unknown as OrtModule, store: new FsStore(modelsDir) });
+  const app = createApp({ plane: new DataPlane({ config, registry, engine }), maxBodyBytes: config.limits.max_body_bytes });
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
+      resolve({
+        url: `http://${host}:${info.port}`,
+        close: () => new Promise<void>((done) => server.close(() => done())),
+      });
+    });
+  });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: process.env.ORIGIN_PORT ?? '8788' },
+      host: { type: 'string', default: '127.0.0.1' },
+      models: { type: 'string', default: 'models' },
+    },
+  });
+  const origin = await startOrigin({ port: Number(values.port), host: values.host!, modelsDir: values.models! });
+  console.log(`origin ready on ${origin.url}`);
+  const stop = () => origin.close().then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

@@ -1,0 +1,152 @@
+/**
+ * Gateway configuration: the one place ops teams tune routing. Validated with zod at startup; a bad value
+ * fails with a message naming the field. `resolvePolicy` is the single documented precedence rule:
+ * request > model policy > global policy > default.
+ */
+import { z } from 'zod';
+import { VARIANT_NAMES, VariantName } from './registry/manifest.js';
+
+const MiB = 1024 * 1024;
+
+/** Routing policy knobs that can be set globally and overridden per model. */
+const PolicyFields = {
+  /** Latency budget (ms) when the request names none. */
+  slo_ms: z.number().positive().default(500),
+  /** Variants the edge may run, in any order; the origin always serves `origin.variant`. */
+  variants: z.array(VariantName).min(1).default([...VARIANT_NAMES]),
+  /** Lowest fidelity (accuracy, else top-1 agreement with fp32) a variant may have to be chosen. */
+  accuracy_floor: z.number().min(0).max(1).default(0),
+  /** With Save-Data: accept this much fidelity loss for the cheapest candidate. */
+  save_data_fidelity_slack: z.number().min(0).max(1).default(0.01),
+  /** WASM memory a single variant may take in the isolate. */
+  edge_memory_budget_bytes: z.number().int().positive().default(96 * MiB),
+  /** Whether the origin may serve this model. */
+  origin_enabled: z.boolean().default(true),
+};
+const Policy = z.object(PolicyFields).strict();
+export type Policy = z.infer<typeof Policy>;
+
+const ModelPolicy = z
+  .object({
+    slo_ms: PolicyFields.slo_ms.unwrap().optional(),
+    variants: PolicyFields.variants.unwrap().optional(),
+    accuracy_floor: PolicyFields.accuracy_floor.unwrap().optional(),
+    save_data_fidelity_slack: PolicyFields.save_data_fidelity_slack.unwrap().optional(),
+    edge_memory_budget_bytes: PolicyFields.edge_memory_budget_bytes.unwrap().optional(),
+    origin_enabled: PolicyFields.origin_enabled.unwrap().optional(),
+  })
+  .strict();
+
+export const GatewayConfigSchema = z
+  .object({
+    /** What this deployment calls itself in `x-served-by` for local inference ("edge" or "origin"). */
+    site: z.enum(['edge', 'origin']).default('edge'),
+    policy: Policy.prefault({}),
+    models: z.record(z.string(), ModelPolicy).default({}),
+    limits: z
+      .object({
+        max_body_bytes: z.number().int().positive().default(16 * MiB),
+        max_tensor_elements: z.number().int().positive().default(4 * MiB),
+        max_inputs: z.number().int().positive().default(32),
+        max_batch: z.number().int().positive().default(256),
+      })
+      .strict()
+      .prefault({}),
+    edge: z
+      .object({
+        /** Multiplier on measured latency profiles for this fleet's CPUs (profiles come from bench machines). */
+        speed_factor: z.number().positive().default(1),
+        /** After an edge failure, how long the variant is skipped (ms). */
+        variant_cooldown_ms: z.number().int().nonnegative().default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    origin: z
+      .object({
+        url: z.url().optional(),
+        /** Upper bound on one origin call (ms). */
+        timeout_ms: z.number().int().positive().default(10_000),
+        /** Lower bound, so tiny SLOs still leave the origin a chance to answer (ms). */
+        min_timeout_ms: z.number().int().positive().default(250),
+        /** Origin deadline = clamp(slo_ms x this, min_timeout_ms, timeout_ms). */
+        slo_deadline_factor: z.number().positive().default(2),
+        /** Round trip assumed until one is measured (ms, edge PoP to origin region, excluding compute). */
+        expected_rtt_ms: z.number().nonnegative().default(40),
+        /** Origin compute relative to the edge WASM profile (native, multi-threaded: faster). */
+        speed_factor: z.number().positive().default(0.5),
+        /** The variant the origin serves when none is pinned. */
+        variant: VariantName.default('fp32'),
+        /** After a failure, the origin is treated as down for this long (ms). */
+        cooldown_ms: z.number().int().nonnegative().default(5_000),
+      })
+      .strict()
+      .prefault({}),
+    /** Network assumed when the client sends no hints. */
+    network_defaults: z
+      .object({
+        rtt_ms: z.number().nonnegative().default(50),
+        downlink_mbps: z.number().positive().default(10),
+        mobile_rtt_ms: z.number().nonnegative().default(150),
+        mobile_downlink_mbps: z.number().positive().default(1.5),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** Validates raw config (object or JSON text); the error names every bad field with its path. */
+export function parseConfig(raw: unknown, overrides: { originUrl?: string | undefined } = {}): GatewayConfig {
+  let value = raw ?? {};
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch (e) {
+      throw new ConfigError(`GATEWAY_CONFIG is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const result = GatewayConfigSchema.safeParse(value);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid gateway config: ${lines.join('; ')}`);
+  }
+  const config = result.data;
+  if (overrides.originUrl) {
+    const url = z.url().safeParse(overrides.originUrl);
+    if (!url.success) throw new ConfigError(`invalid gateway config: ORIGIN_URL: not a URL: ${overrides.originUrl}`);
+    config.origin.url = url.data;
+  }
+  return config;
+}
+
+export type PolicySource = 'request' | 'model' | 'global';
+export interface ResolvedPolicy extends Policy {
+  /** Where each value came from, for explain and admin views. */
+  sources: Record<keyof Policy, PolicySource>;
+}
+
+/**
+ * The effective policy for one request: request > model policy > global policy (whose own defaults are
+ * filled by the schema). Only `slo_ms` can come from the request.
+ */
+export function resolvePolicy(config: GatewayConfig, model: string, request: { slo_ms?: number | undefined } = {}): ResolvedPolicy {
+  const modelPolicy = config.models[model] ?? {};
+  const sources = {} as Record<keyof Policy, PolicySource>;
+  const out = {} as Record<keyof Policy, unknown>;
+  for (const key of Object.keys(PolicyFields) as (keyof Policy)[]) {
+    if (key === 'slo_ms' && request.slo_ms !== undefined) {
+      out[key] = request.slo_ms;
+      sources[key] = 'request';
+    } else if (modelPolicy[key] !== undefined) {
+      out[key] = modelPolicy[key];
+      sources[key] = 'model';
+    } else {
+      out[key] = config.policy[key];
+      sources[key] = 'global';
+    }
+  }
+  return { ...(out as Policy), sources };
+}

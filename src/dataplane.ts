@@ -1,0 +1,167 @@
+/**
+ * The data plane between every front (JSON v2 today) and the models: decode -> choose -> infer -> encode.
+ * It takes its registry, engine and origin client as constructor arguments and knows nothing of HTTP
+ * frameworks; fronts hand it a header getter and get back a body plus response headers.
+ */
+import type { GatewayConfig, ResolvedPolicy } from './config.js';
+import { resolvePolicy } from './config.js';
+import type { BackendResult } from './engine/backend.js';
+import type { OrtEngine } from './engine/ort-engine.js';
+import { EngineFailure, InvalidInput, ModelNotReady } from './errors.js';
+import type { OriginClient } from './origin/client.js';
+import type { InferResponseBody } from './protocol/v2.js';
+import { decodeInferRequest, encodeInferResponse } from './protocol/v2.js';
+import type { ModelManifest, VariantName } from './registry/manifest.js';
+import { VariantName as VariantNameSchema } from './registry/manifest.js';
+import { Registry } from './registry/registry.js';
+import { networkProfile } from './select/hints.js';
+import type { RouteDecision } from './select/select.js';
+import { selectRoute } from './select/select.js';
+
+export interface InferContext {
+  header: (name: string) => string | undefined;
+  requestBytes: number;
+  requestId?: string;
+}
+
+export interface InferOutcome {
+  body: InferResponseBody;
+  headers: Record<string, string>;
+  decision: RouteDecision;
+}
+
+export interface DataPlaneDeps {
+  config: GatewayConfig;
+  registry: Registry;
+  engine: OrtEngine;
+  origin?: OriginClient | undefined;
+  now?: () => number;
+}
+
+export class DataPlane {
+  private readonly unhealthyUntil = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: DataPlaneDeps) {
+    this.now = deps.now ?? (() => Date.now());
+  }
+
+  get registry(): Registry {
+    return this.deps.registry;
+  }
+
+  /** Whether a model can be served now: an edge variant fits, or the origin is up. */
+  modelReady(model: ModelManifest): boolean {
+    const policy = resolvePolicy(this.deps.config, model.name);
+    const edge = Object.values(model.variants).some((v) => v.edge_memory_bytes <= policy.edge_memory_budget_bytes);
+    const origin = policy.origin_enabled && !!this.deps.origin?.healthy();
+    return edge || origin;
+  }
+
+  /** Where each variant of a model runs by default: at the edge if it fits the memory budget. */
+  placement(model: ModelManifest, variant: VariantName): 'edge' | 'origin' {
+    const policy = resolvePolicy(this.deps.config, model.name);
+    return model.variants[variant]!.edge_memory_bytes <= policy.edge_memory_budget_bytes ? 'edge' : 'origin';
+  }
+
+  private unhealthy(model: ModelManifest): Set<VariantName> {
+    const out = new Set<VariantName>();
+    const now = this.now();
+    for (const v of Object.keys(model.variants) as VariantName[]) {
+      if ((this.unhealthyUntil.get(`${model.name}/${v}`) ?? 0) > now) out.add(v);
+    }
+    return out;
+  }
+
+  /** The routing decision for a decoded request, without running it. */
+  decide(model: ModelManifest, policy: ResolvedPolicy, items: number, ctx: InferContext, pinned?: VariantName): RouteDecision {
+    const { config, engine, origin } = this.deps;
+    return selectRoute({
+      variants: Registry.variantFacts(model),
+      items,
+      request_bytes: ctx.requestBytes,
+      network: networkProfile(ctx.header, config.network_defaults),
+      policy: { ...policy, edge_speed_factor: config.edge.speed_factor, origin_speed_factor: config.origin.speed_factor, origin_variant: config.origin.variant },
+      live: {
+        origin_configured: !!origin,
+        origin_healthy: !!origin?.healthy(),
+        origin_rtt_ms: origin?.rttMs() ?? config.origin.expected_rtt_ms,
+        unhealthy_variants: this.unhealthy(model),
+        loaded_variants: engine.loadedVariants(model),
+        edge_queue_ms: engine.queueMs(),
+      },
+      ...(pinned ? { pinned } : {}),
+    });
+  }
+
+  /** Runs one v2 JSON request body for `model`: decode, choose, infer (edge, else origin), encode. */
+  async infer(model: ModelManifest, body: unknown, ctx: InferContext): Promise<InferOutcome> {
+    const t0 = performance.now();
+    const { config } = this.deps;
+    const request = decodeInferRequest(body, model, config.limits);
+    const slo = sloOf(ctx.header('x-slo-ms'), request.parameters.slo_ms);
+    const policy = resolvePolicy(config, model.name, { slo_ms: slo });
+    const pinned = pinnedVariant(ctx.header('x-model-variant'), model);
+    const items = model.batch_axis ? request.inputs[0]!.shape[0]! : 1;
+    const decision = this.decide(model, policy, items, ctx, pinned);
+    const selectMs = performance.now() - t0;
+    if (decision.target === 'none') throw new ModelNotReady(`model '${model.name}' cannot be served now: ${decision.reason}`, Math.ceil(config.origin.cooldown_ms / 1000));
+    const deadline = this.now() + clamp(policy.slo_ms * config.origin.slo_deadline_factor, config.origin.min_timeout_ms, config.origin.timeout_ms);
+    const backendReq = { model, variant: decision.variant!, request, deadline, ...(ctx.requestId ? { requestId: ctx.requestId } : {}) };
+    let result: BackendResult;
+    let servedBy: 'edge' | 'origin' = decision.target;
+    let reason = decision.reason;
+    if (decision.target === 'edge') {
+      try {
+        result = await this.deps.engine.infer(backendReq);
+      } catch (err) {
+        if (!(err instanceof EngineFailure) || !this.deps.origin || !policy.origin_enabled || !this.deps.origin.healthy()) throw err;
+        this.unhealthyUntil.set(`${model.name}/${decision.variant}`, this.now() + config.edge.variant_cooldown_ms);
+        console.warn(JSON.stringify({ event: 'edge_failure', model: model.name, variant: decision.variant, error: err.message, request_id: ctx.requestId }));
+        result = await this.deps.origin.infer({ ...backendReq, variant: config.origin.variant });
+        servedBy = 'origin';
+        reason = `edge ${decision.variant} failed (${err.message.slice(0, 80)}); fell back to origin`;
+      }
+    } else {
+      result = await this.deps.origin!.infer(backendReq);
+    }
+    const site = servedBy === 'edge' ? config.site : 'origin';
+    const headers: Record<string, string> = {
+      'x-model-variant': result.variant,
+      'x-served-by': site,
+      'x-route-reason': reason,
+      'server-timing': serverTiming({ select: selectMs, ...result.timings }),
+    };
+    return { body: encodeInferResponse(model, request.id, result.outputs), headers, decision };
+  }
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, x));
+}
+
+/** SLO from the header (wins) or `parameters.slo_ms`; must be a positive number of ms. */
+function sloOf(header: string | undefined, param: unknown): number | undefined {
+  const raw = header ?? param;
+  if (raw === undefined) return undefined;
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || n <= 0 || n > 3_600_000) throw new InvalidInput(`SLO must be a positive number of milliseconds, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function pinnedVariant(header: string | undefined, model: ModelManifest): VariantName | undefined {
+  if (header === undefined || header === '') return undefined;
+  const parsed = VariantNameSchema.safeParse(header.trim().toLowerCase());
+  if (!parsed.success || !model.variants[parsed.data]) {
+    throw new InvalidInput(`unknown variant '${header}' for model '${model.name}'; it has ${Object.keys(model.variants).join(', ')}`);
+  }
+  return parsed.data;
+}
+
+function serverTiming(t: Record<string, number | undefined>): string {
+  return Object.entries(t)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k};dur=${v!.toFixed(2)}`)
+    .join(', ');
+}
+

@@ -1,0 +1,34 @@
+/**
+ * The one small interface both backends answer: the edge engine (onnxruntime in this process) and the
+ * origin client (a remote v2 server). The data plane chooses among them; it does not know how either works.
+ */
+import type { InferenceRequest, Tensor } from '../protocol/tensor.js';
+import type { ModelManifest, VariantName } from '../registry/manifest.js';
+
+export interface BackendRequest {
+  model: ModelManifest;
+  variant: VariantName;
+  request: InferenceRequest;
+  /** Absolute time (ms since epoch) by which the answer is useless. */
+  deadline?: number;
+  requestId?: string;
+}
+
+/** Timings in ms for server-timing: each backend fills what it measured. */
+export interface BackendTimings {
+  queue?: number;
+  load?: number;
+  infer?: number;
+  origin?: number;
+}
+
+export interface BackendResult {
+  outputs: Tensor[];
+  timings: BackendTimings;
+  /** The variant that actually ran (the origin may report its own). */
+  variant: VariantName;
+}
+
+export interface Backend {
+  infer(req: BackendRequest): Promise<BackendResult>;
+}

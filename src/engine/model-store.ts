@@ -1,0 +1,60 @@
+/**
+ * Where variant bytes come from: files bundled with the Worker (static assets binding) for small models,
+ * an R2 bucket for the rest, the file system at the origin. The store checks size and sha256 so a
+ * truncated or stale object never becomes a session.
+ */
+import type { ModelManifest, VariantName } from '../registry/manifest.js';
+
+export interface ModelStore {
+  /** The variant's ONNX bytes, or undefined when this store does not have them. */
+  get(model: ModelManifest, variant: VariantName): Promise<Uint8Array | undefined>;
+}
+
+/** Object key of a variant file, the same in every store: `<model>/<file>`. */
+export function variantKey(model: ModelManifest, variant: VariantName): string {
+  const v = model.variants[variant];
+  if (!v) throw new Error(`model '${model.name}' has no variant '${variant}'`);
+  return `${model.name}/${v.file}`;
+}
+
+/** Bundled static assets (wrangler `[assets]` with binding); never served publicly (run_worker_first). */
+export class AssetStore implements ModelStore {
+  constructor(private readonly assets: Fetcher) {}
+  async get(model: ModelManifest, variant: VariantName): Promise<Uint8Array | undefined> {
+    const res = await this.assets.fetch(`https://assets.local/${variantKey(model, variant)}`);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    if (!res.ok) throw new Error(`asset store answered ${res.status} for ${variantKey(model, variant)}`);
+    return new Uint8Array(await res.arrayBuffer());
+  }
+}
+
+/** An R2 bucket holding `<model>/<file>` objects (seeded by the start command, or by ops with wrangler). */
+export class R2Store implements ModelStore {
+  constructor(private readonly bucket: R2Bucket) {}
+  async get(model: ModelManifest, variant: VariantName): Promise<Uint8Array | undefined> {
+    const obj = await this.bucket.get(variantKey(model, variant));
+    if (!obj) return undefined;
+    return new Uint8Array(await obj.arrayBuffer());
+  }
+}
+
+/** Tries stores in order; verifies the bytes against the manifest. */
+export class VerifyingStore implements ModelStore {
+  constructor(private readonly stores: ModelStore[]) {}
+  async get(model: ModelManifest, variant: VariantName): Promise<Uint8Array | undefined> {
+    const v = model.variants[variant]!;
+    for (const store of this.stores) {
+      const bytes = await store.get(model, variant);
+      if (!bytes) continue;
+      if (bytes.byteLength !== v.bytes) throw new Error(`${variantKey(model, variant)}: ${bytes.byteLength} bytes, manifest says ${v.bytes}`);
+      const digest = await crypto.subtle.digest('SHA-256', bytes);
+      const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+      if (hex !== v.sha256) throw new Error(`${variantKey(model, variant)}: sha256 ${hex} does not match the manifest`);
+      return bytes;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Domain errors: small classes with an HTTP status and no framework imports. They are mapped to
+ * `{"error": "..."}` responses in one place (the app's onError).
+ */
+export class GatewayError extends Error {
+  readonly status: number;
+  /** Extra response headers, e.g. Retry-After for 503. */
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.status = status;
+    this.headers = options?.headers ?? {};
+    this.name = new.target.name;
+  }
+}
+
+export class InvalidInput extends GatewayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(400, message, options);
+  }
+}
+
+export class ModelNotFound extends GatewayError {
+  constructor(model: string, version?: string) {
+    super(404, version === undefined ? `unknown model '${model}'` : `unknown version '${version}' of model '${model}'`);
+  }
+}
+
+export class ModelNotReady extends GatewayError {
+  constructor(message: string, retryAfterSeconds = 5) {
+    super(503, message, { headers: { 'retry-after': String(retryAfterSeconds) } });
+  }
+}
+
+export class PayloadTooLarge extends GatewayError {
+  constructor(message: string) {
+    super(413, message);
+  }
+}
+
+export class OriginUnavailable extends GatewayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(502, message, options);
+  }
+}
+
+export class OriginTimeout extends GatewayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(504, message, options);
+  }
+}
+
+/** An edge engine failure (model load or run); the data plane may fall back to the origin. */
+export class EngineFailure extends GatewayError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(500, message, options);
+  }
+}
+
+export class MethodNotAllowed extends GatewayError {
+  constructor(allow: string) {
+    super(405, `method not allowed; use ${allow}`, { headers: { allow } });
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The model registry: every model the gateway knows (from the manifests under models/), looked up by name
+ * and version, with what the selector needs of each variant.
+ */
+import { ModelNotFound } from '../errors.js';
+import type { VariantFacts } from '../select/select.js';
+import type { ModelManifest, Variant, VariantName } from './manifest.js';
+import { ModelManifest as ModelManifestSchema } from './manifest.js';
+
+/**
+ * The scalar variants are ranked by: top-1 agreement with fp32 (the reference scores 1), else cosine.
+ * Not labelled accuracy: on a finite test split a compressed variant can beat fp32 by noise.
+ */
+export function fidelityScore(v: Variant): number {
+  return v.fidelity.top1_agreement ?? v.fidelity.cosine;
+}
+
+/** What the accuracy floor is compared with: labelled accuracy where known, else the fidelity score. */
+export function accuracyOf(v: Variant): number {
+  return v.fidelity.accuracy ?? fidelityScore(v);
+}
+
+export class Registry {
+  private readonly models = new Map<string, ModelManifest>();
+
+  /** Validates every manifest; a bad one fails startup with its name and the field. */
+  constructor(manifests: readonly unknown[]) {
+    for (const raw of manifests) {
+      const parsed = ModelManifestSchema.safeParse(raw);
+      if (!parsed.success) {
+        const name = (raw as { name?: unknown })?.name;
+        const issue = parsed.error.issues[0]!;
+        throw new Error(`invalid manifest for model ${JSON.stringify(name)} at ${issue.path.join('.')}: ${issue.message}`);
+      }
+      this.models.set(parsed.data.name, parsed.data);
+    }
+  }
+
+  list(): ModelManifest[] {
+    return [...this.models.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The model, or ModelNotFound (404) naming what was unknown. */
+  get(name: string, version?: string): ModelManifest {
+    const model = this.models.get(name);
+    if (!model) throw new ModelNotFound(name);
+    if (version !== undefined && version !== model.version) throw new ModelNotFound(name, version);
+    return model;
+  }
+
+  /** Selector facts of each variant, in manifest order. */
+  static variantFacts(model: ModelManifest): VariantFacts[] {
+    return (Object.entries(model.variants) as [VariantName, Variant][]).map(([name, v]) => ({
+      name,
+      fidelity: fidelityScore(v),
+      accuracy: accuracyOf(v),
+      edge_memory_bytes: v.edge_memory_bytes,
+      fixed_ms: v.latency.fit.fixed_ms,
+      per_item_ms: v.latency.fit.per_item_ms,
+      load_ms: v.latency.load_ms,
+    }));
+  }
+}

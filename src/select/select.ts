@@ -1,0 +1,159 @@
+/**
+ * The routing decision: a pure function of (request profile, model variants, policy, live state) that
+ * returns where to run, which variant, and why. Most accurate candidate predicted to meet the budget wins;
+ * if none can, the fastest, flagged as a predicted miss.
+ */
+import type { VariantName } from '../registry/manifest.js';
+import type { NetworkProfile } from './hints.js';
+import { networkMs } from './hints.js';
+
+export type Target = 'edge' | 'origin';
+
+/** What the selector needs to know of one variant (from the manifest). */
+export interface VariantFacts {
+  name: VariantName;
+  /** Agreement with the fp32 reference (1 for fp32): what candidates are ranked by. */
+  fidelity: number;
+  /** Compared with the accuracy floor: labelled accuracy where known, else fidelity. */
+  accuracy: number;
+  edge_memory_bytes: number;
+  /** p95 latency fit: fixed_ms + per_item_ms x items, on the profiling machine. */
+  fixed_ms: number;
+  per_item_ms: number;
+  load_ms: number;
+}
+
+export interface SelectionPolicy {
+  slo_ms: number;
+  variants: readonly VariantName[];
+  accuracy_floor: number;
+  save_data_fidelity_slack: number;
+  edge_memory_budget_bytes: number;
+  origin_enabled: boolean;
+  edge_speed_factor: number;
+  origin_speed_factor: number;
+  origin_variant: VariantName;
+}
+
+/** Live state of this isolate, read at decision time. */
+export interface LiveState {
+  origin_configured: boolean;
+  origin_healthy: boolean;
+  /** Measured (EWMA) or assumed round trip to the origin, excluding its compute. */
+  origin_rtt_ms: number;
+  unhealthy_variants: ReadonlySet<VariantName>;
+  loaded_variants: ReadonlySet<VariantName>;
+  /** Predicted wait before an edge run can start (work already queued in the isolate). */
+  edge_queue_ms: number;
+}
+
+export interface SelectionInput {
+  variants: readonly VariantFacts[];
+  items: number;
+  request_bytes: number;
+  network: NetworkProfile;
+  policy: SelectionPolicy;
+  live: LiveState;
+  pinned?: VariantName;
+}
+
+export interface Candidate {
+  target: Target;
+  variant: VariantName;
+  fidelity: number;
+  predicted_ms: number;
+  kept: boolean;
+  why: string;
+}
+
+export interface RouteDecision {
+  target: Target | 'none';
+  variant?: VariantName;
+  predicted_ms: number;
+  budget_ms: number;
+  network_ms: number;
+  meets_slo: boolean;
+  /** Short and human: goes to `x-route-reason`. */
+  reason: string;
+  candidates: Candidate[];
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+function edgeCandidate(v: VariantFacts, input: SelectionInput): Candidate {
+  const { policy, live, items } = input;
+  const compute = (v.fixed_ms + v.per_item_ms * items) * policy.edge_speed_factor;
+  const load = live.loaded_variants.has(v.name) ? 0 : v.load_ms * policy.edge_speed_factor;
+  const predicted = compute + load + live.edge_queue_ms;
+  const base = { target: 'edge' as const, variant: v.name, fidelity: v.fidelity, predicted_ms: round(predicted) };
+  const pinned = input.pinned === v.name;
+  if (input.pinned && !pinned) return { ...base, kept: false, why: `not the pinned variant ${input.pinned}` };
+  if (v.edge_memory_bytes > policy.edge_memory_budget_bytes) {
+    return { ...base, kept: false, why: `needs ${mb(v.edge_memory_bytes)} MB, edge budget is ${mb(policy.edge_memory_budget_bytes)} MB` };
+  }
+  if (live.unhealthy_variants.has(v.name)) return { ...base, kept: false, why: 'failed at the edge recently' };
+  if (!pinned && !policy.variants.includes(v.name)) return { ...base, kept: false, why: 'not in the allowed variants' };
+  if (!pinned && v.accuracy < policy.accuracy_floor) return { ...base, kept: false, why: `accuracy ${v.accuracy} below floor ${policy.accuracy_floor}` };
+  return { ...base, kept: true, why: load ? `includes ${round(load)} ms to load` : 'loaded' };
+}
+
+function originCandidate(input: SelectionInput): Candidate | undefined {
+  const { policy, live, items } = input;
+  const variant = input.pinned ?? policy.origin_variant;
+  const v = input.variants.find((x) => x.name === variant);
+  if (!v || !live.origin_configured) return undefined;
+  const predicted = live.origin_rtt_ms + (v.fixed_ms + v.per_item_ms * items) * policy.origin_speed_factor;
+  const base = { target: 'origin' as const, variant, fidelity: v.fidelity, predicted_ms: round(predicted) };
+  if (!policy.origin_enabled) return { ...base, kept: false, why: 'origin disabled for this model' };
+  if (!live.origin_healthy) return { ...base, kept: false, why: 'origin unhealthy' };
+  return { ...base, kept: true, why: `~${round(live.origin_rtt_ms)} ms round trip` };
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1048576);
+
+/** Better of two candidates that both meet the budget: fidelity, then edge over origin, then speed. */
+function better(a: Candidate, b: Candidate): Candidate {
+  if (a.fidelity !== b.fidelity) return a.fidelity > b.fidelity ? a : b;
+  if (a.target !== b.target) return a.target === 'edge' ? a : b;
+  return a.predicted_ms <= b.predicted_ms ? a : b;
+}
+
+/** Chooses a target and variant for one request. Pure: same input, same decision. */
+export function selectRoute(input: SelectionInput): RouteDecision {
+  const network = round(networkMs(input.network, input.request_bytes));
+  const budget = round(input.policy.slo_ms - network);
+  const candidates = input.variants.map((v) => edgeCandidate(v, input));
+  const origin = originCandidate(input);
+  if (origin) candidates.push(origin);
+  const kept = candidates.filter((c) => c.kept);
+  const base = { budget_ms: budget, network_ms: network, candidates };
+  if (kept.length === 0) {
+    const why = candidates.map((c) => `${c.target}/${c.variant}: ${c.why}`).join('; ');
+    return { ...base, target: 'none', predicted_ms: 0, meets_slo: false, reason: `no candidate can serve: ${why || 'no variants'}` };
+  }
+  const meeting = kept.filter((c) => c.predicted_ms <= budget);
+  let chosen: Candidate;
+  let reason: string;
+  if (meeting.length === 0) {
+    chosen = kept.reduce((a, b) => (b.predicted_ms < a.predicted_ms ? b : a));
+    reason = `predicted SLO miss: fastest is ${chosen.variant} at ${chosen.target} (${chosen.predicted_ms} ms > ${budget} ms budget)`;
+  } else {
+    chosen = meeting.reduce(better);
+    if (input.network.save_data) {
+      const slack = input.policy.save_data_fidelity_slack;
+      const cheap = meeting.filter((c) => c.fidelity >= chosen.fidelity - slack).reduce((a, b) => (b.predicted_ms < a.predicted_ms ? b : a));
+      if (cheap !== chosen) {
+        chosen = cheap;
+      }
+    }
+    reason = input.pinned
+      ? `pinned ${chosen.variant} at ${chosen.target}`
+      : `${chosen.variant} at ${chosen.target}: most accurate within ${budget} ms budget (predicted ${chosen.predicted_ms} ms)`;
+    if (input.network.save_data && !input.pinned) reason += ', save-data';
+  }
+  if (chosen.target === 'origin' && !input.pinned) {
+    const edgeKept = kept.some((c) => c.target === 'edge');
+    if (!edgeKept) reason = `origin: no edge variant can run (${candidates.find((c) => c.target === 'edge')?.why ?? 'none'}); ${reason}`;
+  }
+  return { ...base, target: chosen.target, variant: chosen.variant, predicted_ms: chosen.predicted_ms, meets_slo: chosen.predicted_ms <= budget, reason };
+}

@@ -1,0 +1,53 @@
+/**
+ * The Worker entry and the one composition root: wires config, registry, engine, origin client and routes
+ * together on the first request of an isolate (nothing is built at import time), then reuses them.
+ */
+import wasmModule from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
+import catalog from '../models/catalog.json';
+import { createApp } from '../routes/app.js';
+import { parseConfig } from './config.js';
+import { DataPlane } from './dataplane.js';
+import { AssetStore, R2Store, VerifyingStore } from './engine/model-store.js';
+import { OrtEngine } from './engine/ort-engine.js';
+import { wasmRuntime } from './engine/wasm-runtime.js';
+import { OriginClient } from './origin/client.js';
+import { Registry } from './registry/registry.js';
+
+type Gateway = { fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> };
+
+let gateway: Gateway | undefined;
+let startupError: Error | undefined;
+
+/** Builds the isolate's gateway from its bindings; throws naming the bad config field or manifest. */
+export function buildGateway(env: Env): Gateway {
+  const config = parseConfig(env.GATEWAY_CONFIG, { originUrl: env.ORIGIN_URL || undefined });
+  const registry = new Registry(catalog.models);
+  const engine = new OrtEngine({
+    ort: wasmRuntime(wasmModule),
+    store: new VerifyingStore([new AssetStore(env.ASSETS), ...(env.MODELS ? [new R2Store(env.MODELS)] : [])]),
+    predictMs: (model, variant, items) => {
+      const fit = model.variants[variant]!.latency.fit;
+      return (fit.fixed_ms + fit.per_item_ms * items) * config.edge.speed_factor;
+    },
+  });
+  const origin = config.origin.url
+    ? new OriginClient({ url: config.origin.url, expectedRttMs: config.origin.expected_rtt_ms, cooldownMs: config.origin.cooldown_ms })
+    : undefined;
+  const plane = new DataPlane({ config, registry, engine, origin });
+  return createApp({ plane, maxBodyBytes: config.limits.max_body_bytes });
+}
+
+export default {
+  fetch(request, env, ctx) {
+    if (!gateway && !startupError) {
+      try {
+        gateway = buildGateway(env);
+      } catch (e) {
+        startupError = e as Error;
+        console.error(JSON.stringify({ event: 'startup_failed', error: startupError.message }));
+      }
+    }
+    if (startupError) return Response.json({ error: startupError.message }, { status: 500 });
+    return gateway!.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;

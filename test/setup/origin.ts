@@ -1,0 +1,33 @@
+/**
+ * Global setup of the workers tests: starts the real origin (onnxruntime-node) as its own process on
+ * ORIGIN_TEST_PORT, waits until it is ready, and stops it after the run.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+
+const port = Number(process.env.ORIGIN_TEST_PORT ?? 18788);
+let child: ChildProcess | undefined;
+
+export async function setup(): Promise<void> {
+  child = spawn(process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(port)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`origin exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/v2/health/ready`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`origin not ready on port ${port} within 60 s`);
+}
+
+export async function teardown(): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child!.once('exit', r));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}

@@ -1,0 +1,41 @@
+/**
+ * Two test tiers in one run: `node` (pure parts, model tools, the origin on onnxruntime-node) and
+ * `workers` (the gateway inside workerd with the real onnxruntime-web engine and real model files).
+ * The end-to-end tests start a real origin process on ORIGIN_TEST_PORT (see test/setup/origin.ts).
+ */
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+
+export const ORIGIN_TEST_PORT = Number(process.env.ORIGIN_TEST_PORT ?? 18788);
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          include: ['test/**/*.node.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: { bindings: { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_TEST_PORT}` } },
+          }),
+        ],
+        test: {
+          name: 'workers',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/**/*.node.test.ts'],
+          globalSetup: ['test/setup/origin.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
