@@ -5,7 +5,7 @@
  * the selector see how much work is already waiting.
  */
 import type * as ortTypes from 'onnxruntime-common';
-import { EngineFailure, ModelNotReady } from '../errors.js';
+import { EngineFailure } from '../errors.js';
 import { datatypeOfOrt, DATATYPE_INFO } from '../protocol/datatypes.js';
 import type { Tensor } from '../protocol/tensor.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
@@ -66,9 +66,15 @@ export class OrtEngine implements Backend {
     return pending;
   }
 
+  /** Fetches and opens a variant; any failure (missing, corrupt, unloadable) is an EngineFailure. */
   private async load(model: ModelManifest, variant: VariantName, key: string): Promise<ortTypes.InferenceSession> {
-    const bytes = await this.options.store.get(model, variant);
-    if (!bytes) throw new ModelNotReady(`variant file ${key} is not in any model store`);
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await this.options.store.get(model, variant);
+    } catch (cause) {
+      throw new EngineFailure(`could not fetch ${key}: ${(cause as Error).message}`, { cause });
+    }
+    if (!bytes) throw new EngineFailure(`variant file ${key} is not in any model store`);
     try {
       return await this.options.ort.InferenceSession.create(bytes, this.options.sessionOptions);
     } catch (cause) {

@@ -1,0 +1,114 @@
+/**
+ * End to end: the gateway in workerd with the real origin process (onnxruntime-node) started by
+ * test/setup/origin.ts. Oversized models go to the origin; edge and origin agree on fp32; origin failures
+ * become 502/504/503 JSON errors; an edge failure falls back to the origin.
+ */
+import { createExecutionContext, env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { buildGateway } from '../../src/worker.js';
+import { digits, get, mnistBody, post } from '../helpers.js';
+
+const ORIGIN = env.ORIGIN_URL;
+
+function tokens(batch: number, seq: number) {
+  const ids = Array.from({ length: batch * seq }, (_, i) => (i * 7919) % 30000);
+  return {
+    inputs: [
+      { name: 'input_ids', datatype: 'INT64', shape: [batch, seq], data: ids },
+      { name: 'attention_mask', datatype: 'INT64', shape: [batch, seq], data: ids.map(() => 1) },
+    ],
+  };
+}
+
+/** A gateway built from this test's bindings with some of them replaced. */
+function gatewayWith(overrides: Partial<Env>) {
+  const gw = buildGateway({ ...env, ...overrides } as Env);
+  return async (path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const init: RequestInit = body === undefined ? {} : { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } };
+    const res = await gw.fetch(new Request(`http://gateway.test${path}`, init), { ...env, ...overrides } as Env, createExecutionContext());
+    return { status: res.status, headers: res.headers, body: (await res.json()) as any };
+  };
+}
+
+describe('origin fallback', () => {
+  it('lists the oversized model with every variant placed at the origin', async () => {
+    const { body } = await get('/v2/models');
+    const big = body.models.find((m: any) => m.name === 'transformer-large');
+    expect(big.synthetic).toBe(true);
+    expect(big.variants.length).toBeGreaterThan(0);
+    for (const v of big.variants) expect(v.placement).toBe('origin');
+  });
+
+  it('serves a model too big for the edge through the origin, and says why', async () => {
+    const res = await post('/v2/models/transformer-large/infer', tokens(1, 8), { 'x-slo-ms': '30000' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.headers.get('x-served-by')).toBe('origin');
+    expect(res.headers.get('x-route-reason')).toMatch(/edge budget/);
+    expect(res.headers.get('server-timing')).toMatch(/origin;dur=/);
+    expect(res.body.outputs[0]).toMatchObject({ name: 'last_hidden_state', datatype: 'FP32', shape: [1, 8, 768] });
+    expect(res.body.outputs[0].data.every((x: unknown) => typeof x === 'number' && Number.isFinite(x))).toBe(true);
+  });
+
+  it('gets the same fp32 answer from the edge and from the origin', async () => {
+    const body = mnistBody(10, 20);
+    const edge = await post('/v2/models/mnist/infer', body, { 'x-model-variant': 'fp32', 'x-slo-ms': '10000' });
+    expect(edge.headers.get('x-served-by')).toBe('edge');
+    const res = await fetch(`${ORIGIN}/v2/models/mnist/infer`, { method: 'POST', body: JSON.stringify(body), headers: { 'x-model-variant': 'fp32' } });
+    const origin = (await res.json()) as any;
+    const a: number[] = edge.body.outputs[0].data;
+    const b: number[] = origin.outputs[0].data;
+    expect(a).toHaveLength(b.length);
+    const maxDiff = Math.max(...a.map((x, i) => Math.abs(x - b[i]!)));
+    expect(maxDiff).toBeLessThan(1e-3);
+  });
+
+  it('answers 502 then 503 with Retry-After for an origin-only model when the origin is down, and keeps serving the edge', async () => {
+    const call = gatewayWith({ ORIGIN_URL: 'http://127.0.0.1:9' });
+    const first = await call('/v2/models/transformer-large/infer', tokens(1, 4));
+    expect(first.status).toBe(502);
+    expect(first.body.error).toMatch(/origin unreachable/);
+    const second = await call('/v2/models/transformer-large/infer', tokens(1, 4));
+    expect(second.status).toBe(503);
+    expect(second.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(second.body.error).toMatch(/origin unhealthy/);
+    expect((await call('/v2/models/transformer-large/ready')).status).toBe(503);
+    const edge = await call('/v2/models/mnist/infer', mnistBody(0, 1), { 'x-slo-ms': '10000' });
+    expect(edge.status).toBe(200);
+    expect(edge.headers.get('x-served-by')).toBe('edge');
+  });
+
+  it('answers 504 when the origin misses the deadline derived from the SLO', async () => {
+    const config = { ...(env.GATEWAY_CONFIG as Record<string, unknown>), origin: { min_timeout_ms: 1, slo_deadline_factor: 1, timeout_ms: 10000 } };
+    const call = gatewayWith({ GATEWAY_CONFIG: config });
+    // 2 sequences of 64 tokens take the native origin far longer than 1 ms (and little enough not to hold
+    // it up for the next test).
+    const res = await call('/v2/models/transformer-large/infer', tokens(2, 64), { 'x-slo-ms': '1' });
+    expect(res.status).toBe(504);
+    expect(res.body.error).toMatch(/did not answer within/);
+  });
+
+  it('falls back to the origin when an edge variant is corrupt, then routes around it', async () => {
+    const corrupt = { fetch: async () => new Response(new Uint8Array(1000).fill(7)) } as unknown as Fetcher;
+    const call = gatewayWith({ ASSETS: corrupt });
+    const body = mnistBody(5, 1);
+    const first = await call('/v2/models/mnist/infer', body, { 'x-slo-ms': '10000' });
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.headers.get('x-served-by')).toBe('origin');
+    expect(first.headers.get('x-route-reason')).toMatch(/failed.*fell back to origin/);
+    const label = digits.labels[5];
+    const logits: number[] = first.body.outputs[0].data;
+    expect(logits.indexOf(Math.max(...logits))).toBe(label);
+    const failed = /edge (\w+) failed/.exec(first.headers.get('x-route-reason')!)![1];
+    const second = await call('/v2/models/mnist/infer', body, { 'x-slo-ms': '10000' });
+    expect(second.status).toBe(200);
+    // The failed variant sits out its cooldown; the next request tries another one.
+    expect(second.headers.get('x-route-reason')).not.toContain(`edge ${failed} failed`);
+    const pinned = await call('/v2/models/mnist/infer', body, { 'x-slo-ms': '10000', 'x-model-variant': failed! });
+    expect(pinned.headers.get('x-served-by')).toBe('origin');
+  });
+
+  it('fails startup with a message naming the bad config field', async () => {
+    expect(() => buildGateway({ ...env, GATEWAY_CONFIG: { policy: { slo_ms: -1 } } } as Env)).toThrow(/policy\.slo_ms/);
+    expect(() => buildGateway({ ...env, ORIGIN_URL: 'not a url' } as Env)).toThrow(/ORIGIN_URL/);
+  });
+});
