@@ -16,6 +16,8 @@ export default defineConfig({
           name: 'node',
           include: ['test/**/*.node.test.ts'],
           environment: 'node',
+          // Forks: onnxruntime-node's native addon is not safe to load in worker threads.
+          pool: 'forks',
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },
