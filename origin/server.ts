@@ -15,6 +15,7 @@ import { DataPlane } from '../src/dataplane.js';
 import { OrtEngine } from '../src/engine/ort-engine.js';
 import type { OrtModule } from '../src/engine/ort-engine.js';
 import { readManifests } from '../src/registry/build-catalog.js';
+import type { VariantName } from '../src/registry/manifest.js';
 import { Registry } from '../src/registry/registry.js';
 import { FsStore } from './fs-store.js';
 
@@ -30,7 +31,7 @@ export interface RunningOrigin {
 }
 
 /** Starts the origin; resolves once it listens. */
-export function startOrigin({ port, host, modelsDir }: OriginOptions): Promise<RunningOrigin> {
+export async function startOrigin({ port, host, modelsDir }: OriginOptions): Promise<RunningOrigin> {
   const config = parseConfig({
     site: 'origin',
     // The origin has the memory the edge lacks: every variant is local to it.
@@ -40,6 +41,9 @@ export function startOrigin({ port, host, modelsDir }: OriginOptions): Promise<R
   const registry = new Registry(readManifests(modelsDir));
   const engine = new OrtEngine({ ort: ort as unknown as OrtModule, store: new FsStore(modelsDir) });
   const app = createApp({ plane: new DataPlane({ config, registry, engine }), maxBodyBytes: config.limits.max_body_bytes });
+  // Like Triton, load every model's served variant before answering ready: a cold 400 MB load inside a
+  // request's deadline would turn the first request into a 504.
+  await Promise.all(registry.list().map((m) => engine.session(m, m.variants[config.origin.variant] ? config.origin.variant : (Object.keys(m.variants)[0] as VariantName))));
   return new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
       resolve({

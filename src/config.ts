@@ -8,6 +8,9 @@ import { VARIANT_NAMES, VariantName } from './registry/manifest.js';
 
 const MiB = 1024 * 1024;
 
+/** Origin URLs are http(s) only: a bare "host:port" would otherwise parse as a URL with an odd scheme. */
+const HttpUrl = z.url({ protocol: /^https?$/ });
+
 /** Routing policy knobs that can be set globally and overridden per model. */
 const PolicyFields = {
   /** Latency budget (ms) when the request names none. */
@@ -63,7 +66,7 @@ export const GatewayConfigSchema = z
       .prefault({}),
     origin: z
       .object({
-        url: z.url().optional(),
+        url: HttpUrl.optional(),
         /** Upper bound on one origin call (ms). */
         timeout_ms: z.number().int().positive().default(10_000),
         /** Lower bound, so tiny SLOs still leave the origin a chance to answer (ms). */
@@ -115,7 +118,7 @@ export function parseConfig(raw: unknown, overrides: { originUrl?: string | unde
   }
   const config = result.data;
   if (overrides.originUrl) {
-    const url = z.url().safeParse(overrides.originUrl);
+    const url = HttpUrl.safeParse(overrides.originUrl);
     if (!url.success) throw new ConfigError(`invalid gateway config: ORIGIN_URL: not a URL: ${overrides.originUrl}`);
     config.origin.url = url.data;
   }

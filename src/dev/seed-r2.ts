@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { BUNDLE_MAX_BYTES, readManifests } from '../registry/build-catalog.js';
 
 const BUCKET = 'gateway-models';
-/** Files above this never run at the edge (Workers memory), so they are not worth seeding. */
-const R2_MAX_BYTES = 128 * 1024 * 1024;
+/** Variants needing more memory than a Workers isolate has (128 MB) never run at the edge: not seeded. */
+const ISOLATE_MEMORY_BYTES = 128 * 1024 * 1024;
 const MARKER = '.wrangler/state/r2-seeded.json';
 
 /** The `<model>/<file>` keys R2 should hold, with their local paths and digests. */
@@ -18,7 +18,7 @@ export function r2Objects(modelsDir: string) {
   const out: { key: string; path: string; sha256: string }[] = [];
   for (const m of readManifests(modelsDir)) {
     for (const v of Object.values(m.variants)) {
-      if (v.bytes > BUNDLE_MAX_BYTES && v.bytes <= R2_MAX_BYTES) out.push({ key: `${m.name}/${v.file}`, path: join(modelsDir, m.name, v.file), sha256: v.sha256 });
+      if (v.bytes > BUNDLE_MAX_BYTES && v.edge_memory_bytes <= ISOLATE_MEMORY_BYTES) out.push({ key: `${m.name}/${v.file}`, path: join(modelsDir, m.name, v.file), sha256: v.sha256 });
     }
   }
   return out;

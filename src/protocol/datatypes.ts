@@ -48,33 +48,41 @@ export function datatypeOfOrt(ortType: string): Exclude<Datatype, 'BYTES'> | und
   return ORT_TO_V2.get(ortType);
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d !== 0.5) return d > 0.5 ? f + 1 : f;
+  return f % 2 === 0 ? f : f + 1;
+}
 
-/** IEEE 754 half bits of a number (round to nearest even; overflow to infinity like a hardware cast). */
+/**
+ * IEEE 754 half bits of a number, rounded once, to nearest even, straight from the double (going through
+ * float32 first would round twice). Overflow gives infinity, like a hardware cast.
+ */
 export function toHalf(value: number): number {
-  f32[0] = value;
-  const x = u32[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rem > halfway || (rem === halfway && (half & 1))) half++;
-    return sign | half;
+  if (Number.isNaN(value)) return 0x7e00;
+  const sign = value < 0 || Object.is(value, -0) ? 0x8000 : 0;
+  const a = Math.abs(value);
+  // 65520 is halfway between the largest half (65504) and the next step: it and above round to infinity.
+  if (a >= 65520) return sign | 0x7c00;
+  if (a < 2 ** -14) return sign | roundHalfEven(a / 2 ** -24); // subnormal (1024 carries into the exponent)
+  let e = Math.floor(Math.log2(a));
+  let sig = a / 2 ** e;
+  if (sig >= 2) {
+    sig /= 2;
+    e++;
+  } else if (sig < 1) {
+    sig *= 2;
+    e--;
   }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++;
-  return sign | half;
+  // sig is in [1, 2): (sig - 1) * 1024 is exact in a double, so this is the only rounding.
+  let mant = roundHalfEven((sig - 1) * 1024);
+  if (mant === 1024) {
+    mant = 0;
+    e++;
+  }
+  if (e > 15) return sign | 0x7c00;
+  return sign | ((e + 15) << 10) | mant;
 }
 
 /** The number that IEEE 754 half bits encode. */

@@ -34,17 +34,30 @@ export interface RequestLimits {
   max_batch: number;
 }
 
-/** Flattens nested JSON `data` into `out`, checking every leaf; returns the count of leaves. */
+/**
+ * Flattens nested JSON `data` into `out` without recursion (hostile nesting cannot overflow the stack),
+ * stopping as soon as the element limit is passed.
+ */
 function flatten(data: unknown, out: unknown[], name: string, limit: number): void {
-  if (Array.isArray(data)) {
-    for (const item of data) {
-      if (Array.isArray(item)) flatten(item, out, name, limit);
-      else out.push(item);
-      if (out.length > limit) throw new PayloadTooLarge(`input '${name}': data has more than ${limit} elements`);
-    }
+  if (!Array.isArray(data)) {
+    out.push(data);
     return;
   }
-  out.push(data);
+  const stack: { items: unknown[]; at: number }[] = [{ items: data, at: 0 }];
+  while (stack.length) {
+    const top = stack[stack.length - 1]!;
+    if (top.at === top.items.length) {
+      stack.pop();
+      continue;
+    }
+    const item = top.items[top.at++];
+    if (Array.isArray(item)) {
+      stack.push({ items: item, at: 0 });
+      continue;
+    }
+    out.push(item);
+    if (out.length > limit) throw new PayloadTooLarge(`input '${name}': data has more than ${limit} elements`);
+  }
 }
 
 function parseShape(raw: unknown[], name: string, limits: RequestLimits): number[] {

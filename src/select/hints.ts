@@ -49,7 +49,9 @@ export function networkProfile(get: (name: string) => string | null | undefined,
   const constrained = mobile || (deviceMemory !== undefined && deviceMemory <= 1);
   let rtt = constrained ? defaults.mobile_rtt_ms : defaults.rtt_ms;
   let downlink = constrained ? defaults.mobile_downlink_mbps : defaults.downlink_mbps;
-  const ect = ECT_TABLE[get('ect')?.trim().toLowerCase() ?? ''];
+  const ectName = get('ect')?.trim().toLowerCase() ?? '';
+  // Own keys only: an ECT of "constructor" or "__proto__" must not reach Object.prototype.
+  const ect = Object.hasOwn(ECT_TABLE, ectName) ? ECT_TABLE[ectName] : undefined;
   if (ect) {
     rtt = ect.rtt_ms;
     downlink = ect.downlink_mbps;
