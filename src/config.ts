@@ -79,8 +79,12 @@ export const GatewayConfigSchema = z
         speed_factor: z.number().positive().default(0.5),
         /** The variant the origin serves when none is pinned. */
         variant: VariantName.default('fp32'),
-        /** After a failure, the origin is treated as down for this long (ms). */
-        cooldown_ms: z.number().int().nonnegative().default(5_000),
+        /** Consecutive failures that open the origin's circuit breaker. */
+        breaker_failures: z.number().int().positive().default(3),
+        /** How long an open breaker refuses calls before a half-open probe (ms). */
+        breaker_open_ms: z.number().int().positive().default(5_000),
+        /** No origin attempt gets less than this; a retry needs this much budget left (ms). */
+        min_attempt_ms: z.number().int().positive().default(50),
       })
       .strict()
       .prefault({}),

@@ -105,7 +105,9 @@ export class DataPlane {
     const items = model.batch_axis ? request.inputs[0]!.shape[0]! : 1;
     const decision = this.decide(model, policy, items, ctx, pinned);
     const selectMs = performance.now() - t0;
-    if (decision.target === 'none') throw new ModelNotReady(`model '${model.name}' cannot be served now: ${decision.reason}`, Math.ceil(config.origin.cooldown_ms / 1000));
+    if (decision.target === 'none') {
+      throw new ModelNotReady(`model '${model.name}' cannot be served now: ${decision.reason}`, this.deps.origin?.breaker.retryAfterSeconds() || 5);
+    }
     const deadline = this.now() + clamp(policy.slo_ms * config.origin.slo_deadline_factor, config.origin.min_timeout_ms, config.origin.timeout_ms);
     const backendReq = { model, variant: decision.variant!, request, deadline, ...(ctx.requestId ? { requestId: ctx.requestId } : {}) };
     let result: BackendResult;

@@ -31,7 +31,13 @@ export function buildGateway(env: Env): Gateway {
     },
   });
   const origin = config.origin.url
-    ? new OriginClient({ url: config.origin.url, expectedRttMs: config.origin.expected_rtt_ms, cooldownMs: config.origin.cooldown_ms })
+    ? new OriginClient({
+        url: config.origin.url,
+        expectedRttMs: config.origin.expected_rtt_ms,
+        breakerFailures: config.origin.breaker_failures,
+        breakerOpenMs: config.origin.breaker_open_ms,
+        minAttemptMs: config.origin.min_attempt_ms,
+      })
     : undefined;
   const plane = new DataPlane({ config, registry, engine, origin });
   return createApp({ plane, maxBodyBytes: config.limits.max_body_bytes });

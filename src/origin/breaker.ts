@@ -1,0 +1,61 @@
+/**
+ * A circuit breaker for the origin: closed while calls succeed; open after `failures` consecutive failures,
+ * refusing calls for `openMs`; then half-open, letting one probe through, which closes it on success or
+ * opens it again on failure. The selector reads `available()` so an open breaker drops the origin candidate.
+ */
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+export interface BreakerOptions {
+  failures: number;
+  openMs: number;
+  now?: () => number;
+}
+
+export class CircuitBreaker {
+  private consecutive = 0;
+  private openedAt: number | undefined;
+  private probing = false;
+  private readonly now: () => number;
+
+  constructor(private readonly options: BreakerOptions) {
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  state(): BreakerState {
+    if (this.openedAt === undefined) return 'closed';
+    return this.now() - this.openedAt >= this.options.openMs ? 'half_open' : 'open';
+  }
+
+  /** Whether a call may go now (does not take the half-open probe slot). */
+  available(): boolean {
+    const s = this.state();
+    return s === 'closed' || (s === 'half_open' && !this.probing);
+  }
+
+  /** Takes permission for one call; false when open or a half-open probe is already in flight. */
+  acquire(): boolean {
+    const s = this.state();
+    if (s === 'closed') return true;
+    if (s === 'open' || this.probing) return false;
+    this.probing = true;
+    return true;
+  }
+
+  /** Seconds until the breaker lets a probe through (for Retry-After); 0 when closed. */
+  retryAfterSeconds(): number {
+    if (this.openedAt === undefined) return 0;
+    return Math.max(1, Math.ceil((this.openedAt + this.options.openMs - this.now()) / 1000));
+  }
+
+  success(): void {
+    this.consecutive = 0;
+    this.openedAt = undefined;
+    this.probing = false;
+  }
+
+  failure(): void {
+    this.consecutive++;
+    if (this.probing || this.consecutive >= this.options.failures) this.openedAt = this.now();
+    this.probing = false;
+  }
+}

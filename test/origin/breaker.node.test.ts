@@ -1,0 +1,54 @@
+/**
+ * The origin circuit breaker: closed -> open after consecutive failures -> half-open probe -> closed/open.
+ */
+import { describe, expect, it } from 'vitest';
+import { CircuitBreaker } from '../../src/origin/breaker.js';
+
+function breaker(failures = 3, openMs = 1000) {
+  const clock = { t: 0 };
+  return { clock, b: new CircuitBreaker({ failures, openMs, now: () => clock.t }) };
+}
+
+describe('CircuitBreaker', () => {
+  it('stays closed until the configured number of consecutive failures', () => {
+    const { b } = breaker(3);
+    b.failure();
+    b.failure();
+    expect(b.state()).toBe('closed');
+    b.success();
+    b.failure();
+    b.failure();
+    expect(b.available()).toBe(true);
+    b.failure();
+    expect(b.state()).toBe('open');
+    expect(b.available()).toBe(false);
+    expect(b.acquire()).toBe(false);
+  });
+
+  it('lets exactly one probe through when half-open, and closes on its success', () => {
+    const { b, clock } = breaker(1, 1000);
+    b.failure();
+    expect(b.retryAfterSeconds()).toBe(1);
+    clock.t = 1000;
+    expect(b.state()).toBe('half_open');
+    expect(b.acquire()).toBe(true);
+    expect(b.acquire()).toBe(false);
+    expect(b.available()).toBe(false);
+    b.success();
+    expect(b.state()).toBe('closed');
+    expect(b.retryAfterSeconds()).toBe(0);
+  });
+
+  it('opens again at once when the half-open probe fails', () => {
+    const { b, clock } = breaker(5, 1000);
+    for (let i = 0; i < 5; i++) b.failure();
+    clock.t = 1500;
+    expect(b.acquire()).toBe(true);
+    b.failure();
+    expect(b.state()).toBe('open');
+    clock.t = 2499;
+    expect(b.available()).toBe(false);
+    clock.t = 2500;
+    expect(b.available()).toBe(true);
+  });
+});
