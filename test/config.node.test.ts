@@ -1,0 +1,165 @@
+/**
+ * Gateway configuration: defaults, JSON text input, errors that name the bad field, the ORIGIN_URL
+ * override, and the one precedence rule (request > model > global).
+ */
+import { describe, expect, it } from 'vitest';
+import type { GatewayConfig } from '../src/config.js';
+import { ConfigError, parseConfig, resolvePolicy } from '../src/config.js';
+
+const MiB = 1024 * 1024;
+
+/** The ConfigError parseConfig throws for `raw`, or fails the test when it throws none. */
+function configError(raw: unknown, overrides: { originUrl?: string } = {}): ConfigError {
+  try {
+    parseConfig(raw, overrides);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return e as ConfigError;
+  }
+  throw new Error(`expected ${JSON.stringify(raw)} to be rejected`);
+}
+
+describe('parseConfig', () => {
+  it('fills every default from an empty or missing config', () => {
+    const config = parseConfig(undefined);
+    expect(config.site).toBe('edge');
+    expect(config.policy).toEqual({
+      slo_ms: 500,
+      variants: ['fp32', 'fp16', 'int8'],
+      accuracy_floor: 0,
+      save_data_fidelity_slack: 0.01,
+      edge_memory_budget_bytes: 96 * MiB,
+      origin_enabled: true,
+    });
+    expect(config.models).toEqual({});
+    expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 256 });
+    expect(config.edge).toEqual({ speed_factor: 1, variant_cooldown_ms: 30_000 });
+    expect(config.network_defaults).toEqual({ rtt_ms: 50, downlink_mbps: 10, mobile_rtt_ms: 150, mobile_downlink_mbps: 1.5 });
+    expect(config.origin.url).toBeUndefined();
+    expect(config.origin).toMatchObject({ timeout_ms: 10_000, min_timeout_ms: 250, slo_deadline_factor: 2, expected_rtt_ms: 40, speed_factor: 0.5, variant: 'fp32' });
+    expect(parseConfig({})).toEqual(config);
+    expect(parseConfig(null)).toEqual(config);
+  });
+
+  it('keeps given values and fills the rest of their section with defaults', () => {
+    const config = parseConfig({ policy: { slo_ms: 250 }, limits: { max_batch: 16 } });
+    expect(config.policy).toMatchObject({ slo_ms: 250, accuracy_floor: 0, origin_enabled: true });
+    expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 16 });
+  });
+
+  it('accepts the config as JSON text, as a Workers var may arrive', () => {
+    const config = parseConfig('{"policy":{"slo_ms":250},"models":{"mnist":{"slo_ms":100}}}');
+    expect(config.policy.slo_ms).toBe(250);
+    expect(config.models.mnist).toEqual({ slo_ms: 100 });
+  });
+
+  it('says when the JSON text is not valid JSON', () => {
+    expect(configError('{"policy": ').message).toMatch(/^GATEWAY_CONFIG is not valid JSON: /);
+  });
+
+  it.each([
+    { name: 'a negative SLO', raw: { policy: { slo_ms: -1 } }, path: /policy\.slo_ms: / },
+    { name: 'a zero SLO', raw: { policy: { slo_ms: 0 } }, path: /policy\.slo_ms: / },
+    { name: 'an SLO given as text', raw: { policy: { slo_ms: '500' } }, path: /policy\.slo_ms: / },
+    { name: 'an unknown variant', raw: { policy: { variants: ['fp32', 'fp8'] } }, path: /policy\.variants\.1: / },
+    { name: 'an empty variant list', raw: { policy: { variants: [] } }, path: /policy\.variants: / },
+    { name: 'an accuracy floor above 1', raw: { policy: { accuracy_floor: 1.5 } }, path: /policy\.accuracy_floor: / },
+    { name: 'a fractional memory budget', raw: { policy: { edge_memory_budget_bytes: 1.5 } }, path: /policy\.edge_memory_budget_bytes: / },
+    { name: 'an unknown policy key', raw: { policy: { slo: 100 } }, path: /policy: .*"slo"/ },
+    { name: 'an unknown key in a model policy', raw: { models: { mnist: { bogus: 1 } } }, path: /models\.mnist: .*"bogus"/ },
+    { name: 'a bad value in a model policy', raw: { models: { mnist: { slo_ms: -5 } } }, path: /models\.mnist\.slo_ms: / },
+    { name: 'an unknown variant in a model policy', raw: { models: { mnist: { variants: ['fp8'] } } }, path: /models\.mnist\.variants\.0: / },
+    { name: 'a fractional batch limit', raw: { limits: { max_batch: 1.5 } }, path: /limits\.max_batch: / },
+    { name: 'a zero body limit', raw: { limits: { max_body_bytes: 0 } }, path: /limits\.max_body_bytes: / },
+    { name: 'an origin URL that is not a URL', raw: { origin: { url: 'not a url' } }, path: /origin\.url: / },
+    { name: 'an unknown origin variant', raw: { origin: { variant: 'bf16' } }, path: /origin\.variant: / },
+    { name: 'a negative edge speed factor', raw: { edge: { speed_factor: -1 } }, path: /edge\.speed_factor: / },
+    { name: 'an unknown site', raw: { site: 'cloud' }, path: /site: / },
+    { name: 'an unknown top-level key', raw: { polcy: {} }, path: /\(root\): .*"polcy"/ },
+    { name: 'a config that is not an object', raw: 42, path: /\(root\): / },
+  ])('rejects $name, naming the field path', ({ raw, path }) => {
+    const err = configError(raw);
+    expect(err.message).toMatch(/^invalid gateway config: /);
+    expect(err.message).toMatch(path);
+  });
+
+  it('names every bad field, not just the first', () => {
+    const err = configError({ policy: { slo_ms: -1 }, limits: { max_batch: 0 }, origin: { variant: 'x' } });
+    expect(err.message).toMatch(/policy\.slo_ms: .*; limits\.max_batch: .*; origin\.variant: /);
+  });
+
+  it('takes the origin URL from ORIGIN_URL', () => {
+    expect(parseConfig({}, { originUrl: 'http://127.0.0.1:9000' }).origin.url).toBe('http://127.0.0.1:9000');
+  });
+
+  it('lets ORIGIN_URL win over the URL in the config', () => {
+    expect(parseConfig({ origin: { url: 'https://origin.example' } }, { originUrl: 'https://other.example' }).origin.url).toBe('https://other.example');
+  });
+
+  it('keeps the configured origin URL when ORIGIN_URL is empty or absent', () => {
+    expect(parseConfig({ origin: { url: 'https://origin.example' } }, { originUrl: '' }).origin.url).toBe('https://origin.example');
+    expect(parseConfig({ origin: { url: 'https://origin.example' } }).origin.url).toBe('https://origin.example');
+  });
+
+  it('rejects an ORIGIN_URL that is not a URL, naming it', () => {
+    expect(configError({}, { originUrl: 'nope' }).message).toBe('invalid gateway config: ORIGIN_URL: not a URL: nope');
+  });
+
+  it('rejects an origin URL without an http(s) scheme, such as a bare host:port', () => {
+    // WHATWG parses "localhost:8788" as scheme "localhost"; fetch() would fail on every origin call.
+    expect(configError({}, { originUrl: 'localhost:8788' }).message).toMatch(/ORIGIN_URL: not a URL: localhost:8788/);
+    expect(configError({ origin: { url: 'localhost:8788' } }).message).toMatch(/origin\.url: /);
+  });
+});
+
+describe('resolvePolicy', () => {
+  const config: GatewayConfig = parseConfig({
+    policy: { slo_ms: 500, accuracy_floor: 0.5, variants: ['fp32', 'int8'] },
+    models: { mnist: { slo_ms: 100, accuracy_floor: 0.9 } },
+  });
+
+  it('uses the global policy, filled with defaults, for a model without its own', () => {
+    const p = resolvePolicy(config, 'other');
+    expect(p).toMatchObject({ slo_ms: 500, accuracy_floor: 0.5, variants: ['fp32', 'int8'], origin_enabled: true, save_data_fidelity_slack: 0.01 });
+    expect(Object.values(p.sources).every((s) => s === 'global')).toBe(true);
+  });
+
+  it('lets the model policy override the global policy, field by field', () => {
+    const p = resolvePolicy(config, 'mnist');
+    expect(p).toMatchObject({ slo_ms: 100, accuracy_floor: 0.9, variants: ['fp32', 'int8'] });
+    expect(p.sources).toEqual({
+      slo_ms: 'model',
+      accuracy_floor: 'model',
+      variants: 'global',
+      save_data_fidelity_slack: 'global',
+      edge_memory_budget_bytes: 'global',
+      origin_enabled: 'global',
+    });
+  });
+
+  it('lets the request SLO override the model and global SLO', () => {
+    const p = resolvePolicy(config, 'mnist', { slo_ms: 42 });
+    expect(p.slo_ms).toBe(42);
+    expect(p.sources.slo_ms).toBe('request');
+    expect(p.accuracy_floor).toBe(0.9);
+    expect(resolvePolicy(config, 'other', { slo_ms: 42 }).sources.slo_ms).toBe('request');
+  });
+
+  it('ignores an undefined request SLO', () => {
+    const p = resolvePolicy(config, 'mnist', { slo_ms: undefined });
+    expect(p.slo_ms).toBe(100);
+    expect(p.sources.slo_ms).toBe('model');
+  });
+
+  it('keeps a model value that is falsy but set', () => {
+    const p = resolvePolicy(parseConfig({ models: { m: { origin_enabled: false, accuracy_floor: 0 } }, policy: { accuracy_floor: 0.5 } }), 'm');
+    expect(p).toMatchObject({ origin_enabled: false, accuracy_floor: 0 });
+    expect(p.sources).toMatchObject({ origin_enabled: 'model', accuracy_floor: 'model' });
+  });
+
+  it('does not let one resolution leak into the config', () => {
+    resolvePolicy(config, 'mnist', { slo_ms: 1 });
+    expect(config.policy.slo_ms).toBe(500);
+    expect(config.models.mnist!.slo_ms).toBe(100);
+  });
+});

@@ -1,0 +1,495 @@
+/**
+ * The routing decision (selectRoute) and the network profile it budgets with (networkProfile, networkMs),
+ * table-driven over an mnist-like model with fp32 / fp16 / int8 variants.
+ */
+import { describe, expect, it } from 'vitest';
+import type { NetworkDefaults, NetworkProfile } from '../../src/select/hints.js';
+import { networkMs, networkProfile } from '../../src/select/hints.js';
+import type { LiveState, RouteDecision, SelectionInput, SelectionPolicy, VariantFacts } from '../../src/select/select.js';
+import { selectRoute } from '../../src/select/select.js';
+import type { VariantName } from '../../src/registry/manifest.js';
+
+const MiB = 1024 * 1024;
+
+/**
+ * Per-variant facts shaped like the mnist manifest, with latencies of a slower fleet so that budgets bite:
+ * fp32 2 + 0.5/item ms, fp16 1.5 + 0.35/item, int8 1 + 0.2/item.
+ */
+const MNIST: readonly VariantFacts[] = Object.freeze([
+  { name: 'fp32', fidelity: 1, accuracy: 0.9675, edge_memory_bytes: 16 * MiB, fixed_ms: 2, per_item_ms: 0.5, load_ms: 13.5 },
+  { name: 'fp16', fidelity: 0.998, accuracy: 0.9675, edge_memory_bytes: 16 * MiB, fixed_ms: 1.5, per_item_ms: 0.35, load_ms: 31.4 },
+  { name: 'int8', fidelity: 0.985, accuracy: 0.9665, edge_memory_bytes: 16 * MiB, fixed_ms: 1, per_item_ms: 0.2, load_ms: 12.4 },
+]);
+
+/** The same model, every variant needing more WASM memory than the default 96 MiB edge budget. */
+const TOO_BIG: readonly VariantFacts[] = MNIST.map((v) => ({ ...v, edge_memory_bytes: 200 * MiB }));
+
+const POLICY: SelectionPolicy = {
+  slo_ms: 500,
+  variants: ['fp32', 'fp16', 'int8'],
+  accuracy_floor: 0,
+  save_data_fidelity_slack: 0.01,
+  edge_memory_budget_bytes: 96 * MiB,
+  origin_enabled: true,
+  edge_speed_factor: 1,
+  origin_speed_factor: 0.5,
+  origin_variant: 'fp32',
+};
+
+const ALL: ReadonlySet<VariantName> = new Set(['fp32', 'fp16', 'int8']);
+
+const LIVE: LiveState = {
+  origin_configured: true,
+  origin_healthy: true,
+  origin_rtt_ms: 40,
+  unhealthy_variants: new Set(),
+  loaded_variants: ALL,
+  edge_queue_ms: 0,
+};
+
+/** Desktop on a good link: 50 ms RTT, 10 Mbit/s. With REQUEST_BYTES the network costs 58 ms. */
+const DESKTOP: NetworkProfile = { rtt_ms: 50, downlink_mbps: 10, save_data: false, mobile: false, from_hints: [] };
+const REQUEST_BYTES = 10_000;
+
+interface Scenario {
+  variants?: readonly VariantFacts[];
+  items?: number;
+  network?: Partial<NetworkProfile>;
+  policy?: Partial<SelectionPolicy>;
+  live?: Partial<LiveState>;
+  pinned?: VariantName;
+}
+
+function decide(s: Scenario = {}): RouteDecision {
+  const input: SelectionInput = {
+    variants: s.variants ?? MNIST,
+    items: s.items ?? 1,
+    request_bytes: REQUEST_BYTES,
+    network: { ...DESKTOP, ...s.network },
+    policy: { ...POLICY, ...s.policy },
+    live: { ...LIVE, ...s.live },
+    ...(s.pinned ? { pinned: s.pinned } : {}),
+  };
+  return selectRoute(input);
+}
+
+const headers = (h: Record<string, string>) => {
+  const all = new Headers(h);
+  return (name: string) => all.get(name);
+};
+
+/** A network profile from Client Hints, as the data plane builds it. */
+const hinted = (h: Record<string, string>) => networkProfile(headers(h), DEFAULTS);
+
+const DEFAULTS: NetworkDefaults = { rtt_ms: 50, downlink_mbps: 10, mobile_rtt_ms: 150, mobile_downlink_mbps: 1.5 };
+
+function candidate(d: RouteDecision, target: 'edge' | 'origin', variant: VariantName) {
+  const c = d.candidates.find((x) => x.target === target && x.variant === variant);
+  if (!c) throw new Error(`no ${target}/${variant} candidate in ${JSON.stringify(d.candidates)}`);
+  return c;
+}
+
+describe('selectRoute picks a target and variant', () => {
+  interface Row {
+    name: string;
+    scenario: Scenario;
+    target: 'edge' | 'origin' | 'none';
+    variant?: VariantName;
+    meets: boolean;
+    reason: RegExp;
+  }
+
+  // Budget = slo_ms - 58 ms of network unless the row changes the network.
+  const rows: Row[] = [
+    {
+      name: 'with a loose budget the most accurate variant wins, at the edge rather than the origin',
+      scenario: {},
+      target: 'edge',
+      variant: 'fp32',
+      meets: true,
+      reason: /^fp32 at edge: most accurate within 442 ms budget \(predicted 2\.5 ms\)$/,
+    },
+    {
+      name: 'the edge is preferred at equal fidelity even when the origin would be faster',
+      // 256 items: edge fp32 130 ms, origin fp32 40 + 65 = 105 ms; both within 442 ms.
+      scenario: { items: 256 },
+      target: 'edge',
+      variant: 'fp32',
+      meets: true,
+      reason: /fp32 at edge/,
+    },
+    {
+      name: 'with a tight budget a faster, less accurate variant wins',
+      // 100 items, budget 40: fp32 52, fp16 36.5, int8 21, origin 66.
+      scenario: { items: 100, policy: { slo_ms: 98 } },
+      target: 'edge',
+      variant: 'fp16',
+      meets: true,
+      reason: /^fp16 at edge: most accurate within 40 ms budget \(predicted 36\.5 ms\)$/,
+    },
+    {
+      name: 'with a tighter budget still, only the fastest variant fits',
+      scenario: { items: 100, policy: { slo_ms: 88 } },
+      target: 'edge',
+      variant: 'int8',
+      meets: true,
+      reason: /int8 at edge: most accurate within 30 ms budget/,
+    },
+    {
+      name: 'when nothing meets the budget the fastest candidate is chosen and flagged as a predicted miss',
+      scenario: { items: 100, policy: { slo_ms: 60 } },
+      target: 'edge',
+      variant: 'int8',
+      meets: false,
+      reason: /^predicted SLO miss: fastest is int8 at edge \(21 ms > 2 ms budget\)$/,
+    },
+    {
+      name: 'Save-Data takes the cheapest candidate within the fidelity slack',
+      // fp16 (0.998) is within 0.01 of fp32; int8 (0.985) is not.
+      scenario: { network: { save_data: true } },
+      target: 'edge',
+      variant: 'fp16',
+      meets: true,
+      reason: /fp16 at edge: .*, save-data$/,
+    },
+    {
+      name: 'Save-Data with a wider slack takes an even cheaper variant',
+      scenario: { network: { save_data: true }, policy: { save_data_fidelity_slack: 0.02 } },
+      target: 'edge',
+      variant: 'int8',
+      meets: true,
+      reason: /int8 at edge: .*, save-data$/,
+    },
+    {
+      name: 'without Save-Data the same wide slack changes nothing',
+      scenario: { policy: { save_data_fidelity_slack: 0.02 } },
+      target: 'edge',
+      variant: 'fp32',
+      meets: true,
+      reason: /^fp32 at edge/,
+    },
+    {
+      name: 'a model too big for the edge memory budget goes to the origin, and the reason says why',
+      scenario: { variants: TOO_BIG },
+      target: 'origin',
+      variant: 'fp32',
+      meets: true,
+      reason: /^origin: no edge variant can run \(needs 200 MB, edge budget is 96 MB\); fp32 at origin/,
+    },
+    {
+      name: 'a model too big for the edge with the origin down cannot be served at all',
+      scenario: { variants: TOO_BIG, live: { origin_healthy: false } },
+      target: 'none',
+      meets: false,
+      reason: /^no candidate can serve: .*edge\/fp32: needs 200 MB, edge budget is 96 MB.*origin\/fp32: origin unhealthy/,
+    },
+    {
+      name: 'a model too big for the edge with no origin configured cannot be served at all',
+      scenario: { variants: TOO_BIG, live: { origin_configured: false } },
+      target: 'none',
+      meets: false,
+      reason: /^no candidate can serve: edge\/fp32: needs 200 MB/,
+    },
+    {
+      name: 'a model whose origin is disabled by policy and that does not fit the edge cannot be served',
+      scenario: { variants: TOO_BIG, policy: { origin_enabled: false } },
+      target: 'none',
+      meets: false,
+      reason: /origin\/fp32: origin disabled for this model/,
+    },
+    {
+      name: 'a pinned variant is the only one considered, served at the edge when it fits',
+      scenario: { pinned: 'int8' },
+      target: 'edge',
+      variant: 'int8',
+      meets: true,
+      reason: /^pinned int8 at edge$/,
+    },
+    {
+      name: 'a pinned variant that does not fit the edge is served by the origin',
+      scenario: { pinned: 'fp16', variants: TOO_BIG },
+      target: 'origin',
+      variant: 'fp16',
+      meets: true,
+      reason: /^pinned fp16 at origin$/,
+    },
+    {
+      name: 'a pinned variant bypasses the allowed-variants list and the accuracy floor',
+      scenario: { pinned: 'int8', policy: { variants: ['fp32'], accuracy_floor: 0.967 } },
+      target: 'edge',
+      variant: 'int8',
+      meets: true,
+      reason: /^pinned int8 at edge$/,
+    },
+    {
+      name: 'a pinned variant that misses the budget is still served, flagged as a predicted miss',
+      scenario: { pinned: 'fp32', items: 100, policy: { slo_ms: 60 } },
+      target: 'edge',
+      variant: 'fp32',
+      meets: false,
+      reason: /^predicted SLO miss: fastest is fp32 at edge/,
+    },
+    {
+      name: 'variants below the accuracy floor are never chosen, even when they are the only ones in budget',
+      // Without the floor int8 wins this budget (see above); with it, the fastest remaining is a miss.
+      scenario: { items: 100, policy: { slo_ms: 88, accuracy_floor: 0.967 } },
+      target: 'edge',
+      variant: 'fp16',
+      meets: false,
+      reason: /^predicted SLO miss: fastest is fp16 at edge/,
+    },
+    {
+      name: 'a variant that failed at the edge recently is skipped, and the origin serves fp32 as the more accurate choice',
+      scenario: { live: { unhealthy_variants: new Set(['fp32']) } },
+      target: 'origin',
+      variant: 'fp32',
+      meets: true,
+      reason: /^fp32 at origin: most accurate/,
+    },
+    {
+      name: 'a variant that failed at the edge recently is skipped for the next best edge variant when the origin is down',
+      scenario: { live: { unhealthy_variants: new Set(['fp32']), origin_healthy: false } },
+      target: 'edge',
+      variant: 'fp16',
+      meets: true,
+      reason: /^fp16 at edge/,
+    },
+    {
+      name: 'only variants on the allowed list run at the edge',
+      scenario: { policy: { variants: ['int8'], origin_enabled: false } },
+      target: 'edge',
+      variant: 'int8',
+      meets: true,
+      reason: /^int8 at edge/,
+    },
+    {
+      name: 'the allowed list restricts the edge only: the origin still serves its own variant',
+      scenario: { policy: { variants: ['int8'] } },
+      target: 'origin',
+      variant: 'fp32',
+      meets: true,
+      reason: /^fp32 at origin/,
+    },
+    {
+      name: 'a variant that is not loaded yet pays its load time and can lose to a loaded one',
+      // Budget 10: warm fp32 would take 2.5 ms; cold it takes 16 ms. Only int8 is loaded (1.2 ms).
+      scenario: { policy: { slo_ms: 68 }, live: { loaded_variants: new Set(['int8']) } },
+      target: 'edge',
+      variant: 'int8',
+      meets: true,
+      reason: /^int8 at edge: most accurate within 10 ms budget/,
+    },
+    {
+      name: 'the same budget with every variant loaded keeps the most accurate one',
+      scenario: { policy: { slo_ms: 68 } },
+      target: 'edge',
+      variant: 'fp32',
+      meets: true,
+      reason: /^fp32 at edge/,
+    },
+    {
+      name: 'work already queued at the edge counts against it and can push a request to the origin',
+      // Budget 50: every edge variant ~51-53 ms with 50 ms queued; origin fp32 41.3 ms.
+      scenario: { policy: { slo_ms: 108 }, live: { edge_queue_ms: 50 } },
+      target: 'origin',
+      variant: 'fp32',
+      meets: true,
+      reason: /^fp32 at origin: most accurate within 50 ms budget \(predicted 41\.3 ms\)$/,
+    },
+    {
+      name: 'the origin is dropped when unhealthy and the edge serves instead',
+      scenario: { policy: { slo_ms: 108 }, live: { edge_queue_ms: 50, origin_healthy: false } },
+      target: 'edge',
+      variant: 'int8',
+      meets: false,
+      reason: /^predicted SLO miss: fastest is int8 at edge/,
+    },
+  ];
+
+  it.each(rows)('$name', ({ scenario, target, variant, meets, reason }) => {
+    const d = decide(scenario);
+    expect(d.target, d.reason).toBe(target);
+    expect(d.variant).toBe(variant);
+    expect(d.meets_slo).toBe(meets);
+    expect(d.reason).toMatch(reason);
+    if (target !== 'none') expect(d.meets_slo).toBe(d.predicted_ms <= d.budget_ms);
+  });
+
+  it('subtracts the client network time from the SLO to get the budget', () => {
+    const d = decide();
+    expect(d.network_ms).toBe(58);
+    expect(d.budget_ms).toBe(442);
+  });
+
+  it('predicts edge time as fixed + per-item cost, and origin time as round trip + scaled compute', () => {
+    const d = decide({ items: 100 });
+    expect(candidate(d, 'edge', 'fp32').predicted_ms).toBe(52);
+    expect(candidate(d, 'edge', 'fp16').predicted_ms).toBe(36.5);
+    expect(candidate(d, 'edge', 'int8').predicted_ms).toBe(21);
+    expect(candidate(d, 'origin', 'fp32').predicted_ms).toBe(66);
+  });
+
+  it('scales edge compute and load time by the edge speed factor', () => {
+    const d = decide({ policy: { edge_speed_factor: 2 }, live: { loaded_variants: new Set() } });
+    expect(candidate(d, 'edge', 'fp32').predicted_ms).toBe((2.5 + 13.5) * 2);
+    expect(candidate(d, 'edge', 'fp32').why).toBe('includes 27 ms to load');
+  });
+
+  it('adds the load time of a cold variant and says so', () => {
+    const d = decide({ live: { loaded_variants: new Set(['int8']) } });
+    expect(candidate(d, 'edge', 'fp32')).toMatchObject({ predicted_ms: 16, kept: true, why: 'includes 13.5 ms to load' });
+    expect(candidate(d, 'edge', 'fp16')).toMatchObject({ predicted_ms: 33.3, why: 'includes 31.4 ms to load' });
+    expect(candidate(d, 'edge', 'int8')).toMatchObject({ predicted_ms: 1.2, why: 'loaded' });
+  });
+
+  it('adds the queued edge work to every edge candidate but not to the origin', () => {
+    const idle = decide({ items: 2 });
+    const busy = decide({ items: 2, live: { edge_queue_ms: 25 } });
+    for (const v of ['fp32', 'fp16', 'int8'] as const) {
+      expect(candidate(busy, 'edge', v).predicted_ms).toBeCloseTo(candidate(idle, 'edge', v).predicted_ms + 25, 1);
+    }
+    expect(candidate(busy, 'origin', 'fp32').predicted_ms).toBe(candidate(idle, 'origin', 'fp32').predicted_ms);
+  });
+
+  it('explains each excluded candidate', () => {
+    const d = decide({
+      variants: [MNIST[0]!, { ...MNIST[1]!, edge_memory_bytes: 200 * MiB }, MNIST[2]!],
+      policy: { variants: ['fp32', 'fp16'] },
+      live: { unhealthy_variants: new Set(['fp32']), origin_healthy: false },
+    });
+    expect(candidate(d, 'edge', 'fp32')).toMatchObject({ kept: false, why: 'failed at the edge recently' });
+    expect(candidate(d, 'edge', 'fp16')).toMatchObject({ kept: false, why: 'needs 200 MB, edge budget is 96 MB' });
+    expect(candidate(d, 'edge', 'int8')).toMatchObject({ kept: false, why: 'not in the allowed variants' });
+    expect(candidate(d, 'origin', 'fp32')).toMatchObject({ kept: false, why: 'origin unhealthy' });
+    expect(d.target).toBe('none');
+  });
+
+  it('names the floor when a variant is below it', () => {
+    const d = decide({ policy: { accuracy_floor: 0.967 } });
+    expect(candidate(d, 'edge', 'int8')).toMatchObject({ kept: false, why: 'accuracy 0.9665 below floor 0.967' });
+  });
+
+  it('excludes every other variant when one is pinned, and asks the origin for the pinned one', () => {
+    const d = decide({ pinned: 'fp16' });
+    expect(candidate(d, 'edge', 'fp32')).toMatchObject({ kept: false, why: 'not the pinned variant fp16' });
+    expect(candidate(d, 'edge', 'int8')).toMatchObject({ kept: false, why: 'not the pinned variant fp16' });
+    expect(d.candidates.filter((c) => c.target === 'origin').map((c) => c.variant)).toEqual(['fp16']);
+  });
+
+  it('offers no origin candidate when no origin is configured', () => {
+    const d = decide({ live: { origin_configured: false } });
+    expect(d.candidates.every((c) => c.target === 'edge')).toBe(true);
+  });
+
+  it('is pure: the same input gives the same decision', () => {
+    const s: Scenario = { items: 100, policy: { slo_ms: 98 }, network: { save_data: true } };
+    expect(decide(s)).toEqual(decide(s));
+  });
+});
+
+describe('slow networks eat the budget', () => {
+  // 256 items: edge fp32 130 ms, fp16 91.1 ms, int8 52.2 ms; origin fp32 105 ms. SLO 300 ms.
+  const scenario = (network: NetworkProfile): Scenario => ({ items: 256, policy: { slo_ms: 300 }, network });
+
+  it('on a fast network the most accurate edge variant fits', () => {
+    const d = decide(scenario(hinted({ rtt: '50' })));
+    expect(d.budget_ms).toBe(242);
+    expect([d.target, d.variant]).toEqual(['edge', 'fp32']);
+  });
+
+  it('a slow RTT hint shrinks the budget so the faster origin serves fp32 instead', () => {
+    const d = decide(scenario(hinted({ rtt: '180' })));
+    expect(d.budget_ms).toBe(112);
+    expect([d.target, d.variant, d.meets_slo]).toEqual(['origin', 'fp32', true]);
+  });
+
+  it('with the origin down the same slow network is served by a faster edge variant', () => {
+    const d = decide({ ...scenario(hinted({ rtt: '180' })), live: { origin_healthy: false } });
+    expect([d.target, d.variant, d.meets_slo]).toEqual(['edge', 'fp16', true]);
+    expect(candidate(d, 'origin', 'fp32')).toMatchObject({ kept: false, why: 'origin unhealthy' });
+  });
+
+  it('a malformed ECT hint cannot turn the budget into NaN', () => {
+    const d = decide(scenario(hinted({ ect: 'constructor' })));
+    expect(d.budget_ms).toBe(242);
+    expect([d.target, d.variant, d.meets_slo]).toEqual(['edge', 'fp32', true]);
+  });
+
+  it('a 2g connection leaves no budget at all and the fastest candidate is a predicted miss', () => {
+    const d = decide(scenario(hinted({ ect: '2g' })));
+    expect(d.network_ms).toBeGreaterThan(300);
+    expect(d.meets_slo).toBe(false);
+    expect([d.target, d.variant]).toEqual(['edge', 'int8']);
+    expect(d.reason).toMatch(/^predicted SLO miss/);
+  });
+});
+
+describe('networkProfile reads Client Hints', () => {
+  it('uses the desktop defaults when the client sends no hints', () => {
+    expect(hinted({})).toEqual({ rtt_ms: 50, downlink_mbps: 10, save_data: false, mobile: false, from_hints: [] });
+  });
+
+  it('uses the mobile defaults when the client says it is mobile', () => {
+    expect(hinted({ 'sec-ch-ua-mobile': '?1' })).toMatchObject({ rtt_ms: 150, downlink_mbps: 1.5, mobile: true, from_hints: ['Sec-CH-UA-Mobile'] });
+  });
+
+  it('treats Sec-CH-UA-Mobile ?0 as desktop', () => {
+    expect(hinted({ 'sec-ch-ua-mobile': '?0' })).toMatchObject({ rtt_ms: 50, mobile: false, from_hints: [] });
+  });
+
+  it.each<{ name: string; h: Record<string, string>; want: Partial<NetworkProfile> }>([
+    { name: 'RTT sets the round trip', h: { RTT: '125' }, want: { rtt_ms: 125, downlink_mbps: 10, from_hints: ['RTT'] } },
+    { name: 'Downlink sets the bandwidth', h: { Downlink: '2.5' }, want: { rtt_ms: 50, downlink_mbps: 2.5, from_hints: ['Downlink'] } },
+    { name: 'ECT sets both from the netinfo table', h: { ECT: '3g' }, want: { rtt_ms: 270, downlink_mbps: 0.7, from_hints: ['ECT'] } },
+    { name: 'ECT is case-insensitive and trimmed', h: { ECT: ' 4G ' }, want: { rtt_ms: 50, downlink_mbps: 10, from_hints: ['ECT'] } },
+    { name: 'RTT and Downlink override ECT', h: { ECT: 'slow-2g', RTT: '300', Downlink: '0.4' }, want: { rtt_ms: 300, downlink_mbps: 0.4, from_hints: ['ECT', 'RTT', 'Downlink'] } },
+    { name: 'RTT overrides the round trip of ECT but keeps its downlink', h: { ECT: '2g', RTT: '900' }, want: { rtt_ms: 900, downlink_mbps: 0.07 } },
+    { name: 'Save-Data on turns on data saving', h: { 'Save-Data': 'on' }, want: { save_data: true, from_hints: ['Save-Data'] } },
+    { name: 'Save-Data is case-insensitive', h: { 'Save-Data': ' On ' }, want: { save_data: true } },
+    { name: 'Save-Data with another value is off', h: { 'Save-Data': 'off' }, want: { save_data: false, from_hints: [] } },
+    { name: 'Device-Memory is read', h: { 'Device-Memory': '8' }, want: { device_memory_gb: 8, rtt_ms: 50, from_hints: ['Device-Memory'] } },
+    { name: 'Sec-CH-Device-Memory is read', h: { 'Sec-CH-Device-Memory': '4' }, want: { device_memory_gb: 4, from_hints: ['Device-Memory'] } },
+    { name: 'Sec-CH-Device-Memory wins over Device-Memory', h: { 'Sec-CH-Device-Memory': '2', 'Device-Memory': '8' }, want: { device_memory_gb: 2 } },
+    { name: 'a low-memory device gets the mobile defaults', h: { 'Device-Memory': '0.5' }, want: { device_memory_gb: 0.5, rtt_ms: 150, downlink_mbps: 1.5, mobile: false } },
+    { name: 'a low-memory device with an RTT hint uses the hint', h: { 'Device-Memory': '1', RTT: '75' }, want: { rtt_ms: 75, downlink_mbps: 1.5 } },
+  ])('$name', ({ h, want }) => {
+    expect(hinted(h)).toMatchObject(want);
+  });
+
+  it.each<{ name: string; h: Record<string, string> }>([
+    { name: 'a non-numeric RTT', h: { RTT: 'fast' } },
+    { name: 'a negative RTT', h: { RTT: '-5' } },
+    { name: 'an absurd RTT', h: { RTT: '1e9' } },
+    { name: 'an infinite RTT', h: { RTT: 'Infinity' } },
+    { name: 'an empty RTT', h: { RTT: '  ' } },
+    { name: 'a zero Downlink', h: { Downlink: '0' } },
+    { name: 'a non-numeric Downlink', h: { Downlink: 'lots' } },
+    { name: 'an unknown ECT', h: { ECT: '5g' } },
+    { name: 'an ECT of constructor (an Object.prototype key)', h: { ECT: 'constructor' } },
+    { name: 'an ECT of __proto__', h: { ECT: '__proto__' } },
+    { name: 'a non-numeric Device-Memory', h: { 'Device-Memory': 'plenty' } },
+    { name: 'a negative Device-Memory', h: { 'Device-Memory': '-1' } },
+    { name: 'a boolean-looking Save-Data', h: { 'Save-Data': 'true' } },
+    { name: 'a Sec-CH-UA-Mobile without the structured-header prefix', h: { 'Sec-CH-UA-Mobile': '1' } },
+  ])('ignores $name and keeps the defaults', ({ h }) => {
+    const p = hinted(h);
+    expect(p).toEqual({ rtt_ms: 50, downlink_mbps: 10, save_data: false, mobile: false, from_hints: [] });
+    expect(Number.isFinite(networkMs(p, 1000))).toBe(true);
+  });
+});
+
+describe('networkMs', () => {
+  it('is one round trip plus the time to send the body', () => {
+    // 1.25 MB at 10 Mbit/s is 1 s on the wire.
+    expect(networkMs(DESKTOP, 1_250_000)).toBe(50 + 1000);
+  });
+
+  it('is just the round trip for an empty body', () => {
+    expect(networkMs({ ...DESKTOP, rtt_ms: 270 }, 0)).toBe(270);
+  });
+
+  it('grows as the downlink slows', () => {
+    expect(networkMs({ ...DESKTOP, downlink_mbps: 1 }, 10_000)).toBe(50 + 80);
+    expect(networkMs({ ...DESKTOP, downlink_mbps: 0.1 }, 10_000)).toBe(50 + 800);
+  });
+});
