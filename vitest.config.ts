@@ -26,7 +26,11 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            miniflare: { bindings: { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_TEST_PORT}` } },
+            miniflare: {
+              bindings: { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_TEST_PORT}` },
+              // A strict limiter next to the deployment's, so the 429 path is tested with the real binding.
+              ratelimits: { STRICT_LIMITER: { namespace_id: '2001', simple: { limit: 2, period: 60 } } },
+            },
           }),
         ],
         test: {

@@ -1,41 +1,88 @@
 /**
- * The HTTP application: middleware (request id, body limit, client-hint advertisement), the v2 route
- * table, and the single mapping of domain errors to `{"error": "..."}` responses.
+ * The HTTP application: middleware (request id, policy refresh, CORS, structured request log, auth and
+ * rate limits, body limit, client-hint advertisement), the v2, admin and metrics routes, and the single
+ * mapping of domain errors to `{"error": "..."}` responses.
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DataPlane } from '../src/dataplane.js';
 import { GatewayError } from '../src/errors.js';
+import type { PolicySource } from '../src/policy-source.js';
 import { CLIENT_HINTS } from '../src/select/hints.js';
+import { adminRoutes } from './admin.js';
+import type { AuthBindings } from './middleware/auth.js';
+import { adminAuth, apiKeyAuth } from './middleware/auth.js';
 import type { V2Env } from './v2.js';
 import { v2Routes } from './v2.js';
 
 export interface AppOptions {
   plane: DataPlane;
   maxBodyBytes: number;
+  /** Hot-reloadable policy; without it the plane's config is fixed. */
+  policy?: PolicySource | undefined;
+  bindings?: AuthBindings;
+  /** Extra route tables mounted by the composition root (dashboard, API docs). */
+  mount?: (app: Hono<V2Env>) => void;
 }
 
 /** Builds the app around one data plane. */
-export function createApp({ plane, maxBodyBytes }: AppOptions): Hono<V2Env> {
+export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount }: AppOptions): Hono<V2Env> {
   const app = new Hono<V2Env>();
   app.use(requestId({ limitLength: 128 }));
-  app.use(async function exposeRoutingHeaders(c, next) {
+  app.use(async function refreshPolicy(c, next) {
+    if (policy) plane.setConfig(await policy.get());
     c.set('plane', plane);
+    await next();
+  });
+  app.use(async function logRequest(c, next) {
+    const t0 = Date.now();
+    await next();
+    const h = c.res.headers;
+    console.log(
+      JSON.stringify({
+        event: 'request',
+        request_id: c.get('requestId'),
+        method: c.req.method,
+        path: new URL(c.req.url).pathname,
+        status: c.res.status,
+        variant: h.get('x-model-variant') ?? undefined,
+        target: h.get('x-served-by') ?? undefined,
+        reason: h.get('x-route-reason') ?? undefined,
+        ms: Date.now() - t0,
+      }),
+    );
+  });
+  app.use('*', async function corsFromConfig(c, next) {
+    const origins = plane.config.auth.cors_origins;
+    if (origins.length === 0) return next();
+    return cors({ origin: origins.includes('*') ? '*' : origins, exposeHeaders: ['x-model-variant', 'x-served-by', 'x-route-reason', 'server-timing', 'x-request-id'] })(c, next);
+  });
+  app.use(async function exposeRoutingHeaders(c, next) {
     await next();
     c.header('accept-ch', CLIENT_HINTS.join(', '));
     c.header('vary', CLIENT_HINTS.join(', '), { append: true });
   });
+  const inferAuth = apiKeyAuth(bindings);
+  app.post('/v2/models/:model/infer', inferAuth);
+  app.post('/v2/models/:model/versions/:version/infer', inferAuth);
+  app.use('/admin/*', adminAuth());
+  app.use('/metrics', adminAuth());
+  app.use('/dashboard/*', adminAuth());
   app.use(
-    '/v2/*',
+    '*',
     bodyLimit({
       maxSize: maxBodyBytes,
       onError: (c) => c.json({ error: `request body exceeds the limit of ${maxBodyBytes} bytes` }, 413),
     }),
   );
   app.route('/v2', v2Routes());
+  if (policy) app.route('/admin', adminRoutes(policy));
+  app.get('/metrics', (c) => c.text(plane.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  mount?.(app);
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError((err, c) => {
     if (err instanceof GatewayError && err.status < 500) return c.json({ error: err.message }, err.status as ContentfulStatusCode, err.headers);

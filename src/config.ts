@@ -88,6 +88,25 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    auth: z
+      .object({
+        /** SHA-256 (hex) of the API keys accepted on inference routes; empty means no key needed. */
+        api_keys_sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256')).default([]),
+        /** Also accept keys whose sha256 is a key of the API_KEYS KV namespace (when bound). */
+        kv_keys: z.boolean().default(false),
+        /** SHA-256 (hex) of the admin token for /admin/*, /metrics and /dashboard; unset leaves them open (dev only). */
+        admin_token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256').optional(),
+        /** Rate-limit inference per API key (else per client IP) with the RATE_LIMITER binding, when bound. */
+        rate_limit: z.boolean().default(true),
+        /** Period of the RATE_LIMITER binding (seconds), sent as Retry-After on 429. */
+        rate_limit_period_s: z.number().int().positive().default(60),
+        /** CORS origins allowed for browser callers ("*" for any); empty disables CORS headers. */
+        cors_origins: z.array(z.string()).default([]),
+      })
+      .strict()
+      .prefault({}),
+    /** How often the routing policy in the POLICY KV namespace is re-read (ms). */
+    policy_ttl_ms: z.number().int().nonnegative().default(10_000),
     /** Network assumed when the client sends no hints. */
     network_defaults: z
       .object({

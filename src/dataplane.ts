@@ -7,7 +7,8 @@ import type { GatewayConfig, ResolvedPolicy } from './config.js';
 import { resolvePolicy } from './config.js';
 import type { BackendResult } from './engine/backend.js';
 import type { OrtEngine } from './engine/ort-engine.js';
-import { EngineFailure, InvalidInput, ModelNotReady } from './errors.js';
+import { EngineFailure, GatewayError, InvalidInput, ModelNotReady } from './errors.js';
+import { Metrics } from './metrics.js';
 import type { OriginClient } from './origin/client.js';
 import type { InferResponseBody } from './protocol/v2.js';
 import { decodeInferRequest, encodeInferResponse } from './protocol/v2.js';
@@ -35,7 +36,18 @@ export interface DataPlaneDeps {
   registry: Registry;
   engine: OrtEngine;
   origin?: OriginClient | undefined;
+  metrics?: Metrics;
   now?: () => number;
+}
+
+/** A hypothetical request for explain: what the caller would send, without the tensors. */
+export interface ExplainQuery {
+  slo_ms?: number | undefined;
+  items?: number | undefined;
+  request_bytes?: number | undefined;
+  variant?: string | undefined;
+  /** Client Hints as they would arrive (RTT, ECT, Downlink, Save-Data, ...). */
+  hints?: Record<string, string> | undefined;
 }
 
 export class DataPlane {
@@ -48,6 +60,31 @@ export class DataPlane {
 
   get registry(): Registry {
     return this.deps.registry;
+  }
+
+  get metrics(): Metrics {
+    return this.deps.metrics ?? (this.deps.metrics = new Metrics());
+  }
+
+  get config(): GatewayConfig {
+    return this.deps.config;
+  }
+
+  /** Swaps in a new routing policy (hot reload); live state (breaker, loaded sessions) is kept. */
+  setConfig(config: GatewayConfig): void {
+    this.deps.config = config;
+  }
+
+  /** The decision for a hypothetical request, with every candidate and why it was kept or dropped. */
+  explain(model: ModelManifest, q: ExplainQuery) {
+    const hints = new Map(Object.entries(q.hints ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+    const ctx: InferContext = { header: (name) => hints.get(name.toLowerCase()), requestBytes: q.request_bytes ?? 0 };
+    const slo = sloOf(q.slo_ms === undefined ? undefined : String(q.slo_ms), undefined);
+    const policy = resolvePolicy(this.deps.config, model.name, { slo_ms: slo });
+    const pinned = pinnedVariant(q.variant, model);
+    const items = Math.max(1, Math.floor(q.items ?? 1));
+    const decision = this.decide(model, policy, items, ctx, pinned);
+    return { model: model.name, policy, network: networkProfile(ctx.header, this.deps.config.network_defaults), items, decision };
   }
 
   /** Whether a model can be served now: an edge variant fits, or the origin is up. */
@@ -97,6 +134,22 @@ export class DataPlane {
   /** Runs one v2 JSON request body for `model`: decode, choose, infer (edge, else origin), encode. */
   async infer(model: ModelManifest, body: unknown, ctx: InferContext): Promise<InferOutcome> {
     const t0 = performance.now();
+    try {
+      const outcome = await this.run(model, body, ctx, t0);
+      const d = outcome.decision;
+      const labels = { model: model.name, version: model.version, variant: outcome.headers['x-model-variant']!, target: outcome.headers['x-served-by']! };
+      this.metrics.inc('nv_inference_request_success', labels);
+      this.metrics.observe('nv_inference_request_duration_ms', labels, performance.now() - t0);
+      this.metrics.inc('gateway_route_decisions_total', { model: model.name, target: d.target, variant: d.variant ?? '', slo: d.meets_slo ? 'met' : 'miss' });
+      return outcome;
+    } catch (err) {
+      const status = err instanceof GatewayError ? err.status : 500;
+      this.metrics.inc('nv_inference_request_failure', { model: model.name, version: model.version, status: String(status) });
+      throw err;
+    }
+  }
+
+  private async run(model: ModelManifest, body: unknown, ctx: InferContext, t0: number): Promise<InferOutcome> {
     const { config } = this.deps;
     const request = decodeInferRequest(body, model, config.limits);
     const slo = sloOf(ctx.header('x-slo-ms'), request.parameters.slo_ms);
@@ -120,6 +173,7 @@ export class DataPlane {
         if (!(err instanceof EngineFailure) || !this.deps.origin || !policy.origin_enabled || !this.deps.origin.healthy()) throw err;
         this.unhealthyUntil.set(`${model.name}/${decision.variant}`, this.now() + config.edge.variant_cooldown_ms);
         console.warn(JSON.stringify({ event: 'edge_failure', model: model.name, variant: decision.variant, error: err.message, request_id: ctx.requestId }));
+        this.metrics.inc('gateway_edge_fallbacks_total', { model: model.name, variant: decision.variant! });
         result = await this.deps.origin.infer({ ...backendReq, variant: config.origin.variant });
         servedBy = 'origin';
         reason = `edge ${decision.variant} failed (${err.message.slice(0, 80)}); fell back to origin`;
@@ -128,6 +182,8 @@ export class DataPlane {
       result = await this.deps.origin!.infer(backendReq);
     }
     const site = servedBy === 'edge' ? config.site : 'origin';
+    if (result.timings.infer !== undefined) this.metrics.observe('nv_inference_compute_infer_duration_ms', { model: model.name, variant: result.variant }, result.timings.infer);
+    if (result.timings.origin !== undefined) this.metrics.observe('gateway_origin_requests_duration_ms', { model: model.name }, result.timings.origin);
     const headers: Record<string, string> = {
       'x-model-variant': result.variant,
       'x-served-by': site,
@@ -151,7 +207,7 @@ function sloOf(header: string | undefined, param: unknown): number | undefined {
   return n;
 }
 
-function pinnedVariant(header: string | undefined, model: ModelManifest): VariantName | undefined {
+export function pinnedVariant(header: string | undefined, model: ModelManifest): VariantName | undefined {
   if (header === undefined || header === '') return undefined;
   const parsed = VariantNameSchema.safeParse(header.trim().toLowerCase());
   if (!parsed.success || !model.variants[parsed.data]) {

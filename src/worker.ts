@@ -5,7 +5,9 @@
 import wasmModule from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import catalog from '../models/catalog.json';
 import { createApp } from '../routes/app.js';
-import { parseConfig } from './config.js';
+import { ConfigError, parseConfig } from './config.js';
+import { Metrics } from './metrics.js';
+import { PolicySource } from './policy-source.js';
 import { DataPlane } from './dataplane.js';
 import { AssetStore, R2Store, VerifyingStore } from './engine/model-store.js';
 import { OrtEngine } from './engine/ort-engine.js';
@@ -20,7 +22,9 @@ let startupError: Error | undefined;
 
 /** Builds the isolate's gateway from its bindings; throws naming the bad config field or manifest. */
 export function buildGateway(env: Env): Gateway {
-  const config = parseConfig(env.GATEWAY_CONFIG, { originUrl: env.ORIGIN_URL || undefined });
+  const raw = typeof env.GATEWAY_CONFIG === 'string' ? parseJsonConfig(env.GATEWAY_CONFIG) : ((env.GATEWAY_CONFIG ?? {}) as Record<string, unknown>);
+  const policy = new PolicySource(raw, env.ORIGIN_URL || undefined, env.POLICY);
+  const config = parseConfig(raw, { originUrl: env.ORIGIN_URL || undefined });
   const registry = new Registry(catalog.models);
   const engine = new OrtEngine({
     ort: wasmRuntime(wasmModule),
@@ -39,8 +43,27 @@ export function buildGateway(env: Env): Gateway {
         minAttemptMs: config.origin.min_attempt_ms,
       })
     : undefined;
-  const plane = new DataPlane({ config, registry, engine, origin });
-  return createApp({ plane, maxBodyBytes: config.limits.max_body_bytes });
+  const metrics = new Metrics();
+  if (origin) {
+    metrics.gauge('gateway_origin_breaker_state', 'Origin circuit breaker: 0 closed, 1 half-open, 2 open', () => [
+      { labels: { origin: config.origin.url! }, value: { closed: 0, half_open: 1, open: 2 }[origin.breaker.state()] },
+    ]);
+  }
+  const plane = new DataPlane({ config, registry, engine, origin, metrics });
+  return createApp({
+    plane,
+    maxBodyBytes: config.limits.max_body_bytes,
+    policy,
+    bindings: { apiKeys: env.API_KEYS, rateLimiter: env.RATE_LIMITER },
+  });
+}
+
+function parseJsonConfig(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (e) {
+    throw new ConfigError(`GATEWAY_CONFIG is not valid JSON: ${(e as Error).message}`);
+  }
 }
 
 export default {

@@ -1,0 +1,77 @@
+/**
+ * API keys, the admin token and per-key rate limits. Keys are never stored in clear: config and the
+ * API_KEYS KV namespace hold their SHA-256. 401 when a credential is missing, 403 when it is wrong, 429
+ * with Retry-After when the RATE_LIMITER binding says no.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { GatewayError } from '../../src/errors.js';
+import type { V2Env } from '../v2.js';
+
+export class Unauthorized extends GatewayError {
+  constructor(message: string) {
+    super(401, message, { headers: { 'www-authenticate': 'Bearer' } });
+  }
+}
+export class Forbidden extends GatewayError {
+  constructor(message: string) {
+    super(403, message);
+  }
+}
+export class TooManyRequests extends GatewayError {
+  constructor(retryAfterSeconds: number) {
+    super(429, `rate limit exceeded; retry in ${retryAfterSeconds} s`, { headers: { 'retry-after': String(retryAfterSeconds) } });
+  }
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The credential a caller presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+function presented(header: (name: string) => string | undefined): string | undefined {
+  const auth = header('authorization');
+  if (auth?.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim() || undefined;
+  return header('x-api-key')?.trim() || undefined;
+}
+
+export interface AuthBindings {
+  apiKeys?: KVNamespace | undefined;
+  rateLimiter?: RateLimit | undefined;
+}
+
+/** Requires an API key on inference routes when any is configured, then applies the rate limit. */
+export function apiKeyAuth(bindings: AuthBindings): MiddlewareHandler<V2Env> {
+  return async function apiKeyAuth(c, next) {
+    const auth = c.get('plane').config.auth;
+    const required = auth.api_keys_sha256.length > 0 || (auth.kv_keys && !!bindings.apiKeys);
+    let subject: string | undefined;
+    if (required) {
+      const key = presented((n) => c.req.header(n));
+      if (!key) throw new Unauthorized('an API key is required: send Authorization: Bearer <key> or x-api-key');
+      const hash = await sha256Hex(key);
+      const known = auth.api_keys_sha256.includes(hash) || (auth.kv_keys && bindings.apiKeys ? (await bindings.apiKeys.get(hash)) !== null : false);
+      if (!known) throw new Forbidden('unknown API key');
+      subject = `key:${hash.slice(0, 16)}`;
+    }
+    if (auth.rate_limit && bindings.rateLimiter) {
+      const who = subject ?? `ip:${c.req.header('cf-connecting-ip') ?? 'local'}`;
+      const { success } = await bindings.rateLimiter.limit({ key: who });
+      if (!success) throw new TooManyRequests(auth.rate_limit_period_s);
+    }
+    await next();
+  };
+}
+
+/** Requires the admin token on admin surfaces when one is configured. */
+export function adminAuth(): MiddlewareHandler<V2Env> {
+  return async function adminAuth(c, next) {
+    const expected = c.get('plane').config.auth.admin_token_sha256;
+    if (expected) {
+      const token = presented((n) => c.req.header(n));
+      if (!token) throw new Unauthorized('the admin token is required: send Authorization: Bearer <token>');
+      if ((await sha256Hex(token)) !== expected) throw new Forbidden('wrong admin token');
+    }
+    await next();
+  };
+}

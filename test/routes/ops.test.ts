@@ -1,0 +1,156 @@
+/**
+ * The ops surface inside workerd: metrics, explain, effective config, policy hot reload from KV,
+ * API keys, the admin token and rate limits (real KV and rate-limit bindings from miniflare).
+ */
+import { createExecutionContext, env, SELF } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { buildGateway } from '../../src/worker.js';
+import { mnistBody, post } from '../helpers.js';
+
+const sha256 = async (s: string) =>
+  [...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)))].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+/** A gateway built from this test's bindings with parts of its config or bindings replaced. */
+function gatewayWith(config: Record<string, unknown>, bindings: Partial<Env> = {}) {
+  const e = { ...env, ...bindings, GATEWAY_CONFIG: { ...(env.GATEWAY_CONFIG as object), ...config } } as Env;
+  const gw = buildGateway(e);
+  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const init: RequestInit = { method, headers: { 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) };
+    const res = await gw.fetch(new Request(`http://gateway.test${path}`, init), e, createExecutionContext());
+    const text = await res.text();
+    let json: any;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, body: json, text };
+  };
+}
+
+describe('metrics', () => {
+  it('counts successes by model, variant and target in Prometheus text', async () => {
+    await post('/v2/models/mnist/infer', mnistBody(0, 1), { 'x-slo-ms': '10000', 'x-model-variant': 'int8' });
+    const res = await SELF.fetch('http://gateway.test/metrics');
+    expect(res.headers.get('content-type')).toMatch(/text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/# TYPE nv_inference_request_success counter/);
+    expect(text).toMatch(/nv_inference_request_success\{model="mnist",target="edge",variant="int8",version="1"\} [1-9]/);
+    expect(text).toMatch(/nv_inference_request_duration_ms_bucket\{.*le="\+Inf"\} [1-9]/);
+    expect(text).toMatch(/gateway_origin_breaker_state\{origin="http:\/\/127\.0\.0\.1:\d+"\} 0/);
+  });
+
+  it('counts failures by status', async () => {
+    await post('/v2/models/mnist/infer', { inputs: [] });
+    const text = await (await SELF.fetch('http://gateway.test/metrics')).text();
+    expect(text).toMatch(/nv_inference_request_failure\{model="mnist",status="400",version="1"\} [1-9]/);
+  });
+});
+
+describe('explain and config', () => {
+  it('explains a hypothetical request with every candidate and why', async () => {
+    const res = await post('/admin/explain', { model: 'mnist', slo_ms: 5, hints: { ECT: '3g' } });
+    expect(res.status).toBe(200);
+    expect(res.body.network).toMatchObject({ rtt_ms: 270, from_hints: ['ECT'] });
+    expect(res.body.decision.meets_slo).toBe(false);
+    expect(res.body.decision.reason).toMatch(/predicted SLO miss/);
+    expect(res.body.decision.candidates.map((c: any) => `${c.target}/${c.variant}`)).toEqual(['edge/fp32', 'edge/fp16', 'edge/int8', 'origin/fp32']);
+    const big = await post('/admin/explain', { model: 'transformer-large', slo_ms: 60000 });
+    expect(big.body.decision.target).toBe('origin');
+    expect(big.body.decision.candidates.filter((c: any) => c.target === 'edge').every((c: any) => !c.kept && /edge budget/.test(c.why))).toBe(true);
+  });
+
+  it('rejects bad explain requests with a clear 4xx', async () => {
+    expect((await post('/admin/explain', { model: 'nope' })).status).toBe(404);
+    const bad = await post('/admin/explain', { model: 'mnist', slo_ms: -1 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/slo_ms/);
+    expect((await post('/admin/explain', 'not json')).status).toBe(400);
+    expect((await post('/admin/explain', { model: 'mnist', variant: 'int4' })).body.error).toMatch(/unknown variant 'int4'/);
+  });
+
+  it('shows the effective config and where each value came from', async () => {
+    const res = await SELF.fetch('http://gateway.test/admin/config');
+    const body = (await res.json()) as any;
+    expect(body.sources['policy.slo_ms']).toBe('deployment');
+    expect(body.sources['origin.breaker_failures']).toBe('default');
+    expect(body.models.mnist.slo_ms).toBe(100);
+    expect(body.models.mnist.sources.slo_ms).toBe('model');
+  });
+});
+
+describe('policy hot reload from KV', () => {
+  it('applies a valid KV policy without a redeploy, and keeps the last good one when KV holds a bad one', async () => {
+    const call = gatewayWith({ policy_ttl_ms: 0 });
+    await env.POLICY.put('policy', JSON.stringify({ models: { mnist: { slo_ms: 1234 } } }));
+    let cfg = await call('GET', '/admin/config');
+    expect(cfg.body.status.source).toBe('kv');
+    expect(cfg.body.models.mnist.slo_ms).toBe(1234);
+    expect(cfg.body.sources['models.mnist.slo_ms']).toBe('kv');
+    const explained = await call('POST', '/admin/explain', { model: 'mnist' });
+    expect(explained.body.policy.slo_ms).toBe(1234);
+
+    await env.POLICY.put('policy', JSON.stringify({ models: { mnist: { slo_ms: -3 } } }));
+    cfg = await call('GET', '/admin/config');
+    expect(cfg.body.models.mnist.slo_ms).toBe(1234);
+    expect(cfg.body.status.last_error).toMatch(/rejected KV policy.*models\.mnist\.slo_ms/);
+
+    await env.POLICY.put('policy', JSON.stringify({ origin: { url: 'http://evil.example' } }));
+    cfg = await call('GET', '/admin/config');
+    expect(cfg.body.status.last_error).toMatch(/may only set "policy" and "models"/);
+    expect(cfg.body.config.origin.url).toBe(env.ORIGIN_URL);
+    await env.POLICY.delete('policy');
+  });
+});
+
+describe('auth and abuse', () => {
+  it('requires a known API key on inference when keys are configured', async () => {
+    const call = gatewayWith({ auth: { api_keys_sha256: [await sha256('team-a-secret')] } });
+    const none = await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1));
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    expect(none.body.error).toMatch(/API key is required/);
+    const wrong = await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { authorization: 'Bearer nope' });
+    expect(wrong.status).toBe(403);
+    const ok = await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { authorization: 'Bearer team-a-secret', 'x-slo-ms': '10000' });
+    expect(ok.status).toBe(200);
+    const viaHeader = await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { 'x-api-key': 'team-a-secret', 'x-slo-ms': '10000' });
+    expect(viaHeader.status).toBe(200);
+    // Metadata stays readable without a key.
+    expect((await call('GET', '/v2/models/mnist')).status).toBe(200);
+  });
+
+  it('accepts keys stored hashed in the API_KEYS KV namespace', async () => {
+    await env.API_KEYS.put(await sha256('kv-key'), JSON.stringify({ name: 'mobile app' }));
+    const call = gatewayWith({ auth: { kv_keys: true } });
+    expect((await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { 'x-api-key': 'kv-key', 'x-slo-ms': '10000' })).status).toBe(200);
+    expect((await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { 'x-api-key': 'other' })).status).toBe(403);
+  });
+
+  it('protects admin routes with the admin token when one is configured', async () => {
+    const call = gatewayWith({ auth: { admin_token_sha256: await sha256('ops-token') } });
+    expect((await call('GET', '/admin/config')).status).toBe(401);
+    expect((await call('GET', '/metrics')).status).toBe(401);
+    expect((await call('GET', '/admin/config', undefined, { authorization: 'Bearer wrong' })).status).toBe(403);
+    expect((await call('GET', '/admin/config', undefined, { authorization: 'Bearer ops-token' })).status).toBe(200);
+  });
+
+  it('answers 429 with Retry-After once a key exceeds its rate limit', async () => {
+    const call = gatewayWith({}, { RATE_LIMITER: (env as any).STRICT_LIMITER });
+    const statuses: number[] = [];
+    let last;
+    for (let i = 0; i < 4; i++) {
+      last = await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { 'x-slo-ms': '10000', 'cf-connecting-ip': '203.0.113.9' });
+      statuses.push(last.status);
+    }
+    expect(statuses).toEqual([200, 200, 429, 429]);
+    expect(last!.headers.get('retry-after')).toBe('60');
+    expect(last!.body.error).toMatch(/rate limit/);
+  });
+
+  it('sends CORS headers for configured browser origins', async () => {
+    const call = gatewayWith({ auth: { cors_origins: ['https://app.example'] } });
+    const res = await call('OPTIONS', '/v2/models/mnist/infer', undefined, { origin: 'https://app.example', 'access-control-request-method': 'POST' });
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
+  });
+});
