@@ -7,7 +7,7 @@ import type { GatewayConfig, ResolvedPolicy } from './config.js';
 import { resolvePolicy } from './config.js';
 import type { BackendResult } from './engine/backend.js';
 import type { OrtEngine } from './engine/ort-engine.js';
-import { EngineFailure, GatewayError, InvalidInput, ModelNotReady } from './errors.js';
+import { EngineFailure, GatewayError, InvalidInput, ModelNotReady, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from './errors.js';
 import { Metrics } from './metrics.js';
 import type { OriginClient } from './origin/client.js';
 import type { InferResponseBody } from './protocol/v2.js';
@@ -179,7 +179,17 @@ export class DataPlane {
         reason = `edge ${decision.variant} failed (${err.message.slice(0, 80)}); fell back to origin`;
       }
     } else {
-      result = await this.deps.origin!.infer(backendReq);
+      try {
+        result = await this.deps.origin!.infer(backendReq);
+      } catch (err) {
+        // The origin failed: a model with an edge variant still gets an answer, from the best one kept.
+        const edge = decision.candidates.filter((c) => c.target === 'edge' && c.kept).sort((a, b) => b.fidelity - a.fidelity || a.predicted_ms - b.predicted_ms)[0];
+        if (!(err instanceof OriginUnavailable || err instanceof OriginTimeout || err instanceof OriginCircuitOpen) || !edge) throw err;
+        this.metrics.inc('gateway_origin_fallbacks_total', { model: model.name, variant: edge.variant });
+        result = await this.deps.engine.infer({ ...backendReq, variant: edge.variant });
+        servedBy = 'edge';
+        reason = `origin failed (${err.message.slice(0, 80)}); served ${edge.variant} at the edge`;
+      }
     }
     const site = servedBy === 'edge' ? config.site : 'origin';
     if (result.timings.infer !== undefined) this.metrics.observe('nv_inference_compute_infer_duration_ms', { model: model.name, variant: result.variant }, result.timings.infer);

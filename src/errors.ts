@@ -44,16 +44,26 @@ export class OriginUnavailable extends GatewayError {
   }
 }
 
+/** The origin's circuit breaker is open: nothing was sent; try again after Retry-After. */
+export class OriginCircuitOpen extends GatewayError {
+  constructor(retryAfterSeconds: number) {
+    super(503, `origin circuit breaker is open; retry in ${retryAfterSeconds} s`, { headers: { 'retry-after': String(retryAfterSeconds) } });
+  }
+}
+
 export class OriginTimeout extends GatewayError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(504, message, options);
   }
 }
 
-/** An edge engine failure (model load or run); the data plane may fall back to the origin. */
+/**
+ * An edge engine failure (missing or corrupt file, load or run error). The data plane falls back to the
+ * origin when it can; otherwise the model cannot be served right now: 503.
+ */
 export class EngineFailure extends GatewayError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(500, message, options);
+    super(503, message, { ...options, headers: { 'retry-after': '5' } });
   }
 }
 

@@ -4,7 +4,7 @@
  * remains; failures become 502/504 errors with the cause attached. A circuit breaker and an EWMA of the
  * network round trip are the live state the selector reads.
  */
-import { InvalidInput, OriginTimeout, OriginUnavailable } from '../errors.js';
+import { InvalidInput, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
 import type { GatewayError } from '../errors.js';
 import { decodeInferResponse, tensorValues } from '../protocol/v2.js';
 import type { VariantName } from '../registry/manifest.js';
@@ -71,7 +71,7 @@ export class OriginClient implements Backend {
     const started = this.now();
     for (let attempt = 1; ; attempt++) {
       if (!this.breaker.acquire()) {
-        throw new OriginUnavailable(`origin circuit breaker is open; retry in ${this.breaker.retryAfterSeconds()} s`);
+        throw new OriginCircuitOpen(this.breaker.retryAfterSeconds());
       }
       const remaining = deadline - this.now();
       // Leave room for one retry when the budget allows it.

@@ -155,5 +155,6 @@ export function selectRoute(input: SelectionInput): RouteDecision {
     const edgeKept = kept.some((c) => c.target === 'edge');
     if (!edgeKept) reason = `origin: no edge variant can run (${candidates.find((c) => c.target === 'edge')?.why ?? 'none'}); ${reason}`;
   }
+  if (chosen.target === 'edge' && origin && !origin.kept && origin.why === 'origin unhealthy') reason += '; origin unhealthy, served at the edge';
   return { ...base, target: chosen.target, variant: chosen.variant, predicted_ms: chosen.predicted_ms, meets_slo: chosen.predicted_ms <= budget, reason };
 }

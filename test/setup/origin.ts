@@ -1,12 +1,16 @@
 /**
  * Global setup of the workers tests: starts the real origin (onnxruntime-node) as its own process on
- * ORIGIN_TEST_PORT, waits until it is ready, and stops it after the run.
+ * ORIGIN_TEST_PORT, waits until it is ready, puts the fault-injecting proxy in front of it on
+ * ORIGIN_TEST_PORT + 2 (control on + 3), and stops both after the run.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import type { FaultProxy } from './fault-proxy.js';
+import { startFaultProxy } from './fault-proxy.js';
 
 const port = Number(process.env.ORIGIN_TEST_PORT ?? 18788);
 let child: ChildProcess | undefined;
+let proxy: FaultProxy | undefined;
 
 export async function setup(): Promise<void> {
   child = spawn(process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(port)], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -15,7 +19,10 @@ export async function setup(): Promise<void> {
     if (child.exitCode !== null) throw new Error(`origin exited with code ${child.exitCode}`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/v2/health/ready`);
-      if (res.ok) return;
+      if (res.ok) {
+        proxy = await startFaultProxy(port + 2, `http://127.0.0.1:${port}`);
+        return;
+      }
     } catch {
       // not listening yet
     }
@@ -25,6 +32,7 @@ export async function setup(): Promise<void> {
 }
 
 export async function teardown(): Promise<void> {
+  await proxy?.close();
   if (!child || child.exitCode !== null) return;
   const exited = new Promise((r) => child!.once('exit', r));
   child.kill('SIGTERM');

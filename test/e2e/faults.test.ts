@@ -1,0 +1,127 @@
+/**
+ * Fault injection: load through the gateway while the origin (behind a fault proxy, see
+ * test/setup/fault-proxy.ts) is killed, slowed, answers 5xx, answers garbage, and resets connections.
+ * Every request must end with a correct answer or a well-formed JSON error within its deadline; models
+ * with an edge variant must keep being answered. The outcome counts are printed per fault.
+ */
+import { createExecutionContext, env } from 'cloudflare:test';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildGateway } from '../../src/worker.js';
+import { classes, digits, mnistBody } from '../helpers.js';
+
+const ORIGIN_PORT = Number(new URL(env.ORIGIN_URL).port);
+const PROXY = `http://127.0.0.1:${ORIGIN_PORT + 2}`;
+const CONTROL = `http://127.0.0.1:${ORIGIN_PORT + 3}/__fault`;
+const SLO_MS = 500;
+// Origin deadline: clamp(slo x 2, 250, 10000) = 1000 ms; allow scheduling slack on a loaded 2-core box.
+const DEADLINE_MS = 1000 + 1500;
+
+const config = {
+  ...(env.GATEWAY_CONFIG as Record<string, unknown>),
+  // mnist may only run int8 at the edge, so the origin's fp32 (more faithful) is preferred while healthy.
+  models: { mnist: { variants: ['int8'] } },
+  origin: { breaker_failures: 3, breaker_open_ms: 300 },
+};
+const testEnv = { ...env, ORIGIN_URL: PROXY, GATEWAY_CONFIG: config } as Env;
+const gateway = buildGateway(testEnv);
+
+async function fault(mode: string, delay_ms?: number) {
+  const res = await fetch(CONTROL, { method: 'POST', body: JSON.stringify({ mode, delay_ms }) });
+  expect(res.status).toBe(200);
+}
+
+const tokens = { inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], data: [101, 7, 8, 102] }, { name: 'attention_mask', datatype: 'INT64', shape: [1, 4], data: [1, 1, 1, 1] }] };
+
+interface Outcome {
+  model: string;
+  status: number;
+  servedBy: string | null;
+  ms: number;
+}
+
+/** One request, checked: a correct answer or a well-formed error, within the deadline. */
+async function request(i: number): Promise<Outcome> {
+  const isMnist = i % 2 === 0;
+  const digit = (i * 7) % 100;
+  const body = isMnist ? mnistBody(digit, 1) : tokens;
+  const path = isMnist ? '/v2/models/mnist/infer' : '/v2/models/transformer-large/infer';
+  const t0 = Date.now();
+  const res = await gateway.fetch(
+    new Request(`http://gateway.test${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'x-slo-ms': String(SLO_MS) } }),
+    testEnv,
+    createExecutionContext(),
+  );
+  const ms = Date.now() - t0;
+  const json = (await res.json()) as any;
+  expect(ms, `${path} took ${ms} ms`).toBeLessThan(DEADLINE_MS);
+  if (res.status === 200) {
+    if (isMnist) expect(classes(json.outputs[0])).toEqual([digits.labels[digit]]);
+    else expect(json.outputs[0].shape).toEqual([1, 4, 768]);
+  } else {
+    expect([502, 503, 504]).toContain(res.status);
+    expect(typeof json.error).toBe('string');
+    if (res.status === 503) expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+  }
+  return { model: isMnist ? 'mnist' : 'transformer-large', status: res.status, servedBy: res.headers.get('x-served-by'), ms };
+}
+
+/** `total` requests, `concurrency` at a time. */
+async function load(total: number, concurrency: number): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  for (let start = 0; start < total; start += concurrency) {
+    out.push(...(await Promise.all(Array.from({ length: Math.min(concurrency, total - start) }, (_, k) => request(start + k)))));
+  }
+  return out;
+}
+
+/** Waits (bounded) until the origin answers through the gateway again: the breaker closed. */
+async function recovered(): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if ((await request(1)).status === 200) return;
+    await scheduler.wait(100);
+  }
+  throw new Error('the gateway did not recover within 15 s after the origin came back');
+}
+
+const report: Record<string, Record<string, number>> = {};
+function tally(mode: string, outcomes: Outcome[]) {
+  const counts: Record<string, number> = {};
+  for (const o of outcomes) {
+    const k = `${o.model} ${o.status}${o.status === 200 ? ` ${o.servedBy}` : ''}`;
+    counts[k] = (counts[k] ?? 0) + 1;
+  }
+  report[mode] = counts;
+}
+
+describe('fault injection', () => {
+  afterAll(async () => {
+    await fault('pass');
+    console.log(`fault-injection outcomes (24 requests per fault, 8 concurrent):\n${JSON.stringify(report, null, 1)}`);
+  });
+
+  it('serves everything from the origin path while it is healthy', async () => {
+    await fault('pass');
+    const outcomes = await load(8, 4);
+    tally('pass', outcomes);
+    expect(outcomes.every((o) => o.status === 200 && o.servedBy === 'origin')).toBe(true);
+  });
+
+  for (const mode of ['kill', 'error', 'garbage', 'reset', 'slow'] as const) {
+    it(`keeps answering when the origin ${mode === 'kill' ? 'is killed' : mode === 'slow' ? 'is slow' : mode === 'error' ? 'answers 5xx' : mode === 'garbage' ? 'answers garbage' : 'resets connections'}, then recovers`, async () => {
+      await fault(mode, 1500);
+      const outcomes = await load(24, 8);
+      tally(mode, outcomes);
+      const mnist = outcomes.filter((o) => o.model === 'mnist');
+      const big = outcomes.filter((o) => o.model === 'transformer-large');
+      // A model with an edge variant is always answered, at the edge once the origin fails.
+      expect(mnist.every((o) => o.status === 200)).toBe(true);
+      expect(mnist.some((o) => o.servedBy === 'edge')).toBe(true);
+      // An origin-only model gets errors, and 503 + Retry-After once the breaker is open.
+      expect(big.every((o) => o.status !== 200)).toBe(true);
+      expect(big.some((o) => o.status === 503)).toBe(true);
+      await fault('pass');
+      await recovered();
+    });
+  }
+});

@@ -1,0 +1,76 @@
+/**
+ * A fault-injecting proxy in front of the real origin, for the fault-injection suite. Modes, switched with
+ * `POST /__fault {"mode": ...}`: pass (forward), kill (stop listening: connection refused), slow (answer
+ * after `delay_ms`), error (HTTP 500), garbage (200 with a body that is not JSON), reset (destroy the
+ * connection before answering). Started by the workers tests' global setup on ORIGIN_TEST_PORT + 1.
+ */
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type FaultMode = 'pass' | 'kill' | 'slow' | 'error' | 'garbage' | 'reset';
+
+export interface FaultProxy {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startFaultProxy(port: number, upstream: string): Promise<FaultProxy> {
+  let mode: FaultMode = 'pass';
+  let delayMs = 2000;
+  let listening = true;
+  const sockets = new Set<Socket>();
+
+  const data = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    if (mode === 'reset') return req.socket.destroy();
+    if (mode === 'error') return void res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"injected failure"}');
+    if (mode === 'garbage') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"outputs": [{"name": tru');
+    if (mode === 'slow') await new Promise((r) => setTimeout(r, delayMs));
+    try {
+      const up = await fetch(`${upstream}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json', 'x-model-variant': String(req.headers['x-model-variant'] ?? '') }, body: req.method === 'POST' ? Buffer.concat(chunks) : undefined });
+      const headers: Record<string, string> = {};
+      up.headers.forEach((v, k) => {
+        if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') headers[k] = v;
+      });
+      res.writeHead(up.status, headers).end(Buffer.from(await up.arrayBuffer()));
+    } catch {
+      if (!res.destroyed) res.destroy();
+    }
+  });
+  data.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const listen = () => new Promise<void>((r) => data.listen(port, '127.0.0.1', () => r()));
+  await listen();
+
+  // The control endpoint lives on its own port so that "kill" can really close the data port.
+  const control = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { mode?: FaultMode; delay_ms?: number };
+    const next = body.mode ?? 'pass';
+    if (body.delay_ms) delayMs = body.delay_ms;
+    if (next === 'kill' && listening) {
+      await new Promise<void>((r) => {
+        data.close(() => r());
+        for (const s of sockets) s.destroy();
+      });
+      listening = false;
+    } else if (next !== 'kill' && !listening) {
+      await listen();
+      listening = true;
+    }
+    mode = next;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ mode }));
+  });
+  await new Promise<void>((r) => control.listen(port + 1, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(data.address() as AddressInfo | null)?.port ?? port}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await Promise.all([new Promise((r) => (listening ? data.close(r) : r(undefined))), new Promise((r) => control.close(r))]);
+    },
+  };
+}
