@@ -42,19 +42,29 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount }:
     const t0 = Date.now();
     await next();
     const h = c.res.headers;
-    console.log(
-      JSON.stringify({
-        event: 'request',
-        request_id: c.get('requestId'),
-        method: c.req.method,
-        path: new URL(c.req.url).pathname,
-        status: c.res.status,
-        variant: h.get('x-model-variant') ?? undefined,
-        target: h.get('x-served-by') ?? undefined,
-        reason: h.get('x-route-reason') ?? undefined,
-        ms: Date.now() - t0,
-      }),
-    );
+    const path = new URL(c.req.url).pathname;
+    const entry = {
+      event: 'request',
+      request_id: c.get('requestId'),
+      method: c.req.method,
+      path,
+      model: /^\/v2\/models\/([^/]+)/.exec(path)?.[1],
+      status: c.res.status,
+      variant: h.get('x-model-variant') ?? undefined,
+      target: h.get('x-served-by') ?? undefined,
+      reason: h.get('x-route-reason') ?? undefined,
+      server_timing: h.get('server-timing') ?? undefined,
+      ms: Date.now() - t0,
+    };
+    console.log(JSON.stringify(entry));
+    if (bindings.analytics && entry.model) {
+      // One data point per model request: index by model; blobs and doubles in a fixed order (README).
+      bindings.analytics.writeDataPoint({
+        indexes: [entry.model.slice(0, 96)],
+        blobs: [entry.variant ?? '', entry.target ?? '', String(entry.status), (entry.reason ?? '').slice(0, 200)],
+        doubles: [entry.ms, entry.status],
+      });
+    }
   });
   app.use('*', async function corsFromConfig(c, next) {
     const origins = plane.config.auth.cors_origins;

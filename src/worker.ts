@@ -54,7 +54,7 @@ export function buildGateway(env: Env): Gateway {
     plane,
     maxBodyBytes: config.limits.max_body_bytes,
     policy,
-    bindings: { apiKeys: env.API_KEYS, rateLimiter: env.RATE_LIMITER },
+    bindings: { apiKeys: env.API_KEYS, rateLimiter: env.RATE_LIMITER, analytics: env.ANALYTICS },
   });
 }
 

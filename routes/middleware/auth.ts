@@ -38,6 +38,8 @@ function presented(header: (name: string) => string | undefined): string | undef
 export interface AuthBindings {
   apiKeys?: KVNamespace | undefined;
   rateLimiter?: RateLimit | undefined;
+  /** Workers Analytics Engine dataset for per-request data points, when bound. */
+  analytics?: AnalyticsEngineDataset | undefined;
 }
 
 /** Requires an API key on inference routes when any is configured, then applies the rate limit. */

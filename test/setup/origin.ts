@@ -20,7 +20,12 @@ export async function setup(): Promise<void> {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/v2/health/ready`);
       if (res.ok) {
-        proxy = await startFaultProxy(port + 2, `http://127.0.0.1:${port}`);
+        try {
+          proxy = await startFaultProxy(port + 2, `http://127.0.0.1:${port}`);
+        } catch (e) {
+          await teardown();
+          throw e;
+        }
         return;
       }
     } catch {
