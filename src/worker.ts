@@ -5,6 +5,8 @@
 import wasmModule from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import catalog from '../models/catalog.json';
 import { createApp } from '../routes/app.js';
+import { dashboardRoutes } from '../routes/dashboard.js';
+import { openApiRoutes } from '../routes/openapi.js';
 import { ConfigError, parseConfig } from './config.js';
 import { Metrics } from './metrics.js';
 import { PolicySource } from './policy-source.js';
@@ -49,12 +51,18 @@ export function buildGateway(env: Env): Gateway {
       { labels: { origin: config.origin.url! }, value: { closed: 0, half_open: 1, open: 2 }[origin.breaker.state()] },
     ]);
   }
+  metrics.family('nv_inference_batch_size', 'histogram', 'Total batch size of each edge run (dynamic batching)');
+  engine.onBatch = (model, variant, _requests, items) => metrics.observe('nv_inference_batch_size', { model: model.name, variant }, items, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
   const plane = new DataPlane({ config, registry, engine, origin, metrics });
   return createApp({
     plane,
     maxBodyBytes: config.limits.max_body_bytes,
     policy,
     bindings: { apiKeys: env.API_KEYS, rateLimiter: env.RATE_LIMITER, analytics: env.ANALYTICS },
+    mount: (app) => {
+      app.route('/dashboard', dashboardRoutes());
+      app.route('/', openApiRoutes());
+    },
   });
 }
 

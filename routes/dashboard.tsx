@@ -1,0 +1,146 @@
+/**
+ * The ops dashboard at /dashboard: every model and variant with fidelity and latency profile, live counters
+ * from the isolate's metrics, origin status, and a what-if form that shows the routing decision for a
+ * hypothetical request. Server-rendered with hono/jsx; inline CSS and SVG only, no script, no external asset.
+ */
+import { Hono } from 'hono';
+import type { DataPlane } from '../src/dataplane.js';
+import { GatewayError } from '../src/errors.js';
+import type { VariantName } from '../src/registry/manifest.js';
+import { Page } from './dashboard/layout.js';
+import { ModelCard } from './dashboard/models.js';
+import type { Explanation, WhatIfForm } from './dashboard/whatif.js';
+import { explainQuery, whatIfForm, WhatIfFormView, WhatIfResult } from './dashboard/whatif.js';
+import type { V2Env } from './v2.js';
+
+/** The series of one counter in Prometheus text: `name{a="b",...} value`. */
+function series(text: string, name: string): { labels: Record<string, string>; value: number }[] {
+  const out: { labels: Record<string, string>; value: number }[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const close = line.lastIndexOf('}');
+    const labels = Object.fromEntries([...line.slice(name.length + 1, close).matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]));
+    out.push({ labels, value: Number(line.slice(close + 1)) });
+  }
+  return out;
+}
+
+/** The origin as the router sees it now: not configured, disabled, unhealthy (breaker open) or up. */
+function originStatus(plane: DataPlane): { label: string; tone: 'ok' | 'warn' | 'bad'; detail: string } {
+  const url = plane.config.origin.url;
+  if (!url) return { label: 'not configured', tone: 'warn', detail: 'set ORIGIN_URL' };
+  const model = plane.registry.list()[0];
+  const origin = model ? plane.explain(model, {}).decision.candidates.find((c) => c.target === 'origin') : undefined;
+  if (!origin) return { label: 'unknown', tone: 'warn', detail: url };
+  // The breaker only opens after failed calls: "available" means no recent failures, not a probe.
+  return origin.kept ? { label: 'available', tone: 'ok', detail: `${url} · breaker closed · ${origin.why}` } : { label: origin.why, tone: 'bad', detail: url };
+}
+
+function Counters({ plane }: { plane: DataPlane }) {
+  const m = plane.metrics;
+  const text = m.render();
+  const decisions = series(text, 'gateway_route_decisions_total');
+  const misses = decisions.filter((s) => s.labels.slo === 'miss').reduce((a, s) => a + s.value, 0);
+  const success = series(text, 'nv_inference_request_success');
+  const origin = originStatus(plane);
+  const stats: [string, number | string, string][] = [
+    ['successful inferences', m.total('nv_inference_request_success'), 'nv_inference_request_success'],
+    ['failed inferences', m.total('nv_inference_request_failure'), 'nv_inference_request_failure'],
+    ['edge → origin fallbacks', m.total('gateway_edge_fallbacks_total'), 'gateway_edge_fallbacks_total'],
+    ['predicted SLO misses', misses, 'gateway_route_decisions_total{slo="miss"}'],
+  ];
+  return (
+    <>
+      <div class="grid" id="counters">
+        {stats.map(([label, value, metric]) => (
+          <div class="stat" title={metric} data-metric={metric}>
+            <b>{value}</b>
+            <span>{label}</span>
+          </div>
+        ))}
+        <div class="stat" id="origin-status" title={origin.detail}>
+          <b>
+            <span class={`badge ${origin.tone}`}>{origin.label}</span>
+          </b>
+          <span>origin · {origin.detail}</span>
+        </div>
+      </div>
+      {success.length ? (
+        <table class="small" style="margin-top:10px">
+          <thead>
+            <tr>
+              <th>model</th>
+              <th>variant</th>
+              <th>served by</th>
+              <th class="num">successes</th>
+            </tr>
+          </thead>
+          <tbody>
+            {success.map((s) => (
+              <tr>
+                <td>{s.labels.model}</td>
+                <td>{s.labels.variant}</td>
+                <td>{s.labels.target}</td>
+                <td class="num">{s.value}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p class="muted small">No inference served by this isolate yet (counters are per isolate).</p>
+      )}
+      <details style="margin-top:10px">
+        <summary>Raw Prometheus metrics (this isolate)</summary>
+        <pre id="prometheus">{text}</pre>
+      </details>
+    </>
+  );
+}
+
+function Dashboard({ plane, form, result, error }: { plane: DataPlane; form: WhatIfForm; result?: Explanation | undefined; error?: string | undefined }) {
+  const models = plane.registry.list();
+  return (
+    <Page title="Gateway dashboard" current="dashboard">
+      <h2>Live counters</h2>
+      <Counters plane={plane} />
+      <h2 id="what-if">What if… <span class="muted small">the routing decision for a hypothetical request (nothing is run)</span></h2>
+      <div class="card">
+        <WhatIfFormView form={form} models={models.map((m) => m.name)} />
+        {error ? (
+          <div class="error" role="alert" id="whatif-error">
+            <b>Invalid what-if request:</b> {error}
+          </div>
+        ) : (
+          ''
+        )}
+      </div>
+      {result ? <WhatIfResult result={result} /> : ''}
+      <h2>Models</h2>
+      {models.map((model) => (
+        <ModelCard
+          model={model}
+          ready={plane.modelReady(model)}
+          placement={Object.fromEntries((Object.keys(model.variants) as VariantName[]).map((v) => [v, plane.placement(model, v)]))}
+        />
+      ))}
+    </Page>
+  );
+}
+
+/** The dashboard route table, mounted at /dashboard. A submitted what-if form (`?model=...`) is explained. */
+export function dashboardRoutes(): Hono<V2Env> {
+  const app = new Hono<V2Env>();
+  app.get('/', (c) => {
+    const plane = c.get('plane');
+    const form = whatIfForm(c.req.query());
+    if (!form.model) return c.html(<Dashboard plane={plane} form={form} />);
+    try {
+      const result = plane.explain(plane.registry.get(form.model), explainQuery(form));
+      return c.html(<Dashboard plane={plane} form={form} result={result} />);
+    } catch (err) {
+      if (!(err instanceof GatewayError) || err.status >= 500) throw err;
+      return c.html(<Dashboard plane={plane} form={form} error={err.message} />, err.status as 400 | 404);
+    }
+  });
+  return app;
+}

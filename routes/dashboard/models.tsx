@@ -1,0 +1,77 @@
+/**
+ * One card per model: readiness, its variants (size, edge memory, default placement, fidelity against the
+ * fp32 reference, latency fit) and the latency profile chart.
+ */
+import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
+import { LatencyChart, VARIANT_COLOURS } from './chart.js';
+
+export interface ModelView {
+  model: ModelManifest;
+  ready: boolean;
+  placement: Record<string, 'edge' | 'origin'>;
+}
+
+export const mib = (bytes: number) => `${(bytes / 1048576).toFixed(bytes < 10 * 1048576 ? 2 : 0)} MiB`;
+const pct = (x: number | undefined) => (x === undefined ? '–' : `${(x * 100).toFixed(2)}%`);
+
+export function ModelCard({ model, ready, placement }: ModelView) {
+  const names = Object.keys(model.variants) as VariantName[];
+  return (
+    <section class="card model" id={`model-${model.name}`} data-model={model.name}>
+      <h3>
+        {model.name} <span class="muted small">v{model.version}</span>{' '}
+        {ready ? <span class="badge ok">ready</span> : <span class="badge bad">not ready</span>}{' '}
+        {model.synthetic ? <span class="badge warn" title="random weights, for size and latency scaling only">synthetic</span> : <span class="badge info">real weights</span>}
+        {model.test_accuracy !== undefined ? <span class="muted small"> · fp32 test accuracy {pct(model.test_accuracy)}</span> : ''}
+      </h3>
+      <p class="muted small">{model.description}</p>
+      <div class="cols">
+        <div class="scroll">
+          <table class="variants">
+            <thead>
+              <tr>
+                <th>variant</th>
+                <th class="num">file</th>
+                <th class="num">memory</th>
+                <th>runs at</th>
+                <th class="num">top-1</th>
+                <th class="num">accuracy</th>
+                <th class="num">cosine</th>
+                <th class="num">p95 fit (ms)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {names.map((name) => {
+                const v = model.variants[name]!;
+                return (
+                  <tr data-variant={name}>
+                    <td>
+                      <span style={`color:${VARIANT_COLOURS[name]}`}>■</span> <b>{name}</b>
+                      <div class="muted small" title={v.method}>{v.method.length > 34 ? `${v.method.slice(0, 32)}…` : v.method}</div>
+                    </td>
+                    <td class="num">{mib(v.bytes)}</td>
+                    <td class="num">{mib(v.edge_memory_bytes)}</td>
+                    <td>{placement[name] === 'edge' ? <span class="badge ok">edge</span> : <span class="badge warn">origin</span>}</td>
+                    <td class="num">{pct(v.fidelity.top1_agreement)}</td>
+                    <td class="num">{pct(v.fidelity.accuracy)}</td>
+                    <td class="num">{v.fidelity.cosine.toFixed(5)}</td>
+                    <td class="fit small">
+                      {v.latency.fit.fixed_ms.toFixed(2)} + {v.latency.fit.per_item_ms.toFixed(3)}n
+                      <div class="muted">load {v.latency.load_ms.toFixed(0)} ms</div>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          <p class="muted small">
+            Fidelity measured on {model.variants[names[0]!]!.fidelity.eval_set}. Latency: {model.variants[names[0]!]!.latency.runtime}, {model.variants[names[0]!]!.latency.machine}.
+          </p>
+        </div>
+        <div style="flex:0 1 470px">
+          <LatencyChart model={model} />
+        </div>
+      </div>
+    </section>
+  );
+}
