@@ -25,6 +25,12 @@ const PolicyFields = {
   edge_memory_budget_bytes: z.number().int().positive().default(96 * MiB),
   /** Whether the origin may serve this model. */
   origin_enabled: z.boolean().default(true),
+  /** Dynamic batching at the edge for models with a batch axis. */
+  batching: z.boolean().default(true),
+  /** Largest batch (sum of request batch sizes) one edge run may take. */
+  max_batch_size: z.number().int().positive().default(32),
+  /** Longest wait for more requests to batch (ms); a request's SLO slack bounds it further. */
+  max_queue_delay_ms: z.number().nonnegative().default(2),
 };
 const Policy = z.object(PolicyFields).strict();
 export type Policy = z.infer<typeof Policy>;
@@ -37,6 +43,9 @@ const ModelPolicy = z
     save_data_fidelity_slack: PolicyFields.save_data_fidelity_slack.unwrap().optional(),
     edge_memory_budget_bytes: PolicyFields.edge_memory_budget_bytes.unwrap().optional(),
     origin_enabled: PolicyFields.origin_enabled.unwrap().optional(),
+    batching: PolicyFields.batching.unwrap().optional(),
+    max_batch_size: PolicyFields.max_batch_size.unwrap().optional(),
+    max_queue_delay_ms: PolicyFields.max_queue_delay_ms.unwrap().optional(),
   })
   .strict();
 

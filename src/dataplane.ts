@@ -162,7 +162,15 @@ export class DataPlane {
       throw new ModelNotReady(`model '${model.name}' cannot be served now: ${decision.reason}`, this.deps.origin?.breaker.retryAfterSeconds() || 5);
     }
     const deadline = this.now() + clamp(policy.slo_ms * config.origin.slo_deadline_factor, config.origin.min_timeout_ms, config.origin.timeout_ms);
-    const backendReq = { model, variant: decision.variant!, request, deadline, ...(ctx.requestId ? { requestId: ctx.requestId } : {}) };
+    const backendReq = {
+      model,
+      variant: decision.variant!,
+      request,
+      deadline,
+      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+      batching: policy.batching ? { maxBatch: policy.max_batch_size, maxDelayMs: policy.max_queue_delay_ms } : { maxBatch: 1, maxDelayMs: 0 },
+      slackMs: Math.max(0, decision.budget_ms - decision.predicted_ms),
+    };
     let result: BackendResult;
     let servedBy: 'edge' | 'origin' = decision.target;
     let reason = decision.reason;

@@ -12,6 +12,10 @@ export interface BackendRequest {
   /** Absolute time (ms since epoch) by which the answer is useless. */
   deadline?: number;
   requestId?: string;
+  /** Dynamic batching for this request (edge engine): largest batch and longest wait. */
+  batching?: { maxBatch: number; maxDelayMs: number };
+  /** How long this request could wait and still meet its SLO (budget minus predicted run). */
+  slackMs?: number;
 }
 
 /** Timings in ms for server-timing: each backend fills what it measured. */
@@ -27,6 +31,8 @@ export interface BackendResult {
   timings: BackendTimings;
   /** The variant that actually ran (the origin may report its own). */
   variant: VariantName;
+  /** Total batch size of the run this request was part of (edge engine). */
+  batch?: number;
 }
 
 export interface Backend {

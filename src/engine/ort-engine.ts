@@ -1,17 +1,20 @@
 /**
  * The local inference engine over onnxruntime (onnxruntime-web WASM in the Worker, onnxruntime-node at the
  * origin: same API). One session per model variant, created on first use and shared by concurrent first
- * requests; runs go through one FIFO queue because WASM in an isolate is single-threaded, which also lets
- * the selector see how much work is already waiting.
+ * requests; runs go through one queue (WASM in an isolate is single-threaded) that batches compatible
+ * requests together (batch-queue.ts) and lets the selector see how much work is already waiting.
  */
 import type * as ortTypes from 'onnxruntime-common';
 import { EngineFailure } from '../errors.js';
 import { datatypeOfOrt, DATATYPE_INFO } from '../protocol/datatypes.js';
-import type { Tensor } from '../protocol/tensor.js';
+import type { InferenceRequest, Tensor } from '../protocol/tensor.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import type { Backend, BackendRequest, BackendResult } from './backend.js';
 import type { ModelStore } from './model-store.js';
 import { variantKey } from './model-store.js';
+import type { QueueItem } from './batch-queue.js';
+import { BatchQueue } from './batch-queue.js';
+import { batchSignature, joinRequests, splitOutputs } from './tensor-batch.js';
 
 export interface OrtModule {
   InferenceSession: { create(bytes: Uint8Array, options?: ortTypes.InferenceSession.SessionOptions): Promise<ortTypes.InferenceSession> };
@@ -27,15 +30,28 @@ export interface OrtEngineOptions {
   now?: () => number;
 }
 
+interface RunResult {
+  outputs: Tensor[];
+  startedAt: number;
+  endedAt: number;
+  batch: number;
+}
+
 export class OrtEngine implements Backend {
   private readonly sessions = new Map<string, Promise<ortTypes.InferenceSession>>();
   private readonly loaded = new Set<string>();
-  private tail: Promise<unknown> = Promise.resolve();
-  private queuedMs = 0;
+  private readonly queue: BatchQueue<RunResult>;
   private readonly now: () => number;
+  /** Sizes of the batches run, for metrics. */
+  onBatch?: (model: ModelManifest, variant: VariantName, requests: number, items: number) => void;
 
   constructor(private readonly options: OrtEngineOptions) {
     this.now = options.now ?? (() => performance.now());
+    this.queue = new BatchQueue<RunResult>(
+      (batch) => this.runBatch(batch as EngineItem[]),
+      this.now,
+      (ms) => new Promise((r) => setTimeout(r, ms)),
+    );
   }
 
   /** Variants of `model` whose sessions are ready in this isolate. */
@@ -47,7 +63,7 @@ export class OrtEngine implements Backend {
 
   /** Predicted ms of work queued ahead of a new run. */
   queueMs(): number {
-    return this.queuedMs;
+    return this.queue.pendingMs();
   }
 
   /** The session for a variant, loading it once however many requests ask at the same time. */
@@ -88,22 +104,25 @@ export class OrtEngine implements Backend {
     const wasLoaded = this.loaded.has(variantKey(model, variant));
     const session = await this.session(model, variant);
     const tLoaded = this.now();
-    const items = model.batch_axis ? (request.inputs[0]?.shape[0] ?? 1) : 1;
-    const predicted = this.options.predictMs?.(model, variant, items) ?? 0;
-    this.queuedMs += predicted;
-    const run = this.tail.then(async () => {
-      const tStart = this.now();
-      try {
-        const outputs = await this.run(session, req);
-        return { outputs, tStart, tEnd: this.now() };
-      } finally {
-        this.queuedMs -= predicted;
-      }
-    });
-    this.tail = run.catch(() => undefined);
-    let done;
+    const size = model.batch_axis ? (request.inputs[0]?.shape[0] ?? 1) : 1;
+    const predict = (items: number) => this.options.predictMs?.(model, variant, items) ?? 0;
+    const batching = model.batch_axis && req.batching ? req.batching : { maxBatch: 1, maxDelayMs: 0 };
+    const item: EngineItem = {
+      key: `${variantKey(model, variant)}#${batching.maxBatch > 1 ? batchSignature(request) : Math.random()}`,
+      size,
+      policy: batching,
+      // Waiting for company is only worth it while this request's own SLO slack lasts.
+      startBy: tLoaded + Math.max(0, req.slackMs ?? 0),
+      enqueuedAt: tLoaded,
+      predictMs: predict,
+      session,
+      model,
+      variant,
+      request,
+    };
+    let done: RunResult;
     try {
-      done = await run;
+      done = await this.queue.submit(item);
     } catch (cause) {
       if (cause instanceof EngineFailure) throw cause;
       throw new EngineFailure(`edge inference failed for ${model.name}/${variant}: ${(cause as Error).message}`, { cause });
@@ -111,15 +130,29 @@ export class OrtEngine implements Backend {
     return {
       outputs: done.outputs,
       variant,
-      timings: { ...(wasLoaded ? {} : { load: tLoaded - t0 }), queue: done.tStart - tLoaded, infer: done.tEnd - done.tStart },
+      batch: done.batch,
+      timings: { ...(wasLoaded ? {} : { load: tLoaded - t0 }), queue: done.startedAt - tLoaded, infer: done.endedAt - done.startedAt },
     };
   }
 
-  private async run(session: ortTypes.InferenceSession, req: BackendRequest): Promise<Tensor[]> {
+  /** Runs queued requests as one batch and hands each its own rows. */
+  private async runBatch(batch: EngineItem[]): Promise<RunResult[]> {
+    const head = batch[0]!;
+    const startedAt = this.now();
+    const joined = joinRequests(batch.map((i) => i.request));
+    const outputs = await this.run(head.session, joined);
+    const endedAt = this.now();
+    const sizes = batch.map((i) => i.size);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    this.onBatch?.(head.model, head.variant, batch.length, total);
+    return splitOutputs(outputs, sizes).map((o) => ({ outputs: o, startedAt, endedAt, batch: total }));
+  }
+
+  private async run(session: ortTypes.InferenceSession, request: InferenceRequest): Promise<Tensor[]> {
     const { ort } = this.options;
     const feeds: Record<string, ortTypes.Tensor> = {};
-    for (const t of req.request.inputs) feeds[t.name] = new ort.Tensor(DATATYPE_INFO[t.datatype].ort, t.data, t.shape);
-    const names = req.request.outputs ?? session.outputNames;
+    for (const t of request.inputs) feeds[t.name] = new ort.Tensor(DATATYPE_INFO[t.datatype].ort, t.data, t.shape);
+    const names = request.outputs ?? session.outputNames;
     const results = await session.run(feeds, [...names]);
     return names.map((name) => {
       const out = results[name];
@@ -129,4 +162,11 @@ export class OrtEngine implements Backend {
       return { name, datatype, shape: [...out.dims], data: out.data as Tensor['data'] };
     });
   }
+}
+
+interface EngineItem extends QueueItem<RunResult> {
+  session: ortTypes.InferenceSession;
+  model: ModelManifest;
+  variant: VariantName;
+  request: InferenceRequest;
 }

@@ -1,0 +1,116 @@
+/**
+ * The run queue of one isolate's engine, with SLO-aware dynamic batching. WASM in a Worker is single
+ * threaded, so runs are serialized; while one runs, requests for the same model variant and shape pile up
+ * and the next run takes them together (Triton's dynamic batcher, but the wait for more is bounded by the
+ * tightest SLO slack in the batch, not only by a fixed max_queue_delay).
+ *
+ * No background loop: each waiting request drives the queue in its own request context when nothing is
+ * running, so no request depends on another request's context staying alive (a Workers rule).
+ */
+export interface BatchPolicy {
+  /** Largest total batch (sum of the requests' batch sizes); 1 turns batching off. */
+  maxBatch: number;
+  /** Longest wait to gather more requests (ms), further bounded by the requests' slack. */
+  maxDelayMs: number;
+}
+
+export interface QueueItem<R> {
+  /** Requests with the same key may share a run. */
+  key: string;
+  /** This request's batch size. */
+  size: number;
+  policy: BatchPolicy;
+  /** Latest time (queue clock, ms) the run may start and still meet the SLO. */
+  startBy: number;
+  enqueuedAt: number;
+  predictMs: (totalItems: number) => number;
+  result?: { ok: true; value: R } | { ok: false; error: unknown };
+}
+
+export interface BatchRun<R> {
+  items: QueueItem<R>[];
+  startedAt: number;
+}
+
+export class BatchQueue<R> {
+  private readonly queue: QueueItem<R>[] = [];
+  private running = false;
+  private wake: () => void = () => {};
+  private changed: Promise<void> = this.nextChange();
+
+  constructor(
+    private readonly run: (batch: QueueItem<R>[]) => Promise<R[]>,
+    private readonly now: () => number,
+    private readonly sleep: (ms: number) => Promise<void>,
+  ) {}
+
+  private nextChange(): Promise<void> {
+    return new Promise((r) => (this.wake = r));
+  }
+
+  /** Predicted ms of work waiting (each item alone; batching only makes it less). */
+  pendingMs(): number {
+    return this.queue.reduce((ms, item) => ms + item.predictMs(item.size), 0);
+  }
+
+  get length(): number {
+    return this.queue.length;
+  }
+
+  /** Queues one request and resolves with its own result once a run that includes it has finished. */
+  async submit(item: QueueItem<R>): Promise<R> {
+    this.queue.push(item);
+    while (!item.result) {
+      if (!this.running) {
+        this.running = true;
+        try {
+          await this.runNext();
+        } finally {
+          this.running = false;
+          const wake = this.wake;
+          this.changed = this.nextChange();
+          wake();
+        }
+      } else {
+        await this.changed;
+      }
+    }
+    if (item.result.ok) return item.result.value;
+    throw item.result.error;
+  }
+
+  /** Takes the head request and every compatible one behind it (up to maxBatch), waits if worth it, runs. */
+  private async runNext(): Promise<void> {
+    const head = this.queue[0];
+    if (!head) return;
+    let batch = this.gather(head);
+    const total = () => batch.reduce((n, i) => n + i.size, 0);
+    if (head.policy.maxBatch > 1 && total() < head.policy.maxBatch) {
+      const slack = Math.min(...batch.map((i) => i.startBy)) - this.now();
+      const wait = Math.min(head.policy.maxDelayMs - (this.now() - head.enqueuedAt), slack);
+      if (wait > 0) {
+        await this.sleep(wait);
+        batch = this.gather(head);
+      }
+    }
+    for (const item of batch) this.queue.splice(this.queue.indexOf(item), 1);
+    try {
+      const results = await this.run(batch);
+      batch.forEach((item, i) => (item.result = { ok: true, value: results[i]! }));
+    } catch (error) {
+      for (const item of batch) item.result = { ok: false, error };
+    }
+  }
+
+  private gather(head: QueueItem<R>): QueueItem<R>[] {
+    const batch = [head];
+    let size = head.size;
+    for (const item of this.queue) {
+      if (item === head || item.key !== head.key) continue;
+      if (size + item.size > head.policy.maxBatch) break;
+      batch.push(item);
+      size += item.size;
+    }
+    return batch;
+  }
+}

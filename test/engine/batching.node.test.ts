@@ -1,0 +1,121 @@
+/**
+ * Dynamic batching: the run queue coalesces compatible requests, bounds its wait by SLO slack, never mixes
+ * incompatible requests, and splits results back; tensor join/split round-trips.
+ */
+import { describe, expect, it } from 'vitest';
+import type { QueueItem } from '../../src/engine/batch-queue.js';
+import { BatchQueue } from '../../src/engine/batch-queue.js';
+import { batchSignature, joinRequests, splitOutputs } from '../../src/engine/tensor-batch.js';
+import type { InferenceRequest } from '../../src/protocol/tensor.js';
+
+function harness(runMs = 5) {
+  const clock = { t: 0 };
+  const runs: string[][] = [];
+  const sleeps: number[] = [];
+  const queue = new BatchQueue<string>(
+    async (batch) => {
+      runs.push(batch.map((b) => (b as any).id));
+      await new Promise((r) => setTimeout(r, runMs));
+      clock.t += runMs;
+      return batch.map((b) => `done:${(b as any).id}`);
+    },
+    () => clock.t,
+    async (ms) => {
+      sleeps.push(ms);
+      clock.t += ms;
+      await new Promise((r) => setTimeout(r, 1));
+    },
+  );
+  const item = (id: string, key = 'k', size = 1, startBy = 1000, maxBatch = 8, maxDelayMs = 0): QueueItem<string> & { id: string } => ({
+    id,
+    key,
+    size,
+    policy: { maxBatch, maxDelayMs },
+    startBy,
+    enqueuedAt: clock.t,
+    predictMs: (n) => n,
+  });
+  return { queue, runs, sleeps, item, clock };
+}
+
+describe('BatchQueue', () => {
+  it('runs requests that arrive while another runs as one batch, and gives each its own result', async () => {
+    const { queue, runs, item } = harness();
+    const results = await Promise.all(['a', 'b', 'c', 'd'].map((id) => queue.submit(item(id))));
+    expect(results).toEqual(['done:a', 'done:b', 'done:c', 'done:d']);
+    // The first starts at once (no delay configured); the three that queued behind it share the next run.
+    expect(runs).toEqual([['a'], ['b', 'c', 'd']]);
+  });
+
+  it('never puts requests with different keys in one run', async () => {
+    const { queue, runs, item } = harness();
+    await Promise.all([queue.submit(item('a', 'x')), queue.submit(item('b', 'y')), queue.submit(item('c', 'x'))]);
+    for (const run of runs) expect(new Set(run.map((id) => (id === 'b' ? 'y' : 'x'))).size).toBe(1);
+    expect(runs.flat().sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('caps a run at the largest batch, counting each request by its own batch size', async () => {
+    const { queue, runs, item } = harness();
+    await Promise.all([
+      queue.submit(item('a', 'k', 3, 1000, 4, 1)),
+      queue.submit(item('b', 'k', 2, 1000, 4, 1)),
+      queue.submit(item('c', 'k', 1, 1000, 4, 1)),
+      queue.submit(item('d', 'k', 2, 1000, 4, 1)),
+    ]);
+    // a (3) waits 1 ms for company but b (2) would overflow 4; in order, b + d fill the next run... but c
+    // stands between them: runs keep arrival order and stop at the first request that does not fit.
+    expect(runs).toEqual([['a'], ['b', 'c'], ['d']]);
+  });
+
+  it('turns batching off with a largest batch of one', async () => {
+    const { queue, runs, item } = harness();
+    await Promise.all(['a', 'b', 'c'].map((id) => queue.submit(item(id, 'k', 1, 1000, 1))));
+    expect(runs).toEqual([['a'], ['b'], ['c']]);
+  });
+
+  it('waits for company no longer than the delay, and no longer than the tightest slack', async () => {
+    const { queue, sleeps, item } = harness();
+    await queue.submit(item('a', 'k', 1, 1000, 8, 4));
+    expect(sleeps).toEqual([4]);
+    sleeps.length = 0;
+    await queue.submit(item('b', 'k', 1, harness().clock.t + 1.5, 8, 4));
+    expect(sleeps.every((ms) => ms <= 4)).toBe(true);
+    sleeps.length = 0;
+    // No slack left: no wait at all.
+    const { queue: q2, sleeps: s2, item: item2 } = harness();
+    await q2.submit(item2('c', 'k', 1, 0, 8, 4));
+    expect(s2).toEqual([]);
+  });
+
+  it('hands a failed run\'s error to every request in it', async () => {
+    const queue = new BatchQueue<string>(async () => Promise.reject(new Error('boom')), () => 0, async () => {});
+    const mk = (id: string): QueueItem<string> => ({ key: 'k', size: 1, policy: { maxBatch: 8, maxDelayMs: 0 }, startBy: 0, enqueuedAt: 0, predictMs: () => 1 });
+    const settled = await Promise.allSettled([queue.submit(mk('a')), queue.submit(mk('b'))]);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+  });
+});
+
+describe('joining and splitting tensors', () => {
+  const req = (rows: number[][]): InferenceRequest => ({ inputs: [{ name: 'x', datatype: 'FP32', shape: [rows.length, 2], data: Float32Array.from(rows.flat()) }], parameters: {} });
+
+  it('joins along axis 0 and splits back per request', () => {
+    const joined = joinRequests([req([[1, 2]]), req([[3, 4], [5, 6]])]);
+    expect(joined.inputs[0]!.shape).toEqual([3, 2]);
+    expect([...joined.inputs[0]!.data]).toEqual([1, 2, 3, 4, 5, 6]);
+    const split = splitOutputs([{ name: 'y', datatype: 'FP32', shape: [3, 1], data: Float32Array.from([10, 20, 30]) }], [1, 2]);
+    expect(split.map((o) => [...o[0]!.data])).toEqual([[10], [20, 30]]);
+    expect(split[1]![0]!.shape).toEqual([2, 1]);
+  });
+
+  it('gives requests with other non-batch dims or outputs another signature', () => {
+    const a = req([[1, 2]]);
+    const b: InferenceRequest = { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3], data: new Float32Array(3) }], parameters: {} };
+    expect(batchSignature(a)).toBe(batchSignature(req([[5, 6], [7, 8]])));
+    expect(batchSignature(a)).not.toBe(batchSignature(b));
+    expect(batchSignature(a)).not.toBe(batchSignature({ ...a, outputs: ['y'] }));
+  });
+
+  it('refuses to split outputs whose first axis is not the batch', () => {
+    expect(() => splitOutputs([{ name: 'y', datatype: 'FP32', shape: [1, 3], data: new Float32Array(3) }], [1, 2])).toThrow(/rows for a batch of 3/);
+  });
+});
