@@ -70,6 +70,11 @@ export const GatewayConfigSchema = z
         speed_factor: z.number().positive().default(1),
         /** After an edge failure, how long the variant is skipped (ms). */
         variant_cooldown_ms: z.number().int().nonnegative().default(30_000),
+        /**
+         * WASM memory all loaded sessions of an isolate may hold together, beyond the runtime's 16 MiB base
+         * (Workers isolates have 128 MB in all). Least recently used idle sessions are released to fit.
+         */
+        isolate_memory_budget_bytes: z.number().int().positive().default(80 * MiB),
       })
       .strict()
       .prefault({}),

@@ -31,6 +31,7 @@ export function buildGateway(env: Env): Gateway {
   const engine = new OrtEngine({
     ort: wasmRuntime(wasmModule),
     store: new VerifyingStore([new AssetStore(env.ASSETS), ...(env.MODELS ? [new R2Store(env.MODELS)] : [])]),
+    memoryBudgetBytes: config.edge.isolate_memory_budget_bytes,
     predictMs: (model, variant, items) => {
       const fit = model.variants[variant]!.latency.fit;
       return (fit.fixed_ms + fit.per_item_ms * items) * config.edge.speed_factor;
@@ -51,6 +52,8 @@ export function buildGateway(env: Env): Gateway {
       { labels: { origin: config.origin.url! }, value: { closed: 0, half_open: 1, open: 2 }[origin.breaker.state()] },
     ]);
   }
+  metrics.gauge('gateway_edge_resident_bytes', 'WASM memory held by loaded sessions, beyond the runtime base', () => [{ labels: {}, value: engine.residentBytes() }]);
+  metrics.gauge('gateway_edge_sessions', 'Sessions loaded in this isolate', () => [{ labels: {}, value: engine.residentKeys().length }]);
   metrics.family('nv_inference_batch_size', 'histogram', 'Total batch size of each edge run (dynamic batching)');
   engine.onBatch = (model, variant, _requests, items) => metrics.observe('nv_inference_batch_size', { model: model.name, variant }, items, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
   const plane = new DataPlane({ config, registry, engine, origin, metrics });

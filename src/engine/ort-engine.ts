@@ -27,7 +27,22 @@ export interface OrtEngineOptions {
   sessionOptions?: ortTypes.InferenceSession.SessionOptions;
   /** Predicts a run's duration (ms) so queued work can be reported to the selector. */
   predictMs?: (model: ModelManifest, variant: VariantName, items: number) => number;
+  /**
+   * WASM memory this isolate may give to sessions (measured `edge_memory_bytes` of each, less the
+   * runtime's own base that they all share). Least recently used idle sessions are released to make room.
+   */
+  memoryBudgetBytes?: number;
   now?: () => number;
+}
+
+/** onnxruntime-web's initial WASM memory, included in every variant's measured `edge_memory_bytes`. */
+export const WASM_BASE_BYTES = 16 * 1024 * 1024;
+
+interface Resident {
+  bytes: number;
+  lastUsed: number;
+  inFlight: number;
+  session: ortTypes.InferenceSession;
 }
 
 interface RunResult {
@@ -40,6 +55,7 @@ interface RunResult {
 export class OrtEngine implements Backend {
   private readonly sessions = new Map<string, Promise<ortTypes.InferenceSession>>();
   private readonly loaded = new Set<string>();
+  private readonly resident = new Map<string, Resident>();
   private readonly queue: BatchQueue<RunResult>;
   private readonly now: () => number;
   /** Sizes of the batches run, for metrics. */
@@ -75,7 +91,10 @@ export class OrtEngine implements Backend {
       this.sessions.set(key, pending);
       // A failed load is forgotten so a later request can try again.
       pending.then(
-        () => this.loaded.add(key),
+        (session) => {
+          this.loaded.add(key);
+          this.resident.set(key, { bytes: sessionBytes(model, variant), lastUsed: this.now(), inFlight: 0, session });
+        },
         () => this.sessions.delete(key),
       );
     }
@@ -91,11 +110,42 @@ export class OrtEngine implements Backend {
       throw new EngineFailure(`could not fetch ${key}: ${(cause as Error).message}`, { cause });
     }
     if (!bytes) throw new EngineFailure(`variant file ${key} is not in any model store`);
+    await this.makeRoom(key, sessionBytes(model, variant));
     try {
       return await this.options.ort.InferenceSession.create(bytes, this.options.sessionOptions);
     } catch (cause) {
       throw new EngineFailure(`could not load ${key}: ${(cause as Error).message}`, { cause });
     }
+  }
+
+  /** Bytes the resident sessions hold (beyond the runtime's base). */
+  residentBytes(): number {
+    let sum = 0;
+    for (const r of this.resident.values()) sum += r.bytes;
+    return sum;
+  }
+
+  /** Keys of the sessions in memory, least recently used first. */
+  residentKeys(): string[] {
+    return [...this.resident.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed).map(([k]) => k);
+  }
+
+  /** Releases least recently used idle sessions until `bytes` more fit the budget; fails if they cannot. */
+  private async makeRoom(key: string, bytes: number): Promise<void> {
+    const budget = this.options.memoryBudgetBytes;
+    if (budget === undefined) return;
+    if (bytes > budget) throw new EngineFailure(`${key} needs ${mib(bytes)} MiB of WASM memory, the isolate budget is ${mib(budget)} MiB`);
+    for (const victim of this.residentKeys()) {
+      if (this.residentBytes() + bytes <= budget) return;
+      const r = this.resident.get(victim)!;
+      if (r.inFlight > 0) continue;
+      this.resident.delete(victim);
+      this.sessions.delete(victim);
+      this.loaded.delete(victim);
+      await r.session.release().catch(() => undefined);
+      console.log(JSON.stringify({ event: 'session_released', key: victim, bytes: r.bytes, for: key }));
+    }
+    if (this.residentBytes() + bytes > budget) throw new EngineFailure(`${key} does not fit the isolate memory budget while other sessions are busy`);
   }
 
   async infer(req: BackendRequest): Promise<BackendResult> {
@@ -121,11 +171,18 @@ export class OrtEngine implements Backend {
       request,
     };
     let done: RunResult;
+    const resident = this.resident.get(variantKey(model, variant));
+    if (resident) {
+      resident.inFlight++;
+      resident.lastUsed = this.now();
+    }
     try {
       done = await this.queue.submit(item);
     } catch (cause) {
       if (cause instanceof EngineFailure) throw cause;
       throw new EngineFailure(`edge inference failed for ${model.name}/${variant}: ${(cause as Error).message}`, { cause });
+    } finally {
+      if (resident) resident.inFlight--;
     }
     return {
       outputs: done.outputs,
@@ -163,6 +220,13 @@ export class OrtEngine implements Backend {
     });
   }
 }
+
+function sessionBytes(model: ModelManifest, variant: VariantName): number {
+  const v = model.variants[variant]!;
+  return Math.max(v.bytes, v.edge_memory_bytes - WASM_BASE_BYTES);
+}
+
+const mib = (bytes: number) => Math.round(bytes / 1048576);
 
 interface EngineItem extends QueueItem<RunResult> {
   session: ortTypes.InferenceSession;
