@@ -7,6 +7,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { DataPlane } from '../src/dataplane.js';
+import { HEADER_LENGTH, joinBinaryBody, parseRequestBody } from '../src/protocol/binary.js';
 import { InvalidInput, MethodNotAllowed, ModelNotReady } from '../src/errors.js';
 import { InferRequestBody } from '../src/protocol/v2.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
@@ -46,7 +47,15 @@ const InferResponse = z
     model_version: z.string().optional(),
     id: z.string().optional(),
     parameters: z.record(z.string(), z.unknown()).optional(),
-    outputs: z.array(z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int()), data: z.array(z.union([z.number(), z.boolean(), z.null()])) })),
+    outputs: z.array(
+      z.object({
+        name: z.string(),
+        datatype: z.string(),
+        shape: z.array(z.number().int()),
+        data: z.array(z.union([z.number(), z.boolean(), z.null()])).optional(),
+        parameters: z.object({ binary_data_size: z.number().int() }).optional().openapi({ description: 'Binary tensor extension: the bytes follow the JSON header' }),
+      }),
+    ),
   })
   .openapi('InferResponse');
 
@@ -200,19 +209,18 @@ export function v2Routes(): OpenAPIHono<V2Env> {
       responses: { 200: { ...json(InferResponse, 'The outputs'), headers: RoutedHeaders }, ...errors(400, 404, 413, 502, 503, 504) },
     });
     app.openapi(inferRoute, async (c) => {
-      const text = await c.req.text();
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch (e) {
-        throw new InvalidInput(`malformed JSON body: ${(e as Error).message}`);
-      }
+      const body = parseRequestBody(new Uint8Array(await c.req.arrayBuffer()), c.req.header(HEADER_LENGTH));
       const requestId = c.get('requestId');
       const outcome = await c.get('plane').infer(modelOf(c), body, {
         header: (name) => c.req.header(name),
-        requestBytes: new TextEncoder().encode(text).byteLength,
+        requestBytes: body.bytes,
         ...(requestId ? { requestId } : {}),
       });
+      if (outcome.blocks.length) {
+        // Binary tensor extension: JSON header, then the output bytes.
+        const { body: bytes, headerLength } = joinBinaryBody(outcome.body, outcome.blocks);
+        return c.body(bytes, 200, { ...outcome.headers, 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) }) as never;
+      }
       return c.json(outcome.body, 200, outcome.headers);
     });
     app.on(['GET', 'PUT', 'DELETE', 'PATCH'], `${hono}/infer`, methodNotAllowed('POST'));

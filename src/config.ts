@@ -91,6 +91,8 @@ export const GatewayConfigSchema = z
         expected_rtt_ms: z.number().nonnegative().default(40),
         /** Origin compute relative to the edge WASM profile (native, multi-threaded: faster). */
         speed_factor: z.number().positive().default(0.5),
+        /** Tensors to and from the origin in binary (Triton's extension); false for JSON-only servers. */
+        binary: z.boolean().default(true),
         /** The variant the origin serves when none is pinned. */
         variant: VariantName.default('fp32'),
         /** Consecutive failures that open the origin's circuit breaker. */

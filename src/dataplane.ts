@@ -11,6 +11,7 @@ import { EngineFailure, GatewayError, InvalidInput, ModelNotReady, OriginCircuit
 import { Metrics } from './metrics.js';
 import type { OriginClient } from './origin/client.js';
 import type { InferResponseBody } from './protocol/v2.js';
+import type { RequestBody } from './protocol/binary.js';
 import { decodeInferRequest, encodeInferResponse } from './protocol/v2.js';
 import type { ModelManifest, VariantName } from './registry/manifest.js';
 import { VariantName as VariantNameSchema } from './registry/manifest.js';
@@ -27,6 +28,8 @@ export interface InferContext {
 
 export interface InferOutcome {
   body: InferResponseBody;
+  /** Output bytes for the binary tensor extension, in output order (empty for plain JSON). */
+  blocks: Uint8Array[];
   headers: Record<string, string>;
   decision: RouteDecision;
 }
@@ -132,7 +135,7 @@ export class DataPlane {
   }
 
   /** Runs one v2 JSON request body for `model`: decode, choose, infer (edge, else origin), encode. */
-  async infer(model: ModelManifest, body: unknown, ctx: InferContext): Promise<InferOutcome> {
+  async infer(model: ModelManifest, body: RequestBody, ctx: InferContext): Promise<InferOutcome> {
     const t0 = performance.now();
     try {
       const outcome = await this.run(model, body, ctx, t0);
@@ -149,9 +152,9 @@ export class DataPlane {
     }
   }
 
-  private async run(model: ModelManifest, body: unknown, ctx: InferContext, t0: number): Promise<InferOutcome> {
+  private async run(model: ModelManifest, body: RequestBody, ctx: InferContext, t0: number): Promise<InferOutcome> {
     const { config } = this.deps;
-    const request = decodeInferRequest(body, model, config.limits);
+    const request = decodeInferRequest(body.json, model, config.limits, body.binary);
     const slo = sloOf(ctx.header('x-slo-ms'), request.parameters.slo_ms);
     const policy = resolvePolicy(config, model.name, { slo_ms: slo });
     const pinned = pinnedVariant(ctx.header('x-model-variant'), model);
@@ -208,7 +211,8 @@ export class DataPlane {
       'x-route-reason': reason,
       'server-timing': serverTiming({ select: selectMs, ...result.timings }),
     };
-    return { body: encodeInferResponse(model, request.id, result.outputs), headers, decision };
+    const encoded = encodeInferResponse(model, request.id, result.outputs, request.binaryOutputs);
+    return { body: encoded.body, blocks: encoded.blocks, headers, decision };
   }
 }
 

@@ -44,6 +44,7 @@ export function buildGateway(env: Env): Gateway {
         breakerFailures: config.origin.breaker_failures,
         breakerOpenMs: config.origin.breaker_open_ms,
         minAttemptMs: config.origin.min_attempt_ms,
+        binary: config.origin.binary,
       })
     : undefined;
   const metrics = new Metrics();

@@ -6,6 +6,7 @@
  */
 import { InvalidInput, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
 import type { GatewayError } from '../errors.js';
+import { HEADER_LENGTH, joinBinaryBody, parseRequestBody, tensorBytes } from '../protocol/binary.js';
 import { decodeInferResponse, tensorValues } from '../protocol/v2.js';
 import type { VariantName } from '../registry/manifest.js';
 import { VariantName as VariantNameSchema } from '../registry/manifest.js';
@@ -21,6 +22,8 @@ export interface OriginClientOptions {
   breakerOpenMs: number;
   /** No attempt gets less than this; a retry is only made if this much budget remains. */
   minAttemptMs: number;
+  /** Send and ask for tensors in binary (Triton's binary tensor extension) instead of JSON numbers. */
+  binary?: boolean;
   fetch?: typeof fetch;
   now?: () => number;
 }
@@ -62,12 +65,7 @@ export class OriginClient implements Backend {
 
   async infer(req: BackendRequest): Promise<BackendResult> {
     const deadline = req.deadline ?? this.now() + 10_000;
-    const body = JSON.stringify({
-      id: req.request.id,
-      parameters: req.request.parameters,
-      inputs: req.request.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, data: tensorValues(t) })),
-      outputs: req.request.outputs?.map((name) => ({ name })),
-    });
+    const body = this.encode(req);
     const started = this.now();
     for (let attempt = 1; ; attempt++) {
       if (!this.breaker.acquire()) {
@@ -94,16 +92,40 @@ export class OriginClient implements Backend {
     }
   }
 
-  private async attempt(req: BackendRequest, body: string, timeoutMs: number): Promise<Omit<BackendResult, 'timings'>> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-model-variant': req.variant };
+  /** The request as the origin gets it: binary tensors behind a JSON header, or plain JSON. */
+  private encode(req: BackendRequest): { bytes: Uint8Array<ArrayBuffer>; headers: Record<string, string> } {
+    const { request } = req;
+    const outputs = request.outputs?.map((name) => ({ name }));
+    if (!this.options.binary) {
+      const json = {
+        id: request.id,
+        parameters: request.parameters,
+        inputs: request.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, data: tensorValues(t) })),
+        outputs,
+      };
+      return { bytes: new TextEncoder().encode(JSON.stringify(json)) as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/json' } };
+    }
+    const json = {
+      id: request.id,
+      parameters: { ...request.parameters, binary_data_output: true },
+      inputs: request.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: t.data.byteLength } })),
+      outputs,
+    };
+    const { body, headerLength } = joinBinaryBody(json, request.inputs.map(tensorBytes));
+    return { bytes: body, headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) } };
+  }
+
+  private async attempt(req: BackendRequest, encoded: { bytes: Uint8Array<ArrayBuffer>; headers: Record<string, string> }, timeoutMs: number): Promise<Omit<BackendResult, 'timings'>> {
+    const body = encoded.bytes;
+    const headers: Record<string, string> = { ...encoded.headers, 'x-model-variant': req.variant };
     if (req.requestId) headers['x-request-id'] = req.requestId;
     const started = this.now();
     let res: Response;
-    let text: string;
+    let raw: Uint8Array;
     const signal = AbortSignal.timeout(timeoutMs);
     try {
       res = await this.doFetch(`${this.base}/v2/models/${encodeURIComponent(req.model.name)}/infer`, { method: 'POST', headers, body, signal });
-      text = await res.text();
+      raw = new Uint8Array(await res.arrayBuffer());
     } catch (cause) {
       const name = (cause as Error)?.name;
       if (name === 'TimeoutError' || name === 'AbortError') {
@@ -112,14 +134,16 @@ export class OriginClient implements Backend {
       throw new AttemptFailure(new OriginUnavailable(`origin unreachable: ${(cause as Error)?.message ?? cause}`, { cause }), true);
     }
     const elapsed = this.now() - started;
+    const text = () => new TextDecoder().decode(raw);
     if (res.status >= 400 && res.status < 500 && res.status !== 429 && res.status !== 408) {
       // The origin judged the request itself: pass its words on; the origin is fine.
-      throw new AttemptFailure(new InvalidInput(`origin rejected the request (${res.status}): ${errorText(text)}`), false);
+      throw new AttemptFailure(new InvalidInput(`origin rejected the request (${res.status}): ${errorText(text())}`), false);
     }
-    if (!res.ok) throw new AttemptFailure(new OriginUnavailable(`origin answered ${res.status}: ${errorText(text)}`), true);
+    if (!res.ok) throw new AttemptFailure(new OriginUnavailable(`origin answered ${res.status}: ${errorText(text())}`), true);
     let outputs;
     try {
-      outputs = decodeInferResponse(JSON.parse(text));
+      const parsed = parseRequestBody(raw, res.headers.get(HEADER_LENGTH) ?? undefined);
+      outputs = decodeInferResponse(parsed.json, parsed.binary);
     } catch (cause) {
       throw new AttemptFailure(new OriginUnavailable(`origin sent a malformed answer: ${(cause as Error).message}`, { cause }), true);
     }

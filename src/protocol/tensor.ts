@@ -18,6 +18,8 @@ export interface InferenceRequest {
   inputs: Tensor[];
   /** Names of the outputs to return; undefined means all. */
   outputs?: string[];
+  /** Outputs to return as binary data (Triton's binary tensor extension). */
+  binaryOutputs?: ReadonlySet<string>;
   parameters: Record<string, unknown>;
 }
 

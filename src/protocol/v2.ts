@@ -9,6 +9,7 @@ import { Datatype } from '../registry/manifest.js';
 import { DATATYPE_INFO, fromHalf, toHalf } from './datatypes.js';
 import type { InferenceRequest, Tensor } from './tensor.js';
 import { elementCount } from './tensor.js';
+import { BinaryReader, tensorBytes } from './binary.js';
 
 const Parameters = z.record(z.string(), z.unknown());
 
@@ -17,7 +18,8 @@ export const RequestInput = z.object({
   shape: z.array(z.unknown()),
   datatype: z.string(),
   parameters: Parameters.optional(),
-  data: z.unknown(),
+  /** Absent when the input's bytes travel in binary (parameters.binary_data_size). */
+  data: z.unknown().optional(),
 });
 
 export const InferRequestBody = z.object({
@@ -117,7 +119,8 @@ export function toTypedArray(values: unknown[], datatype: Tensor['datatype'], na
  * Decodes a v2 JSON body against the model's declared inputs and outputs. Every problem becomes an
  * InvalidInput (400) or PayloadTooLarge (413) naming the input and the rule.
  */
-export function decodeInferRequest(body: unknown, model: Pick<ModelManifest, 'inputs' | 'outputs' | 'batch_axis'>, limits: RequestLimits): InferenceRequest {
+export function decodeInferRequest(body: unknown, model: Pick<ModelManifest, 'inputs' | 'outputs' | 'batch_axis'>, limits: RequestLimits, binary?: Uint8Array): InferenceRequest {
+  const reader = new BinaryReader(binary);
   const parsed = InferRequestBody.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -138,6 +141,13 @@ export function decodeInferRequest(body: unknown, model: Pick<ModelManifest, 'in
     if (dt.data !== spec.datatype) throw new InvalidInput(`input '${input.name}': datatype ${dt.data} does not match the model's ${spec.datatype}`);
     const shape = parseShape(input.shape, input.name, limits);
     checkShapeAgainstSpec(shape, spec);
+    const binarySize = input.parameters?.binary_data_size;
+    if (binarySize !== undefined) {
+      if (input.data !== undefined) throw new InvalidInput(`input '${input.name}': has both data and binary_data_size`);
+      inputs.push({ name: input.name, datatype: spec.datatype as Tensor['datatype'], shape, data: reader.take(input.name, spec.datatype as Tensor['datatype'], elementCount(shape), binarySize) });
+      continue;
+    }
+    if (input.data === undefined) throw new InvalidInput(`input '${input.name}': missing data (or parameters.binary_data_size for binary data)`);
     const values: unknown[] = [];
     flatten(input.data, values, input.name, limits.max_tensor_elements);
     const expected = elementCount(shape);
@@ -146,6 +156,7 @@ export function decodeInferRequest(body: unknown, model: Pick<ModelManifest, 'in
     }
     inputs.push({ name: input.name, datatype: spec.datatype as Tensor['datatype'], shape, data: toTypedArray(values, spec.datatype as Tensor['datatype'], input.name) });
   }
+  reader.finish();
   const missing = model.inputs.filter((s) => !seen.has(s.name)).map((s) => `'${s.name}'`);
   if (missing.length) throw new InvalidInput(`missing input ${missing.join(', ')}`);
   if (model.batch_axis && inputs.length) {
@@ -156,6 +167,8 @@ export function decodeInferRequest(body: unknown, model: Pick<ModelManifest, 'in
     if (batch === 0) throw new InvalidInput('batch size must be at least 1');
   }
   let outputs: string[] | undefined;
+  const binaryOutputs = new Set<string>();
+  const allBinary = req.parameters?.binary_data_output === true;
   if (req.outputs) {
     const known = new Set(model.outputs.map((o) => o.name));
     outputs = [];
@@ -163,9 +176,19 @@ export function decodeInferRequest(body: unknown, model: Pick<ModelManifest, 'in
       if (!known.has(o.name)) throw new InvalidInput(`unknown output '${o.name}'; the model gives ${[...known].map((n) => `'${n}'`).join(', ')}`);
       if (outputs.includes(o.name)) throw new InvalidInput(`duplicate output '${o.name}'`);
       outputs.push(o.name);
+      const flag = o.parameters?.binary_data;
+      if (flag === true || (allBinary && flag !== false)) binaryOutputs.add(o.name);
     }
+  } else if (allBinary) {
+    for (const o of model.outputs) binaryOutputs.add(o.name);
   }
-  return { ...(req.id === undefined ? {} : { id: req.id }), inputs, ...(outputs ? { outputs } : {}), parameters: req.parameters ?? {} };
+  return {
+    ...(req.id === undefined ? {} : { id: req.id }),
+    inputs,
+    ...(outputs ? { outputs } : {}),
+    ...(binaryOutputs.size ? { binaryOutputs } : {}),
+    parameters: req.parameters ?? {},
+  };
 }
 
 /** JSON-safe values of a tensor: FP16 decoded, 64-bit integers as numbers, NaN/Infinity as null. */
@@ -188,34 +211,64 @@ export interface InferResponseBody {
   model_version?: string;
   id?: string;
   parameters?: Record<string, unknown>;
-  outputs: { name: string; datatype: string; shape: number[]; data: (number | boolean | null)[] }[];
+  outputs: { name: string; datatype: string; shape: number[]; data?: (number | boolean | null)[]; parameters?: { binary_data_size: number } }[];
 }
 
-/** Encodes results as a v2 JSON response body. */
-export function encodeInferResponse(model: { name: string; version: string }, id: string | undefined, outputs: Tensor[], parameters?: Record<string, unknown>): InferResponseBody {
-  return {
+/**
+ * Encodes results as a v2 response body. Outputs named in `binary` carry `parameters.binary_data_size`
+ * instead of `data`; their bytes are returned in `blocks`, in output order, for the binary extension.
+ */
+export function encodeInferResponse(
+  model: { name: string; version: string },
+  id: string | undefined,
+  outputs: Tensor[],
+  binary?: ReadonlySet<string>,
+): { body: InferResponseBody; blocks: Uint8Array[] } {
+  const blocks: Uint8Array[] = [];
+  const body: InferResponseBody = {
     model_name: model.name,
     model_version: model.version,
     ...(id === undefined ? {} : { id }),
-    ...(parameters ? { parameters } : {}),
-    outputs: outputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, data: tensorValues(t) })),
+    outputs: outputs.map((t) => {
+      if (!binary?.has(t.name)) return { name: t.name, datatype: t.datatype, shape: t.shape, data: tensorValues(t) };
+      const bytes = tensorBytes(t);
+      blocks.push(bytes);
+      return { name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: bytes.byteLength } };
+    }),
   };
+  return { body, blocks };
 }
 
-/** Parses a v2 JSON response from another v2 server (the origin) back into tensors. */
-export function decodeInferResponse(body: unknown): Tensor[] {
+/** Parses a v2 response from another v2 server (the origin) back into tensors, binary blocks included. */
+export function decodeInferResponse(body: unknown, binary?: Uint8Array): Tensor[] {
   const parsed = z
-    .object({ outputs: z.array(z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.number().int().nonnegative()), data: z.array(z.unknown()) })) })
+    .object({
+      outputs: z.array(
+        z.object({
+          name: z.string(),
+          datatype: z.string(),
+          shape: z.array(z.number().int().nonnegative()),
+          data: z.array(z.unknown()).optional(),
+          parameters: z.object({ binary_data_size: z.number().int().nonnegative().optional() }).loose().optional(),
+        }),
+      ),
+    })
     .safeParse(body);
   if (!parsed.success) throw new Error(`not a v2 inference response: ${parsed.error.issues[0]?.message}`);
-  return parsed.data.outputs.map((o) => {
+  const reader = new BinaryReader(binary);
+  const tensors = parsed.data.outputs.map((o) => {
     const dt = Datatype.safeParse(o.datatype);
     if (!dt.success || dt.data === 'BYTES') throw new Error(`unsupported output datatype '${o.datatype}'`);
+    const datatype = dt.data as Tensor['datatype'];
+    const size = o.parameters?.binary_data_size;
+    if (size !== undefined) return { name: o.name, datatype, shape: o.shape, data: reader.take(o.name, datatype, elementCount(o.shape), size) };
+    if (!o.data) throw new Error(`output '${o.name}' has neither data nor binary_data_size`);
     const values = o.data.map((v) => (v === null ? NaN : v));
     if (values.length !== elementCount(o.shape)) throw new Error(`output '${o.name}': shape ${JSON.stringify(o.shape)} does not match ${values.length} values`);
-    const datatype = dt.data as Tensor['datatype'];
     return { name: o.name, datatype, shape: o.shape, data: datatype.startsWith('FP') ? toFloatArray(values, datatype) : toTypedArray(values, datatype, o.name) };
   });
+  reader.finish();
+  return tensors;
 }
 
 function toFloatArray(values: unknown[], datatype: Tensor['datatype']): Tensor['data'] {

@@ -28,7 +28,12 @@ export async function startFaultProxy(port: number, upstream: string): Promise<F
     if (mode === 'garbage') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"outputs": [{"name": tru');
     if (mode === 'slow') await new Promise((r) => setTimeout(r, delayMs));
     try {
-      const up = await fetch(`${upstream}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json', 'x-model-variant': String(req.headers['x-model-variant'] ?? '') }, body: req.method === 'POST' ? Buffer.concat(chunks) : undefined });
+      const forward: Record<string, string> = {};
+      for (const h of ['content-type', 'x-model-variant', 'x-request-id', 'inference-header-content-length']) {
+        const v = req.headers[h];
+        if (typeof v === 'string') forward[h] = v;
+      }
+      const up = await fetch(`${upstream}${req.url}`, { method: req.method, headers: forward, body: req.method === 'POST' ? Buffer.concat(chunks) : undefined });
       const headers: Record<string, string> = {};
       up.headers.forEach((v, k) => {
         if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') headers[k] = v;

@@ -1,0 +1,87 @@
+/**
+ * Triton's binary tensor data extension of the v2 protocol. A body may be a JSON header of
+ * `Inference-Header-Content-Length` bytes followed by raw little-endian tensor bytes, one block per input
+ * that declares `parameters.binary_data_size`, in input order. Outputs come back the same way when the
+ * request asks (`parameters.binary_data_output: true`, or `binary_data: true` on a requested output).
+ */
+import { InvalidInput } from '../errors.js';
+import { DATATYPE_INFO } from './datatypes.js';
+import type { TensorData } from './datatypes.js';
+import type { Tensor } from './tensor.js';
+
+export const HEADER_LENGTH = 'inference-header-content-length';
+
+export interface RequestBody {
+  json: unknown;
+  /** Bytes after the JSON header, when the binary extension is used. */
+  binary?: Uint8Array;
+  /** Size of the whole body, for the selector's network estimate. */
+  bytes: number;
+}
+
+/** Splits a request body into its JSON header and binary tail; plain JSON when no header length is sent. */
+export function parseRequestBody(body: Uint8Array, headerLength: string | undefined): RequestBody {
+  let jsonBytes = body;
+  let binary: Uint8Array | undefined;
+  if (headerLength !== undefined) {
+    const n = Number(headerLength);
+    if (!Number.isSafeInteger(n) || n < 0 || n > body.byteLength) {
+      throw new InvalidInput(`Inference-Header-Content-Length must be an integer from 0 to the body size (${body.byteLength}), got '${headerLength}'`);
+    }
+    jsonBytes = body.subarray(0, n);
+    binary = body.subarray(n);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(jsonBytes));
+  } catch (e) {
+    throw new InvalidInput(`malformed JSON body: ${(e as Error).message}`);
+  }
+  return { json, ...(binary ? { binary } : {}), bytes: body.byteLength };
+}
+
+/** Reads binary inputs in order from the tail of a request body. */
+export class BinaryReader {
+  private offset = 0;
+  constructor(private readonly bytes: Uint8Array | undefined) {}
+
+  /** The typed array for one input of `elements` elements declared as `size` bytes. */
+  take(name: string, datatype: Tensor['datatype'], elements: number, size: unknown): TensorData {
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new InvalidInput(`input '${name}': binary_data_size must be a non-negative integer`);
+    if (!this.bytes) throw new InvalidInput(`input '${name}' declares binary data but the request has no Inference-Header-Content-Length`);
+    const info = DATATYPE_INFO[datatype];
+    if (size !== elements * info.bytes) throw new InvalidInput(`input '${name}': binary_data_size ${size} does not match ${elements} ${datatype} elements (${elements * info.bytes} bytes)`);
+    if (this.offset + size > this.bytes.byteLength) throw new InvalidInput(`input '${name}': binary data ends after ${this.bytes.byteLength - this.offset} of ${size} bytes`);
+    // Copy into a fresh, aligned buffer: the tail's offset need not be a multiple of the element size.
+    const copy = this.bytes.slice(this.offset, this.offset + size);
+    this.offset += size;
+    const out = info.create(elements);
+    new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(copy);
+    if (datatype === 'BOOL' && (out as Uint8Array).some((b) => b > 1)) throw new InvalidInput(`input '${name}': BOOL binary data must be bytes 0 or 1`);
+    return out;
+  }
+
+  /** Fails when bytes are left over: the header and the tail disagree. */
+  finish(): void {
+    const left = (this.bytes?.byteLength ?? 0) - this.offset;
+    if (left > 0) throw new InvalidInput(`binary data has ${left} bytes that no input claims`);
+  }
+}
+
+/** Bytes of a tensor as sent in binary form. */
+export function tensorBytes(t: Tensor): Uint8Array {
+  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+/** Concatenates a JSON header and binary blocks into one body; returns it with the header length. */
+export function joinBinaryBody(json: unknown, blocks: Uint8Array[]): { body: Uint8Array<ArrayBuffer>; headerLength: number } {
+  const header = new TextEncoder().encode(JSON.stringify(json));
+  const body = new Uint8Array(header.byteLength + blocks.reduce((n, b) => n + b.byteLength, 0));
+  body.set(header, 0);
+  let at = header.byteLength;
+  for (const b of blocks) {
+    body.set(b, at);
+    at += b.byteLength;
+  }
+  return { body, headerLength: header.byteLength };
+}
