@@ -113,6 +113,16 @@ function methodNotAllowed(allow: string) {
   };
 }
 
+/** Workers' waitUntil when the runtime has an execution context (not on Node, at the origin). */
+function waitUntilOf(c: Context<V2Env, string, object>): { waitUntil?: (work: Promise<unknown>) => void } {
+  try {
+    const ctx = c.executionCtx;
+    return { waitUntil: (work) => ctx.waitUntil(work) };
+  } catch {
+    return {};
+  }
+}
+
 /** The model (and version, when the path names one) of a model route; 404 when unknown. */
 function modelOf(c: Context<V2Env, string, object>): ModelManifest {
   return c.get('plane').registry.get(c.req.param('model') ?? '', c.req.param('version'));
@@ -215,6 +225,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
         header: (name) => c.req.header(name),
         requestBytes: body.bytes,
         ...(requestId ? { requestId } : {}),
+        ...waitUntilOf(c),
       });
       if (outcome.blocks.length) {
         // Binary tensor extension: JSON header, then the output bytes.

@@ -8,6 +8,9 @@ import { VARIANT_NAMES, VariantName } from './registry/manifest.js';
 
 const MiB = 1024 * 1024;
 
+/** Measured by `npm run bench:coldstart` (bench/results/coldstart.json, runtime init p50). */
+const RUNTIME_INIT_MS = 400;
+
 /** Origin URLs are http(s) only: a bare "host:port" would otherwise parse as a URL with an odd scheme. */
 const HttpUrl = z.url({ protocol: /^https?$/ });
 
@@ -75,6 +78,13 @@ export const GatewayConfigSchema = z
          * (Workers isolates have 128 MB in all). Least recently used idle sessions are released to fit.
          */
         isolate_memory_budget_bytes: z.number().int().positive().default(80 * MiB),
+        /**
+         * What the first session of an isolate pays to instantiate the onnxruntime-web WASM runtime (ms),
+         * measured by `npm run bench:coldstart`; the selector adds it to a cold isolate's load time.
+         */
+        runtime_init_ms: z.number().nonnegative().default(RUNTIME_INIT_MS),
+        /** Variants ("model/variant") to load on an isolate's first request, in the background. */
+        warm: z.array(z.string().regex(/^[A-Za-z0-9_.-]+\/(fp32|fp16|int8)$/, 'must be "model/variant"')).default([]),
       })
       .strict()
       .prefault({}),

@@ -24,6 +24,8 @@ export interface InferContext {
   header: (name: string) => string | undefined;
   requestBytes: number;
   requestId?: string;
+  /** Keeps background work (a prewarm load) alive after the response (Workers' ctx.waitUntil). */
+  waitUntil?: (work: Promise<unknown>) => void;
 }
 
 export interface InferOutcome {
@@ -71,6 +73,34 @@ export class DataPlane {
 
   get config(): GatewayConfig {
     return this.deps.config;
+  }
+
+  /**
+   * When the origin won only because the best edge variant is cold, load that variant in the background
+   * so later requests can stay at the edge: a cold isolate would otherwise never warm up under tight SLOs.
+   */
+  private prewarm(model: ModelManifest, decision: RouteDecision, ctx: InferContext): void {
+    if (!ctx.waitUntil) return;
+    const loaded = this.deps.engine.loadedVariants(model);
+    const cold = decision.candidates
+      .filter((c) => c.target === 'edge' && c.kept && !loaded.has(c.variant))
+      .sort((a, b) => b.fidelity - a.fidelity)[0];
+    if (cold) ctx.waitUntil(this.deps.engine.session(model, cold.variant).catch(() => undefined));
+  }
+
+  /** Loads the configured hot variants (`edge.warm`); failures are logged, never thrown. */
+  async warm(): Promise<void> {
+    for (const entry of this.deps.config.edge.warm) {
+      const [name, variant] = entry.split('/') as [string, VariantName];
+      try {
+        const model = this.deps.registry.get(name);
+        if (!model.variants[variant]) throw new Error(`model '${name}' has no variant '${variant}'`);
+        await this.deps.engine.session(model, variant);
+        console.log(JSON.stringify({ event: 'warmed', model: name, variant }));
+      } catch (e) {
+        console.warn(JSON.stringify({ event: 'warm_failed', entry, error: (e as Error).message }));
+      }
+    }
   }
 
   /** Swaps in a new routing policy (hot reload); live state (breaker, loaded sessions) is kept. */
@@ -129,6 +159,7 @@ export class DataPlane {
         unhealthy_variants: this.unhealthy(model),
         loaded_variants: engine.loadedVariants(model),
         edge_queue_ms: engine.queueMs(),
+        edge_runtime_init_ms: engine.runtimeReady() ? 0 : config.edge.runtime_init_ms,
       },
       ...(pinned ? { pinned } : {}),
     });
@@ -190,6 +221,7 @@ export class DataPlane {
         reason = `edge ${decision.variant} failed (${err.message.slice(0, 80)}); fell back to origin`;
       }
     } else {
+      this.prewarm(model, decision, ctx);
       try {
         result = await this.deps.origin!.infer(backendReq);
       } catch (err) {

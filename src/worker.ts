@@ -17,7 +17,7 @@ import { wasmRuntime } from './engine/wasm-runtime.js';
 import { OriginClient } from './origin/client.js';
 import { Registry } from './registry/registry.js';
 
-type Gateway = { fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> };
+type Gateway = { fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response>; warm?: () => Promise<void> };
 
 let gateway: Gateway | undefined;
 let startupError: Error | undefined;
@@ -58,7 +58,7 @@ export function buildGateway(env: Env): Gateway {
   metrics.family('nv_inference_batch_size', 'histogram', 'Total batch size of each edge run (dynamic batching)');
   engine.onBatch = (model, variant, _requests, items) => metrics.observe('nv_inference_batch_size', { model: model.name, variant }, items, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
   const plane = new DataPlane({ config, registry, engine, origin, metrics });
-  return createApp({
+  const app = createApp({
     plane,
     maxBodyBytes: config.limits.max_body_bytes,
     policy,
@@ -68,6 +68,7 @@ export function buildGateway(env: Env): Gateway {
       app.route('/', openApiRoutes());
     },
   });
+  return { fetch: (req, e, ctx) => app.fetch(req, e, ctx), warm: () => plane.warm() };
 }
 
 function parseJsonConfig(text: string): Record<string, unknown> {
@@ -83,6 +84,8 @@ export default {
     if (!gateway && !startupError) {
       try {
         gateway = buildGateway(env);
+        // Hot variants load in the background of the isolate's first request (no work at import time).
+        ctx.waitUntil(gateway.warm!());
       } catch (e) {
         startupError = e as Error;
         console.error(JSON.stringify({ event: 'startup_failed', error: startupError.message }));

@@ -118,6 +118,11 @@ export class OrtEngine implements Backend {
     }
   }
 
+  /** Whether the WASM runtime is up in this isolate (some session loaded). */
+  runtimeReady(): boolean {
+    return this.loaded.size > 0;
+  }
+
   /** Bytes the resident sessions hold (beyond the runtime's base). */
   residentBytes(): number {
     let sum = 0;

@@ -45,6 +45,11 @@ export interface LiveState {
   loaded_variants: ReadonlySet<VariantName>;
   /** Predicted wait before an edge run can start (work already queued in the isolate). */
   edge_queue_ms: number;
+  /**
+   * Extra ms the first session of an isolate pays to instantiate the WASM runtime (0 once any session
+   * is loaded). Optional so callers that do not track it predict as before.
+   */
+  edge_runtime_init_ms?: number;
 }
 
 export interface SelectionInput {
@@ -83,7 +88,7 @@ const round = (x: number) => Math.round(x * 10) / 10;
 function edgeCandidate(v: VariantFacts, input: SelectionInput): Candidate {
   const { policy, live, items } = input;
   const compute = (v.fixed_ms + v.per_item_ms * items) * policy.edge_speed_factor;
-  const load = live.loaded_variants.has(v.name) ? 0 : v.load_ms * policy.edge_speed_factor;
+  const load = live.loaded_variants.has(v.name) ? 0 : (v.load_ms + (live.edge_runtime_init_ms ?? 0)) * policy.edge_speed_factor;
   const predicted = compute + load + live.edge_queue_ms;
   const base = { target: 'edge' as const, variant: v.name, fidelity: v.fidelity, predicted_ms: round(predicted) };
   const pinned = input.pinned === v.name;
