@@ -2,7 +2,8 @@
  * `npm run models`: the idempotent setup step run by `npm start` and CI. For every `models/<name>/`
  * with a manifest: committed variant files (mnist) must exist and match their sha256; generated ones
  * (synthetic transformers, `provenance.generator: "transformer"`) are regenerated from
- * `provenance.config` when missing or different, then verified. Any mismatch after that fails loudly:
+ * `provenance.config` when missing or different, then verified; compressed models
+ * (`provenance.generator: "compress"`) are rebuilt from their source and recorded recipe (src/compress/replay.ts). Any mismatch after that fails loudly:
  * the gateway must never serve bytes its manifest does not describe. Prints one line per model.
  */
 import { createHash } from 'node:crypto';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { ModelManifest, type VariantName } from '../registry/manifest.js';
 import type { TransformerConfig } from './transformer/config.js';
 import { generateTransformer } from './transformer/generate.js';
+import { replayCompressed } from '../compress/replay.js';
 
 const MODELS_DIR = process.argv[2] ?? 'models';
 
@@ -39,7 +41,19 @@ async function prepare(name: string): Promise<string> {
   const total = variants.reduce((n, [, v]) => n + v!.bytes, 0);
   const stale = await staleVariants(dir, manifest);
   if (stale.length === 0) return `${name}: ok, ${variants.length} variants verified (${mib(total)})`;
-  if (manifest.provenance['generator'] !== 'transformer') {
+  const generator = manifest.provenance['generator'];
+  if (generator === 'compress') {
+    const started = performance.now();
+    const written = replayCompressed(dir, manifest, stale);
+    for (const v of stale) {
+      const expected = manifest.variants[v]!;
+      if (written[v]?.sha256 !== expected.sha256) {
+        throw new Error(`${name}/${v}: rebuilt file does not match the manifest (sha256 ${written[v]?.sha256} != ${expected.sha256}); the compress passes changed: rerun ${String(manifest.provenance['command'])} and commit the manifest`);
+      }
+    }
+    return `${name}: rebuilt ${stale.join(', ')} from the recorded recipe in ${((performance.now() - started) / 1000).toFixed(1)}s, sha256 verified (${mib(total)})`;
+  }
+  if (generator !== 'transformer') {
     throw new Error(`${name}: ${stale.join(', ')} missing or not matching manifest sha256; these files are committed, restore them (git checkout) or rebuild with npm run models:${name}`);
   }
   const started = performance.now();

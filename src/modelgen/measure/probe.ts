@@ -24,6 +24,12 @@ export interface ProbeRequest {
   seq: number;
   /** INT64 inputs are random in [0, intHigh), except names containing "mask", which are all 1. */
   intHigh: number;
+  /**
+   * Explicit input shapes per latency point (overrides `batches`/`seq`): for models whose cost grows with
+   * an input size rather than the batch (an OCR detector at several image sizes). `items` is what the point
+   * is reported as.
+   */
+  shapes?: { items: number; dims: Record<string, number[]> }[];
   /** Evaluation feeds (JSON file, see encodeFeeds) whose first output is written to evalOut as raw f32. */
   evalIn?: string;
   evalOut?: string;
@@ -62,8 +68,9 @@ ort.env.wasm.numThreads = 1;
 
 function feeds(req: ProbeRequest, batch: number, prng: Prng): Record<string, InstanceType<typeof ort.Tensor>> {
   const out: Record<string, InstanceType<typeof ort.Tensor>> = {};
+  const explicit = req.shapes?.find((s) => s.items === batch)?.dims;
   for (const spec of req.inputs) {
-    const dims = spec.shape.map((d, i) => (d >= 0 ? d : i === 0 ? batch : req.seq));
+    const dims = explicit?.[spec.name] ?? spec.shape.map((d, i) => (d >= 0 ? d : i === 0 ? batch : req.seq));
     const size = dims.reduce((a, b) => a * b, 1);
     if (spec.datatype === 'FP32') out[spec.name] = new ort.Tensor('float32', Float32Array.from({ length: size }, () => prng.next()), dims);
     else if (spec.datatype === 'INT64') {
@@ -98,17 +105,18 @@ const t0 = performance.now();
 const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
 const load_ms = performance.now() - t0;
 const prng = new Prng(7);
-await session.run(feeds(req, 1, prng));
+const batches = req.shapes?.map((s) => s.items) ?? req.batches;
+await session.run(feeds(req, batches[0]!, prng));
 const edge_memory_bytes = wasmHeapBytes();
 
 // Rounds over the whole batch sweep: p95 is the lowest round's p95, so a burst of load from another
 // process during one round does not become the variant's profile; p50 is over all runs. Only with
 // enough runs per round for a p95 to mean something (small models); large models get one round.
 const ROUNDS = req.runs >= 60 ? 3 : 1;
-const times = new Map<number, number[][]>(req.batches.map((b) => [b, []]));
-const inputsFor = new Map(req.batches.map((b) => [b, feeds(req, b, prng)]));
+const times = new Map<number, number[][]>(batches.map((b) => [b, []]));
+const inputsFor = new Map(batches.map((b) => [b, feeds(req, b, prng)]));
 for (let round = 0; round < ROUNDS; round++) {
-  for (const batch of req.batches) {
+  for (const batch of batches) {
     const f = inputsFor.get(batch)!;
     (globalThis as { gc?: () => void }).gc?.();
     for (let i = 0; i < (round === 0 ? req.warmup : 2); i++) await session.run(f);
@@ -122,7 +130,7 @@ for (let round = 0; round < ROUNDS; round++) {
     times.get(batch)!.push(t);
   }
 }
-const points: ProbeResult['points'] = req.batches.map((batch) => {
+const points: ProbeResult['points'] = batches.map((batch) => {
   const rounds = times.get(batch)!;
   const all = rounds.flat();
   return { items: batch, p50_ms: round(percentile(all, 0.5)), p95_ms: round(Math.min(...rounds.map((t) => percentile(t, 0.95)))), runs: all.length };

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Fidelity, TensorSpec, Variant, VariantName } from '../../registry/manifest.js';
 import { sha256 } from '../onnx/io.js';
-import type { EncodedFeeds } from './probe.js';
+import type { EncodedFeeds, ProbeRequest } from './probe.js';
 import { latencyProfile, runProbe } from './probe-client.js';
 import { compareOutputs } from './stats.js';
 
@@ -16,7 +16,7 @@ export interface MeasurePlan {
   dir: string;
   inputs: TensorSpec[];
   /** Variants in order; fp32 must be first. `method` goes into the manifest as is. */
-  variants: { name: VariantName; method: string; bytesOverride?: number }[];
+  variants: { name: VariantName; method: string; bytesOverride?: number; file?: string }[];
   evalFeeds: EncodedFeeds;
   evalSet: string;
   /** Last-axis width of the first output (classes or hidden size) for row-wise comparison. */
@@ -25,6 +25,8 @@ export interface MeasurePlan {
   /** False when outputs are not class scores (top-1 agreement is then meaningless and left out). */
   classifier?: boolean;
   batches: number[];
+  /** Explicit input shapes per latency point (see ProbeRequest.shapes). */
+  shapes?: ProbeRequest['shapes'];
   warmup: number;
   runs: number;
   budgetMsPerPoint: number;
@@ -52,11 +54,11 @@ export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, 
   let reference: Float32Array | undefined;
   try {
     for (const v of plan.variants) {
-      const file = `${v.name}.onnx`;
+      const file = v.file ?? `${v.name}.onnx`;
       const path = join(plan.dir, file);
       const bytes = readFileSync(path);
       const evalOut = join(work, `${v.name}.f32`);
-      const probe = runProbe({ model: path, inputs: plan.inputs, batches: plan.batches, warmup: plan.warmup, runs: plan.runs, budgetMsPerPoint: plan.budgetMsPerPoint, seq: plan.seq, intHigh: plan.intHigh, evalIn, evalOut });
+      const probe = runProbe({ model: path, inputs: plan.inputs, batches: plan.batches, warmup: plan.warmup, runs: plan.runs, budgetMsPerPoint: plan.budgetMsPerPoint, ...(plan.shapes ? { shapes: plan.shapes } : {}), seq: plan.seq, intHigh: plan.intHigh, evalIn, evalOut });
       const raw = readFileSync(evalOut);
       const outputs = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
       reference ??= outputs;

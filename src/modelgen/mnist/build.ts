@@ -1,16 +1,14 @@
 /**
- * `npm run models:mnist`: the whole MNIST pipeline, train -> fp16/int8 variants -> measure -> manifest.
+ * `npm run models:mnist`: the whole MNIST pipeline, train -> compress (the `npm run compress` pipeline:
+ * fp16/int8 variants, fidelity and labelled accuracy on the real test split, WASM latency) -> manifest.
  * Reproducible: the .onnx bytes (and so their sha256) are identical run to run; only timings differ.
- * `--no-train` reuses the existing fp32.onnx and training.json (to re-measure only).
+ * `--no-train` reuses the existing fp32.onnx and training.json (to re-compress and re-measure only).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ModelManifest, type TensorSpec } from '../../registry/manifest.js';
-import { readModel, writeFileAtomic, writeModel } from '../onnx/io.js';
-import { toFp16 } from '../variants/fp16.js';
-import { toInt8 } from '../variants/int8.js';
-import { encodeFeeds, measureVariants } from '../measure/variants.js';
+import { compress } from '../../compress/pipeline.js';
 import { loadAllDigits, splitDigits } from './data.js';
 import { DEFAULT_TRAIN, trainMnist, type TrainingRecord } from './train.js';
 
@@ -19,58 +17,35 @@ const dir = DEFAULT_TRAIN.outDir;
 const log = (line: string) => console.log(`[mnist] ${line}`);
 
 const record: TrainingRecord = values['no-train'] ? JSON.parse(readFileSync(join(dir, 'training.json'), 'utf8')) : trainMnist(DEFAULT_TRAIN, log);
-const fp32 = readModel(join(dir, 'fp32.onnx'));
-writeModel(join(dir, 'fp16.onnx'), toFp16(fp32));
-writeModel(join(dir, 'int8.onnx'), toInt8(fp32));
-
-const { test } = splitDigits(loadAllDigits(), DEFAULT_TRAIN.trainCount, record.seed);
-const inputs: TensorSpec[] = [{ name: 'input', datatype: 'FP32', shape: [-1, 784] }];
-const variants = measureVariants({
-  dir,
-  inputs,
-  variants: [
-    { name: 'fp32', method: 'reference fp32 (MatMul+Add+Relu)' },
-    { name: 'fp16', method: 'fp16 weights+compute, fp32 io (Cast at graph edges)' },
-    { name: 'int8', method: 'dynamic int8: DynamicQuantizeLinear + MatMulInteger, int8 per-column symmetric weights, fp32 io' },
-  ],
-  evalFeeds: encodeFeeds({ input: { data: test.pixels, dims: [test.count, 784] } }),
-  evalSet: `mnist test split (${test.count} digits)`,
-  width: 10,
-  labels: test.labels,
-  batches: [1, 2, 4, 8, 16, 32],
-  warmup: 20,
-  runs: 200,
-  budgetMsPerPoint: 3000,
-  seq: 1,
-  intHigh: 1,
-  log,
-});
-
-const manifest = ModelManifest.parse({
-  name: 'mnist',
-  version: '1',
-  platform: 'onnx',
-  description: 'Handwritten digit classifier (MLP 784-128-64-10) trained on real MNIST digits; input 28x28 pixels flattened, scaled 0..1; output 10 logits.',
-  synthetic: false,
-  inputs,
-  outputs: [{ name: 'logits', datatype: 'FP32', shape: [-1, 10] }],
-  batch_axis: true,
-  test_accuracy: record.test_accuracy,
-  variants,
-  provenance: {
-    data: record.data,
-    split: record.split,
-    seed: record.seed,
-    epochs: record.epochs,
-    batch: record.batch,
-    lr: record.lr,
-    architecture: record.architecture,
-    train_accuracy: record.train_accuracy,
-    train_seconds: record.train_seconds,
-    samples_fixture: 'samples.json: first 200 digits of the test split with labels',
-    command: 'npm run models:mnist',
-    reproducible: 'same Node version -> identical .onnx bytes (seeded PRNG, fixed data order, single thread)',
-  },
-});
-writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-log(`manifest written: test accuracy ${record.test_accuracy}`);
+const { train, test } = splitDigits(loadAllDigits(), DEFAULT_TRAIN.trainCount, record.seed);
+const work = mkdtempSync(join(tmpdir(), 'mnist-'));
+try {
+  const feeds = (pixels: Float32Array, count: number) => JSON.stringify({ input: { dims: [count, 784], data: Array.from(pixels) } });
+  const calibCount = 256;
+  writeFileSync(join(work, 'eval.json'), feeds(test.pixels, test.count));
+  writeFileSync(join(work, 'labels.json'), JSON.stringify(Array.from(test.labels)));
+  writeFileSync(join(work, 'calibration.json'), feeds(train.pixels.subarray(0, calibCount * 784), calibCount));
+  const { manifest } = await compress({
+    input: join(dir, 'fp32.onnx'), name: 'mnist', modelsDir: 'models',
+    calibration: join(work, 'calibration.json'), eval: join(work, 'eval.json'), labels: join(work, 'labels.json'),
+    evalSetName: `mnist test split (${test.count} digits)`,
+    fidelityFloor: 'top1=0.99', exclude: [], autoExclude: true, maxExclude: 2, forms: ['dynamic-matmul', 'qdq-minmax', 'qdq-percentile'],
+    shapes: {}, batches: [1, 2, 4, 8, 16, 32], samples: 32, seed: 7, task: 'classifier', intHigh: 1, inputRange: [0, 1],
+    runs: 200, warmup: 20, budgetMs: 3000,
+    description: 'Handwritten digit classifier (MLP 784-128-64-10) trained on real MNIST digits; input 28x28 pixels flattened, scaled 0..1; output 10 logits.',
+    synthetic: false, ignoreWeights: false,
+    extraProvenance: {
+      data: record.data, split: record.split, seed: record.seed, epochs: record.epochs, batch: record.batch, lr: record.lr,
+      architecture: record.architecture, train_accuracy: record.train_accuracy, train_seconds: record.train_seconds,
+      training_test_accuracy: record.test_accuracy,
+      samples_fixture: 'samples.json: first 200 digits of the test split with labels',
+      calibration_set: `first ${calibCount} digits of the training split`,
+      reproducible: 'same Node version -> identical .onnx bytes (seeded PRNG, fixed data order, single thread)',
+    },
+    command: `npm run models:mnist${values['no-train'] ? ' -- --no-train' : ''}`,
+    progress: { step: log, tick() {}, log },
+  });
+  log(`manifest written: test accuracy ${manifest.test_accuracy}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

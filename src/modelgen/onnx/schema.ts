@@ -92,6 +92,8 @@ message TensorProto {
   bytes raw_data = 9;
   repeated double double_data = 10;
   repeated uint64 uint64_data = 11;
+  repeated StringStringEntryProto external_data = 13;
+  int32 data_location = 14;
 }
 
 message TensorShapeProto {

@@ -22,6 +22,9 @@ export interface TensorProto {
   float_data?: number[];
   int64_data?: number[];
   int32_data?: number[];
+  /** Set when the values live in a separate file (ONNX external data); the tools refuse such models. */
+  external_data?: { key: string; value: string }[];
+  data_location?: number;
 }
 
 export interface AttributeProto {
