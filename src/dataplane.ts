@@ -15,7 +15,7 @@ import type { RequestBody } from './protocol/binary.js';
 import { decodeInferRequest, encodeInferResponse } from './protocol/v2.js';
 import type { ModelManifest, VariantName } from './registry/manifest.js';
 import { VariantName as VariantNameSchema } from './registry/manifest.js';
-import { Registry } from './registry/registry.js';
+import { Registry, requestItems } from './registry/registry.js';
 import { networkProfile } from './select/hints.js';
 import type { RouteDecision } from './select/select.js';
 import { selectRoute } from './select/select.js';
@@ -189,7 +189,7 @@ export class DataPlane {
     const slo = sloOf(ctx.header('x-slo-ms'), request.parameters.slo_ms);
     const policy = resolvePolicy(config, model.name, { slo_ms: slo });
     const pinned = pinnedVariant(ctx.header('x-model-variant'), model);
-    const items = model.batch_axis ? request.inputs[0]!.shape[0]! : 1;
+    const items = requestItems(model, request.inputs);
     const decision = this.decide(model, policy, items, ctx, pinned);
     const selectMs = performance.now() - t0;
     if (decision.target === 'none') {

@@ -90,17 +90,28 @@ function resolveShapes(inputs: TensorSpec[], templates: Record<string, number[]>
   return out;
 }
 
-function latencyShapes(o: CompressOptions, inputs: TensorSpec[]): { shapes: { items: number; dims: Record<string, number[]> }[]; note: string } {
+function latencyShapes(o: CompressOptions, inputs: TensorSpec[]): { shapes: { items: number; dims: Record<string, number[]> }[]; note: string; item: { input: string; elements: number } } {
+  const first = inputs[0]!;
   if (o.sizes?.length) {
     const shapes = o.sizes.map(([h, w]) => {
       const dims = resolveShapes(inputs, o.shapes, 1);
       for (const d of Object.values(dims)) if (d.length >= 2) d.splice(d.length - 2, 2, h, w);
       return { items: Math.round((h * w) / 1024), dims };
     });
-    return { shapes, note: `, batch 1 at image sizes ${o.sizes.map(([h, w]) => `${h}x${w}`).join(', ')} (items = input pixels / 1024, i.e. 32x32 tiles)` };
+    const perTile = resolveShapes([first], o.shapes, 1)[first.name]!.slice(1, -2).reduce((a, b) => a * b, 1) * 1024;
+    return {
+      shapes,
+      note: `, batch 1 at image sizes ${o.sizes.map(([h, w]) => `${h}x${w}`).join(', ')} (items = input pixels / 1024, i.e. 32x32 tiles)`,
+      item: { input: first.name, elements: perTile },
+    };
   }
   const desc = inputs.map((s) => `${s.name} ${JSON.stringify(resolveShapes([s], o.shapes, 1)[s.name]!.slice(1))}`).join(', ');
-  return { shapes: o.batches.map((b) => ({ items: b, dims: resolveShapes(inputs, o.shapes, b) })), note: `, items = batch size (per item: ${desc})` };
+  const perItem = resolveShapes([first], o.shapes, 1)[first.name]!.slice(1).reduce((a, b) => a * b, 1);
+  return {
+    shapes: o.batches.map((b) => ({ items: b, dims: resolveShapes(inputs, o.shapes, b) })),
+    note: `, items = batch size (per item: ${desc})`,
+    item: { input: first.name, elements: perItem },
+  };
 }
 
 /** Runs the whole pipeline; returns the manifest written. Throws CompressInputError for bad inputs. */
@@ -252,6 +263,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
         seq: 1,
         intHigh: o.intHigh,
         runtimeNote: latency.note,
+        item: latency.item,
         log: (line) => { p.tick(line.split(':')[0]); p.log(line); },
       });
       let testAccuracy: number | undefined;

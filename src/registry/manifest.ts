@@ -40,6 +40,12 @@ export const LatencyProfile = z.object({
   points: z.array(LatencyPoint).min(1),
   fit: z.object({ fixed_ms: z.number(), per_item_ms: z.number().nonnegative() }),
   load_ms: z.number().nonnegative(),
+  /**
+   * What one item is: `elements` elements of `input` (e.g. one 784-pixel digit, one 32x32x3 image tile,
+   * one 32-token sequence), so a request's items = that input's element count / `elements`. Absent: the
+   * batch size.
+   */
+  item: z.object({ input: z.string(), elements: z.number().positive() }).optional(),
 });
 export type LatencyProfile = z.infer<typeof LatencyProfile>;
 

@@ -20,6 +20,18 @@ export function accuracyOf(v: Variant): number {
   return v.fidelity.accuracy ?? fidelityScore(v);
 }
 
+/**
+ * How many latency-profile items a request is: the element count of the profile's item input divided by
+ * the elements of one item (so a 640x640 image is 400 tiles, a [4, 128] token batch is 16 sequences of
+ * 32); without an item spec, the batch size.
+ */
+export function requestItems(model: ModelManifest, inputs: readonly { name: string; shape: readonly number[] }[]): number {
+  const spec = Object.values(model.variants)[0]?.latency.item;
+  const tensor = spec && inputs.find((t) => t.name === spec.input);
+  if (spec && tensor) return Math.max(1, tensor.shape.reduce((a, b) => a * b, 1) / spec.elements);
+  return model.batch_axis ? Math.max(1, inputs[0]?.shape[0] ?? 1) : 1;
+}
+
 export class Registry {
   private readonly models = new Map<string, ModelManifest>();
 

@@ -20,8 +20,9 @@ export function runProbe(req: ProbeRequest): ProbeResult {
 }
 
 /** The manifest's latency profile from a probe result; `note` is appended to the runtime string. */
-export function latencyProfile(result: ProbeResult, note = ''): LatencyProfile {
+export function latencyProfile(result: ProbeResult, note = '', item?: LatencyProfile['item']): LatencyProfile {
   return {
+    ...(item ? { item } : {}),
     runtime: `onnxruntime-web ${result.ortVersion} wasm${result.simd ? ' simd' : ''} 1 thread${note}`,
     measured_at: new Date().toISOString(),
     machine: `${cpus()[0]?.model.trim() ?? 'unknown cpu'}, node ${process.version}`,

@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LatencyProfile } from '../../registry/manifest.js';
 import type { Fidelity, TensorSpec, Variant, VariantName } from '../../registry/manifest.js';
 import { sha256 } from '../onnx/io.js';
 import type { EncodedFeeds, ProbeRequest } from './probe.js';
@@ -33,6 +34,8 @@ export interface MeasurePlan {
   seq: number;
   intHigh: number;
   runtimeNote?: string;
+  /** What one latency item is (see LatencyProfile.item). */
+  item?: LatencyProfile['item'];
   log?: (line: string) => void;
 }
 
@@ -68,7 +71,7 @@ export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, 
         bytes: bytes.length,
         sha256: sha256(bytes),
         edge_memory_bytes: probe.edge_memory_bytes,
-        latency: latencyProfile(probe, plan.runtimeNote),
+        latency: latencyProfile(probe, plan.runtimeNote, plan.item),
         fidelity,
         method: v.method,
       };

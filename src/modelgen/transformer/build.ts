@@ -70,6 +70,7 @@ const variants = measureVariants({
   seq,
   intHigh: config.vocab,
   runtimeNote: `, seq ${seq} (items = sequences of ${seq} tokens)`,
+  item: { input: 'input_ids', elements: seq },
   log,
 });
 for (const [v, w] of Object.entries(written)) {
