@@ -131,6 +131,8 @@ describe('auth and abuse', () => {
     const call = gatewayWith({ auth: { admin_token_sha256: await sha256('ops-token') } });
     expect((await call('GET', '/admin/config')).status).toBe(401);
     expect((await call('GET', '/metrics')).status).toBe(401);
+    expect((await call('GET', '/dashboard')).status).toBe(401);
+    expect((await call('POST', '/admin/explain', { model: 'mnist' })).status).toBe(401);
     expect((await call('GET', '/admin/config', undefined, { authorization: 'Bearer wrong' })).status).toBe(403);
     expect((await call('GET', '/admin/config', undefined, { authorization: 'Bearer ops-token' })).status).toBe(200);
   });
