@@ -5,8 +5,13 @@
  * tightest SLO slack in the batch, not only by a fixed max_queue_delay).
  *
  * No background loop: each waiting request drives the queue in its own request context when nothing is
- * running, so no request depends on another request's context staying alive (a Workers rule).
+ * running, so no request depends on another request's context staying alive (a Workers rule). For the same
+ * reason every waiter waits on a promise it made itself (a promise made in a finished request's context may
+ * never settle in workerd), and re-checks on its own timer in case a wake-up is lost.
  */
+
+/** How often a waiting request re-checks the queue on its own (ms). */
+const POLL_MS = 25;
 export interface BatchPolicy {
   /** Largest total batch (sum of the requests' batch sizes); 1 turns batching off. */
   maxBatch: number;
@@ -35,8 +40,7 @@ export interface BatchRun<R> {
 export class BatchQueue<R> {
   private readonly queue: QueueItem<R>[] = [];
   private running = false;
-  private wake: () => void = () => {};
-  private changed: Promise<void> = this.nextChange();
+  private readonly waiters = new Set<() => void>();
 
   constructor(
     private readonly run: (batch: QueueItem<R>[]) => Promise<R[]>,
@@ -44,8 +48,22 @@ export class BatchQueue<R> {
     private readonly sleep: (ms: number) => Promise<void>,
   ) {}
 
+  /** Resolves when a run finishes, or after POLL_MS; the promise and the timer belong to the caller. */
   private nextChange(): Promise<void> {
-    return new Promise((r) => (this.wake = r));
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, POLL_MS);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.waiters.add(done);
+    });
+  }
+
+  private wakeAll(): void {
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const w of waiters) w();
   }
 
   /** Predicted ms of work waiting (each item alone; batching only makes it less). */
@@ -67,12 +85,10 @@ export class BatchQueue<R> {
           await this.runNext();
         } finally {
           this.running = false;
-          const wake = this.wake;
-          this.changed = this.nextChange();
-          wake();
+          this.wakeAll();
         }
       } else {
-        await this.changed;
+        await this.nextChange();
       }
     }
     if (item.result.ok) return item.result.value;
