@@ -5,13 +5,13 @@
  * tightest SLO slack in the batch, not only by a fixed max_queue_delay).
  *
  * No background loop: each waiting request drives the queue in its own request context when nothing is
- * running, so no request depends on another request's context staying alive (a Workers rule). For the same
- * reason every waiter waits on a promise it made itself (a promise made in a finished request's context may
- * never settle in workerd), and re-checks on its own timer in case a wake-up is lost.
+ * running, so no request depends on another request's context staying alive (a Workers rule). Waiters
+ * poll on their own timers instead of being woken: in workerd, settling a promise that belongs to another
+ * request's context is I/O on its behalf (refused, or lost when that request has finished).
  */
 
-/** How often a waiting request re-checks the queue on its own (ms). */
-const POLL_MS = 25;
+/** How often a waiting request re-checks the queue (ms): small next to a run, cheap on one thread. */
+const POLL_MS = 2;
 export interface BatchPolicy {
   /** Largest total batch (sum of the requests' batch sizes); 1 turns batching off. */
   maxBatch: number;
@@ -40,31 +40,12 @@ export interface BatchRun<R> {
 export class BatchQueue<R> {
   private readonly queue: QueueItem<R>[] = [];
   private running = false;
-  private readonly waiters = new Set<() => void>();
 
   constructor(
     private readonly run: (batch: QueueItem<R>[]) => Promise<R[]>,
     private readonly now: () => number,
     private readonly sleep: (ms: number) => Promise<void>,
   ) {}
-
-  /** Resolves when a run finishes, or after POLL_MS; the promise and the timer belong to the caller. */
-  private nextChange(): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, POLL_MS);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.waiters.add(done);
-    });
-  }
-
-  private wakeAll(): void {
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const w of waiters) w();
-  }
 
   /** Predicted ms of work waiting (each item alone; batching only makes it less). */
   pendingMs(): number {
@@ -85,10 +66,9 @@ export class BatchQueue<R> {
           await this.runNext();
         } finally {
           this.running = false;
-          this.wakeAll();
         }
       } else {
-        await this.nextChange();
+        await new Promise((r) => setTimeout(r, POLL_MS));
       }
     }
     if (item.result.ok) return item.result.value;
