@@ -8,8 +8,10 @@ import { VARIANT_NAMES, VariantName } from './registry/manifest.js';
 
 const MiB = 1024 * 1024;
 
-/** Measured by `npm run bench:coldstart` (bench/results/coldstart.json, runtime init p50). */
-const RUNTIME_INIT_MS = 400;
+/** Measured by `npm run bench:coldstart` (bench/results/coldstart.json `runtime_init_ms`, median). */
+const RUNTIME_INIT_MS = 381;
+/** Measured by `npm run bench:overhead` (bench/results/overhead.json: in-worker total minus session.run, p50). */
+const REQUEST_OVERHEAD_MS = 4;
 
 /** Origin URLs are http(s) only: a bare "host:port" would otherwise parse as a URL with an odd scheme. */
 const HttpUrl = z.url({ protocol: /^https?$/ });
@@ -83,6 +85,11 @@ export const GatewayConfigSchema = z
          * measured by `npm run bench:coldstart`; the selector adds it to a cold isolate's load time.
          */
         runtime_init_ms: z.number().nonnegative().default(RUNTIME_INIT_MS),
+        /**
+         * The gateway's own time per request besides inference (HTTP into workerd, decode, select, encode),
+         * taken out of every budget; measured by `npm run bench:overhead`.
+         */
+        request_overhead_ms: z.number().nonnegative().default(REQUEST_OVERHEAD_MS),
         /** Variants ("model/variant") to load on an isolate's first request, in the background. */
         warm: z.array(z.string().regex(/^[A-Za-z0-9_.-]+\/(fp32|fp16|int8)$/, 'must be "model/variant"')).default([]),
       })

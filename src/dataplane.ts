@@ -151,7 +151,13 @@ export class DataPlane {
       items,
       request_bytes: ctx.requestBytes,
       network: networkProfile(ctx.header, config.network_defaults),
-      policy: { ...policy, edge_speed_factor: config.edge.speed_factor, origin_speed_factor: config.origin.speed_factor, origin_variant: config.origin.variant },
+      policy: {
+        ...policy,
+        edge_speed_factor: config.edge.speed_factor,
+        origin_speed_factor: config.origin.speed_factor,
+        origin_variant: config.origin.variant,
+        request_overhead_ms: config.edge.request_overhead_ms,
+      },
       live: {
         origin_configured: !!origin,
         origin_healthy: !!origin?.healthy(),

@@ -36,7 +36,7 @@ describe('parseConfig', () => {
     });
     expect(config.models).toEqual({});
     expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 256 });
-    expect(config.edge).toEqual({ speed_factor: 1, variant_cooldown_ms: 30_000, isolate_memory_budget_bytes: 80 * MiB, runtime_init_ms: expect.any(Number), warm: [] });
+    expect(config.edge).toEqual({ speed_factor: 1, variant_cooldown_ms: 30_000, isolate_memory_budget_bytes: 80 * MiB, runtime_init_ms: expect.any(Number), request_overhead_ms: expect.any(Number), warm: [] });
     expect(config.network_defaults).toEqual({ rtt_ms: 50, downlink_mbps: 10, mobile_rtt_ms: 150, mobile_downlink_mbps: 1.5 });
     expect(config.origin.url).toBeUndefined();
     expect(config.origin).toMatchObject({ timeout_ms: 10_000, min_timeout_ms: 250, slo_deadline_factor: 2, expected_rtt_ms: 40, speed_factor: 0.5, variant: 'fp32' });

@@ -33,6 +33,8 @@ export interface SelectionPolicy {
   edge_speed_factor: number;
   origin_speed_factor: number;
   origin_variant: VariantName;
+  /** The gateway's own time per request (HTTP, decode, select, encode), taken out of the budget. */
+  request_overhead_ms?: number;
 }
 
 /** Live state of this isolate, read at decision time. */
@@ -126,7 +128,7 @@ function better(a: Candidate, b: Candidate): Candidate {
 /** Chooses a target and variant for one request. Pure: same input, same decision. */
 export function selectRoute(input: SelectionInput): RouteDecision {
   const network = round(networkMs(input.network, input.request_bytes));
-  const budget = round(input.policy.slo_ms - network);
+  const budget = round(input.policy.slo_ms - network - (input.policy.request_overhead_ms ?? 0));
   const candidates = input.variants.map((v) => edgeCandidate(v, input));
   const origin = originCandidate(input);
   if (origin) candidates.push(origin);
