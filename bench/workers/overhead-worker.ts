@@ -1,0 +1,84 @@
+/**
+ * Bench-only Worker entry (bench/wrangler.bench.toml): everything goes to the gateway's own default
+ * export, except POST /__bare, which does only what inference strictly needs — JSON.parse, one ort.Tensor
+ * per input, session.run, JSON.stringify — on the same onnxruntime-web runtime and precompiled WASM, so the
+ * overhead bench can compare the two in one isolate. With `x-bench-timing: 1` either path reports its
+ * in-worker total (and /__bare its session.run alone) in `x-bench-timing`.
+ */
+import wasmModule from '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
+import type * as ortTypes from 'onnxruntime-common';
+import gateway from '../../src/worker.js';
+import { wasmRuntime } from '../../src/engine/wasm-runtime.js';
+
+interface BareInput {
+  name: string;
+  datatype: 'FP32' | 'INT64';
+  shape: number[];
+  data: number[];
+}
+
+const sessions = new Map<string, Promise<ortTypes.InferenceSession>>();
+
+function session(env: Env, model: string, variant: string): Promise<ortTypes.InferenceSession> {
+  const key = `${model}/${variant}.onnx`;
+  let s = sessions.get(key);
+  if (!s) {
+    s = (async () => {
+      const asset = await env.ASSETS.fetch(`https://assets.local/${key}`);
+      let bytes: ArrayBuffer;
+      if (asset.ok) bytes = await asset.arrayBuffer();
+      else {
+        await asset.body?.cancel();
+        const obj = await env.MODELS.get(key);
+        if (!obj) throw new Error(`${key} is in neither ASSETS nor R2`);
+        bytes = await obj.arrayBuffer();
+      }
+      return wasmRuntime(wasmModule).InferenceSession.create(new Uint8Array(bytes));
+    })();
+    sessions.set(key, s);
+    s.catch(() => sessions.delete(key));
+  }
+  return s;
+}
+
+async function bare(request: Request, env: Env): Promise<{ body: string; runMs: number }> {
+  const url = new URL(request.url);
+  const model = url.searchParams.get('model') ?? 'mnist';
+  const variant = url.searchParams.get('variant') ?? 'fp32';
+  const s = await session(env, model, variant);
+  const ort = wasmRuntime(wasmModule);
+  const { inputs } = JSON.parse(await request.text()) as { inputs: BareInput[] };
+  const feeds: Record<string, ortTypes.Tensor> = {};
+  for (const i of inputs) {
+    const data = i.datatype === 'INT64' ? BigInt64Array.from(i.data, (x) => BigInt(x)) : Float32Array.from(i.data);
+    feeds[i.name] = new ort.Tensor(i.datatype === 'INT64' ? 'int64' : 'float32', data, i.shape);
+  }
+  const t0 = performance.now();
+  const out = await s.run(feeds);
+  const runMs = performance.now() - t0;
+  const outputs = Object.entries(out).map(([name, t]) => ({ name, datatype: 'FP32', shape: [...t.dims], data: Array.from(t.data as Float32Array) }));
+  return { body: JSON.stringify({ model_name: model, outputs }), runMs };
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const timing = request.headers.get('x-bench-timing') === '1';
+    const t0 = performance.now();
+    if (new URL(request.url).pathname === '/__bare' && request.method === 'POST') {
+      try {
+        const { body, runMs } = await bare(request, env);
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if (timing) headers['x-bench-timing'] = `total;dur=${(performance.now() - t0).toFixed(3)}, run;dur=${runMs.toFixed(3)}`;
+        return new Response(body, { headers });
+      } catch (e) {
+        return Response.json({ error: (e as Error).message }, { status: 500 });
+      }
+    }
+    const res = await gateway.fetch(request, env, ctx);
+    if (!timing) return res;
+    const body = await res.arrayBuffer();
+    const headers = new Headers(res.headers);
+    headers.set('x-bench-timing', `total;dur=${(performance.now() - t0).toFixed(3)}`);
+    return new Response(body, { status: res.status, headers });
+  },
+} satisfies ExportedHandler<Env>;
