@@ -3,6 +3,7 @@
  * they never compete for the 2 cores), then the report. About 6-8 minutes on 2 cores.
  */
 import { runBatching } from './batching.js';
+import { runBinary } from './binary.js';
 import { runColdstart } from './coldstart.js';
 import { runEntry } from './lib/entry.js';
 import { stopAll } from './lib/stack.js';
@@ -19,6 +20,7 @@ const steps: [string, () => Promise<unknown>][] = [
   ['batching', () => runBatching()],
   ['coldstart', () => runColdstart()],
   ['routing', () => runRouting()],
+  ['binary', () => runBinary()],
 ];
 
 await runEntry('bench', async () => {

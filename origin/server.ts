@@ -39,7 +39,8 @@ export async function startOrigin({ port, host, modelsDir }: OriginOptions): Pro
     limits: { max_body_bytes: 256 * 1024 * 1024, max_tensor_elements: 64 * 1024 * 1024, max_batch: 1024 },
   });
   const registry = new Registry(readManifests(modelsDir));
-  const engine = new OrtEngine({ ort: ort as unknown as OrtModule, store: new FsStore(modelsDir) });
+  // Native onnxruntime runs variants side by side (one queue, and batches, per variant).
+  const engine = new OrtEngine({ ort: ort as unknown as OrtModule, store: new FsStore(modelsDir), queuePerVariant: true });
   const app = createApp({ plane: new DataPlane({ config, registry, engine }), maxBodyBytes: config.limits.max_body_bytes });
   // Like Triton, load every model's served variant before answering ready: a cold 400 MB load inside a
   // request's deadline would turn the first request into a 504.

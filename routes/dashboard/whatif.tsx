@@ -143,7 +143,9 @@ export function WhatIfResult({ result }: { result: Explanation }) {
         <dd>
           {ms(d.network_ms)} <span class="muted small">(RTT {network.rtt_ms} ms, downlink {network.downlink_mbps} Mbit/s{network.save_data ? ', Save-Data' : ''}{network.mobile ? ', mobile' : ''}{network.device_memory_gb !== undefined ? `, ${network.device_memory_gb} GiB` : ''}; from {network.from_hints.length ? network.from_hints.join(', ') : 'defaults'})</span>
         </dd>
-        <dt>budget (SLO − network)</dt>
+        <dt>gateway overhead</dt>
+        <dd>{ms(Math.round((policy.slo_ms - d.network_ms - d.budget_ms) * 10) / 10)}</dd>
+        <dt>budget (SLO − network − overhead)</dt>
         <dd>{ms(d.budget_ms)}</dd>
         <dt>predicted</dt>
         <dd>{d.target === 'none' ? '–' : ms(d.predicted_ms)}</dd>

@@ -32,6 +32,8 @@ export interface OrtEngineOptions {
    * runtime's own base that they all share). Least recently used idle sessions are released to make room.
    */
   memoryBudgetBytes?: number;
+  /** Run different variants concurrently (a native runtime with threads); the Worker's WASM cannot. */
+  queuePerVariant?: boolean;
   now?: () => number;
 }
 
@@ -56,18 +58,24 @@ export class OrtEngine implements Backend {
   private readonly sessions = new Map<string, Promise<ortTypes.InferenceSession>>();
   private readonly loaded = new Set<string>();
   private readonly resident = new Map<string, Resident>();
-  private readonly queue: BatchQueue<RunResult>;
+  /** One run queue for the isolate (WASM: one thread), or one per variant (native runtime, many cores). */
+  private readonly queues = new Map<string, BatchQueue<RunResult>>();
   private readonly now: () => number;
   /** Sizes of the batches run, for metrics. */
   onBatch?: (model: ModelManifest, variant: VariantName, requests: number, items: number) => void;
 
   constructor(private readonly options: OrtEngineOptions) {
     this.now = options.now ?? (() => performance.now());
-    this.queue = new BatchQueue<RunResult>(
-      (batch) => this.runBatch(batch as EngineItem[]),
-      this.now,
-      (ms) => new Promise((r) => setTimeout(r, ms)),
-    );
+  }
+
+  private queueFor(key: string): BatchQueue<RunResult> {
+    const id = this.options.queuePerVariant ? key : '*';
+    let q = this.queues.get(id);
+    if (!q) {
+      q = new BatchQueue<RunResult>((batch) => this.runBatch(batch as EngineItem[]), this.now, (ms) => new Promise((r) => setTimeout(r, ms)));
+      this.queues.set(id, q);
+    }
+    return q;
   }
 
   /** Variants of `model` whose sessions are ready in this isolate. */
@@ -79,7 +87,9 @@ export class OrtEngine implements Backend {
 
   /** Predicted ms of work queued ahead of a new run. */
   queueMs(): number {
-    return this.queue.pendingMs();
+    let ms = 0;
+    for (const q of this.queues.values()) ms += q.pendingMs();
+    return ms;
   }
 
   /** The session for a variant, loading it once however many requests ask at the same time. */
@@ -182,7 +192,7 @@ export class OrtEngine implements Backend {
       resident.lastUsed = this.now();
     }
     try {
-      done = await this.queue.submit(item);
+      done = await this.queueFor(variantKey(model, variant)).submit(item);
     } catch (cause) {
       if (cause instanceof EngineFailure) throw cause;
       throw new EngineFailure(`edge inference failed for ${model.name}/${variant}: ${(cause as Error).message}`, { cause });

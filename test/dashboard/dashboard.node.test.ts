@@ -114,7 +114,7 @@ describe('the dashboard in a real browser against the Worker in workerd', () => 
     // 3G's 270 ms round trip leaves a 5 ms SLO no budget: the fastest runs, flagged as a miss.
     expect(text).toMatch(/predicted SLO miss/);
     expect(text).toMatch(/client network time\s+270\.0 ms/);
-    expect(text).toMatch(/budget \(SLO − network\)\s+-265\.0 ms/);
+    expect(text).toMatch(/gateway overhead\s+4\.0 ms\s+budget \(SLO − network − overhead\)\s+-269\.0 ms/);
     // Three edge variants, plus the origin, which is down here (its breaker has not opened: no call was made).
     expect(await decision.locator('tbody tr').count()).toBeGreaterThanOrEqual(3);
     expect(await decision.locator('tr.chosen').count()).toBe(1);

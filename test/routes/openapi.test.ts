@@ -123,7 +123,7 @@ describe('the dashboard', () => {
     // 3g takes 270 ms of round trip out of a 5 ms SLO: nothing fits, the fastest runs, flagged.
     expect(words).toContain('predicted SLO miss');
     expect(words).toMatch(/client network time 270\.0 ms/);
-    expect(words).toMatch(/budget \(SLO − network\) -265\.0 ms/);
+    expect(words).toMatch(/gateway overhead 4\.0 ms budget \(SLO − network − overhead\) -269\.0 ms/);
     expect(words).toMatch(/items 4/);
     expect(decision.match(/<tr class="[^"]*" data-kept="(true|false)">/g)?.length).toBeGreaterThanOrEqual(3);
     expect(text).toMatch(/<option value="3g" selected="">|<option value="3g" selected>/);
