@@ -7,15 +7,15 @@ import type { GatewayConfig, ResolvedPolicy } from './config.js';
 import { resolvePolicy } from './config.js';
 import type { BackendResult } from './engine/backend.js';
 import type { OrtEngine } from './engine/ort-engine.js';
-import { EngineFailure, GatewayError, InvalidInput, ModelNotReady, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from './errors.js';
+import { EngineFailure, GatewayError, ModelNotReady, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from './errors.js';
 import { Metrics } from './metrics.js';
 import type { OriginClient } from './origin/client.js';
 import type { InferResponseBody } from './protocol/v2.js';
 import type { RequestBody } from './protocol/binary.js';
 import { decodeInferRequest, encodeInferResponse } from './protocol/v2.js';
 import type { ModelManifest, VariantName } from './registry/manifest.js';
-import { VariantName as VariantNameSchema } from './registry/manifest.js';
 import { Registry, requestItems } from './registry/registry.js';
+import { clamp, pinnedVariant, serverTiming, sloOf } from './protocol/routing-params.js';
 import { networkProfile } from './select/hints.js';
 import type { RouteDecision } from './select/select.js';
 import { selectRoute } from './select/select.js';
@@ -253,33 +253,3 @@ export class DataPlane {
     return { body: encoded.body, blocks: encoded.blocks, headers, decision };
   }
 }
-
-function clamp(x: number, lo: number, hi: number): number {
-  return Math.min(hi, Math.max(lo, x));
-}
-
-/** SLO from the header (wins) or `parameters.slo_ms`; must be a positive number of ms. */
-function sloOf(header: string | undefined, param: unknown): number | undefined {
-  const raw = header ?? param;
-  if (raw === undefined) return undefined;
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-  if (!Number.isFinite(n) || n <= 0 || n > 3_600_000) throw new InvalidInput(`SLO must be a positive number of milliseconds, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-export function pinnedVariant(header: string | undefined, model: ModelManifest): VariantName | undefined {
-  if (header === undefined || header === '') return undefined;
-  const parsed = VariantNameSchema.safeParse(header.trim().toLowerCase());
-  if (!parsed.success || !model.variants[parsed.data]) {
-    throw new InvalidInput(`unknown variant '${header}' for model '${model.name}'; it has ${Object.keys(model.variants).join(', ')}`);
-  }
-  return parsed.data;
-}
-
-function serverTiming(t: Record<string, number | undefined>): string {
-  return Object.entries(t)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k};dur=${v!.toFixed(2)}`)
-    .join(', ');
-}
-
