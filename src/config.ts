@@ -40,6 +40,8 @@ const PolicyFields = {
 const Policy = z.object(PolicyFields).strict();
 export type Policy = z.infer<typeof Policy>;
 
+// Listed field by field, defaults unwrapped: Policy.partial() would fill every default in and make a model
+// policy override the global one with values nobody set (zod 4 applies defaults inside optional).
 const ModelPolicy = z
   .object({
     slo_ms: PolicyFields.slo_ms.unwrap().optional(),
