@@ -9,13 +9,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelManifest } from '../src/registry/manifest.js';
-import { runProbe } from '../src/modelgen/measure/probe-client.js';
-import { parameterCount, type TransformerConfig } from '../src/modelgen/transformer/config.js';
-import { buildTransformer } from '../src/modelgen/transformer/graph.js';
-import { encodeModel } from '../src/modelgen/onnx/io.js';
-import { normalize } from '../src/compress/graph.js';
-import { buildVariants } from '../src/compress/variants.js';
-import { TRANSFORMER_SMALL, SMALL_SEQ } from '../src/compress/models/transformer-small.js';
+import { runProbe } from '../tools/measure/probe-client.js';
+import { parameterCount, type TransformerConfig } from '../tools/models/transformer/config.js';
+import { buildTransformer } from '../tools/models/transformer/graph.js';
+import { encodeModel } from '../tools/onnx/io.js';
+import { normalize } from '../tools/compress/graph.js';
+import { buildVariants } from '../tools/compress/variants.js';
+import { TRANSFORMER_SMALL, SMALL_SEQ } from '../tools/models/transformer/small.js';
 
 const MODELS = ['mnist', 'ppocr-cls', 'ppocr-rec', 'ppocr-det', 'transformer-small'].filter((m) => existsSync(join('models', m, 'manifest.json')));
 const TARGETS = { int8Size: 0.3, fp16Size: 0.52, mnistInt8Drop: 0.005, mnistFp16Drop: 0.001, transformerInt8Speedup: 2 };

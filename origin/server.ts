@@ -14,7 +14,7 @@ import { parseConfig } from '../src/config.js';
 import { DataPlane } from '../src/dataplane.js';
 import { OrtEngine } from '../src/engine/ort-engine.js';
 import type { OrtModule } from '../src/engine/ort-engine.js';
-import { readManifests } from '../src/registry/build-catalog.js';
+import { readManifests } from '../tools/lib/manifests.js';
 import type { VariantName } from '../src/registry/manifest.js';
 import { Registry } from '../src/registry/registry.js';
 import { FsStore } from './fs-store.js';

@@ -11,7 +11,8 @@ import { HEADER_LENGTH, joinBinaryBody, parseRequestBody } from '../src/protocol
 import { InvalidInput, MethodNotAllowed, ModelNotReady } from '../src/errors.js';
 import { InferRequestBody } from '../src/protocol/v2.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
-import { TensorSpec, VariantName as VariantNameSchema } from '../src/registry/manifest.js';
+import { VariantName as VariantNameSchema } from '../src/registry/manifest.js';
+import { TensorSpec } from '../src/protocol/datatypes.js';
 
 export interface V2Env {
   Variables: { plane: DataPlane; requestId: string };

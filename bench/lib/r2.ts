@@ -1,5 +1,5 @@
 /** Makes sure the local R2 bucket holds the edge variants too big to bundle (transformer-small's). */
-import { seedR2 } from '../../src/dev/seed-r2.js';
+import { seedR2 } from '../../tools/setup/seed-r2.js';
 import { ROOT } from './stack.js';
 
 export async function seedModels(): Promise<void> {

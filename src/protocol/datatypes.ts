@@ -2,7 +2,19 @@
  * The v2 datatypes the gateway carries, with their storage and the onnxruntime tensor type they map to.
  * FP16 travels as numbers in JSON and as IEEE half bits (Uint16Array) inside the runtime.
  */
-import type { Datatype } from '../registry/manifest.js';
+import { z } from 'zod';
+
+export const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
+export const Datatype = z.enum(DATATYPES);
+export type Datatype = z.infer<typeof Datatype>;
+
+/** A tensor the model takes or gives; -1 in `shape` is a dynamic dimension. */
+export const TensorSpec = z.object({
+  name: z.string().min(1),
+  datatype: Datatype,
+  shape: z.array(z.number().int().min(-1)),
+});
+export type TensorSpec = z.infer<typeof TensorSpec>;
 
 export type TensorData =
   | Float32Array

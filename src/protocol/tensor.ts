@@ -2,7 +2,7 @@
  * Tensors as they travel inside the gateway: a name, a v2 datatype, a shape and a flat typed array.
  * These are what backends take and give; JSON and binary fronts convert at the edges.
  */
-import type { Datatype } from '../registry/manifest.js';
+import type { Datatype } from './datatypes.js';
 import type { TensorData } from './datatypes.js';
 
 export interface Tensor {

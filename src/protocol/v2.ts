@@ -4,8 +4,9 @@
  */
 import { z } from 'zod';
 import { InvalidInput, PayloadTooLarge } from '../errors.js';
-import type { ModelManifest, TensorSpec } from '../registry/manifest.js';
-import { Datatype } from '../registry/manifest.js';
+import type { ModelManifest } from '../registry/manifest.js';
+import type { TensorSpec } from './datatypes.js';
+import { Datatype } from './datatypes.js';
 import { DATATYPE_INFO, fromHalf, toHalf } from './datatypes.js';
 import type { InferenceRequest, Tensor } from './tensor.js';
 import { elementCount } from './tensor.js';

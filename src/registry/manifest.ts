@@ -4,22 +4,11 @@
  * by the origin. Adding a model adds a folder with variant files and this manifest; no code.
  */
 import { z } from 'zod';
-
-export const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
-export const Datatype = z.enum(DATATYPES);
-export type Datatype = z.infer<typeof Datatype>;
+import { TensorSpec } from '../protocol/datatypes.js';
 
 export const VARIANT_NAMES = ['fp32', 'fp16', 'int8'] as const;
 export const VariantName = z.enum(VARIANT_NAMES);
 export type VariantName = z.infer<typeof VariantName>;
-
-/** A tensor the model takes or gives; -1 in `shape` is a dynamic dimension. */
-export const TensorSpec = z.object({
-  name: z.string().min(1),
-  datatype: Datatype,
-  shape: z.array(z.number().int().min(-1)),
-});
-export type TensorSpec = z.infer<typeof TensorSpec>;
 
 /** One measured point of a latency profile: `items` is the batch size (or input-size units, see `size_axis`). */
 export const LatencyPoint = z.object({

@@ -10,7 +10,7 @@ import { fromHalf, toHalf } from '../../src/protocol/datatypes.js';
 import type { Tensor } from '../../src/protocol/tensor.js';
 import type { RequestLimits } from '../../src/protocol/v2.js';
 import { decodeInferRequest, decodeInferResponse, encodeInferResponse, tensorValues } from '../../src/protocol/v2.js';
-import type { Datatype, TensorSpec } from '../../src/registry/manifest.js';
+import type { Datatype, TensorSpec } from '../../src/protocol/datatypes.js';
 
 const LIMITS: RequestLimits = { max_tensor_elements: 1000, max_inputs: 4, max_batch: 8 };
 

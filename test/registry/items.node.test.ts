@@ -3,7 +3,7 @@
  * tiles for the text detector, token sequences for the transformer.
  */
 import { describe, expect, it } from 'vitest';
-import { readManifests } from '../../src/registry/build-catalog.js';
+import { readManifests } from '../../tools/lib/manifests.js';
 import { requestItems } from '../../src/registry/registry.js';
 
 const models = new Map(readManifests('models').map((m) => [m.name, m]));

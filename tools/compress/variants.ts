@@ -1,0 +1,54 @@
+/**
+ * The recipe → variant bytes step, pure and deterministic: the same source model and recipe always give the
+ * same bytes. The CLI chooses the recipe (INT8 form, excluded nodes, calibration ranges) by measuring; setup
+ * (`npm run models`) replays the recipe recorded in the manifest's provenance and checks the sha256.
+ */
+import { encodeModel } from '../onnx/io.js';
+import type { ModelProto } from '../onnx/types.js';
+import { toFp16, type Fp16Report } from './fp16.js';
+import { quantizeEmbeddings, toDynamicInt8 } from './int8-dynamic.js';
+import { upgradeToOpset13 } from './opset.js';
+import { toStaticInt8, type ActivationRanges } from './int8-static.js';
+
+export const INT8_FORMS = ['dynamic', 'dynamic-matmul', 'qdq-minmax', 'qdq-percentile'] as const;
+export type Int8Form = (typeof INT8_FORMS)[number];
+
+/** Everything needed to rebuild the variants from the source model. */
+export interface Recipe {
+  /** Ranks of Softmax inputs, when the source opset is below 13 and was upgraded (see opset.ts). */
+  upgrade?: { ranks: Record<string, number> };
+  fp16: { keep_fp32: string[] };
+  int8: { form: Int8Form; exclude: string[]; ranges?: ActivationRanges };
+}
+
+/** Human description of an INT8 form for the manifest's `method`. */
+export function int8Method(form: Int8Form, excluded: string[]): string {
+  const base = {
+    dynamic: 'dynamic int8: DynamicQuantizeLinear + MatMulInteger/ConvInteger, int8 per-channel symmetric weights',
+    'dynamic-matmul': 'dynamic int8 (MatMul/Gemm only; Conv fp32): DynamicQuantizeLinear + MatMulInteger, int8 per-channel symmetric weights',
+    'qdq-minmax': 'static int8 QDQ: per-channel symmetric int8 weights, uint8 activations calibrated min-max',
+    'qdq-percentile': 'static int8 QDQ: per-channel symmetric int8 weights, uint8 activations calibrated 99.99th percentile',
+  }[form];
+  return `${base}; fp32 io${excluded.length ? `; ${excluded.length} sensitive node(s) kept fp32` : ''}`;
+}
+
+/** Builds one INT8 model. */
+export function buildInt8(model: ModelProto, form: Int8Form, exclude: string[], ranges?: ActivationRanges): ModelProto {
+  const ex = new Set(exclude);
+  if (form === 'dynamic') return quantizeEmbeddings(toDynamicInt8(model, 'matmul+conv', ex).model, ex);
+  if (form === 'dynamic-matmul') return quantizeEmbeddings(toDynamicInt8(model, 'matmul', ex).model, ex);
+  if (!ranges) throw new Error(`${form} needs calibration ranges`);
+  return quantizeEmbeddings(toStaticInt8(model, ranges, ex).model, ex);
+}
+
+/** The normalized model the passes start from: upgraded to opset 13 when the recipe says so. */
+export function passInput(normalized: ModelProto, recipe: Pick<Recipe, 'upgrade'>): ModelProto {
+  return recipe.upgrade ? upgradeToOpset13(structuredClone(normalized), recipe.upgrade.ranks) : normalized;
+}
+
+/** Encoded fp16 and int8 variants of a normalized model. */
+export function buildVariants(normalized: ModelProto, recipe: Recipe): { fp16: Uint8Array; int8: Uint8Array; fp16Report: Fp16Report } {
+  const model = passInput(normalized, recipe);
+  const fp16 = toFp16(model, new Set(recipe.fp16.keep_fp32));
+  return { fp16: encodeModel(fp16.model), fp16Report: fp16.report, int8: encodeModel(buildInt8(model, recipe.int8.form, recipe.int8.exclude, recipe.int8.ranges)) };
+}

@@ -1,0 +1,33 @@
+/**
+ * Runs `probe.ts` in a fresh Node process (see there for why) and turns its result into the manifest's
+ * latency profile, memory figure and, given evaluation feeds, the variant's outputs.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { LatencyProfile } from '../../src/registry/manifest.js';
+import type { ProbeRequest, ProbeResult } from './probe.js';
+import { fitLatency } from './stats.js';
+
+const PROBE = fileURLToPath(new URL('./probe.ts', import.meta.url));
+
+/** Measures one variant in a child process; throws with the child's stderr if it fails. */
+export function runProbe(req: ProbeRequest): ProbeResult {
+  const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', PROBE, JSON.stringify(req)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (child.status !== 0) throw new Error(`probe failed for ${req.model} (exit ${child.status}):\n${child.stderr.slice(-1500)}`);
+  const last = child.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(last) as ProbeResult;
+}
+
+/** The manifest's latency profile from a probe result; `note` is appended to the runtime string. */
+export function latencyProfile(result: ProbeResult, note = '', item?: LatencyProfile['item']): LatencyProfile {
+  return {
+    ...(item ? { item } : {}),
+    runtime: `onnxruntime-web ${result.ortVersion} wasm${result.simd ? ' simd' : ''} 1 thread${note}`,
+    measured_at: new Date().toISOString(),
+    machine: `${cpus()[0]?.model.trim() ?? 'unknown cpu'}, node ${process.version}`,
+    points: result.points,
+    fit: fitLatency(result.points),
+    load_ms: result.load_ms,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Measures every variant file of a model (latency, edge memory, fidelity against fp32, size, sha256) and
+ * returns the manifest's `variants` record. fp32 is probed first: its outputs are the reference.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LatencyProfile } from '../../src/registry/manifest.js';
+import type { Fidelity, Variant, VariantName } from '../../src/registry/manifest.js';
+import type { TensorSpec } from '../../src/protocol/datatypes.js';
+import { sha256 } from '../onnx/io.js';
+import type { EncodedFeeds, ProbeRequest } from './probe.js';
+import { latencyProfile, runProbe } from './probe-client.js';
+import { compareOutputs } from './stats.js';
+
+/** What to measure for one model. */
+export interface MeasurePlan {
+  dir: string;
+  inputs: TensorSpec[];
+  /** Variants in order; fp32 must be first. `method` goes into the manifest as is. */
+  variants: { name: VariantName; method: string; bytesOverride?: number; file?: string }[];
+  evalFeeds: EncodedFeeds;
+  evalSet: string;
+  /** Last-axis width of the first output (classes or hidden size) for row-wise comparison. */
+  width: number;
+  labels?: ArrayLike<number>;
+  /** False when outputs are not class scores (top-1 agreement is then meaningless and left out). */
+  classifier?: boolean;
+  batches: number[];
+  /** Explicit input shapes per latency point (see ProbeRequest.shapes). */
+  shapes?: ProbeRequest['shapes'];
+  warmup: number;
+  runs: number;
+  budgetMsPerPoint: number;
+  seq: number;
+  intHigh: number;
+  runtimeNote?: string;
+  /** What one latency item is (see LatencyProfile.item). */
+  item?: LatencyProfile['item'];
+  log?: (line: string) => void;
+}
+
+/** Encodes typed arrays as the probe's evaluation feeds file format. */
+export function encodeFeeds(feeds: Record<string, { data: Float32Array | BigInt64Array; dims: number[] }>): EncodedFeeds {
+  const out: EncodedFeeds = {};
+  for (const [name, f] of Object.entries(feeds)) {
+    out[name] = { type: f.data instanceof Float32Array ? 'float32' : 'int64', dims: f.dims, data: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64') };
+  }
+  return out;
+}
+
+/** Probes each variant in its own process and assembles the manifest entries. */
+export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, Variant>> {
+  const work = mkdtempSync(join(tmpdir(), 'modelgen-'));
+  const evalIn = join(work, 'feeds.json');
+  writeFileSync(evalIn, JSON.stringify(plan.evalFeeds));
+  const result: Partial<Record<VariantName, Variant>> = {};
+  let reference: Float32Array | undefined;
+  try {
+    for (const v of plan.variants) {
+      const file = v.file ?? `${v.name}.onnx`;
+      const path = join(plan.dir, file);
+      const bytes = readFileSync(path);
+      const evalOut = join(work, `${v.name}.f32`);
+      const probe = runProbe({ model: path, inputs: plan.inputs, batches: plan.batches, warmup: plan.warmup, runs: plan.runs, budgetMsPerPoint: plan.budgetMsPerPoint, ...(plan.shapes ? { shapes: plan.shapes } : {}), seq: plan.seq, intHigh: plan.intHigh, evalIn, evalOut });
+      const raw = readFileSync(evalOut);
+      const outputs = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+      reference ??= outputs;
+      const fidelity: Fidelity = { eval_set: plan.evalSet, ...compareOutputs(reference, outputs, plan.width, plan.labels, plan.classifier ?? true) };
+      result[v.name] = {
+        file,
+        bytes: bytes.length,
+        sha256: sha256(bytes),
+        edge_memory_bytes: probe.edge_memory_bytes,
+        latency: latencyProfile(probe, plan.runtimeNote, plan.item),
+        fidelity,
+        method: v.method,
+      };
+      plan.log?.(`${v.name}: ${bytes.length} bytes, wasm heap ${(probe.edge_memory_bytes / 2 ** 20).toFixed(1)} MiB, load ${probe.load_ms} ms, p95@1 ${probe.points[0]?.p95_ms} ms, agreement ${fidelity.top1_agreement ?? '-'}, max err ${fidelity.max_abs_err}, cosine ${fidelity.cosine}`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return result;
+}

@@ -1,0 +1,32 @@
+/**
+ * Writes the fp32/fp16/int8 files of a synthetic transformer into a folder (each atomically) and returns
+ * their sizes and sha256. Used by `npm run models:transformer` (which then measures them) and by
+ * `npm run models` (which only checks them against the committed manifest).
+ */
+import { join } from 'node:path';
+import type { VariantName } from '../../../src/registry/manifest.js';
+import { sha256, writeModel } from '../../onnx/io.js';
+import { toFp16 } from '../../compress/uniform-fp16.js';
+import { toInt8 } from '../../compress/uniform-int8.js';
+import type { TransformerConfig } from './config.js';
+import { buildTransformer } from './graph.js';
+
+/** Size and digest of one written variant file. */
+export interface WrittenVariant {
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** Generates the requested variants of `config` into `dir`. */
+export function generateTransformer(config: TransformerConfig, dir: string, variants: readonly VariantName[] = ['fp32', 'fp16', 'int8']): Record<string, WrittenVariant> {
+  const fp32 = buildTransformer(config);
+  const make = { fp32: () => fp32, fp16: () => toFp16(fp32), int8: () => toInt8(fp32) };
+  const out: Record<string, WrittenVariant> = {};
+  for (const name of variants) {
+    const file = `${name}.onnx`;
+    const bytes = writeModel(join(dir, file), make[name]());
+    out[name] = { file, bytes: bytes.length, sha256: sha256(bytes) };
+  }
+  return out;
+}

@@ -1,0 +1,51 @@
+/**
+ * Setup-time rebuild of a compressed model's variant files from its committed manifest: the source model
+ * (a file from node_modules, or the synthetic transformer from its config) is checked against
+ * `provenance.source_sha256`, then fp16 and int8 are rebuilt from `provenance.recipe` (plus the committed
+ * calibration-ranges.json for static INT8) with the same deterministic passes the CLI used. No measurement.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
+import { encodeModel, sha256, writeFileAtomic } from '../onnx/io.js';
+import type { TransformerConfig } from '../models/transformer/config.js';
+import { buildTransformer } from '../models/transformer/graph.js';
+import type { ActivationRanges } from '../compress/int8-static.js';
+import { readSource } from '../compress/source.js';
+import { buildVariants, type Recipe } from '../compress/variants.js';
+
+interface CompressProvenance {
+  source: { file?: string; generator?: string; config?: TransformerConfig };
+  source_sha256: string;
+  recipe: Omit<Recipe, 'int8'> & { int8: Omit<Recipe['int8'], 'ranges'> & { ranges_file?: string } };
+}
+
+/** Writes the requested variant files of `dir` (fp32 copied/generated, fp16/int8 rebuilt); returns their sha256. */
+export function replayCompressed(dir: string, manifest: ModelManifest, variants: readonly VariantName[]): Record<string, { bytes: number; sha256: string }> {
+  const prov = manifest.provenance as unknown as CompressProvenance;
+  let fp32: Uint8Array;
+  if (prov.source.file) {
+    if (!existsSync(prov.source.file)) throw new Error(`source ${prov.source.file} is missing (npm ci installs it)`);
+    fp32 = new Uint8Array(readFileSync(prov.source.file));
+  } else if (prov.source.generator === 'transformer' && prov.source.config) {
+    fp32 = encodeModel(buildTransformer(prov.source.config));
+  } else throw new Error('provenance.source names neither a file nor a known generator');
+  if (sha256(fp32) !== prov.source_sha256) throw new Error(`source model sha256 ${sha256(fp32)} differs from the recorded ${prov.source_sha256}; the source changed: rerun its models: script and commit the manifest`);
+  const out: Record<string, { bytes: number; sha256: string }> = {};
+  const write = (name: VariantName, bytes: Uint8Array) => {
+    writeFileAtomic(join(dir, manifest.variants[name]!.file), bytes);
+    out[name] = { bytes: bytes.length, sha256: sha256(bytes) };
+  };
+  if (variants.includes('fp32')) write('fp32', fp32);
+  if (variants.some((v) => v !== 'fp32')) {
+    const tmp = join(dir, manifest.variants.fp32!.file);
+    if (!variants.includes('fp32') && !existsSync(tmp)) write('fp32', fp32);
+    const src = readSource(tmp);
+    const { ranges_file, ...int8 } = prov.recipe.int8;
+    const ranges = ranges_file ? (JSON.parse(readFileSync(join(dir, ranges_file), 'utf8')) as ActivationRanges) : undefined;
+    const built = buildVariants(src.model, { ...prov.recipe, int8: { ...int8, ...(ranges ? { ranges } : {}) } });
+    if (variants.includes('fp16')) write('fp16', built.fp16);
+    if (variants.includes('int8')) write('int8', built.int8);
+  }
+  return out;
+}
