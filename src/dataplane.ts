@@ -5,7 +5,7 @@
  */
 import type { GatewayConfig, ResolvedPolicy } from './config.js';
 import { resolvePolicy } from './config.js';
-import type { BackendResult } from './engine/backend.js';
+import type { BackendResult } from './backend.js';
 import type { OrtEngine } from './engine/ort-engine.js';
 import { EngineFailure, GatewayError, ModelNotReady, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from './errors.js';
 import { Metrics } from './metrics.js';

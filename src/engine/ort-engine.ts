@@ -9,7 +9,7 @@ import { EngineFailure } from '../errors.js';
 import { datatypeOfOrt, DATATYPE_INFO } from '../protocol/datatypes.js';
 import type { InferenceRequest, Tensor } from '../protocol/tensor.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
-import type { Backend, BackendRequest, BackendResult } from './backend.js';
+import type { Backend, BackendRequest, BackendResult } from '../backend.js';
 import type { ModelStore } from './model-store.js';
 import { variantKey } from './model-store.js';
 import type { QueueItem } from './batch-queue.js';
@@ -109,6 +109,11 @@ export class OrtEngine implements Backend {
       );
     }
     return pending;
+  }
+
+  /** Backend.warm: opens the variant's session ahead of requests (configured warm-up, prewarm). */
+  async warm(model: ModelManifest, variant: VariantName): Promise<void> {
+    await this.session(model, variant);
   }
 
   /** Fetches and opens a variant; any failure (missing, corrupt, unloadable) is an EngineFailure. */

@@ -10,7 +10,7 @@ import { HEADER_LENGTH, joinBinaryBody, parseRequestBody, tensorBytes } from '..
 import { decodeInferResponse, tensorValues } from '../protocol/v2.js';
 import type { VariantName } from '../registry/manifest.js';
 import { VariantName as VariantNameSchema } from '../registry/manifest.js';
-import type { Backend, BackendRequest, BackendResult } from '../engine/backend.js';
+import type { Backend, BackendRequest, BackendResult } from '../backend.js';
 import { CircuitBreaker } from './breaker.js';
 
 export interface OriginClientOptions {
@@ -56,6 +56,11 @@ export class OriginClient implements Backend {
 
   healthy(): boolean {
     return this.breaker.available();
+  }
+
+  /** Seconds until the breaker lets a call through again (Retry-After); 0 when it does now. */
+  retryAfterSeconds(): number {
+    return this.breaker.retryAfterSeconds();
   }
 
   /** Network round trip to the origin, excluding its compute when the origin reports it. */

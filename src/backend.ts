@@ -1,9 +1,10 @@
 /**
  * The one small interface both backends answer: the edge engine (onnxruntime in this process) and the
  * origin client (a remote v2 server). The data plane chooses among them; it does not know how either works.
+ * It sits above protocol and registry and below engine and origin, so neither backend imports the other.
  */
-import type { InferenceRequest, Tensor } from '../protocol/tensor.js';
-import type { ModelManifest, VariantName } from '../registry/manifest.js';
+import type { InferenceRequest, Tensor } from './protocol/tensor.js';
+import type { ModelManifest, VariantName } from './registry/manifest.js';
 
 export interface BackendRequest {
   model: ModelManifest;
@@ -16,6 +17,8 @@ export interface BackendRequest {
   batching?: { maxBatch: number; maxDelayMs: number };
   /** How long this request could wait and still meet its SLO (budget minus predicted run). */
   slackMs?: number;
+  /** Keeps background work alive after the response is sent (Workers' ctx.waitUntil); absent on Node. */
+  waitUntil?: (p: Promise<unknown>) => void;
 }
 
 /** Timings in ms for server-timing: each backend fills what it measured. */
@@ -35,6 +38,13 @@ export interface BackendResult {
   batch?: number;
 }
 
+/** What every backend does; the contract suite (test/contract/backend.case.ts) holds each to it. */
 export interface Backend {
+  /** Runs one decoded request on `req.variant`; failures are domain errors (src/errors.ts). */
   infer(req: BackendRequest): Promise<BackendResult>;
+  /**
+   * Makes a variant ready ahead of requests (the edge engine opens its session), for warm-up and prewarm.
+   * Optional: a remote backend has nothing to load from here.
+   */
+  warm?(model: ModelManifest, variant: VariantName): Promise<void>;
 }
