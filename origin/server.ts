@@ -17,6 +17,7 @@ import type { OrtModule } from '../src/engine/ort-engine.js';
 import { readManifests } from '../tools/lib/manifests.js';
 import type { VariantName } from '../src/registry/manifest.js';
 import { Registry } from '../src/registry/registry.js';
+import { liveView } from '../src/select/live.js';
 import { FsStore } from './fs-store.js';
 
 export interface OriginOptions {
@@ -41,7 +42,9 @@ export async function startOrigin({ port, host, modelsDir }: OriginOptions): Pro
   const registry = new Registry(readManifests(modelsDir));
   // Native onnxruntime runs variants side by side (one queue, and batches, per variant).
   const engine = new OrtEngine({ ort: ort as unknown as OrtModule, store: new FsStore(modelsDir), queuePerVariant: true });
-  const app = createApp({ plane: new DataPlane({ config, registry, engine }), maxBodyBytes: config.limits.max_body_bytes });
+  // No origin behind the origin: its engine is the only backend, and its config is fixed.
+  const plane = new DataPlane({ registry, backends: { edge: engine }, live: liveView(engine), config: { get: async () => config }, initialConfig: config });
+  const app = createApp({ plane, maxBodyBytes: config.limits.max_body_bytes });
   // Like Triton, load every model's served variant before answering ready: a cold 400 MB load inside a
   // request's deadline would turn the first request into a 504.
   await Promise.all(registry.list().map((m) => engine.session(m, m.variants[config.origin.variant] ? config.origin.variant : (Object.keys(m.variants)[0] as VariantName))));

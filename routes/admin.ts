@@ -44,7 +44,7 @@ export function adminRoutes(policy: PolicySource): Hono<V2Env> {
     }
     const plane = c.get('plane');
     const { model, ...query } = parsed.data;
-    return c.json(plane.explain(plane.registry.get(model), query));
+    return c.json(await plane.explain(plane.registry.get(model), query));
   });
 
   return app;

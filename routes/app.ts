@@ -1,5 +1,5 @@
 /**
- * The HTTP application: middleware (request id, policy refresh, CORS, structured request log, auth and
+ * The HTTP application: middleware (request id, the data plane, CORS, structured request log, auth and
  * rate limits, body limit, client-hint advertisement), the v2, admin and metrics routes, and the single
  * mapping of domain errors to `{"error": "..."}` responses.
  */
@@ -22,7 +22,7 @@ import { v2Routes } from './v2.js';
 export interface AppOptions {
   plane: DataPlane;
   maxBodyBytes: number;
-  /** Hot-reloadable policy; without it the plane's config is fixed. */
+  /** The hot-reloadable policy the plane reads, for the admin routes that show it; absent at the origin. */
   policy?: PolicySource | undefined;
   bindings?: AuthBindings;
   /** Extra route tables mounted by the composition root (dashboard, API docs). */
@@ -33,8 +33,7 @@ export interface AppOptions {
 export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount }: AppOptions): Hono<V2Env> {
   const app = new Hono<V2Env>();
   app.use(requestId({ limitLength: 128 }));
-  app.use(async function refreshPolicy(c, next) {
-    if (policy) plane.setConfig(await policy.get());
+  app.use(async function attachPlane(c, next) {
     c.set('plane', plane);
     await next();
   });
@@ -80,6 +79,14 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount }:
   app.post('/v2/models/:model/infer', inferAuth);
   app.post('/v2/models/:model/versions/:version/infer', inferAuth);
   app.use('/admin/*', adminAuth());
+  // /admin/config describes the policy source itself: read it first (KV, within its TTL), as the plane does
+  // at the start of each of its verbs, so the view is as fresh as the next decision.
+  if (policy) {
+    app.use('/admin/*', async function readPolicy(_c, next) {
+      await policy.get();
+      await next();
+    });
+  }
   app.use('/metrics', adminAuth());
   app.use('/dashboard/*', adminAuth());
   app.use(

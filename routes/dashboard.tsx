@@ -6,7 +6,6 @@
 import { Hono } from 'hono';
 import type { DataPlane } from '../src/dataplane.js';
 import { GatewayError } from '../src/errors.js';
-import type { VariantName } from '../src/registry/manifest.js';
 import { Page } from './dashboard/layout.js';
 import { ModelCard } from './dashboard/models.js';
 import type { Explanation, WhatIfForm } from './dashboard/whatif.js';
@@ -26,23 +25,23 @@ function series(text: string, name: string): { labels: Record<string, string>; v
 }
 
 /** The origin as the router sees it now: not configured, disabled, unhealthy (breaker open) or up. */
-function originStatus(plane: DataPlane): { label: string; tone: 'ok' | 'warn' | 'bad'; detail: string } {
+async function originStatus(plane: DataPlane): Promise<{ label: string; tone: 'ok' | 'warn' | 'bad'; detail: string }> {
   const url = plane.config.origin.url;
   if (!url) return { label: 'not configured', tone: 'warn', detail: 'set ORIGIN_URL' };
   const model = plane.registry.list()[0];
-  const origin = model ? plane.explain(model, {}).decision.candidates.find((c) => c.target === 'origin') : undefined;
+  const origin = model ? (await plane.explain(model, {})).decision.candidates.find((c) => c.target === 'origin') : undefined;
   if (!origin) return { label: 'unknown', tone: 'warn', detail: url };
   // The breaker only opens after failed calls: "available" means no recent failures, not a probe.
   return origin.kept ? { label: 'available', tone: 'ok', detail: `${url} · breaker closed · ${origin.why}` } : { label: origin.why, tone: 'bad', detail: url };
 }
 
-function Counters({ plane }: { plane: DataPlane }) {
+async function Counters({ plane }: { plane: DataPlane }) {
   const m = plane.metrics;
   const text = m.render();
   const decisions = series(text, 'gateway_route_decisions_total');
   const misses = decisions.filter((s) => s.labels.slo === 'miss').reduce((a, s) => a + s.value, 0);
   const success = series(text, 'nv_inference_request_success');
-  const origin = originStatus(plane);
+  const origin = await originStatus(plane);
   const stats: [string, number | string, string][] = [
     ['successful inferences', m.total('nv_inference_request_success'), 'nv_inference_request_success'],
     ['failed inferences', m.total('nv_inference_request_failure'), 'nv_inference_request_failure'],
@@ -97,8 +96,9 @@ function Counters({ plane }: { plane: DataPlane }) {
   );
 }
 
-function Dashboard({ plane, form, result, error }: { plane: DataPlane; form: WhatIfForm; result?: Explanation | undefined; error?: string | undefined }) {
+async function Dashboard({ plane, form, result, error }: { plane: DataPlane; form: WhatIfForm; result?: Explanation | undefined; error?: string | undefined }) {
   const models = plane.registry.list();
+  const statuses = await Promise.all(models.map((m) => plane.modelStatus(m)));
   return (
     <Page title="Gateway dashboard" current="dashboard">
       <h2>Live counters</h2>
@@ -116,12 +116,8 @@ function Dashboard({ plane, form, result, error }: { plane: DataPlane; form: Wha
       </div>
       {result ? <WhatIfResult result={result} /> : ''}
       <h2>Models</h2>
-      {models.map((model) => (
-        <ModelCard
-          model={model}
-          ready={plane.modelReady(model)}
-          placement={Object.fromEntries((Object.keys(model.variants) as VariantName[]).map((v) => [v, plane.placement(model, v)]))}
-        />
+      {models.map((model, i) => (
+        <ModelCard model={model} ready={statuses[i]!.ready} placement={statuses[i]!.placement} />
       ))}
     </Page>
   );
@@ -130,12 +126,12 @@ function Dashboard({ plane, form, result, error }: { plane: DataPlane; form: Wha
 /** The dashboard route table, mounted at /dashboard. A submitted what-if form (`?model=...`) is explained. */
 export function dashboardRoutes(): Hono<V2Env> {
   const app = new Hono<V2Env>();
-  app.get('/', (c) => {
+  app.get('/', async (c) => {
     const plane = c.get('plane');
     const form = whatIfForm(c.req.query());
     if (!form.model) return c.html(<Dashboard plane={plane} form={form} />);
     try {
-      const result = plane.explain(plane.registry.get(form.model), explainQuery(form));
+      const result = await plane.explain(plane.registry.get(form.model), explainQuery(form));
       return c.html(<Dashboard plane={plane} form={form} result={result} />);
     } catch (err) {
       if (!(err instanceof GatewayError) || err.status >= 500) throw err;

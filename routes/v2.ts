@@ -13,6 +13,7 @@ import { InferRequestBody } from '../src/protocol/v2.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
 import { VariantName as VariantNameSchema } from '../src/registry/manifest.js';
 import { TensorSpec } from '../src/protocol/datatypes.js';
+import { routedHeaders } from './v2/headers.js';
 
 export interface V2Env {
   Variables: { plane: DataPlane; requestId: string };
@@ -163,25 +164,16 @@ export function v2Routes(): OpenAPIHono<V2Env> {
     description: 'Each variant says its size, the WASM memory it needs and where it runs by default (edge if it fits the memory budget, else origin).',
     responses: { 200: json(ModelList, 'The models') },
   });
-  app.openapi(listRoute, (c) => {
+  app.openapi(listRoute, async (c) => {
     const plane = c.get('plane');
-    return c.json(
-      {
-        models: plane.registry.list().map((m) => ({
-          name: m.name,
-          versions: [m.version],
-          synthetic: m.synthetic,
-          ready: plane.modelReady(m),
-          variants: (Object.keys(m.variants) as VariantName[]).map((v) => ({
-            name: v,
-            bytes: m.variants[v]!.bytes,
-            edge_memory_bytes: m.variants[v]!.edge_memory_bytes,
-            placement: plane.placement(m, v),
-          })),
-        })),
-      },
-      200,
+    const models = await Promise.all(
+      plane.registry.list().map(async (m) => {
+        const { ready, placement } = await plane.modelStatus(m);
+        const variants = (Object.keys(m.variants) as VariantName[]).map((v) => ({ name: v, bytes: m.variants[v]!.bytes, edge_memory_bytes: m.variants[v]!.edge_memory_bytes, placement: placement[v]! }));
+        return { name: m.name, versions: [m.version], synthetic: m.synthetic, ready, variants };
+      }),
     );
+    return c.json({ models }, 200);
   });
 
   for (const { path, params, hono } of PREFIXES) {
@@ -198,10 +190,9 @@ export function v2Routes(): OpenAPIHono<V2Env> {
       request,
       responses: { 200: json(z.object({ name: z.string(), ready: z.boolean() }), 'The model can be served'), ...errors(404, 503) },
     });
-    app.openapi(readyRoute, (c) => {
-      const plane = c.get('plane');
+    app.openapi(readyRoute, async (c) => {
       const model = modelOf(c);
-      if (!plane.modelReady(model)) throw new ModelNotReady(`model '${model.name}' has no edge variant within budget and the origin is down`);
+      if (!(await c.get('plane').modelStatus(model)).ready) throw new ModelNotReady(`model '${model.name}' has no edge variant within budget and the origin is down`);
       return c.json({ name: model.name, ready: true }, 200);
     });
     const inferRoute = createRoute({
@@ -228,12 +219,13 @@ export function v2Routes(): OpenAPIHono<V2Env> {
         ...(requestId ? { requestId } : {}),
         ...waitUntilOf(c),
       });
+      const headers = routedHeaders(outcome);
       if (outcome.blocks.length) {
         // Binary tensor extension: JSON header, then the output bytes.
         const { body: bytes, headerLength } = joinBinaryBody(outcome.body, outcome.blocks);
-        return c.body(bytes, 200, { ...outcome.headers, 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) }) as never;
+        return c.body(bytes, 200, { ...headers, 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) }) as never;
       }
-      return c.json(outcome.body, 200, outcome.headers);
+      return c.json(outcome.body, 200, headers);
     });
     app.on(['GET', 'PUT', 'DELETE', 'PATCH'], `${hono}/infer`, methodNotAllowed('POST'));
     app.on(['POST', 'PUT', 'DELETE', 'PATCH'], hono, methodNotAllowed('GET'));

@@ -1,26 +1,39 @@
 /**
- * The data plane between every front (JSON v2 today) and the models: decode -> choose -> infer -> encode.
- * It takes its registry, engine and origin client as constructor arguments and knows nothing of HTTP
- * frameworks; fronts hand it a header getter and get back a body plus response headers.
+ * The data plane between every front (JSON and binary v2, admin, dashboard) and the models:
+ * decode -> choose -> infer -> encode. It is handed its registry, its two backends behind one interface,
+ * a read-only view of live state, where to read its config, and its metrics; it knows no HTTP and no
+ * backend's internals. Every routing choice, fallback and prewarm included, is the selector's; the plane
+ * carries it out and returns a typed result that the routes render (headers included).
  */
-import type { GatewayConfig, ResolvedPolicy } from './config.js';
+import type { Backend, BackendRequest, BackendTimings } from './backend.js';
+import type { GatewayConfig } from './config.js';
 import { resolvePolicy } from './config.js';
-import type { BackendResult } from './backend.js';
-import type { OrtEngine } from './engine/ort-engine.js';
-import { EngineFailure, GatewayError, ModelNotReady, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from './errors.js';
+import type { DecisionState, ExplainQuery, Explanation } from './dataplane/decide.js';
+import { decide, explain } from './dataplane/decide.js';
+import { serve } from './dataplane/fallback.js';
+import { VariantHealth } from './dataplane/variant-health.js';
+import { GatewayError, ModelNotReady } from './errors.js';
 import { Metrics } from './metrics.js';
-import type { OriginClient } from './origin/client.js';
-import type { InferResponseBody } from './protocol/v2.js';
 import type { RequestBody } from './protocol/binary.js';
+import type { InferResponseBody } from './protocol/v2.js';
 import { decodeInferRequest, encodeInferResponse } from './protocol/v2.js';
 import type { ModelManifest, VariantName } from './registry/manifest.js';
-import { Registry, requestItems } from './registry/registry.js';
-import { clamp, pinnedVariant, serverTiming, sloOf } from './protocol/routing-params.js';
-import { networkProfile } from './select/hints.js';
-import type { RouteDecision } from './select/select.js';
-import { selectRoute } from './select/select.js';
+import type { Registry } from './registry/registry.js';
+import { requestItems } from './registry/registry.js';
+import { fitsEdge } from './select/facts.js';
+import type { LiveView } from './select/live.js';
+import { pinnedVariant, sloOf } from './select/request-params.js';
+import type { RouteDecision, Target } from './select/select.js';
+
+export type { ExplainQuery, Explanation } from './dataplane/decide.js';
+
+/** Where the plane reads its config, at the start of every verb: PolicySource (KV hot reload) is one. */
+export interface ConfigSource {
+  get(): Promise<GatewayConfig>;
+}
 
 export interface InferContext {
+  /** Request headers (routing parameters, Client Hints), case-insensitive. */
   header: (name: string) => string | undefined;
   requestBytes: number;
   requestId?: string;
@@ -32,70 +45,62 @@ export interface InferOutcome {
   body: InferResponseBody;
   /** Output bytes for the binary tensor extension, in output order (empty for plain JSON). */
   blocks: Uint8Array[];
-  headers: Record<string, string>;
+  /** What answered: the variant that ran, where (`x-served-by`), and why. */
+  served: { variant: VariantName; site: 'edge' | 'origin'; reason: string };
+  /** Milliseconds spent choosing, then what the serving backend measured (load, queue, infer, origin). */
+  timings: { select: number } & BackendTimings;
   decision: RouteDecision;
 }
 
 export interface DataPlaneDeps {
-  config: GatewayConfig;
   registry: Registry;
-  engine: OrtEngine;
-  origin?: OriginClient | undefined;
-  metrics?: Metrics;
+  backends: { edge: Backend; origin?: Backend | undefined };
+  live: LiveView;
+  config: ConfigSource;
+  /** What `plane.config` is until the first read of `config`: the deployment's config. */
+  initialConfig: GatewayConfig;
+  metrics?: Metrics | undefined;
   now?: () => number;
 }
 
-/** A hypothetical request for explain: what the caller would send, without the tensors. */
-export interface ExplainQuery {
-  slo_ms?: number | undefined;
-  items?: number | undefined;
-  request_bytes?: number | undefined;
-  variant?: string | undefined;
-  /** Client Hints as they would arrive (RTT, ECT, Downlink, Save-Data, ...). */
-  hints?: Record<string, string> | undefined;
-}
-
 export class DataPlane {
-  private readonly unhealthyUntil = new Map<string, number>();
+  readonly registry: Registry;
+  readonly metrics: Metrics;
+  private latest: GatewayConfig;
+  private readonly health: VariantHealth;
   private readonly now: () => number;
 
   constructor(private readonly deps: DataPlaneDeps) {
+    this.registry = deps.registry;
+    this.metrics = deps.metrics ?? new Metrics();
+    this.latest = deps.initialConfig;
     this.now = deps.now ?? (() => Date.now());
+    this.health = new VariantHealth(this.now);
   }
 
-  get registry(): Registry {
-    return this.deps.registry;
-  }
-
-  get metrics(): Metrics {
-    return this.deps.metrics ?? (this.deps.metrics = new Metrics());
-  }
-
+  /** The config as last read: for synchronous readers of what KV never overrides (auth, limits, origin). */
   get config(): GatewayConfig {
-    return this.deps.config;
+    return this.latest;
   }
 
-  /**
-   * When the origin won only because the best edge variant is cold, load that variant in the background
-   * so later requests can stay at the edge: a cold isolate would otherwise never warm up under tight SLOs.
-   */
-  private prewarm(model: ModelManifest, decision: RouteDecision, ctx: InferContext): void {
-    if (!ctx.waitUntil) return;
-    const loaded = this.deps.engine.loadedVariants(model);
-    const cold = decision.candidates
-      .filter((c) => c.target === 'edge' && c.kept && !loaded.has(c.variant))
-      .sort((a, b) => b.fidelity - a.fidelity)[0];
-    if (cold) ctx.waitUntil(this.deps.engine.session(model, cold.variant).catch(() => undefined));
+  private async read(): Promise<GatewayConfig> {
+    return (this.latest = await this.deps.config.get());
+  }
+
+  private state(config: GatewayConfig, model: ModelManifest): DecisionState {
+    return { config, live: this.deps.live, unhealthy: this.health.unhealthy(model) };
   }
 
   /** Loads the configured hot variants (`edge.warm`); failures are logged, never thrown. */
   async warm(): Promise<void> {
-    for (const entry of this.deps.config.edge.warm) {
+    const { edge } = this.deps.backends;
+    if (!edge.warm) return;
+    for (const entry of (await this.read()).edge.warm) {
       const [name, variant] = entry.split('/') as [string, VariantName];
       try {
-        const model = this.deps.registry.get(name);
+        const model = this.registry.get(name);
         if (!model.variants[variant]) throw new Error(`model '${name}' has no variant '${variant}'`);
-        await this.deps.engine.session(model, variant);
+        await edge.warm(model, variant);
         console.log(JSON.stringify({ event: 'warmed', model: name, variant }));
       } catch (e) {
         console.warn(JSON.stringify({ event: 'warm_failed', entry, error: (e as Error).message }));
@@ -103,81 +108,28 @@ export class DataPlane {
     }
   }
 
-  /** Swaps in a new routing policy (hot reload); live state (breaker, loaded sessions) is kept. */
-  setConfig(config: GatewayConfig): void {
-    this.deps.config = config;
-  }
-
   /** The decision for a hypothetical request, with every candidate and why it was kept or dropped. */
-  explain(model: ModelManifest, q: ExplainQuery) {
-    const hints = new Map(Object.entries(q.hints ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
-    const ctx: InferContext = { header: (name) => hints.get(name.toLowerCase()), requestBytes: q.request_bytes ?? 0 };
-    const slo = sloOf(q.slo_ms === undefined ? undefined : String(q.slo_ms), undefined);
-    const policy = resolvePolicy(this.deps.config, model.name, { slo_ms: slo });
-    const pinned = pinnedVariant(q.variant, model);
-    const items = Math.max(1, Math.floor(q.items ?? 1));
-    const decision = this.decide(model, policy, items, ctx, pinned);
-    return { model: model.name, policy, network: networkProfile(ctx.header, this.deps.config.network_defaults), items, decision };
+  async explain(model: ModelManifest, q: ExplainQuery): Promise<Explanation> {
+    return explain(model, q, this.state(await this.read(), model));
   }
 
-  /** Whether a model can be served now: an edge variant fits, or the origin is up. */
-  modelReady(model: ModelManifest): boolean {
-    const policy = resolvePolicy(this.deps.config, model.name);
-    const edge = Object.values(model.variants).some((v) => v.edge_memory_bytes <= policy.edge_memory_budget_bytes);
-    const origin = policy.origin_enabled && !!this.deps.origin?.healthy();
-    return edge || origin;
+  /** Whether a model can be served now (an edge variant fits, or the origin is up), and where each variant runs by default. */
+  async modelStatus(model: ModelManifest): Promise<{ ready: boolean; placement: Partial<Record<VariantName, Target>> }> {
+    const policy = resolvePolicy(await this.read(), model.name);
+    const placement: Partial<Record<VariantName, Target>> = {};
+    for (const [name, v] of Object.entries(model.variants)) placement[name as VariantName] = fitsEdge(v, policy.edge_memory_budget_bytes) ? 'edge' : 'origin';
+    const origin = policy.origin_enabled && this.deps.live.originHealthy();
+    return { ready: Object.values(placement).includes('edge') || origin, placement };
   }
 
-  /** Where each variant of a model runs by default: at the edge if it fits the memory budget. */
-  placement(model: ModelManifest, variant: VariantName): 'edge' | 'origin' {
-    const policy = resolvePolicy(this.deps.config, model.name);
-    return model.variants[variant]!.edge_memory_bytes <= policy.edge_memory_budget_bytes ? 'edge' : 'origin';
-  }
-
-  private unhealthy(model: ModelManifest): Set<VariantName> {
-    const out = new Set<VariantName>();
-    const now = this.now();
-    for (const v of Object.keys(model.variants) as VariantName[]) {
-      if ((this.unhealthyUntil.get(`${model.name}/${v}`) ?? 0) > now) out.add(v);
-    }
-    return out;
-  }
-
-  /** The routing decision for a decoded request, without running it. */
-  decide(model: ModelManifest, policy: ResolvedPolicy, items: number, ctx: InferContext, pinned?: VariantName): RouteDecision {
-    const { config, engine, origin } = this.deps;
-    return selectRoute({
-      variants: Registry.variantFacts(model),
-      items,
-      request_bytes: ctx.requestBytes,
-      network: networkProfile(ctx.header, config.network_defaults),
-      policy: {
-        ...policy,
-        edge_speed_factor: config.edge.speed_factor,
-        origin_speed_factor: config.origin.speed_factor,
-        origin_variant: config.origin.variant,
-        request_overhead_ms: config.edge.request_overhead_ms,
-      },
-      live: {
-        origin_configured: !!origin,
-        origin_healthy: !!origin?.healthy(),
-        origin_rtt_ms: origin?.rttMs() ?? config.origin.expected_rtt_ms,
-        unhealthy_variants: this.unhealthy(model),
-        loaded_variants: engine.loadedVariants(model),
-        edge_queue_ms: engine.queueMs(),
-        edge_runtime_init_ms: engine.runtimeReady() ? 0 : config.edge.runtime_init_ms,
-      },
-      ...(pinned ? { pinned } : {}),
-    });
-  }
-
-  /** Runs one v2 JSON request body for `model`: decode, choose, infer (edge, else origin), encode. */
+  /** Runs one v2 request body for `model`: decode, choose, infer (with the selector's fallback), encode. */
   async infer(model: ModelManifest, body: RequestBody, ctx: InferContext): Promise<InferOutcome> {
+    const config = await this.read();
     const t0 = performance.now();
     try {
-      const outcome = await this.run(model, body, ctx, t0);
+      const outcome = await this.run(model, body, ctx, config, t0);
       const d = outcome.decision;
-      const labels = { model: model.name, version: model.version, variant: outcome.headers['x-model-variant']!, target: outcome.headers['x-served-by']! };
+      const labels = { model: model.name, version: model.version, variant: outcome.served.variant, target: outcome.served.site };
       this.metrics.inc('nv_inference_request_success', labels);
       this.metrics.observe('nv_inference_request_duration_ms', labels, performance.now() - t0);
       this.metrics.inc('gateway_route_decisions_total', { model: model.name, target: d.target, variant: d.variant ?? '', slo: d.meets_slo ? 'met' : 'miss' });
@@ -189,67 +141,34 @@ export class DataPlane {
     }
   }
 
-  private async run(model: ModelManifest, body: RequestBody, ctx: InferContext, t0: number): Promise<InferOutcome> {
-    const { config } = this.deps;
+  private async run(model: ModelManifest, body: RequestBody, ctx: InferContext, config: GatewayConfig, t0: number): Promise<InferOutcome> {
     const request = decodeInferRequest(body.json, model, config.limits, body.binary);
-    const slo = sloOf(ctx.header('x-slo-ms'), request.parameters.slo_ms);
-    const policy = resolvePolicy(config, model.name, { slo_ms: slo });
-    const pinned = pinnedVariant(ctx.header('x-model-variant'), model);
-    const items = requestItems(model, request.inputs);
-    const decision = this.decide(model, policy, items, ctx, pinned);
-    const selectMs = performance.now() - t0;
+    const policy = resolvePolicy(config, model.name, { slo_ms: sloOf(ctx.header('x-slo-ms'), request.parameters.slo_ms) });
+    const profile = { items: requestItems(model, request.inputs), requestBytes: ctx.requestBytes, header: ctx.header, pinned: pinnedVariant(ctx.header('x-model-variant'), model) };
+    const decision = decide(model, policy, profile, this.state(config, model));
+    const select = performance.now() - t0;
     if (decision.target === 'none') {
-      throw new ModelNotReady(`model '${model.name}' cannot be served now: ${decision.reason}`, this.deps.origin?.breaker.retryAfterSeconds() || 5);
+      throw new ModelNotReady(`model '${model.name}' cannot be served now: ${decision.reason}`, this.deps.live.originRetryAfterSeconds() || 5);
     }
-    const deadline = this.now() + clamp(policy.slo_ms * config.origin.slo_deadline_factor, config.origin.min_timeout_ms, config.origin.timeout_ms);
-    const backendReq = {
+    const { slo_deadline_factor, min_timeout_ms, timeout_ms } = config.origin;
+    const req: BackendRequest = {
       model,
       variant: decision.variant!,
       request,
-      deadline,
+      deadline: this.now() + Math.min(timeout_ms, Math.max(min_timeout_ms, policy.slo_ms * slo_deadline_factor)),
       ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+      ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}),
       batching: policy.batching ? { maxBatch: policy.max_batch_size, maxDelayMs: policy.max_queue_delay_ms } : { maxBatch: 1, maxDelayMs: 0 },
       slackMs: Math.max(0, decision.budget_ms - decision.predicted_ms),
     };
-    let result: BackendResult;
-    let servedBy: 'edge' | 'origin' = decision.target;
-    let reason = decision.reason;
-    if (decision.target === 'edge') {
-      try {
-        result = await this.deps.engine.infer(backendReq);
-      } catch (err) {
-        if (!(err instanceof EngineFailure) || !this.deps.origin || !policy.origin_enabled || !this.deps.origin.healthy()) throw err;
-        this.unhealthyUntil.set(`${model.name}/${decision.variant}`, this.now() + config.edge.variant_cooldown_ms);
-        console.warn(JSON.stringify({ event: 'edge_failure', model: model.name, variant: decision.variant, error: err.message, request_id: ctx.requestId }));
-        this.metrics.inc('gateway_edge_fallbacks_total', { model: model.name, variant: decision.variant! });
-        result = await this.deps.origin.infer({ ...backendReq, variant: config.origin.variant });
-        servedBy = 'origin';
-        reason = `edge ${decision.variant} failed (${err.message.slice(0, 80)}); fell back to origin`;
-      }
-    } else {
-      this.prewarm(model, decision, ctx);
-      try {
-        result = await this.deps.origin!.infer(backendReq);
-      } catch (err) {
-        // The origin failed: a model with an edge variant still gets an answer, from the best one kept.
-        const edge = decision.candidates.filter((c) => c.target === 'edge' && c.kept).sort((a, b) => b.fidelity - a.fidelity || a.predicted_ms - b.predicted_ms)[0];
-        if (!(err instanceof OriginUnavailable || err instanceof OriginTimeout || err instanceof OriginCircuitOpen) || !edge) throw err;
-        this.metrics.inc('gateway_origin_fallbacks_total', { model: model.name, variant: edge.variant });
-        result = await this.deps.engine.infer({ ...backendReq, variant: edge.variant });
-        servedBy = 'edge';
-        reason = `origin failed (${err.message.slice(0, 80)}); served ${edge.variant} at the edge`;
-      }
-    }
-    const site = servedBy === 'edge' ? config.site : 'origin';
+    const { backends, live } = this.deps;
+    if (decision.prewarm && ctx.waitUntil && backends.edge.warm) ctx.waitUntil(backends.edge.warm(model, decision.prewarm).catch(() => undefined));
+    const fallbackDeps = { backends, live, health: this.health, metrics: this.metrics, cooldownMs: config.edge.variant_cooldown_ms, requestId: ctx.requestId };
+    const { result, target, reason } = await serve(decision, decision.target, req, fallbackDeps);
     if (result.timings.infer !== undefined) this.metrics.observe('nv_inference_compute_infer_duration_ms', { model: model.name, variant: result.variant }, result.timings.infer);
     if (result.timings.origin !== undefined) this.metrics.observe('gateway_origin_requests_duration_ms', { model: model.name }, result.timings.origin);
-    const headers: Record<string, string> = {
-      'x-model-variant': result.variant,
-      'x-served-by': site,
-      'x-route-reason': reason,
-      'server-timing': serverTiming({ select: selectMs, ...result.timings }),
-    };
     const encoded = encodeInferResponse(model, request.id, result.outputs, request.binaryOutputs);
-    return { body: encoded.body, blocks: encoded.blocks, headers, decision };
+    const site = target === 'edge' ? config.site : 'origin';
+    return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, decision };
   }
 }

@@ -16,6 +16,8 @@ import { OrtEngine } from './engine/ort-engine.js';
 import { wasmRuntime } from './engine/wasm-runtime.js';
 import { OriginClient } from './origin/client.js';
 import { Registry } from './registry/registry.js';
+import { computeMs } from './select/facts.js';
+import { liveView } from './select/live.js';
 
 type Gateway = { fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response>; warm?: () => Promise<void> };
 
@@ -32,10 +34,7 @@ export function buildGateway(env: Env): Gateway {
     ort: wasmRuntime(wasmModule),
     store: new VerifyingStore([new AssetStore(env.ASSETS), ...(env.MODELS ? [new R2Store(env.MODELS)] : [])]),
     memoryBudgetBytes: config.edge.isolate_memory_budget_bytes,
-    predictMs: (model, variant, items) => {
-      const fit = model.variants[variant]!.latency.fit;
-      return (fit.fixed_ms + fit.per_item_ms * items) * config.edge.speed_factor;
-    },
+    predictMs: (model, variant, items) => computeMs(model.variants[variant]!.latency.fit, items, config.edge.speed_factor),
   });
   const origin = config.origin.url
     ? new OriginClient({
@@ -57,7 +56,7 @@ export function buildGateway(env: Env): Gateway {
   metrics.gauge('gateway_edge_sessions', 'Sessions loaded in this isolate', () => [{ labels: {}, value: engine.residentKeys().length }]);
   metrics.family('nv_inference_batch_size', 'histogram', 'Total batch size of each edge run (dynamic batching)');
   engine.onBatch = (model, variant, _requests, items) => metrics.observe('nv_inference_batch_size', { model: model.name, variant }, items, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
-  const plane = new DataPlane({ config, registry, engine, origin, metrics });
+  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(engine, origin), config: policy, initialConfig: config, metrics });
   const app = createApp({
     plane,
     maxBodyBytes: config.limits.max_body_bytes,

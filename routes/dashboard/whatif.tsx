@@ -39,7 +39,7 @@ export function explainQuery(form: WhatIfForm): ExplainQuery {
   return { slo_ms: slo, items: count(form.items, 'items', 1), request_bytes: count(form.request_bytes, 'request bytes', 0), variant: form.variant || undefined, hints };
 }
 
-export type Explanation = ReturnType<DataPlane['explain']>;
+export type Explanation = Awaited<ReturnType<DataPlane['explain']>>;
 
 const sel = (on: boolean) => (on ? { selected: true } : {});
 

@@ -1,24 +1,11 @@
 /**
  * The model registry: every model the gateway knows (from the manifests under models/), looked up by name
- * and version, with what the selector needs of each variant.
+ * and version, and how many latency-profile items a request for one of them is. What the selector makes of
+ * a variant lives with the selector (src/select/facts.ts): the registry does not know the selector.
  */
 import { ModelNotFound } from '../errors.js';
-import type { VariantFacts } from '../select/select.js';
-import type { ModelManifest, Variant, VariantName } from './manifest.js';
+import type { ModelManifest } from './manifest.js';
 import { ModelManifest as ModelManifestSchema } from './manifest.js';
-
-/**
- * The scalar variants are ranked by: top-1 agreement with fp32 (the reference scores 1), else cosine.
- * Not labelled accuracy: on a finite test split a compressed variant can beat fp32 by noise.
- */
-export function fidelityScore(v: Variant): number {
-  return v.fidelity.top1_agreement ?? v.fidelity.cosine;
-}
-
-/** What the accuracy floor is compared with: labelled accuracy where known, else the fidelity score. */
-export function accuracyOf(v: Variant): number {
-  return v.fidelity.accuracy ?? fidelityScore(v);
-}
 
 /**
  * How many latency-profile items a request is: the element count of the profile's item input divided by
@@ -58,18 +45,5 @@ export class Registry {
     if (!model) throw new ModelNotFound(name);
     if (version !== undefined && version !== model.version) throw new ModelNotFound(name, version);
     return model;
-  }
-
-  /** Selector facts of each variant, in manifest order. */
-  static variantFacts(model: ModelManifest): VariantFacts[] {
-    return (Object.entries(model.variants) as [VariantName, Variant][]).map(([name, v]) => ({
-      name,
-      fidelity: fidelityScore(v),
-      accuracy: accuracyOf(v),
-      edge_memory_bytes: v.edge_memory_bytes,
-      fixed_ms: v.latency.fit.fixed_ms,
-      per_item_ms: v.latency.fit.per_item_ms,
-      load_ms: v.latency.load_ms,
-    }));
   }
 }

@@ -1,27 +1,17 @@
 /**
  * The routing decision: a pure function of (request profile, model variants, policy, live state) that
  * returns where to run, which variant, and why. Most accurate candidate predicted to meet the budget wins;
- * if none can, the fastest, flagged as a predicted miss.
+ * if none can, the fastest, flagged as a predicted miss. The decision also names what to do when the chosen
+ * backend fails (the fallback) and which cold edge variant to load meanwhile (prewarm), so the data plane
+ * makes no routing choice of its own.
  */
 import type { VariantName } from '../registry/manifest.js';
+import type { VariantFacts } from './facts.js';
+import { computeMs, fitsEdge } from './facts.js';
 import type { NetworkProfile } from './hints.js';
 import { networkMs } from './hints.js';
 
 export type Target = 'edge' | 'origin';
-
-/** What the selector needs to know of one variant (from the manifest). */
-export interface VariantFacts {
-  name: VariantName;
-  /** Agreement with the fp32 reference (1 for fp32): what candidates are ranked by. */
-  fidelity: number;
-  /** Compared with the accuracy floor: labelled accuracy where known, else fidelity. */
-  accuracy: number;
-  edge_memory_bytes: number;
-  /** p95 latency fit: fixed_ms + per_item_ms x items, on the profiling machine. */
-  fixed_ms: number;
-  per_item_ms: number;
-  load_ms: number;
-}
 
 export interface SelectionPolicy {
   slo_ms: number;
@@ -73,6 +63,12 @@ export interface Candidate {
   why: string;
 }
 
+/** Another target and variant to run a request on. */
+export interface Fallback {
+  target: Target;
+  variant: VariantName;
+}
+
 export interface RouteDecision {
   target: Target | 'none';
   variant?: VariantName;
@@ -83,19 +79,29 @@ export interface RouteDecision {
   /** Short and human: goes to `x-route-reason`. */
   reason: string;
   candidates: Candidate[];
+  /**
+   * Where to retry if the chosen backend fails: edge chosen -> the origin's variant when the origin
+   * candidate is kept; origin chosen -> the most faithful kept edge variant, then the fastest.
+   */
+  fallback?: Fallback;
+  /**
+   * Origin chosen: the most faithful kept edge variant that is not loaded, to load in the background so
+   * later requests can stay at the edge (a cold isolate would otherwise never warm up under tight SLOs).
+   */
+  prewarm?: VariantName;
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
 function edgeCandidate(v: VariantFacts, input: SelectionInput): Candidate {
   const { policy, live, items } = input;
-  const compute = (v.fixed_ms + v.per_item_ms * items) * policy.edge_speed_factor;
+  const compute = computeMs(v, items, policy.edge_speed_factor);
   const load = live.loaded_variants.has(v.name) ? 0 : (v.load_ms + (live.edge_runtime_init_ms ?? 0)) * policy.edge_speed_factor;
   const predicted = compute + load + live.edge_queue_ms;
   const base = { target: 'edge' as const, variant: v.name, fidelity: v.fidelity, predicted_ms: round(predicted) };
   const pinned = input.pinned === v.name;
   if (input.pinned && !pinned) return { ...base, kept: false, why: `not the pinned variant ${input.pinned}` };
-  if (v.edge_memory_bytes > policy.edge_memory_budget_bytes) {
+  if (!fitsEdge(v, policy.edge_memory_budget_bytes)) {
     return { ...base, kept: false, why: `needs ${mb(v.edge_memory_bytes)} MB, edge budget is ${mb(policy.edge_memory_budget_bytes)} MB` };
   }
   if (live.unhealthy_variants.has(v.name)) return { ...base, kept: false, why: 'failed at the edge recently' };
@@ -109,7 +115,7 @@ function originCandidate(input: SelectionInput): Candidate | undefined {
   const variant = input.pinned ?? policy.origin_variant;
   const v = input.variants.find((x) => x.name === variant);
   if (!v || !live.origin_configured) return undefined;
-  const predicted = live.origin_rtt_ms + (v.fixed_ms + v.per_item_ms * items) * policy.origin_speed_factor;
+  const predicted = live.origin_rtt_ms + computeMs(v, items, policy.origin_speed_factor);
   const base = { target: 'origin' as const, variant, fidelity: v.fidelity, predicted_ms: round(predicted) };
   if (!policy.origin_enabled) return { ...base, kept: false, why: 'origin disabled for this model' };
   if (!live.origin_healthy) return { ...base, kept: false, why: 'origin unhealthy' };
@@ -123,6 +129,20 @@ function better(a: Candidate, b: Candidate): Candidate {
   if (a.fidelity !== b.fidelity) return a.fidelity > b.fidelity ? a : b;
   if (a.target !== b.target) return a.target === 'edge' ? a : b;
   return a.predicted_ms <= b.predicted_ms ? a : b;
+}
+
+const byFidelity = (a: Candidate, b: Candidate) => b.fidelity - a.fidelity;
+
+/** The fallback and prewarm of a decision for `chosen`, from the candidates kept. */
+function backups(chosen: Candidate, kept: readonly Candidate[], loaded: ReadonlySet<VariantName>): Pick<RouteDecision, 'fallback' | 'prewarm'> {
+  if (chosen.target === 'edge') {
+    const origin = kept.find((c) => c.target === 'origin');
+    return origin ? { fallback: { target: 'origin', variant: origin.variant } } : {};
+  }
+  const edge = kept.filter((c) => c.target === 'edge');
+  const best = [...edge].sort((a, b) => byFidelity(a, b) || a.predicted_ms - b.predicted_ms)[0];
+  const cold = edge.filter((c) => !loaded.has(c.variant)).sort(byFidelity)[0];
+  return { ...(best ? { fallback: { target: 'edge', variant: best.variant } } : {}), ...(cold ? { prewarm: cold.variant } : {}) };
 }
 
 /** Chooses a target and variant for one request. Pure: same input, same decision. */
@@ -148,10 +168,7 @@ export function selectRoute(input: SelectionInput): RouteDecision {
     chosen = meeting.reduce(better);
     if (input.network.save_data) {
       const slack = input.policy.save_data_fidelity_slack;
-      const cheap = meeting.filter((c) => c.fidelity >= chosen.fidelity - slack).reduce((a, b) => (b.predicted_ms < a.predicted_ms ? b : a));
-      if (cheap !== chosen) {
-        chosen = cheap;
-      }
+      chosen = meeting.filter((c) => c.fidelity >= chosen.fidelity - slack).reduce((a, b) => (b.predicted_ms < a.predicted_ms ? b : a));
     }
     reason = input.pinned
       ? `pinned ${chosen.variant} at ${chosen.target}`
@@ -163,5 +180,6 @@ export function selectRoute(input: SelectionInput): RouteDecision {
     if (!edgeKept) reason = `origin: no edge variant can run (${candidates.find((c) => c.target === 'edge')?.why ?? 'none'}); ${reason}`;
   }
   if (chosen.target === 'edge' && origin && !origin.kept && origin.why === 'origin unhealthy') reason += '; origin unhealthy, served at the edge';
-  return { ...base, target: chosen.target, variant: chosen.variant, predicted_ms: chosen.predicted_ms, meets_slo: chosen.predicted_ms <= budget, reason };
+  const chosenFields = { target: chosen.target, variant: chosen.variant, predicted_ms: chosen.predicted_ms, meets_slo: chosen.predicted_ms <= budget, reason };
+  return { ...base, ...chosenFields, ...backups(chosen, kept, input.live.loaded_variants) };
 }

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import type { NetworkDefaults, NetworkProfile } from '../../src/select/hints.js';
 import { networkMs, networkProfile } from '../../src/select/hints.js';
-import type { LiveState, RouteDecision, SelectionInput, SelectionPolicy, VariantFacts } from '../../src/select/select.js';
+import type { VariantFacts } from '../../src/select/facts.js';
+import type { LiveState, RouteDecision, SelectionInput, SelectionPolicy } from '../../src/select/select.js';
 import { selectRoute } from '../../src/select/select.js';
 import type { VariantName } from '../../src/registry/manifest.js';
 

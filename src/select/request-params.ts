@@ -1,15 +1,11 @@
 /**
  * The routing parameters a request carries besides its tensors: the SLO (header `x-slo-ms` or
- * `parameters.slo_ms`) and a pinned variant (`x-model-variant`), validated into 400s; and the
- * Server-Timing header the answer carries back.
+ * `parameters.slo_ms`) and a pinned variant (`x-model-variant`), validated into 400s. They are read against
+ * the model's manifest, so they live with the selector they feed, not with the wire protocol.
  */
 import { InvalidInput } from '../errors.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import { VariantName as VariantNameSchema } from '../registry/manifest.js';
-
-export function clamp(x: number, lo: number, hi: number): number {
-  return Math.min(hi, Math.max(lo, x));
-}
 
 /** SLO from the header (wins) or `parameters.slo_ms`; must be a positive number of ms. */
 export function sloOf(header: string | undefined, param: unknown): number | undefined {
@@ -28,12 +24,4 @@ export function pinnedVariant(header: string | undefined, model: ModelManifest):
     throw new InvalidInput(`unknown variant '${header}' for model '${model.name}'; it has ${Object.keys(model.variants).join(', ')}`);
   }
   return parsed.data;
-}
-
-/** A Server-Timing header value from named durations (ms); undefined ones are left out. */
-export function serverTiming(t: Record<string, number | undefined>): string {
-  return Object.entries(t)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k};dur=${v!.toFixed(2)}`)
-    .join(', ');
 }

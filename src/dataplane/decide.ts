@@ -1,0 +1,91 @@
+/**
+ * From a request (or a hypothetical one) to the selector's input: the resolved policy, the network profile
+ * from Client Hints, the variant facts and the live state, then `selectRoute`. Shared by inference and by
+ * explain, so a what-if answer is the decision a real request would get.
+ */
+import type { GatewayConfig, ResolvedPolicy } from '../config.js';
+import { resolvePolicy } from '../config.js';
+import type { ModelManifest, VariantName } from '../registry/manifest.js';
+import { variantFacts } from '../select/facts.js';
+import type { NetworkProfile } from '../select/hints.js';
+import { networkProfile } from '../select/hints.js';
+import type { LiveView } from '../select/live.js';
+import { pinnedVariant, sloOf } from '../select/request-params.js';
+import type { RouteDecision } from '../select/select.js';
+import { selectRoute } from '../select/select.js';
+
+/** What a decision reads besides the request: the config in force, live state, variants cooling down. */
+export interface DecisionState {
+  config: GatewayConfig;
+  live: LiveView;
+  unhealthy: ReadonlySet<VariantName>;
+}
+
+/** The request as the selector profiles it. */
+export interface RequestProfile {
+  items: number;
+  requestBytes: number;
+  /** Request headers (Client Hints), case-insensitive. */
+  header: (name: string) => string | undefined;
+  pinned?: VariantName | undefined;
+}
+
+/** The routing decision for one request under `policy`. */
+export function decide(model: ModelManifest, policy: ResolvedPolicy, req: RequestProfile, state: DecisionState): RouteDecision {
+  const { config, live } = state;
+  return selectRoute({
+    variants: variantFacts(model),
+    items: req.items,
+    request_bytes: req.requestBytes,
+    network: networkProfile(req.header, config.network_defaults),
+    policy: {
+      ...policy,
+      edge_speed_factor: config.edge.speed_factor,
+      origin_speed_factor: config.origin.speed_factor,
+      origin_variant: config.origin.variant,
+      request_overhead_ms: config.edge.request_overhead_ms,
+    },
+    live: {
+      origin_configured: live.originConfigured(),
+      origin_healthy: live.originHealthy(),
+      origin_rtt_ms: live.originRttMs(),
+      unhealthy_variants: state.unhealthy,
+      loaded_variants: live.loadedVariants(model),
+      edge_queue_ms: live.edgeQueueMs(),
+      edge_runtime_init_ms: live.edgeRuntimeReady() ? 0 : config.edge.runtime_init_ms,
+    },
+    ...(req.pinned ? { pinned: req.pinned } : {}),
+  });
+}
+
+/** A hypothetical request for explain: what the caller would send, without the tensors. */
+export interface ExplainQuery {
+  slo_ms?: number | undefined;
+  items?: number | undefined;
+  request_bytes?: number | undefined;
+  variant?: string | undefined;
+  /** Client Hints as they would arrive (RTT, ECT, Downlink, Save-Data, ...). */
+  hints?: Record<string, string> | undefined;
+}
+
+/** The decision of explain, as the admin API has always shown it (without the fallback and prewarm plan). */
+export type ExplainedDecision = Omit<RouteDecision, 'fallback' | 'prewarm'>;
+
+export interface Explanation {
+  model: string;
+  policy: ResolvedPolicy;
+  network: NetworkProfile;
+  items: number;
+  decision: ExplainedDecision;
+}
+
+/** The decision for a hypothetical request, with every candidate and why it was kept or dropped. */
+export function explain(model: ModelManifest, q: ExplainQuery, state: DecisionState): Explanation {
+  const hints = new Map(Object.entries(q.hints ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+  const header = (name: string) => hints.get(name.toLowerCase());
+  const slo = sloOf(q.slo_ms === undefined ? undefined : String(q.slo_ms), undefined);
+  const policy = resolvePolicy(state.config, model.name, { slo_ms: slo });
+  const items = Math.max(1, Math.floor(q.items ?? 1));
+  const { fallback: _fallback, prewarm: _prewarm, ...decision } = decide(model, policy, { items, requestBytes: q.request_bytes ?? 0, header, pinned: pinnedVariant(q.variant, model) }, state);
+  return { model: model.name, policy, network: networkProfile(header, state.config.network_defaults), items, decision };
+}

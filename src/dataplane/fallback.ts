@@ -1,0 +1,66 @@
+/**
+ * Running a decision on its backend, and on its fallback when that backend fails in a way the other one
+ * can cover: an edge engine failure goes to the origin (and the variant sits out its cooldown); an
+ * unreachable, late or circuit-broken origin goes to the edge. Which fallback, if any, the selector chose
+ * (RouteDecision.fallback); this module only carries it out and says so in the reason.
+ */
+import type { Backend, BackendRequest, BackendResult } from '../backend.js';
+import { EngineFailure, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
+import type { Metrics } from '../metrics.js';
+import type { LiveView } from '../select/live.js';
+import type { RouteDecision, Target } from '../select/select.js';
+import type { VariantHealth } from './variant-health.js';
+
+export interface Served {
+  result: BackendResult;
+  /** The backend that answered. */
+  target: Target;
+  /** The decision's reason, or what failed and where the request went instead. */
+  reason: string;
+}
+
+export interface FallbackDeps {
+  backends: { edge: Backend; origin?: Backend | undefined };
+  live: LiveView;
+  health: VariantHealth;
+  metrics: Metrics;
+  /** How long a failed edge variant is skipped (ms). */
+  cooldownMs: number;
+  requestId?: string | undefined;
+}
+
+/** Failures of `target` the other backend may answer instead; anything else (a bad request) is final. */
+function coverable(target: Target, err: unknown): boolean {
+  if (target === 'edge') return err instanceof EngineFailure;
+  return err instanceof OriginUnavailable || err instanceof OriginTimeout || err instanceof OriginCircuitOpen;
+}
+
+function backend(deps: FallbackDeps, target: Target): Backend {
+  const b = deps.backends[target];
+  if (!b) throw new Error(`no ${target} backend, but the live view offered one`);
+  return b;
+}
+
+/** Runs `req` on the chosen backend; when it fails in a way the decision's fallback covers, runs that. */
+export async function serve(d: RouteDecision, chosen: Target, req: BackendRequest, deps: FallbackDeps): Promise<Served> {
+  try {
+    return { result: await backend(deps, chosen).infer(req), target: chosen, reason: d.reason };
+  } catch (err) {
+    const fb = d.fallback;
+    if (!fb || !coverable(chosen, err)) throw err;
+    const { model } = req;
+    const message = (err as Error).message;
+    if (fb.target === 'origin') {
+      // The selector kept the origin (enabled and healthy); checked again, as it may have failed since.
+      if (!deps.live.originHealthy()) throw err;
+      deps.health.failed(model, d.variant!, deps.cooldownMs);
+      console.warn(JSON.stringify({ event: 'edge_failure', model: model.name, variant: d.variant, error: message, request_id: deps.requestId }));
+      deps.metrics.inc('gateway_edge_fallbacks_total', { model: model.name, variant: d.variant! });
+      const result = await backend(deps, 'origin').infer({ ...req, variant: fb.variant });
+      return { result, target: 'origin', reason: `edge ${d.variant} failed (${message.slice(0, 80)}); fell back to origin` };
+    }
+    deps.metrics.inc('gateway_origin_fallbacks_total', { model: model.name, variant: fb.variant });
+    const result = await backend(deps, 'edge').infer({ ...req, variant: fb.variant });
+    return { result, target: 'edge', reason: `origin failed (${message.slice(0, 80)}); served ${fb.variant} at the edge` };
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * What the selector knows of a variant, read from its manifest entry, and the two rules about a variant
+ * that the selector and the rest of the gateway must apply alike: how long a run is predicted to take, and
+ * whether the variant fits the edge's memory budget. One formula each, so the router, the engine's queue
+ * estimate and the model listing cannot disagree.
+ */
+import type { ModelManifest, Variant, VariantName } from '../registry/manifest.js';
+
+/** What the selector needs to know of one variant (from the manifest). */
+export interface VariantFacts {
+  name: VariantName;
+  /** Agreement with the fp32 reference (1 for fp32): what candidates are ranked by. */
+  fidelity: number;
+  /** Compared with the accuracy floor: labelled accuracy where known, else fidelity. */
+  accuracy: number;
+  edge_memory_bytes: number;
+  /** p95 latency fit: fixed_ms + per_item_ms x items, on the profiling machine. */
+  fixed_ms: number;
+  per_item_ms: number;
+  load_ms: number;
+}
+
+/**
+ * The scalar variants are ranked by: top-1 agreement with fp32 (the reference scores 1), else cosine.
+ * Not labelled accuracy: on a finite test split a compressed variant can beat fp32 by noise.
+ */
+export function fidelityScore(v: Variant): number {
+  return v.fidelity.top1_agreement ?? v.fidelity.cosine;
+}
+
+/** What the accuracy floor is compared with: labelled accuracy where known, else the fidelity score. */
+export function accuracyOf(v: Variant): number {
+  return v.fidelity.accuracy ?? fidelityScore(v);
+}
+
+/** Selector facts of each variant of a model, in manifest order. */
+export function variantFacts(model: ModelManifest): VariantFacts[] {
+  return (Object.entries(model.variants) as [VariantName, Variant][]).map(([name, v]) => ({
+    name,
+    fidelity: fidelityScore(v),
+    accuracy: accuracyOf(v),
+    edge_memory_bytes: v.edge_memory_bytes,
+    fixed_ms: v.latency.fit.fixed_ms,
+    per_item_ms: v.latency.fit.per_item_ms,
+    load_ms: v.latency.load_ms,
+  }));
+}
+
+/**
+ * Predicted compute of one run (ms): the profile's p95 fit for `items` items, scaled by the speed factor
+ * of the machine it runs on (profiles are measured on bench machines, not on the fleet).
+ */
+export function computeMs(fit: { fixed_ms: number; per_item_ms: number }, items: number, speedFactor: number): number {
+  return (fit.fixed_ms + fit.per_item_ms * items) * speedFactor;
+}
+
+/** Whether a variant's measured WASM memory fits the budget one edge variant may take. */
+export function fitsEdge(variant: { edge_memory_bytes: number }, budgetBytes: number): boolean {
+  return variant.edge_memory_bytes <= budgetBytes;
+}
