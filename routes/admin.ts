@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { InvalidInput } from '../src/errors.js';
 import type { PolicySource } from '../src/policy-source.js';
 import { resolvePolicy } from '../src/config.js';
-import type { V2Env } from './v2.js';
+import type { V2Env } from './env.js';
 
 const ExplainBody = z
   .object({

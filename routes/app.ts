@@ -16,7 +16,7 @@ import { CLIENT_HINTS } from '../src/select/hints.js';
 import { adminRoutes } from './admin.js';
 import type { AuthBindings } from './middleware/auth.js';
 import { adminAuth, apiKeyAuth } from './middleware/auth.js';
-import type { V2Env } from './v2.js';
+import type { V2Env } from './env.js';
 import { v2Routes } from './v2.js';
 
 export interface AppOptions {

@@ -10,7 +10,7 @@ import { Page } from './dashboard/layout.js';
 import { ModelCard } from './dashboard/models.js';
 import type { Explanation, WhatIfForm } from './dashboard/whatif.js';
 import { explainQuery, whatIfForm, WhatIfFormView, WhatIfResult } from './dashboard/whatif.js';
-import type { V2Env } from './v2.js';
+import type { V2Env } from './env.js';
 
 /** The series of one counter in Prometheus text: `name{a="b",...} value`. */
 function series(text: string, name: string): { labels: Record<string, string>; value: number }[] {

@@ -6,8 +6,9 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { ApiReference } from './dashboard/api-reference.js';
-import type { V2Env } from './v2.js';
-import { ErrorBody, v2Routes } from './v2.js';
+import type { V2Env } from './env.js';
+import { v2Routes } from './v2.js';
+import { ErrorBody } from './v2/schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
 const error = (description: string) => json(ErrorBody, description);

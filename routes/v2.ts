@@ -1,104 +1,21 @@
 /**
  * Open Inference Protocol v2 routes (KServe / Triton REST): HTTP only. Parse and validate, call the data
- * plane, serialize. Errors are thrown as domain errors and mapped to JSON once, in the app's onError.
- * Each route is declared with `createRoute`, so the OpenAPI document (routes/openapi.ts) is generated from
- * the same table that serves requests.
+ * plane, serialize (the routing headers come from its typed result, routes/v2/headers.ts). Errors are
+ * thrown as domain errors and mapped to JSON once, in the app's onError. Each route is declared with
+ * `createRoute` over the schemas of routes/v2/schemas.ts, so the OpenAPI document (routes/openapi.ts) is
+ * generated from the same table that serves requests.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import type { DataPlane } from '../src/dataplane.js';
 import { HEADER_LENGTH, joinBinaryBody, parseRequestBody } from '../src/protocol/binary.js';
 import { InvalidInput, MethodNotAllowed, ModelNotReady } from '../src/errors.js';
-import { InferRequestBody } from '../src/protocol/v2.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
-import { VariantName as VariantNameSchema } from '../src/registry/manifest.js';
-import { TensorSpec } from '../src/protocol/datatypes.js';
+import type { V2Env } from './env.js';
 import { routedHeaders } from './v2/headers.js';
-
-export interface V2Env {
-  Variables: { plane: DataPlane; requestId: string };
-}
+import { errors, InferRequest, InferResponse, json, ModelList, ModelMetadata, ModelParams, RoutedHeaders, RoutingHeaders, ServerMetadata, VersionedParams } from './v2/schemas.js';
 
 const SERVER_NAME = 'edge-inference-gateway';
 const SERVER_VERSION = '0.1.0';
-
-export const ErrorBody = z.object({ error: z.string() }).openapi('Error');
-
-const ServerMetadata = z.object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) }).openapi('ServerMetadata');
-const ModelList = z
-  .object({
-    models: z.array(
-      z.object({
-        name: z.string(),
-        versions: z.array(z.string()),
-        synthetic: z.boolean(),
-        ready: z.boolean(),
-        variants: z.array(
-          z.object({ name: VariantNameSchema, bytes: z.number().int(), edge_memory_bytes: z.number().int(), placement: z.enum(['edge', 'origin']) }),
-        ),
-      }),
-    ),
-  })
-  .openapi('ModelList');
-const ModelMetadata = z
-  .object({ name: z.string(), versions: z.array(z.string()), platform: z.string(), inputs: z.array(TensorSpec), outputs: z.array(TensorSpec) })
-  .openapi('ModelMetadata');
-const InferResponse = z
-  .object({
-    model_name: z.string(),
-    model_version: z.string().optional(),
-    id: z.string().optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
-    outputs: z.array(
-      z.object({
-        name: z.string(),
-        datatype: z.string(),
-        shape: z.array(z.number().int()),
-        data: z.array(z.union([z.number(), z.boolean(), z.null()])).optional(),
-        parameters: z.object({ binary_data_size: z.number().int() }).optional().openapi({ description: 'Binary tensor extension: the bytes follow the JSON header' }),
-      }),
-    ),
-  })
-  .openapi('InferResponse');
-
-const ERROR_TEXT = {
-  400: 'Bad request: malformed JSON, unknown/missing input, wrong datatype or shape, unknown variant, bad SLO',
-  404: 'Unknown model or version',
-  413: 'Body, tensor elements, batch or input count over the limits',
-  502: 'Origin unreachable or broken answer',
-  503: 'Model cannot be served now (Retry-After)',
-  504: 'Origin missed its deadline',
-} as const;
-
-/** Documented error responses: every one is `{"error": "..."}`. */
-function errors<C extends keyof typeof ERROR_TEXT>(...codes: C[]): Record<C, { description: string; content: { 'application/json': { schema: typeof ErrorBody } } }> {
-  return Object.fromEntries(codes.map((code) => [code, { description: ERROR_TEXT[code], content: { 'application/json': { schema: ErrorBody } } }])) as never;
-}
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-
-const ModelParams = z.object({ model: z.string().openapi({ param: { name: 'model', in: 'path' }, example: 'mnist' }) });
-const VersionedParams = ModelParams.extend({ version: z.string().openapi({ param: { name: 'version', in: 'path' }, example: '1' }) });
-
-/** Request headers the router reads (documented only: every string is accepted here, the data plane judges them). */
-const RoutingHeaders = z.object({
-  'x-slo-ms': z.string().optional().openapi({ description: 'Latency budget in ms for this request (wins over parameters.slo_ms)', example: '100' }),
-  'x-model-variant': z.string().optional().openapi({ description: 'Pin a variant: fp32, fp16 or int8', example: 'int8' }),
-  'x-request-id': z.string().optional().openapi({ description: 'Kept, returned and sent on to the origin; generated when absent' }),
-  rtt: z.string().optional().openapi({ description: 'Client Hint: round trip in ms' }),
-  ect: z.string().optional().openapi({ description: 'Client Hint: effective connection type (slow-2g, 2g, 3g, 4g)' }),
-  downlink: z.string().optional().openapi({ description: 'Client Hint: downlink in Mbit/s' }),
-  'save-data': z.string().optional().openapi({ description: 'Client Hint: "on" trades a little fidelity for speed' }),
-  'device-memory': z.string().optional().openapi({ description: 'Client Hint: device memory in GiB' }),
-  'sec-ch-ua-mobile': z.string().optional().openapi({ description: 'Client Hint: "?1" on mobile' }),
-});
-
-const RoutedHeaders = z.object({
-  'x-model-variant': z.string().openapi({ description: 'The variant that produced the answer' }),
-  'x-served-by': z.enum(['edge', 'origin']).openapi({ description: 'Where it ran' }),
-  'x-route-reason': z.string().openapi({ description: 'What was chosen, the budget and the prediction' }),
-  'server-timing': z.string().openapi({ description: 'select, load, queue, infer or origin durations' }),
-});
 
 const PREFIXES = [
   { path: '/models/{model}', params: ModelParams, hono: '/models/:model' },
@@ -137,12 +54,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
       if (!result.success) throw new InvalidInput(`invalid request ${result.target}: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
     },
   });
-  app.openAPIRegistry.register(
-    'InferRequest',
-    InferRequestBody.openapi({
-      description: 'A v2 inference request: `inputs` (name, shape, datatype, data flat or nested), optional `outputs` to select, `id` (echoed), `parameters` (`slo_ms` is read). Checked against the model metadata by the data plane.',
-    }),
-  );
+  app.openAPIRegistry.register('InferRequest', InferRequest);
 
   const v2 = { tags: ['v2'] };
   app.openapi(createRoute({ ...v2, method: 'get', path: '/', summary: 'Server metadata', responses: { 200: json(ServerMetadata, 'Server name, version and extensions') } }), (c) =>

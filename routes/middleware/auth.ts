@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { GatewayError } from '../../src/errors.js';
-import type { V2Env } from '../v2.js';
+import type { V2Env } from '../env.js';
 
 export class Unauthorized extends GatewayError {
   constructor(message: string) {

@@ -1,0 +1,9 @@
+/**
+ * The Hono environment every route table shares: the data plane and the request id, set by the app's
+ * middleware (routes/app.ts) before any route runs.
+ */
+import type { DataPlane } from '../src/dataplane.js';
+
+export interface V2Env {
+  Variables: { plane: DataPlane; requestId: string };
+}

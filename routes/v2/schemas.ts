@@ -1,0 +1,91 @@
+/**
+ * The schemas of the v2 route table (routes/v2.ts): bodies, path parameters, routing headers and the
+ * documented error responses. Zod with OpenAPI metadata, so one declaration both validates and documents.
+ */
+import { z } from '@hono/zod-openapi';
+import { TensorSpec } from '../../src/protocol/datatypes.js';
+import { InferRequestBody } from '../../src/protocol/v2.js';
+import { VariantName as VariantNameSchema } from '../../src/registry/manifest.js';
+
+export const ErrorBody = z.object({ error: z.string() }).openapi('Error');
+
+export const ServerMetadata = z.object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) }).openapi('ServerMetadata');
+export const ModelList = z
+  .object({
+    models: z.array(
+      z.object({
+        name: z.string(),
+        versions: z.array(z.string()),
+        synthetic: z.boolean(),
+        ready: z.boolean(),
+        variants: z.array(
+          z.object({ name: VariantNameSchema, bytes: z.number().int(), edge_memory_bytes: z.number().int(), placement: z.enum(['edge', 'origin']) }),
+        ),
+      }),
+    ),
+  })
+  .openapi('ModelList');
+export const ModelMetadata = z
+  .object({ name: z.string(), versions: z.array(z.string()), platform: z.string(), inputs: z.array(TensorSpec), outputs: z.array(TensorSpec) })
+  .openapi('ModelMetadata');
+export const InferResponse = z
+  .object({
+    model_name: z.string(),
+    model_version: z.string().optional(),
+    id: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    outputs: z.array(
+      z.object({
+        name: z.string(),
+        datatype: z.string(),
+        shape: z.array(z.number().int()),
+        data: z.array(z.union([z.number(), z.boolean(), z.null()])).optional(),
+        parameters: z.object({ binary_data_size: z.number().int() }).optional().openapi({ description: 'Binary tensor extension: the bytes follow the JSON header' }),
+      }),
+    ),
+  })
+  .openapi('InferResponse');
+
+const ERROR_TEXT = {
+  400: 'Bad request: malformed JSON, unknown/missing input, wrong datatype or shape, unknown variant, bad SLO',
+  404: 'Unknown model or version',
+  413: 'Body, tensor elements, batch or input count over the limits',
+  502: 'Origin unreachable or broken answer',
+  503: 'Model cannot be served now (Retry-After)',
+  504: 'Origin missed its deadline',
+} as const;
+
+/** Documented error responses: every one is `{"error": "..."}`. */
+export function errors<C extends keyof typeof ERROR_TEXT>(...codes: C[]): Record<C, { description: string; content: { 'application/json': { schema: typeof ErrorBody } } }> {
+  return Object.fromEntries(codes.map((code) => [code, { description: ERROR_TEXT[code], content: { 'application/json': { schema: ErrorBody } } }])) as never;
+}
+
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+export const ModelParams = z.object({ model: z.string().openapi({ param: { name: 'model', in: 'path' }, example: 'mnist' }) });
+export const VersionedParams = ModelParams.extend({ version: z.string().openapi({ param: { name: 'version', in: 'path' }, example: '1' }) });
+
+/** Request headers the router reads (documented only: every string is accepted here, the data plane judges them). */
+export const RoutingHeaders = z.object({
+  'x-slo-ms': z.string().optional().openapi({ description: 'Latency budget in ms for this request (wins over parameters.slo_ms)', example: '100' }),
+  'x-model-variant': z.string().optional().openapi({ description: 'Pin a variant: fp32, fp16 or int8', example: 'int8' }),
+  'x-request-id': z.string().optional().openapi({ description: 'Kept, returned and sent on to the origin; generated when absent' }),
+  rtt: z.string().optional().openapi({ description: 'Client Hint: round trip in ms' }),
+  ect: z.string().optional().openapi({ description: 'Client Hint: effective connection type (slow-2g, 2g, 3g, 4g)' }),
+  downlink: z.string().optional().openapi({ description: 'Client Hint: downlink in Mbit/s' }),
+  'save-data': z.string().optional().openapi({ description: 'Client Hint: "on" trades a little fidelity for speed' }),
+  'device-memory': z.string().optional().openapi({ description: 'Client Hint: device memory in GiB' }),
+  'sec-ch-ua-mobile': z.string().optional().openapi({ description: 'Client Hint: "?1" on mobile' }),
+});
+
+export const RoutedHeaders = z.object({
+  'x-model-variant': z.string().openapi({ description: 'The variant that produced the answer' }),
+  'x-served-by': z.enum(['edge', 'origin']).openapi({ description: 'Where it ran' }),
+  'x-route-reason': z.string().openapi({ description: 'What was chosen, the budget and the prediction' }),
+  'server-timing': z.string().openapi({ description: 'select, load, queue, infer or origin durations' }),
+});
+
+/** The v2 request body, registered as a component and referenced (not validated) by the infer routes. */
+export const InferRequest = InferRequestBody.openapi({
+  description: 'A v2 inference request: `inputs` (name, shape, datatype, data flat or nested), optional `outputs` to select, `id` (echoed), `parameters` (`slo_ms` is read). Checked against the model metadata by the data plane.',
+});
