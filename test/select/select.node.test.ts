@@ -388,6 +388,135 @@ describe('selectRoute picks a target and variant', () => {
   });
 });
 
+describe('selectRoute plans the fallback and the prewarm', () => {
+  interface Row {
+    name: string;
+    scenario: Scenario;
+    target: 'edge' | 'origin' | 'none';
+    variant?: VariantName;
+    fallback?: { target: 'edge' | 'origin'; variant: VariantName };
+    prewarm?: VariantName;
+  }
+
+  const COLD: Partial<LiveState> = { loaded_variants: new Set(), edge_runtime_init_ms: 381 };
+  /** fp16 as faithful as fp32 (and faster): the fallback among equals is the faster one. */
+  const EQUAL_FP16: readonly VariantFacts[] = MNIST.map((v) => (v.name === 'fp16' ? { ...v, fidelity: 1 } : v));
+
+  const rows: Row[] = [
+    {
+      name: 'an edge decision falls back to the origin, on the variant the origin serves',
+      scenario: {},
+      target: 'edge',
+      variant: 'fp32',
+      fallback: { target: 'origin', variant: 'fp32' },
+    },
+    {
+      name: 'a pinned edge decision falls back to the pinned variant at the origin',
+      scenario: { pinned: 'int8' },
+      target: 'edge',
+      variant: 'int8',
+      fallback: { target: 'origin', variant: 'int8' },
+    },
+    {
+      name: 'an edge decision has no fallback while the origin is unhealthy',
+      scenario: { live: { origin_healthy: false } },
+      target: 'edge',
+      variant: 'fp32',
+    },
+    {
+      name: 'an edge decision has no fallback when the model may not use the origin',
+      scenario: { policy: { origin_enabled: false } },
+      target: 'edge',
+      variant: 'fp32',
+    },
+    {
+      name: 'an edge decision has no fallback without an origin',
+      scenario: { live: { origin_configured: false } },
+      target: 'edge',
+      variant: 'fp32',
+    },
+    {
+      name: 'an origin decision falls back to the most faithful edge variant kept, skipping one cooling down',
+      scenario: { live: { unhealthy_variants: new Set(['fp32']) } },
+      target: 'origin',
+      variant: 'fp32',
+      fallback: { target: 'edge', variant: 'fp16' },
+    },
+    {
+      name: 'an origin decision made because the edge is busy falls back to the most faithful edge variant, even if it misses the budget',
+      // Budget 50: every edge variant ~51-53 ms behind 50 ms of queue; origin fp32 41.3 ms.
+      scenario: { policy: { slo_ms: 108 }, live: { edge_queue_ms: 50 } },
+      target: 'origin',
+      variant: 'fp32',
+      fallback: { target: 'edge', variant: 'fp32' },
+    },
+    {
+      name: 'between edge variants as faithful as each other the fallback is the faster one',
+      scenario: { variants: EQUAL_FP16, policy: { slo_ms: 108 }, live: { edge_queue_ms: 50 } },
+      target: 'origin',
+      variant: 'fp32',
+      fallback: { target: 'edge', variant: 'fp16' },
+    },
+    {
+      name: 'a cold isolate sends a tight SLO to the origin and prewarms the most faithful edge variant',
+      // Budget 92: a cold edge variant pays the runtime start and its load (~395 ms); origin 41.3 ms.
+      scenario: { policy: { slo_ms: 150 }, live: COLD },
+      target: 'origin',
+      variant: 'fp32',
+      fallback: { target: 'edge', variant: 'fp32' },
+      prewarm: 'fp32',
+    },
+    {
+      name: 'the prewarm is the most faithful edge variant still cold, among the allowed ones',
+      scenario: { policy: { slo_ms: 150, variants: ['fp16', 'int8'] }, live: COLD },
+      target: 'origin',
+      variant: 'fp32',
+      fallback: { target: 'edge', variant: 'fp16' },
+      prewarm: 'fp16',
+    },
+    {
+      name: 'a loaded edge variant is not prewarmed again: the next most faithful cold one is',
+      // fp16 loaded (51.9 ms with the queue), int8 cold (63.6 ms): both miss the 50 ms budget.
+      scenario: { policy: { slo_ms: 108, variants: ['fp16', 'int8'] }, live: { edge_queue_ms: 50, loaded_variants: new Set(['fp16']) } },
+      target: 'origin',
+      variant: 'fp32',
+      fallback: { target: 'edge', variant: 'fp16' },
+      prewarm: 'int8',
+    },
+    {
+      name: 'an edge decision prewarms nothing, even in a cold isolate',
+      scenario: { live: COLD },
+      target: 'edge',
+      variant: 'fp32',
+      fallback: { target: 'origin', variant: 'fp32' },
+    },
+    {
+      name: 'a model too big for the edge has neither a fallback nor a prewarm at the origin',
+      scenario: { variants: TOO_BIG, live: COLD },
+      target: 'origin',
+      variant: 'fp32',
+    },
+    {
+      name: 'no decision, no fallback',
+      scenario: { variants: TOO_BIG, live: { origin_healthy: false } },
+      target: 'none',
+    },
+  ];
+
+  it.each(rows)('$name', ({ scenario, target, variant, fallback, prewarm }) => {
+    const d = decide(scenario);
+    expect([d.target, d.variant], d.reason).toEqual([target, variant]);
+    expect(d.fallback).toEqual(fallback);
+    expect(d.prewarm).toBe(prewarm);
+    if (d.fallback) {
+      // A fallback is always a kept candidate on the other side.
+      expect(d.fallback.target).not.toBe(d.target);
+      expect(candidate(d, d.fallback.target, d.fallback.variant).kept).toBe(true);
+    }
+    if (d.prewarm) expect(candidate(d, 'edge', d.prewarm).kept).toBe(true);
+  });
+});
+
 describe('slow networks eat the budget', () => {
   // 256 items: edge fp32 130 ms, fp16 91.1 ms, int8 52.2 ms; origin fp32 105 ms. SLO 300 ms.
   const scenario = (network: NetworkProfile): Scenario => ({ items: 256, policy: { slo_ms: 300 }, network });

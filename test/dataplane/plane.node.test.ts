@@ -1,0 +1,206 @@
+/**
+ * The data plane with fake backends and a fake live view over the shipped manifests: it pulls its config
+ * on every verb, returns a typed result, and carries out the selector's fallback and prewarm (and nothing
+ * of its own): edge failures go to the origin and cool the variant down, origin outages go to the edge,
+ * a request the origin refuses is final.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Backend, BackendRequest, BackendResult } from '../../src/backend.js';
+import type { GatewayConfig } from '../../src/config.js';
+import { parseConfig } from '../../src/config.js';
+import { DataPlane } from '../../src/dataplane.js';
+import { EngineFailure, InvalidInput, ModelNotReady, OriginTimeout } from '../../src/errors.js';
+import { Metrics } from '../../src/metrics.js';
+import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
+import { Registry } from '../../src/registry/registry.js';
+import type { LiveView } from '../../src/select/live.js';
+import { readManifests } from '../../tools/lib/manifests.js';
+import samples from '../../models/mnist/samples.json';
+
+const registry = new Registry(readManifests('models'));
+const mnist = registry.get('mnist');
+const digits = samples as { inputs: number[][]; labels: number[] };
+
+class FakeBackend implements Backend {
+  readonly calls: BackendRequest[] = [];
+  /** The error of the next calls, if any. */
+  failWith: ((req: BackendRequest) => Error | undefined) | undefined;
+  during: (() => void) | undefined;
+  constructor(private readonly timings: BackendResult['timings']) {}
+  async infer(req: BackendRequest): Promise<BackendResult> {
+    this.calls.push(req);
+    this.during?.();
+    const err = this.failWith?.(req);
+    if (err) throw err;
+    const n = req.request.inputs[0]!.shape[0]!;
+    return { outputs: [{ name: 'logits', datatype: 'FP32', shape: [n, 10], data: new Float32Array(n * 10).fill(this.calls.length) }], variant: req.variant, timings: this.timings };
+  }
+}
+
+class FakeEngine extends FakeBackend {
+  readonly warmed: string[] = [];
+  async warm(model: ModelManifest, variant: VariantName): Promise<void> {
+    this.warmed.push(`${model.name}/${variant}`);
+  }
+}
+
+function harness(opts: { config?: Record<string, unknown>; loaded?: VariantName[]; runtimeReady?: boolean } = {}) {
+  const state = { healthy: true, retryAfter: 0, queueMs: 0, loaded: new Set<VariantName>(opts.loaded ?? ['fp32', 'fp16', 'int8']), runtimeReady: opts.runtimeReady ?? true };
+  const live: LiveView = {
+    originConfigured: () => true,
+    originHealthy: () => state.healthy,
+    originRttMs: () => 40,
+    originRetryAfterSeconds: () => state.retryAfter,
+    loadedVariants: () => state.loaded,
+    edgeQueueMs: () => state.queueMs,
+    edgeRuntimeReady: () => state.runtimeReady,
+  };
+  const source = { current: parseConfig(opts.config ?? {}), reads: 0, async get(): Promise<GatewayConfig> { this.reads++; return this.current; } };
+  const edge = new FakeEngine({ queue: 1, infer: 2 });
+  const origin = new FakeBackend({ origin: 3 });
+  const clock = { t: 1_000_000 };
+  const metrics = new Metrics();
+  const plane = new DataPlane({ registry, backends: { edge, origin }, live, config: source, initialConfig: parseConfig({}), metrics, now: () => clock.t });
+  return { plane, edge, origin, state, source, clock, metrics };
+}
+
+/** A v2 body of `n` real digits and the context of a request with these headers. */
+function request(n = 1, headers: Record<string, string> = {}, extra: { waitUntil?: (p: Promise<unknown>) => void } = {}) {
+  const rows = digits.inputs.slice(0, n);
+  const json = { inputs: [{ name: 'input', datatype: 'FP32', shape: [n, 784], data: rows.flat() }] };
+  const h = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+  return [{ json, bytes: 3000 * n }, { header: (name: string) => h.get(name.toLowerCase()), requestBytes: 3000 * n, requestId: 'req-1', ...extra }] as const;
+}
+
+describe('the data plane', () => {
+  it('reads its config from the source at every verb, so a new policy applies from the next call', async () => {
+    const { plane, source } = harness({ config: { models: { mnist: { slo_ms: 100 } } } });
+    expect((await plane.explain(mnist, {})).policy.slo_ms).toBe(100);
+    source.current = parseConfig({ models: { mnist: { slo_ms: 1234 } } });
+    expect((await plane.explain(mnist, {})).policy.slo_ms).toBe(1234);
+    expect(plane.config.models.mnist?.slo_ms).toBe(1234);
+    await plane.infer(mnist, ...request());
+    expect(source.reads).toBe(3);
+  });
+
+  it('answers with a typed result: what ran, where, why and how long, and the decision', async () => {
+    const { plane, edge, origin, clock } = harness();
+    const out = await plane.infer(mnist, ...request(2, { 'x-slo-ms': '500' }));
+    expect(origin.calls).toHaveLength(0);
+    expect(edge.calls).toHaveLength(1);
+    const sent = edge.calls[0]!;
+    expect(sent.variant).toBe(out.decision.variant);
+    // Origin deadline: clamp(500 x 2, 250, 10000) ms from now.
+    expect(sent.deadline).toBe(clock.t + 1000);
+    expect(sent.requestId).toBe('req-1');
+    expect(out.served).toEqual({ variant: out.decision.variant, site: 'edge', reason: out.decision.reason });
+    expect(out.timings).toEqual({ select: expect.any(Number), queue: 1, infer: 2 });
+    expect(Object.keys(out.timings)[0]).toBe('select');
+    expect(out.body.outputs[0]).toMatchObject({ name: 'logits', shape: [2, 10] });
+    expect(out.blocks).toEqual([]);
+  });
+
+  it('labels its metrics with what served the request', async () => {
+    const { plane, metrics } = harness();
+    const out = await plane.infer(mnist, ...request());
+    expect(metrics.counter('nv_inference_request_success', { model: 'mnist', version: '1', variant: out.served.variant, target: 'edge' })).toBe(1);
+  });
+
+  it('sends an edge engine failure to the origin on the selector\'s fallback, and cools the variant down', async () => {
+    const { plane, edge, origin, clock, metrics } = harness({ config: { edge: { variant_cooldown_ms: 30_000 } } });
+    edge.failWith = () => new EngineFailure('corrupt variant file');
+    const out = await plane.infer(mnist, ...request());
+    const failed = out.decision.variant!;
+    expect(out.decision.fallback).toEqual({ target: 'origin', variant: 'fp32' });
+    expect(origin.calls.map((c) => c.variant)).toEqual(['fp32']);
+    expect(out.served).toEqual({ variant: 'fp32', site: 'origin', reason: `edge ${failed} failed (corrupt variant file); fell back to origin` });
+    expect(metrics.counter('gateway_edge_fallbacks_total', { model: 'mnist', variant: failed })).toBe(1);
+    edge.failWith = undefined;
+    const next = await plane.infer(mnist, ...request());
+    expect(next.decision.candidates.find((c) => c.target === 'edge' && c.variant === failed)).toMatchObject({ kept: false, why: 'failed at the edge recently' });
+    clock.t += 30_000;
+    const later = await plane.infer(mnist, ...request());
+    expect(later.decision.candidates.find((c) => c.target === 'edge' && c.variant === failed)?.kept).toBe(true);
+  });
+
+  it('keeps an edge failure when the origin became unhealthy after the decision', async () => {
+    const { plane, edge, origin, state } = harness();
+    edge.failWith = () => new EngineFailure('out of memory');
+    edge.during = () => (state.healthy = false);
+    await expect(plane.infer(mnist, ...request())).rejects.toBeInstanceOf(EngineFailure);
+    expect(origin.calls).toHaveLength(0);
+  });
+
+  it('answers an origin outage from the edge on the selector\'s fallback', async () => {
+    const { plane, edge, origin, state, metrics } = harness();
+    // 10 s of queued edge work: the origin wins; it then times out.
+    state.queueMs = 10_000;
+    origin.failWith = () => new OriginTimeout('origin did not answer within 1000 ms');
+    const out = await plane.infer(mnist, ...request());
+    expect(out.decision.target).toBe('origin');
+    const fb = out.decision.fallback!;
+    expect(fb.target).toBe('edge');
+    expect(edge.calls.map((c) => c.variant)).toEqual([fb.variant]);
+    expect(out.served).toEqual({ variant: fb.variant, site: 'edge', reason: `origin failed (origin did not answer within 1000 ms); served ${fb.variant} at the edge` });
+    expect(metrics.counter('gateway_origin_fallbacks_total', { model: 'mnist', variant: fb.variant })).toBe(1);
+  });
+
+  it('does not retry at the edge a request the origin refused', async () => {
+    const { plane, edge, origin, state } = harness();
+    state.queueMs = 10_000;
+    origin.failWith = () => new InvalidInput('origin rejected the request (400): bad');
+    await expect(plane.infer(mnist, ...request())).rejects.toBeInstanceOf(InvalidInput);
+    expect(origin.calls).toHaveLength(1);
+    expect(edge.calls).toHaveLength(0);
+  });
+
+  it('prewarms the selector\'s cold edge variant in the background while the origin serves', async () => {
+    const { plane, edge, origin } = harness({ loaded: [], runtimeReady: false });
+    const background: Promise<unknown>[] = [];
+    const out = await plane.infer(mnist, ...request(1, { 'x-slo-ms': '150' }, { waitUntil: (p) => background.push(p) }));
+    expect(out.decision.target).toBe('origin');
+    expect(out.decision.prewarm).toBeDefined();
+    expect(origin.calls).toHaveLength(1);
+    await Promise.all(background);
+    expect(edge.warmed).toEqual([`mnist/${out.decision.prewarm}`]);
+  });
+
+  it('prewarms nothing without a way to keep background work alive', async () => {
+    const { plane, edge } = harness({ loaded: [], runtimeReady: false });
+    const out = await plane.infer(mnist, ...request(1, { 'x-slo-ms': '150' }));
+    expect(out.decision.prewarm).toBeDefined();
+    expect(edge.warmed).toEqual([]);
+  });
+
+  it('answers 503 with the origin\'s Retry-After when nothing can serve, else 5 s', async () => {
+    const { plane, state } = harness();
+    const large = registry.get('transformer-large');
+    const body = { json: { inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], data: [1, 2, 3, 4] }, { name: 'attention_mask', datatype: 'INT64', shape: [1, 4], data: [1, 1, 1, 1] }] }, bytes: 100 };
+    const ctx = { header: () => undefined, requestBytes: 100 };
+    state.healthy = false;
+    state.retryAfter = 7;
+    const err = await plane.infer(large, body, ctx).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelNotReady);
+    expect((err as ModelNotReady).headers['retry-after']).toBe('7');
+    state.retryAfter = 0;
+    expect(((await plane.infer(large, body, ctx).catch((e: unknown) => e)) as ModelNotReady).headers['retry-after']).toBe('5');
+  });
+
+  it('places each variant by the edge memory budget and is ready while the edge or the origin can serve', async () => {
+    const { plane, state, source } = harness();
+    const large = registry.get('transformer-large');
+    expect(await plane.modelStatus(mnist)).toEqual({ ready: true, placement: { fp32: 'edge', fp16: 'edge', int8: 'edge' } });
+    expect(await plane.modelStatus(large)).toEqual({ ready: true, placement: { fp32: 'origin', fp16: 'origin', int8: 'origin' } });
+    state.healthy = false;
+    expect((await plane.modelStatus(large)).ready).toBe(false);
+    expect((await plane.modelStatus(mnist)).ready).toBe(true);
+    source.current = parseConfig({ models: { mnist: { edge_memory_budget_bytes: 1000 } } });
+    expect(await plane.modelStatus(mnist)).toEqual({ ready: false, placement: { fp32: 'origin', fp16: 'origin', int8: 'origin' } });
+  });
+
+  it('loads the configured hot variants through the edge backend, skipping bad entries', async () => {
+    const { plane, edge } = harness({ config: { edge: { warm: ['mnist/int8', 'nope/fp32', 'mnist/fp16'] } } });
+    await plane.warm();
+    expect(edge.warmed).toEqual(['mnist/int8', 'mnist/fp16']);
+  });
+});
