@@ -3,6 +3,7 @@
  * an R2 bucket for the rest, the file system at the origin. The store checks size and sha256 so a
  * truncated or stale object never becomes a session.
  */
+import { InvalidInput } from '../errors.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 
 export interface ModelStore {
@@ -10,10 +11,13 @@ export interface ModelStore {
   get(model: ModelManifest, variant: VariantName): Promise<Uint8Array | undefined>;
 }
 
-/** Object key of a variant file, the same in every store: `<model>/<file>`. */
+/**
+ * Object key of a variant file, the same in every store: `<model>/<file>`. A variant the model does not
+ * have is the caller's mistake (400), as the origin answers it too (the backend contract holds both to it).
+ */
 export function variantKey(model: ModelManifest, variant: VariantName): string {
   const v = model.variants[variant];
-  if (!v) throw new Error(`model '${model.name}' has no variant '${variant}'`);
+  if (!v) throw new InvalidInput(`model '${model.name}' has no variant '${variant}'`);
   return `${model.name}/${v.file}`;
 }
 
