@@ -5,12 +5,12 @@
  * backend's internals. Every routing choice, fallback and prewarm included, is the selector's; the plane
  * carries it out and returns a typed result that the routes render (headers included).
  */
-import type { Backend, BackendRequest, BackendTimings } from './backend.js';
+import type { Backend, BackendTimings } from './backend.js';
 import type { GatewayConfig } from './config.js';
 import { resolvePolicy } from './config.js';
 import type { DecisionState, ExplainQuery, Explanation } from './dataplane/decide.js';
 import { decide, explain } from './dataplane/decide.js';
-import { serve } from './dataplane/fallback.js';
+import { backendRequest, serve } from './dataplane/serve.js';
 import { VariantHealth } from './dataplane/variant-health.js';
 import { GatewayError, ModelNotReady } from './errors.js';
 import { Metrics } from './metrics.js';
@@ -32,6 +32,7 @@ export interface ConfigSource {
   get(): Promise<GatewayConfig>;
 }
 
+/** What a front tells the plane about one request besides its body. */
 export interface InferContext {
   /** Request headers (routing parameters, Client Hints), case-insensitive. */
   header: (name: string) => string | undefined;
@@ -41,6 +42,7 @@ export interface InferContext {
   waitUntil?: (work: Promise<unknown>) => void;
 }
 
+/** The typed result of one inference; the routes render it (body, binary blocks, routing headers). */
 export interface InferOutcome {
   body: InferResponseBody;
   /** Output bytes for the binary tensor extension, in output order (empty for plain JSON). */
@@ -52,6 +54,7 @@ export interface InferOutcome {
   decision: RouteDecision;
 }
 
+/** Everything the plane is handed by a composition root (src/worker.ts, origin/server.ts). */
 export interface DataPlaneDeps {
   registry: Registry;
   backends: { edge: Backend; origin?: Backend | undefined };
@@ -63,6 +66,7 @@ export interface DataPlaneDeps {
   now?: () => number;
 }
 
+/** One method per verb (warm, explain, model status, infer), shared by every front. */
 export class DataPlane {
   readonly registry: Registry;
   readonly metrics: Metrics;
@@ -150,17 +154,7 @@ export class DataPlane {
     if (decision.target === 'none') {
       throw new ModelNotReady(`model '${model.name}' cannot be served now: ${decision.reason}`, this.deps.live.originRetryAfterSeconds() || 5);
     }
-    const { slo_deadline_factor, min_timeout_ms, timeout_ms } = config.origin;
-    const req: BackendRequest = {
-      model,
-      variant: decision.variant!,
-      request,
-      deadline: this.now() + Math.min(timeout_ms, Math.max(min_timeout_ms, policy.slo_ms * slo_deadline_factor)),
-      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
-      ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}),
-      batching: policy.batching ? { maxBatch: policy.max_batch_size, maxDelayMs: policy.max_queue_delay_ms } : { maxBatch: 1, maxDelayMs: 0 },
-      slackMs: Math.max(0, decision.budget_ms - decision.predicted_ms),
-    };
+    const req = backendRequest(model, request, decision, policy, config, { requestId: ctx.requestId, waitUntil: ctx.waitUntil, now: this.now() });
     const { backends, live } = this.deps;
     if (decision.prewarm && ctx.waitUntil && backends.edge.warm) ctx.waitUntil(backends.edge.warm(model, decision.prewarm).catch(() => undefined));
     const fallbackDeps = { backends, live, health: this.health, metrics: this.metrics, cooldownMs: config.edge.variant_cooldown_ms, requestId: ctx.requestId };

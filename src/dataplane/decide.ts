@@ -71,6 +71,7 @@ export interface ExplainQuery {
 /** The decision of explain, as the admin API has always shown it (without the fallback and prewarm plan). */
 export type ExplainedDecision = Omit<RouteDecision, 'fallback' | 'prewarm'>;
 
+/** What explain answers (admin API and dashboard): the policy, network profile, items and decision. */
 export interface Explanation {
   model: string;
   policy: ResolvedPolicy;

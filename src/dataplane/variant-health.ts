@@ -5,6 +5,7 @@
  */
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 
+/** Cooldowns of failed edge variants, per model and variant. */
 export class VariantHealth {
   private readonly until = new Map<string, number>();
 

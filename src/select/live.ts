@@ -6,6 +6,7 @@
  */
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 
+/** Read-only live state; every call reads the current value (nothing is cached). */
 export interface LiveView {
   /** Whether this gateway has an origin at all. */
   originConfigured(): boolean;

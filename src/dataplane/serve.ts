@@ -1,16 +1,44 @@
 /**
- * Running a decision on its backend, and on its fallback when that backend fails in a way the other one
- * can cover: an edge engine failure goes to the origin (and the variant sits out its cooldown); an
- * unreachable, late or circuit-broken origin goes to the edge. Which fallback, if any, the selector chose
+ * Running a decision: the backend request it implies (origin deadline from the SLO, batching, slack), the
+ * chosen backend, and its fallback when that backend fails in a way the other one can cover: an edge
+ * engine failure goes to the origin (and the variant sits out its cooldown); an unreachable, late or
+ * circuit-broken origin goes to the edge. Which fallback, if any, the selector chose
  * (RouteDecision.fallback); this module only carries it out and says so in the reason.
  */
 import type { Backend, BackendRequest, BackendResult } from '../backend.js';
+import type { GatewayConfig, ResolvedPolicy } from '../config.js';
 import { EngineFailure, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
 import type { Metrics } from '../metrics.js';
+import type { InferenceRequest } from '../protocol/tensor.js';
+import type { ModelManifest } from '../registry/manifest.js';
 import type { LiveView } from '../select/live.js';
 import type { RouteDecision, Target } from '../select/select.js';
 import type { VariantHealth } from './variant-health.js';
 
+/** The request for the decision's backend; `now` is the clock the deadline is on (ms since epoch). */
+export function backendRequest(
+  model: ModelManifest,
+  request: InferenceRequest,
+  d: RouteDecision,
+  policy: ResolvedPolicy,
+  config: GatewayConfig,
+  ctx: { requestId?: string | undefined; waitUntil?: ((p: Promise<unknown>) => void) | undefined; now: number },
+): BackendRequest {
+  const { slo_deadline_factor, min_timeout_ms, timeout_ms } = config.origin;
+  return {
+    model,
+    variant: d.variant!,
+    request,
+    deadline: ctx.now + Math.min(timeout_ms, Math.max(min_timeout_ms, policy.slo_ms * slo_deadline_factor)),
+    ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+    ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}),
+    batching: policy.batching ? { maxBatch: policy.max_batch_size, maxDelayMs: policy.max_queue_delay_ms } : { maxBatch: 1, maxDelayMs: 0 },
+    // How long the request may wait for company in a batch and still meet its SLO.
+    slackMs: Math.max(0, d.budget_ms - d.predicted_ms),
+  };
+}
+
+/** What answered a request, after any fallback. */
 export interface Served {
   result: BackendResult;
   /** The backend that answered. */
@@ -19,6 +47,7 @@ export interface Served {
   reason: string;
 }
 
+/** What carrying out a fallback needs of the plane (per request: the cooldown comes from its config). */
 export interface FallbackDeps {
   backends: { edge: Backend; origin?: Backend | undefined };
   live: LiveView;
