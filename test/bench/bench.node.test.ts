@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeReport } from '../../bench/report.js';
-import { percentile, serverTiming } from '../../bench/lib/stats.js';
+import { serverTiming, summarize } from '../../bench/lib/stats.js';
 import { generateWorkload } from '../../bench/workloads/generate.js';
 
 const summary = (p50: number) => ({ n: 3, mean: p50, p50, p95: p50, p99: p50, min: p50, max: p50 });
@@ -37,7 +37,7 @@ describe('bench tooling', () => {
 
   it('reads server-timing durations and percentiles', () => {
     expect(serverTiming('select;dur=1.50, load;dur=20.00, infer;dur=3.25')).toEqual({ select: 1.5, load: 20, infer: 3.25 });
-    expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
+    expect(summarize([5, 1, 3, 2, 4])).toMatchObject({ n: 5, p50: 3, p95: 5, p99: 5, min: 1, max: 5, mean: 3 });
   });
 
   it('writes the results README with every SVG chart from fixture results', () => {
