@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { InvalidInput, PayloadTooLarge } from '../errors.js';
+import { issuePath, zodMessage } from '../lib/zod-message.js';
 import type { ModelManifest } from '../registry/manifest.js';
 import type { TensorSpec } from './datatypes.js';
 import { Datatype } from './datatypes.js';
@@ -125,7 +126,7 @@ export function decodeInferRequest(body: unknown, model: Pick<ModelManifest, 'in
   const parsed = InferRequestBody.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new InvalidInput(`invalid request body at '${issue.path.join('.') || '(root)'}': ${issue.message}`);
+    throw new InvalidInput(`invalid request body at '${issuePath(issue)}': ${issue.message}`);
   }
   const req = parsed.data;
   if (req.inputs.length > limits.max_inputs) throw new PayloadTooLarge(`${req.inputs.length} inputs exceed the limit of ${limits.max_inputs}`);
@@ -255,7 +256,7 @@ export function decodeInferResponse(body: unknown, binary?: Uint8Array): Tensor[
       ),
     })
     .safeParse(body);
-  if (!parsed.success) throw new Error(`not a v2 inference response: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success) throw new Error(`not a v2 inference response: ${zodMessage(parsed.error, { first: true })}`);
   const reader = new BinaryReader(binary);
   const tensors = parsed.data.outputs.map((o) => {
     const dt = Datatype.safeParse(o.datatype);
