@@ -9,7 +9,7 @@ import type { Context } from 'hono';
 import type { DataPlane } from '../src/dataplane.js';
 import { HEADER_LENGTH, joinBinaryBody, parseRequestBody } from '../src/protocol/binary.js';
 import { InvalidInput, MethodNotAllowed, ModelNotReady } from '../src/errors.js';
-import { InferRequestBody } from '../src/protocol/v2.js';
+import { InferRequestBody } from '../src/protocol/v2-request.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
 import { VariantName as VariantNameSchema } from '../src/registry/manifest.js';
 import { TensorSpec } from '../src/protocol/datatypes.js';
