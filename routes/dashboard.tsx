@@ -3,6 +3,7 @@
  * from the isolate's metrics, origin status, and a what-if form that shows the routing decision for a
  * hypothetical request. Server-rendered with hono/jsx; inline CSS and SVG only, no script, no external asset.
  */
+import { createRoute } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import type { DataPlane } from '../src/dataplane.js';
 import { GatewayError } from '../src/errors.js';
@@ -10,7 +11,8 @@ import type { VariantName } from '../src/registry/manifest.js';
 import { Page } from './dashboard/layout.js';
 import { ModelCard } from './dashboard/models.js';
 import type { Explanation, WhatIfForm } from './dashboard/whatif.js';
-import { explainQuery, whatIfForm, WhatIfFormView, WhatIfResult } from './dashboard/whatif.js';
+import { explainQuery, whatIfForm, WhatIfFormView, WhatIfQuery, WhatIfResult } from './dashboard/whatif.js';
+import { ADMIN_ERRORS, adminGuarded, htmlResponse } from './responses.js';
 import type { V2Env } from './v2.js';
 
 /** The series of one counter in Prometheus text: `name{a="b",...} value`. */
@@ -127,10 +129,23 @@ function Dashboard({ plane, form, result, error }: { plane: DataPlane; form: Wha
   );
 }
 
+/** GET /dashboard, as routes/openapi.ts documents it. */
+export const dashboardRoute = createRoute({
+  ...adminGuarded,
+  method: 'get',
+  path: '/',
+  summary: 'Ops dashboard (HTML)',
+  description: 'Models, variants, fidelity, latency profiles, live counters, origin status, and a what-if form whose query string is explained.',
+  request: { query: WhatIfQuery },
+  responses: { 200: htmlResponse('The dashboard'), 400: htmlResponse('The dashboard with the what-if error'), 404: htmlResponse('The dashboard: unknown model in the what-if'), ...ADMIN_ERRORS },
+});
+
 /** The dashboard route table, mounted at /dashboard. A submitted what-if form (`?model=...`) is explained. */
 export function dashboardRoutes(): Hono<V2Env> {
   const app = new Hono<V2Env>();
-  app.get('/', (c) => {
+  // Not app.openapi(dashboardRoute): its query validator would answer a repeated parameter with a JSON 400;
+  // the page reads the first value of each field and shows its own errors.
+  app.get(dashboardRoute.path, (c) => {
     const plane = c.get('plane');
     const form = whatIfForm(c.req.query());
     if (!form.model) return c.html(<Dashboard plane={plane} form={form} />);
