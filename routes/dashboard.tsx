@@ -15,18 +15,6 @@ import { explainQuery, whatIfForm, WhatIfFormView, WhatIfQuery, WhatIfResult } f
 import { ADMIN_ERRORS, adminGuarded, htmlResponse } from './responses.js';
 import type { V2Env } from './v2.js';
 
-/** The series of one counter in Prometheus text: `name{a="b",...} value`. */
-function series(text: string, name: string): { labels: Record<string, string>; value: number }[] {
-  const out: { labels: Record<string, string>; value: number }[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const close = line.lastIndexOf('}');
-    const labels = Object.fromEntries([...line.slice(name.length + 1, close).matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]));
-    out.push({ labels, value: Number(line.slice(close + 1)) });
-  }
-  return out;
-}
-
 /** The origin as the router sees it now: not configured, disabled, unhealthy (breaker open) or up. */
 function originStatus(plane: DataPlane): { label: string; tone: 'ok' | 'warn' | 'bad'; detail: string } {
   const url = plane.config.origin.url;
@@ -41,9 +29,8 @@ function originStatus(plane: DataPlane): { label: string; tone: 'ok' | 'warn' | 
 function Counters({ plane }: { plane: DataPlane }) {
   const m = plane.metrics;
   const text = m.render();
-  const decisions = series(text, 'gateway_route_decisions_total');
-  const misses = decisions.filter((s) => s.labels.slo === 'miss').reduce((a, s) => a + s.value, 0);
-  const success = series(text, 'nv_inference_request_success');
+  const misses = m.series('gateway_route_decisions_total').filter((s) => s.labels.slo === 'miss').reduce((a, s) => a + s.value, 0);
+  const success = m.series('nv_inference_request_success');
   const origin = originStatus(plane);
   const stats: [string, number | string, string][] = [
     ['successful inferences', m.total('nv_inference_request_success'), 'nv_inference_request_success'],
