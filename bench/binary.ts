@@ -3,6 +3,7 @@
  * image through the gateway in workerd, the same values sent both ways, interleaved pair by pair in one
  * run. Reports request/response bytes, client latency p50/p95 and the ratio.
  */
+import { Prng } from '../tools/lib/prng.js';
 import { assertLoopback } from './lib/http.js';
 import { isMain, runEntry } from './lib/entry.js';
 import { gatewayConfig } from './lib/gateway-config.js';
@@ -16,12 +17,8 @@ const HEADER = 'inference-header-content-length';
 
 /** Seeded pixels that are short exact decimals (k/16), so JSON and binary carry identical values. */
 function image(): Float32Array {
-  const x = new Float32Array(SHAPE.reduce((a, b) => a * b, 1));
-  let s = 20261128;
-  for (let i = 0; i < x.length; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    x[i] = Math.round(((s / 2 ** 32) * 2 - 1) * 16) / 16;
-  }
+  const x = new Prng(20261128).fillUniform(new Float32Array(SHAPE.reduce((a, b) => a * b, 1)), 1);
+  for (let i = 0; i < x.length; i++) x[i] = Math.round(x[i]! * 16) / 16;
   return x;
 }
 

@@ -17,7 +17,8 @@ import { inferBody } from './lib/inputs.js';
 import { seedModels } from './lib/r2.js';
 import { writeResult } from './lib/results.js';
 import { ROOT, startGateway } from './lib/stack.js';
-import { percentile, r2, serverTiming, table } from './lib/stats.js';
+import { percentile } from '../tools/lib/percentile.js';
+import { r2, serverTiming, table } from './lib/stats.js';
 
 export interface ColdstartOptions {
   cases?: { model: string; variant: string }[];
@@ -68,7 +69,7 @@ export async function runColdstart(opts: ColdstartOptions = {}) {
     const runtime = r2(c.load_ms - w.load_ms);
     return { ...c, warm_load_ms: w.load_ms, runtime_init_ms: runtime, other_ms: r2(c.ttfb_ms - c.load_ms - c.infer_ms), manifest_load_ms: manifest(c.model).variants[c.variant]!.latency.load_ms ?? null };
   });
-  const runtimeInit = r2(percentile(rows.map((r) => r.runtime_init_ms), 50));
+  const runtimeInit = r2(percentile(rows.map((r) => r.runtime_init_ms), 0.5));
   const tsInt8 = rows.find((r) => r.model === 'transformer-small' && r.variant === 'int8');
   table('cold start: fresh workerd per row, first pinned request (ms)', [
     ['model', 'variant', 'file MB', 'first byte', 'load (cold)', 'load (warm rt)', '= runtime init', 'infer', 'other', 'wrangler+workerd up'],

@@ -20,7 +20,8 @@ import { inferBody } from './lib/inputs.js';
 import { seedModels } from './lib/r2.js';
 import { writeResult } from './lib/results.js';
 import { ROOT, startGateway, startOrigin } from './lib/stack.js';
-import { r3, percentile, table } from './lib/stats.js';
+import { percentile } from '../tools/lib/percentile.js';
+import { r3, table } from './lib/stats.js';
 import { generateWorkload, WORKLOAD_PATH } from './workloads/generate.js';
 import type { WorkloadRequest } from './workloads/generate.js';
 
@@ -119,7 +120,7 @@ export async function runRouting(opts: RoutingOptions = {}) {
     results.push({
       policy: p.policy, requests: rows.length, feasible: feasible.length, attainment: att(rows), attainment_feasible: att(feasible),
       mean_fidelity: mean(rows.map((r) => r.fidelity)), mean_fidelity_met: mean(rows.filter((r) => r.met).map((r) => r.fidelity)),
-      e2e_p50: r3(percentile(rows.map((r) => r.e2e_ms), 50)), e2e_p99: r3(percentile(rows.map((r) => r.e2e_ms), 99)), gateway_p50: r3(percentile(rows.map((r) => r.gateway_ms), 50)),
+      e2e_p50: r3(percentile(rows.map((r) => r.e2e_ms), 0.5)), e2e_p99: r3(percentile(rows.map((r) => r.e2e_ms), 0.99)), gateway_p50: r3(percentile(rows.map((r) => r.gateway_ms), 0.5)),
       errors: rows.filter((r) => r.status !== 200).length, served: mix, rows,
     });
   }

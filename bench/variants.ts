@@ -10,7 +10,8 @@ import { inferBody } from './lib/inputs.js';
 import { seedModels } from './lib/r2.js';
 import { writeResult } from './lib/results.js';
 import { startGateway } from './lib/stack.js';
-import { r3, percentile, serverTiming, table } from './lib/stats.js';
+import { percentile } from '../tools/lib/percentile.js';
+import { r3, serverTiming, table } from './lib/stats.js';
 
 export interface VariantsOptions {
   models?: { model: string; reps: number; seconds: number }[];
@@ -41,7 +42,7 @@ export async function runVariants(opts: VariantsOptions = {}) {
           client.push(r.totalMs);
           infer.push(serverTiming(String(r.headers['server-timing'])).infer ?? NaN);
         });
-        rows.push({ model, variant, batch, n: client.length, client_p50: r3(percentile(client, 50)), client_p95: r3(percentile(client, 95)), infer_p50: r3(percentile(infer, 50)), infer_p95: r3(percentile(infer, 95)) });
+        rows.push({ model, variant, batch, n: client.length, client_p50: r3(percentile(client, 0.5)), client_p95: r3(percentile(client, 0.95)), infer_p50: r3(percentile(infer, 0.5)), infer_p95: r3(percentile(infer, 0.95)) });
       }
     }
   }

@@ -1,51 +1,152 @@
 /**
  * Admin routes for ops: the effective policy and where each value came from, the routing decision for a
- * hypothetical request (explain), and Prometheus metrics. HTTP only; the data plane does the work.
+ * hypothetical request (explain), and Prometheus metrics. HTTP only; the data plane does the work. Each
+ * route is declared with `createRoute`, and routes/openapi.ts documents exactly these declarations.
  */
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { InvalidInput } from '../src/errors.js';
+import { issuePath } from '../src/lib/zod-message.js';
 import type { PolicySource } from '../src/policy-source.js';
 import { resolvePolicy } from '../src/config.js';
+import { VariantName } from '../src/registry/manifest.js';
 import type { V2Env } from './env.js';
+import { ADMIN_ERRORS, adminGuarded, errorResponse, jsonResponse } from './responses.js';
 
-const ExplainBody = z
+/** The explain body; the handler parses with it, so the document and the check cannot disagree. */
+export const ExplainRequest = z
   .object({
-    model: z.string().min(1),
-    slo_ms: z.number().positive().optional(),
-    items: z.number().int().positive().optional(),
-    request_bytes: z.number().int().nonnegative().optional(),
-    variant: z.string().optional(),
-    hints: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).optional(),
+    model: z.string().min(1).openapi({ example: 'mnist' }),
+    slo_ms: z.number().positive().optional().openapi({ description: 'Latency budget (ms); else the model policy', example: 50 }),
+    items: z.number().int().positive().optional().openapi({ description: 'Batch size (items per request)', example: 1 }),
+    request_bytes: z.number().int().nonnegative().optional().openapi({ description: 'Body size, sent over the client downlink', example: 8000 }),
+    variant: z.string().optional().openapi({ description: 'Pinned variant (fp32, fp16, int8)' }),
+    hints: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+      .optional()
+      .openapi({ description: 'Client Hints as they would arrive', example: { ECT: '3g', 'Save-Data': 'on', 'Sec-CH-UA-Mobile': '?1' } }),
   })
-  .strict();
+  .strict()
+  .openapi('ExplainRequest');
 
-export function adminRoutes(policy: PolicySource): Hono<V2Env> {
-  const app = new Hono<V2Env>();
+const Candidate = z
+  .object({
+    target: z.enum(['edge', 'origin']),
+    variant: VariantName,
+    fidelity: z.number().openapi({ description: 'Top-1 agreement with fp32 (else cosine); fp32 is 1' }),
+    predicted_ms: z.number(),
+    kept: z.boolean(),
+    why: z.string(),
+  })
+  .openapi('Candidate');
 
-  app.get('/config', (c) => {
+const RouteDecision = z
+  .object({
+    target: z.enum(['edge', 'origin', 'none']),
+    variant: VariantName.optional(),
+    predicted_ms: z.number(),
+    budget_ms: z.number().openapi({ description: 'SLO minus client network time' }),
+    network_ms: z.number(),
+    meets_slo: z.boolean(),
+    reason: z.string().openapi({ description: 'What x-route-reason would say' }),
+    candidates: z.array(Candidate),
+  })
+  .openapi('RouteDecision');
+
+const NetworkProfile = z
+  .object({
+    rtt_ms: z.number(),
+    downlink_mbps: z.number(),
+    save_data: z.boolean(),
+    mobile: z.boolean(),
+    device_memory_gb: z.number().optional(),
+    from_hints: z.array(z.string()),
+  })
+  .openapi('NetworkProfile');
+
+const Explanation = z
+  .object({
+    model: z.string(),
+    policy: z.record(z.string(), z.unknown()).openapi({ description: 'The resolved policy (slo_ms, variants, accuracy_floor, ...) with the source of each value' }),
+    network: NetworkProfile,
+    items: z.number().int(),
+    decision: RouteDecision,
+  })
+  .openapi('Explanation');
+
+const AdminConfig = z
+  .object({
+    status: z.record(z.string(), z.unknown()).openapi({ description: 'Where the policy was last read from, when, and the last error' }),
+    config: z.record(z.string(), z.unknown()).openapi({ description: 'The effective gateway configuration' }),
+    sources: z.record(z.string(), z.enum(['kv', 'deployment', 'default'])),
+    models: z.record(z.string(), z.record(z.string(), z.unknown())).openapi({ description: 'The resolved policy of every model' }),
+  })
+  .openapi('AdminConfig');
+
+/** GET /admin/config. */
+export const configRoute = createRoute({
+  ...adminGuarded,
+  method: 'get',
+  path: '/config',
+  summary: 'Effective policy and where each value came from',
+  responses: { 200: jsonResponse(AdminConfig, 'The policy'), ...ADMIN_ERRORS },
+});
+
+/** POST /admin/explain. */
+export const explainRoute = createRoute({
+  ...adminGuarded,
+  method: 'post',
+  path: '/explain',
+  summary: 'Routing decision for a hypothetical request',
+  description: 'Nothing is run: returns the budget, network time and every candidate with its prediction and why it was kept or dropped.',
+  request: { body: { required: true, content: { 'application/json': { schema: ExplainRequest } } } },
+  responses: { 200: jsonResponse(Explanation, 'The decision'), 400: errorResponse('Malformed body or bad value (SLO, variant)'), 404: errorResponse('Unknown model'), ...ADMIN_ERRORS },
+});
+
+/** GET /metrics (mounted at the root, next to /v2, as Prometheus scrapers expect). */
+export const metricsRoute = createRoute({
+  ...adminGuarded,
+  method: 'get',
+  path: '/metrics',
+  summary: 'Prometheus metrics of this isolate',
+  responses: { 200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: z.string() } } }, ...ADMIN_ERRORS },
+});
+
+/** The admin route table, mounted at /admin. */
+export function adminRoutes(policy: PolicySource): OpenAPIHono<V2Env> {
+  const app = new OpenAPIHono<V2Env>();
+
+  app.openapi(configRoute, (c) => {
     const plane = c.get('plane');
     const { config, sources, status } = policy.describe();
     const models = Object.fromEntries(plane.registry.list().map((m) => [m.name, resolvePolicy(config, m.name)]));
-    return c.json({ status, config, sources, models });
+    return c.json({ status, config, sources, models }, 200);
   });
 
-  app.post('/explain', async (c) => {
+  // Not app.openapi(explainRoute): zod-openapi's body validator would answer 415 to JSON sent without a JSON
+  // content type (curl -d) and word its own 400s. The handler parses with the same schema and names the field.
+  app.post(explainRoute.path, async (c) => {
     let raw: unknown;
     try {
       raw = await c.req.json();
     } catch (e) {
       throw new InvalidInput(`malformed JSON body: ${(e as Error).message}`);
     }
-    const parsed = ExplainBody.safeParse(raw);
+    const parsed = ExplainRequest.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new InvalidInput(`invalid explain request at '${issue.path.join('.') || '(root)'}': ${issue.message}`);
+      throw new InvalidInput(`invalid explain request at '${issuePath(issue)}': ${issue.message}`);
     }
     const plane = c.get('plane');
     const { model, ...query } = parsed.data;
     return c.json(await plane.explain(plane.registry.get(model), query));
   });
 
+  return app;
+}
+
+/** The metrics route table, mounted at the root. */
+export function metricsRoutes(): OpenAPIHono<V2Env> {
+  const app = new OpenAPIHono<V2Env>();
+  app.openapi(metricsRoute, (c) => c.text(c.get('plane').metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
   return app;
 }

@@ -13,7 +13,7 @@ import type { DataPlane } from '../src/dataplane.js';
 import { GatewayError } from '../src/errors.js';
 import type { PolicySource } from '../src/policy-source.js';
 import { CLIENT_HINTS } from '../src/select/hints.js';
-import { adminRoutes } from './admin.js';
+import { adminRoutes, metricsRoutes } from './admin.js';
 import type { AuthBindings } from './middleware/auth.js';
 import { adminAuth, apiKeyAuth } from './middleware/auth.js';
 import type { V2Env } from './env.js';
@@ -98,7 +98,7 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount }:
   );
   app.route('/v2', v2Routes());
   if (policy) app.route('/admin', adminRoutes(policy));
-  app.get('/metrics', (c) => c.text(plane.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  app.route('/', metricsRoutes());
   mount?.(app);
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError((err, c) => {

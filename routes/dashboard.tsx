@@ -3,26 +3,16 @@
  * from the isolate's metrics, origin status, and a what-if form that shows the routing decision for a
  * hypothetical request. Server-rendered with hono/jsx; inline CSS and SVG only, no script, no external asset.
  */
+import { createRoute } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import type { DataPlane } from '../src/dataplane.js';
 import { GatewayError } from '../src/errors.js';
 import { Page } from './dashboard/layout.js';
 import { ModelCard } from './dashboard/models.js';
 import type { Explanation, WhatIfForm } from './dashboard/whatif.js';
-import { explainQuery, whatIfForm, WhatIfFormView, WhatIfResult } from './dashboard/whatif.js';
+import { explainQuery, whatIfForm, WhatIfFormView, WhatIfQuery, WhatIfResult } from './dashboard/whatif.js';
 import type { V2Env } from './env.js';
-
-/** The series of one counter in Prometheus text: `name{a="b",...} value`. */
-function series(text: string, name: string): { labels: Record<string, string>; value: number }[] {
-  const out: { labels: Record<string, string>; value: number }[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const close = line.lastIndexOf('}');
-    const labels = Object.fromEntries([...line.slice(name.length + 1, close).matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1]!, m[2]!]));
-    out.push({ labels, value: Number(line.slice(close + 1)) });
-  }
-  return out;
-}
+import { ADMIN_ERRORS, adminGuarded, htmlResponse } from './responses.js';
 
 /** The origin as the router sees it now: not configured, disabled, unhealthy (breaker open) or up. */
 async function originStatus(plane: DataPlane): Promise<{ label: string; tone: 'ok' | 'warn' | 'bad'; detail: string }> {
@@ -38,9 +28,8 @@ async function originStatus(plane: DataPlane): Promise<{ label: string; tone: 'o
 async function Counters({ plane }: { plane: DataPlane }) {
   const m = plane.metrics;
   const text = m.render();
-  const decisions = series(text, 'gateway_route_decisions_total');
-  const misses = decisions.filter((s) => s.labels.slo === 'miss').reduce((a, s) => a + s.value, 0);
-  const success = series(text, 'nv_inference_request_success');
+  const misses = m.series('gateway_route_decisions_total').filter((s) => s.labels.slo === 'miss').reduce((a, s) => a + s.value, 0);
+  const success = m.series('nv_inference_request_success');
   const origin = await originStatus(plane);
   const stats: [string, number | string, string][] = [
     ['successful inferences', m.total('nv_inference_request_success'), 'nv_inference_request_success'],
@@ -123,10 +112,23 @@ async function Dashboard({ plane, form, result, error }: { plane: DataPlane; for
   );
 }
 
+/** GET /dashboard, as routes/openapi.ts documents it. */
+export const dashboardRoute = createRoute({
+  ...adminGuarded,
+  method: 'get',
+  path: '/',
+  summary: 'Ops dashboard (HTML)',
+  description: 'Models, variants, fidelity, latency profiles, live counters, origin status, and a what-if form whose query string is explained.',
+  request: { query: WhatIfQuery },
+  responses: { 200: htmlResponse('The dashboard'), 400: htmlResponse('The dashboard with the what-if error'), 404: htmlResponse('The dashboard: unknown model in the what-if'), ...ADMIN_ERRORS },
+});
+
 /** The dashboard route table, mounted at /dashboard. A submitted what-if form (`?model=...`) is explained. */
 export function dashboardRoutes(): Hono<V2Env> {
   const app = new Hono<V2Env>();
-  app.get('/', async (c) => {
+  // Not app.openapi(dashboardRoute): its query validator would answer a repeated parameter with a JSON 400;
+  // the page reads the first value of each field and shows its own errors.
+  app.get(dashboardRoute.path, async (c) => {
     const plane = c.get('plane');
     const form = whatIfForm(c.req.query());
     if (!form.model) return c.html(<Dashboard plane={plane} form={form} />);

@@ -9,6 +9,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HEADER_LENGTH, joinBinaryBody, parseRequestBody } from '../src/protocol/binary.js';
 import { InvalidInput, MethodNotAllowed, ModelNotReady } from '../src/errors.js';
+import { zodMessage } from '../src/lib/zod-message.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
 import type { V2Env } from './env.js';
 import { routedHeaders } from './v2/headers.js';
@@ -51,7 +52,7 @@ function modelOf(c: Context<V2Env, string, object>): ModelManifest {
 export function v2Routes(): OpenAPIHono<V2Env> {
   const app = new OpenAPIHono<V2Env>({
     defaultHook: (result) => {
-      if (!result.success) throw new InvalidInput(`invalid request ${result.target}: ${result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+      if (!result.success) throw new InvalidInput(`invalid request ${result.target}: ${zodMessage(result.error)}`);
     },
   });
   app.openAPIRegistry.register('InferRequest', InferRequest);

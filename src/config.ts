@@ -4,6 +4,7 @@
  * request > model policy > global policy > default.
  */
 import { z } from 'zod';
+import { zodMessage } from './lib/zod-message.js';
 import { VARIANT_NAMES, VariantName } from './registry/manifest.js';
 
 const MiB = 1024 * 1024;
@@ -170,10 +171,7 @@ export function parseConfig(raw: unknown, overrides: { originUrl?: string | unde
     }
   }
   const result = GatewayConfigSchema.safeParse(value);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ConfigError(`invalid gateway config: ${lines.join('; ')}`);
-  }
+  if (!result.success) throw new ConfigError(`invalid gateway config: ${zodMessage(result.error)}`);
   const config = result.data;
   if (overrides.originUrl) {
     const url = HttpUrl.safeParse(overrides.originUrl);

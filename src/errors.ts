@@ -67,6 +67,27 @@ export class EngineFailure extends GatewayError {
   }
 }
 
+/** No credential was sent where one is required (API key, admin token). */
+export class Unauthorized extends GatewayError {
+  constructor(message: string) {
+    super(401, message, { headers: { 'www-authenticate': 'Bearer' } });
+  }
+}
+
+/** A credential was sent but is not one the config or the API_KEYS namespace knows. */
+export class Forbidden extends GatewayError {
+  constructor(message: string) {
+    super(403, message);
+  }
+}
+
+/** The rate limiter said no; Retry-After is the limiter's period. */
+export class TooManyRequests extends GatewayError {
+  constructor(retryAfterSeconds: number) {
+    super(429, `rate limit exceeded; retry in ${retryAfterSeconds} s`, { headers: { 'retry-after': String(retryAfterSeconds) } });
+  }
+}
+
 export class MethodNotAllowed extends GatewayError {
   constructor(allow: string) {
     super(405, `method not allowed; use ${allow}`, { headers: { allow } });

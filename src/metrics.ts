@@ -13,6 +13,12 @@ function key(labels: Labels): string {
     .join(',');
 }
 
+/** One labelled series of a counter. */
+export interface Series {
+  labels: Labels;
+  value: number;
+}
+
 interface Histogram {
   labels: string;
   buckets: number[];
@@ -28,7 +34,7 @@ interface Family {
 
 export class Metrics {
   private readonly families = new Map<string, Family>();
-  private readonly values = new Map<string, Map<string, number>>();
+  private readonly values = new Map<string, Map<string, Series>>();
   private readonly histograms = new Map<string, Map<string, Histogram>>();
   private readonly gauges = new Map<string, () => { labels: Labels; value: number }[]>();
 
@@ -51,7 +57,9 @@ export class Metrics {
     let series = this.values.get(name);
     if (!series) this.values.set(name, (series = new Map()));
     const k = key(labels);
-    series.set(k, (series.get(k) ?? 0) + by);
+    const s = series.get(k);
+    if (s) s.value += by;
+    else series.set(k, { labels: { ...labels }, value: by });
   }
 
   observe(name: string, labels: Labels, value: number, buckets = DURATION_BUCKETS_MS): void {
@@ -75,13 +83,18 @@ export class Metrics {
 
   /** Value of one counter series, for tests and the dashboard. */
   counter(name: string, labels: Labels): number {
-    return this.values.get(name)?.get(key(labels)) ?? 0;
+    return this.values.get(name)?.get(key(labels))?.value ?? 0;
+  }
+
+  /** Every series of a counter with its labels, in the order they first counted, for the dashboard. */
+  series(name: string): Series[] {
+    return [...(this.values.get(name)?.values() ?? [])].map((s) => ({ labels: { ...s.labels }, value: s.value }));
   }
 
   /** Sum of a counter over all its series. */
   total(name: string): number {
     let sum = 0;
-    for (const v of this.values.get(name)?.values() ?? []) sum += v;
+    for (const s of this.values.get(name)?.values() ?? []) sum += s.value;
     return sum;
   }
 
@@ -89,7 +102,7 @@ export class Metrics {
     const lines: string[] = [];
     for (const [name, fam] of this.families) {
       lines.push(`# HELP ${name} ${fam.help}`, `# TYPE ${name} ${fam.type}`);
-      if (fam.type === 'counter') for (const [k, v] of this.values.get(name) ?? []) lines.push(`${name}{${k}} ${v}`);
+      if (fam.type === 'counter') for (const [k, s] of this.values.get(name) ?? []) lines.push(`${name}{${k}} ${s.value}`);
       if (fam.type === 'gauge') for (const g of this.gauges.get(name)?.() ?? []) lines.push(`${name}{${key(g.labels)}} ${g.value}`);
       if (fam.type === 'histogram') {
         for (const h of this.histograms.get(name)?.values() ?? []) {

@@ -4,7 +4,8 @@
  */
 import autocannon from 'autocannon';
 import { assertLoopback } from './http.js';
-import { percentile, r2, r3 } from './stats.js';
+import { percentile } from '../../tools/lib/percentile.js';
+import { r2, r3 } from './stats.js';
 
 export interface CellOptions {
   url: string;
@@ -66,9 +67,9 @@ export function cell(o: CellOptions): Promise<Cell> {
           non2xx: result.non2xx,
           timeouts: result.timeouts,
           rps: r2(ok / result.duration),
-          p50: r3(percentile(times, 50)),
-          p95: r3(percentile(times, 95)),
-          p99: r3(percentile(times, 99)),
+          p50: r3(percentile(times, 0.5)),
+          p95: r3(percentile(times, 0.95)),
+          p99: r3(percentile(times, 0.99)),
           mean: r3(times.reduce((a, b) => a + b, 0) / Math.max(1, times.length)),
           slo_ms: o.sloMs,
           slo_attainment: r3(total ? within / total : 0),

@@ -1,10 +1,5 @@
-/** Percentiles, summaries and fixed-width tables for bench output. */
-export function percentile(xs: number[], p: number): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const i = Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1));
-  return s[i]!;
-}
+/** Summaries, fixed-width tables and Server-Timing parsing for bench output; percentiles come from tools/lib. */
+import { percentile } from '../../tools/lib/percentile.js';
 
 export interface Summary {
   n: number;
@@ -19,7 +14,7 @@ export interface Summary {
 export function summarize(xs: number[]): Summary {
   const n = xs.length;
   const mean = n ? xs.reduce((a, b) => a + b, 0) / n : NaN;
-  return { n, mean: r3(mean), p50: r3(percentile(xs, 50)), p95: r3(percentile(xs, 95)), p99: r3(percentile(xs, 99)), min: r3(Math.min(...xs)), max: r3(Math.max(...xs)) };
+  return { n, mean: r3(mean), p50: r3(percentile(xs, 0.5)), p95: r3(percentile(xs, 0.95)), p99: r3(percentile(xs, 0.99)), min: r3(Math.min(...xs)), max: r3(Math.max(...xs)) };
 }
 
 export const r3 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1000) / 1000 : x);

@@ -6,8 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMain } from '../lib/entry.js';
-import { rng } from '../lib/inputs.js';
 import { ROOT } from '../lib/stack.js';
+import { Prng } from '../../tools/lib/prng.js';
 
 export interface WorkloadRequest {
   i: number;
@@ -21,8 +21,9 @@ export interface WorkloadRequest {
 export const WORKLOAD_PATH = resolve(ROOT, 'bench/workloads/mixed.json');
 
 export function generateWorkload(seed = 20261128, count = 80): { seed: number; count: number; requests: WorkloadRequest[] } {
-  const next = rng(seed);
-  const pick = <T>(xs: T[]) => xs[Math.floor(next() * xs.length)]!;
+  const prng = new Prng(seed);
+  const next = () => prng.next();
+  const pick = <T>(xs: T[]) => xs[prng.int(xs.length)]!;
   const requests: WorkloadRequest[] = [];
   for (let i = 0; i < count; i++) {
     const model = next() < 0.5 ? 'mnist' : 'transformer-small';

@@ -3,16 +3,36 @@
  * decision it produces: budget, network time, and every candidate with its prediction and why it was kept
  * or dropped. The decision itself comes from the data plane's `explain`.
  */
+import { z } from '@hono/zod-openapi';
 import type { DataPlane, ExplainQuery } from '../../src/dataplane.js';
 import { InvalidInput } from '../../src/errors.js';
 import { VARIANT_NAMES } from '../../src/registry/manifest.js';
 
+/** The form's fields and what each means; the dashboard route declares them as its query parameters. */
+const FIELDS = {
+  model: 'Model to explain; without it the dashboard shows no decision',
+  slo_ms: 'SLO (ms)',
+  items: 'Items per request',
+  request_bytes: 'Request body bytes',
+  rtt: 'RTT hint (ms)',
+  ect: 'ECT hint: slow-2g, 2g, 3g, 4g',
+  downlink: 'Downlink hint (Mbit/s)',
+  save_data: '"on" for Save-Data',
+  device_memory: 'Device-Memory hint (GiB)',
+  mobile: 'Any value: Sec-CH-UA-Mobile ?1',
+  variant: 'Pinned variant',
+} as const;
+
 /** The form's fields, as submitted (strings; empty means "not set"). */
-export type WhatIfForm = Record<(typeof FIELDS)[number], string>;
-const FIELDS = ['model', 'slo_ms', 'items', 'request_bytes', 'rtt', 'ect', 'downlink', 'save_data', 'device_memory', 'mobile', 'variant'] as const;
+export type WhatIfForm = Record<keyof typeof FIELDS, string>;
+
+/** The query string a submitted form sends: every field optional, all strings. */
+export const WhatIfQuery = z.object(
+  Object.fromEntries(Object.entries(FIELDS).map(([name, description]) => [name, z.string().optional().openapi({ param: { name, in: 'query' }, description })])),
+);
 
 export function whatIfForm(query: Record<string, string>): WhatIfForm {
-  return Object.fromEntries(FIELDS.map((f) => [f, (query[f] ?? '').trim()])) as WhatIfForm;
+  return Object.fromEntries(Object.keys(FIELDS).map((f) => [f, (query[f] ?? '').trim()])) as WhatIfForm;
 }
 
 function count(value: string, field: string, min: number): number | undefined {

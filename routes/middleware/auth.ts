@@ -4,29 +4,9 @@
  * with Retry-After when the RATE_LIMITER binding says no.
  */
 import type { MiddlewareHandler } from 'hono';
-import { GatewayError } from '../../src/errors.js';
+import { Forbidden, TooManyRequests, Unauthorized } from '../../src/errors.js';
+import { sha256Hex } from '../../src/lib/sha256.js';
 import type { V2Env } from '../env.js';
-
-export class Unauthorized extends GatewayError {
-  constructor(message: string) {
-    super(401, message, { headers: { 'www-authenticate': 'Bearer' } });
-  }
-}
-export class Forbidden extends GatewayError {
-  constructor(message: string) {
-    super(403, message);
-  }
-}
-export class TooManyRequests extends GatewayError {
-  constructor(retryAfterSeconds: number) {
-    super(429, `rate limit exceeded; retry in ${retryAfterSeconds} s`, { headers: { 'retry-after': String(retryAfterSeconds) } });
-  }
-}
-
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /** The credential a caller presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
 function presented(header: (name: string) => string | undefined): string | undefined {

@@ -4,7 +4,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { TensorSpec } from '../../src/protocol/datatypes.js';
-import { InferRequestBody } from '../../src/protocol/v2.js';
+import { InferRequestBody } from '../../src/protocol/v2-request.js';
 import { VariantName as VariantNameSchema } from '../../src/registry/manifest.js';
 
 export const ErrorBody = z.object({ error: z.string() }).openapi('Error');

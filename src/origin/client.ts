@@ -7,7 +7,8 @@
 import { InvalidInput, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
 import type { GatewayError } from '../errors.js';
 import { HEADER_LENGTH, joinBinaryBody, parseRequestBody, tensorBytes } from '../protocol/binary.js';
-import { decodeInferResponse, tensorValues } from '../protocol/v2.js';
+import { tensorValues } from '../protocol/json-data.js';
+import { decodeInferResponse } from '../protocol/v2-response.js';
 import type { VariantName } from '../registry/manifest.js';
 import { VariantName as VariantNameSchema } from '../registry/manifest.js';
 import type { Backend, BackendRequest, BackendResult } from '../backend.js';

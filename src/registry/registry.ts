@@ -4,6 +4,7 @@
  * a variant lives with the selector (src/select/facts.ts): the registry does not know the selector.
  */
 import { ModelNotFound } from '../errors.js';
+import { zodMessage } from '../lib/zod-message.js';
 import type { ModelManifest } from './manifest.js';
 import { ModelManifest as ModelManifestSchema } from './manifest.js';
 
@@ -28,8 +29,7 @@ export class Registry {
       const parsed = ModelManifestSchema.safeParse(raw);
       if (!parsed.success) {
         const name = (raw as { name?: unknown })?.name;
-        const issue = parsed.error.issues[0]!;
-        throw new Error(`invalid manifest for model ${JSON.stringify(name)} at ${issue.path.join('.')}: ${issue.message}`);
+        throw new Error(`invalid manifest for model ${JSON.stringify(name)} at ${zodMessage(parsed.error, { first: true })}`);
       }
       this.models.set(parsed.data.name, parsed.data);
     }

@@ -7,8 +7,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { BENCH_OVERRIDES, deploymentConfig, gatewayConfig, originOnly } from '../../bench/lib/gateway-config.js';
 import { writeReport } from '../../bench/report.js';
-import { percentile, serverTiming } from '../../bench/lib/stats.js';
+import { parseConfig } from '../../src/config.js';
+import { serverTiming, summarize } from '../../bench/lib/stats.js';
 import { generateWorkload } from '../../bench/workloads/generate.js';
 
 const summary = (p50: number) => ({ n: 3, mean: p50, p50, p95: p50, p99: p50, min: p50, max: p50 });
@@ -37,7 +39,33 @@ describe('bench tooling', () => {
 
   it('reads server-timing durations and percentiles', () => {
     expect(serverTiming('select;dur=1.50, load;dur=20.00, infer;dur=3.25')).toEqual({ select: 1.5, load: 20, infer: 3.25 });
-    expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);
+    expect(summarize([5, 1, 3, 2, 4])).toMatchObject({ n: 5, p50: 3, p95: 5, p99: 5, min: 1, max: 5, mean: 3 });
+  });
+
+  it('takes the gateway config from wrangler.toml, so bench measures the policy that ships', () => {
+    const toml = readFileSync('wrangler.toml', 'utf8');
+    const deployed = deploymentConfig();
+    expect(deployed.policy).toMatchObject({ slo_ms: Number(/^\[vars\.GATEWAY_CONFIG\.policy\][^[]*^slo_ms = (\d+)$/m.exec(toml)![1]) });
+    expect(deployed).toMatchObject({ site: 'edge', models: { mnist: { slo_ms: 100 } } });
+    // A valid config as a whole, like the Worker's own startup check.
+    expect(() => parseConfig(gatewayConfig())).not.toThrow();
+  });
+
+  it('reads any wrangler config given to it and names the file when the table is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-toml-'));
+    writeFileSync(join(dir, 'a.toml'), 'name = "x"\n[vars.GATEWAY_CONFIG.policy]\nslo_ms = 7\nvariants = ["int8"]\n');
+    expect(deploymentConfig(join(dir, 'a.toml'))).toEqual({ policy: { slo_ms: 7, variants: ['int8'] } });
+    writeFileSync(join(dir, 'b.toml'), 'name = "x"\n[vars]\nORIGIN_URL = ""\n');
+    expect(() => deploymentConfig(join(dir, 'b.toml'))).toThrow(/b\.toml has no \[vars\.GATEWAY_CONFIG\] table/);
+  });
+
+  it('lays bench overrides over wrangler.toml, deep-merged, deployment values kept elsewhere', () => {
+    const deployed = deploymentConfig();
+    const config = gatewayConfig({ models: { mnist: { batching: false } } }) as any;
+    expect(config.auth).toMatchObject(BENCH_OVERRIDES.auth as object);
+    expect(config.models.mnist).toEqual({ ...(deployed.models as any).mnist, batching: false });
+    expect(config.policy).toEqual(deployed.policy);
+    expect((originOnly(['transformer-small']) as any).models['transformer-small']).toEqual({ edge_memory_budget_bytes: 1 });
   });
 
   it('writes the results README with every SVG chart from fixture results', () => {

@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { joinBinaryBody, parseRequestBody } from '../../src/protocol/binary.js';
 import type { Tensor } from '../../src/protocol/tensor.js';
-import { decodeInferRequest, decodeInferResponse, encodeInferResponse } from '../../src/protocol/v2.js';
+import { decodeInferRequest } from '../../src/protocol/v2-request.js';
+import { decodeInferResponse, encodeInferResponse } from '../../src/protocol/v2-response.js';
 
 const model = {
   inputs: [

@@ -8,8 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { GatewayError, InvalidInput, PayloadTooLarge } from '../../src/errors.js';
 import { fromHalf, toHalf } from '../../src/protocol/datatypes.js';
 import type { Tensor } from '../../src/protocol/tensor.js';
-import type { RequestLimits } from '../../src/protocol/v2.js';
-import { decodeInferRequest, decodeInferResponse, encodeInferResponse, tensorValues } from '../../src/protocol/v2.js';
+import { tensorValues } from '../../src/protocol/json-data.js';
+import type { RequestLimits } from '../../src/protocol/v2-request.js';
+import { decodeInferRequest } from '../../src/protocol/v2-request.js';
+import { decodeInferResponse, encodeInferResponse } from '../../src/protocol/v2-response.js';
 import type { Datatype, TensorSpec } from '../../src/protocol/datatypes.js';
 
 const LIMITS: RequestLimits = { max_tensor_elements: 1000, max_inputs: 4, max_batch: 8 };

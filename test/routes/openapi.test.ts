@@ -3,7 +3,12 @@
  * every v2 route, /docs renders it, and /dashboard shows the models and explains a what-if request.
  */
 import { SELF } from 'cloudflare:test';
+import type { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
+import { adminRoutes, configRoute, ExplainRequest, explainRoute, metricsRoute, metricsRoutes } from '../../routes/admin.js';
+import { dashboardRoute, dashboardRoutes } from '../../routes/dashboard.js';
+import { docsRoute, openApiJsonRoute, openApiRoutes } from '../../routes/openapi.js';
+import type { PolicySource } from '../../src/policy-source.js';
 
 const V2_OPERATIONS = [
   ['get', '/v2'],
@@ -71,6 +76,47 @@ describe('the OpenAPI document', () => {
     expect(explain.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/ExplainRequest');
     expect(Object.keys(doc.components.schemas.ExplainRequest.properties)).toEqual(['model', 'slo_ms', 'items', 'request_bytes', 'variant', 'hints']);
     expect(doc.components.schemas.RouteDecision.properties.candidates.items.$ref).toBe('#/components/schemas/Candidate');
+  });
+
+  it('takes the ops paths from the route tables\' own declarations, not from shapes of its own', async () => {
+    const doc: any = await (await SELF.fetch('http://gateway.test/openapi.json')).json();
+    const declared = [
+      ['/admin/config', configRoute],
+      ['/admin/explain', explainRoute],
+      ['/metrics', metricsRoute],
+      ['/dashboard', dashboardRoute],
+      ['/openapi.json', openApiJsonRoute],
+      ['/docs', docsRoute],
+    ] as const;
+    for (const [path, route] of declared) {
+      const op = doc.paths[path]?.[route.method];
+      expect(op, `${route.method} ${path}`).toBeDefined();
+      expect(op.summary).toBe(route.summary);
+      expect(Object.keys(op.responses).sort()).toEqual(Object.keys(route.responses).sort());
+    }
+    // The explain body is the schema the handler parses with: same fields, and unknown ones refused.
+    expect(Object.keys(doc.components.schemas.ExplainRequest.properties)).toEqual(Object.keys(ExplainRequest.shape));
+    expect(doc.components.schemas.ExplainRequest.additionalProperties).toBe(false);
+    expect(doc.paths['/admin/explain'].post.security).toEqual([{ adminToken: [] }]);
+    expect(doc.components.securitySchemes.adminToken).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('documents every route the admin, metrics, dashboard and docs tables serve', async () => {
+    const doc: any = await (await SELF.fetch('http://gateway.test/openapi.json')).json();
+    // The tables are only listed here, never called: no policy is read.
+    const tables: [string, Hono<any>][] = [
+      ['/admin', adminRoutes({} as PolicySource)],
+      ['', metricsRoutes()],
+      ['/dashboard', dashboardRoutes()],
+      ['', openApiRoutes()],
+    ];
+    for (const [mountedAt, table] of tables) {
+      expect(table.routes.length, mountedAt).toBeGreaterThan(0);
+      for (const { method, path } of table.routes) {
+        const full = `${mountedAt}${path}`.replace(/(.)\/$/, '$1');
+        expect(doc.paths[full]?.[method.toLowerCase()], `${method} ${full}`).toBeDefined();
+      }
+    }
   });
 });
 

@@ -4,11 +4,9 @@
  */
 import { createExecutionContext, env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../src/lib/sha256.js';
 import { buildGateway } from '../../src/worker.js';
 import { mnistBody, post } from '../helpers.js';
-
-const sha256 = async (s: string) =>
-  [...new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(s)))].map((b) => b.toString(16).padStart(2, '0')).join('');
 
 /** A gateway built from this test's bindings with parts of its config or bindings replaced. */
 function gatewayWith(config: Record<string, unknown>, bindings: Partial<Env> = {}) {
@@ -105,7 +103,7 @@ describe('policy hot reload from KV', () => {
 
 describe('auth and abuse', () => {
   it('requires a known API key on inference when keys are configured', async () => {
-    const call = gatewayWith({ auth: { api_keys_sha256: [await sha256('team-a-secret')] } });
+    const call = gatewayWith({ auth: { api_keys_sha256: [await sha256Hex('team-a-secret')] } });
     const none = await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1));
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer');
@@ -121,14 +119,14 @@ describe('auth and abuse', () => {
   });
 
   it('accepts keys stored hashed in the API_KEYS KV namespace', async () => {
-    await env.API_KEYS.put(await sha256('kv-key'), JSON.stringify({ name: 'mobile app' }));
+    await env.API_KEYS.put(await sha256Hex('kv-key'), JSON.stringify({ name: 'mobile app' }));
     const call = gatewayWith({ auth: { kv_keys: true } });
     expect((await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { 'x-api-key': 'kv-key', 'x-slo-ms': '10000' })).status).toBe(200);
     expect((await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { 'x-api-key': 'other' })).status).toBe(403);
   });
 
   it('protects admin routes with the admin token when one is configured', async () => {
-    const call = gatewayWith({ auth: { admin_token_sha256: await sha256('ops-token') } });
+    const call = gatewayWith({ auth: { admin_token_sha256: await sha256Hex('ops-token') } });
     expect((await call('GET', '/admin/config')).status).toBe(401);
     expect((await call('GET', '/metrics')).status).toBe(401);
     expect((await call('GET', '/dashboard')).status).toBe(401);

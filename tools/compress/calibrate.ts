@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { encodeModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/types.js';
 import { DataType } from '../onnx/types.js';
-import { percentile } from '../measure/stats.js';
+import { percentile } from '../lib/percentile.js';
 import { sampleCount, sliceFeeds, type Feeds } from './feeds.js';
 import { tensorsToCalibrate, type ActivationRanges } from './int8-static.js';
 

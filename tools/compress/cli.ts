@@ -5,7 +5,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { compress, type Progress } from './pipeline.js';
+import { compress } from './pipeline.js';
+import type { Progress } from './progress.js';
 import { CompressInputError } from './source.js';
 import { INT8_FORMS, type Int8Form } from './variants.js';
 

@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { zodMessage } from '../../src/lib/zod-message.js';
 import { ModelManifest } from '../../src/registry/manifest.js';
 
 /** Every `<dir>/<name>/manifest.json`, sorted by name; throws naming the file and field of the first bad one. */
@@ -13,10 +14,7 @@ export function readManifests(modelsDir: string): ModelManifest[] {
     const file = join(modelsDir, name, 'manifest.json');
     if (!existsSync(file)) continue;
     const parsed = ModelManifest.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new Error(`${file}: ${issue.path.join('.')}: ${issue.message}`);
-    }
+    if (!parsed.success) throw new Error(`${file}: ${zodMessage(parsed.error, { first: true })}`);
     if (parsed.data.name !== name) throw new Error(`${file}: name '${parsed.data.name}' does not match its folder '${name}'`);
     out.push(parsed.data);
   }

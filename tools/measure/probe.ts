@@ -9,7 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { model, node, valueInfo } from '../onnx/build.js';
 import { encodeModel } from '../onnx/io.js';
 import { Prng } from '../lib/prng.js';
-import { percentile, round } from './stats.js';
+import { percentile } from '../lib/percentile.js';
+import { round } from './stats.js';
 
 /** What to measure; see `runProbe` in probe-client.ts. */
 export interface ProbeRequest {

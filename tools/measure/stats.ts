@@ -1,14 +1,7 @@
 /**
- * Pure statistics for the measurements: percentiles, the least-squares latency fit the router uses to
- * predict p95 for a batch size, and the output comparison behind a variant's fidelity.
+ * Pure statistics for the measurements: the least-squares latency fit the router uses to predict p95 for a
+ * batch size, and the output comparison behind a variant's fidelity. Percentiles: tools/lib/percentile.ts.
  */
-
-/** The q-quantile (0..1) of samples, nearest-rank. */
-export function percentile(samples: number[], q: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank]!;
-}
 
 /**
  * Least-squares fit p95 = fixed_ms + per_item_ms * items. A negative slope (noise on a flat profile) is

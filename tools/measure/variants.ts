@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { LatencyProfile } from '../../src/registry/manifest.js';
 import type { Fidelity, Variant, VariantName } from '../../src/registry/manifest.js';
 import type { TensorSpec } from '../../src/protocol/datatypes.js';
-import { sha256 } from '../onnx/io.js';
+import { sha256 } from '../lib/sha256.js';
 import type { EncodedFeeds, ProbeRequest } from './probe.js';
 import { latencyProfile, runProbe } from './probe-client.js';
 import { compareOutputs } from './stats.js';

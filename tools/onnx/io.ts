@@ -3,7 +3,6 @@
  * order), so the same model object always gives the same bytes, which is what lets `npm run models`
  * check generated variants against the sha256 in their committed manifest.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { modelProtoType } from './schema.js';
@@ -44,9 +43,4 @@ export function writeModel(path: string, model: ModelProto): Uint8Array {
   const bytes = encodeModel(model);
   writeFileAtomic(path, bytes);
   return bytes;
-}
-
-/** Hex sha256 of bytes. */
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }

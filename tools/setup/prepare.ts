@@ -6,21 +6,15 @@
  * (`provenance.generator: "compress"`) are rebuilt from their source and recorded recipe (tools/setup/replay.ts). Any mismatch after that fails loudly:
  * the gateway must never serve bytes its manifest does not describe. Prints one line per model.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelManifest, type VariantName } from '../../src/registry/manifest.js';
+import { fileSha256 } from '../lib/sha256.js';
 import type { TransformerConfig } from '../models/transformer/config.js';
 import { generateTransformer } from '../models/transformer/generate.js';
 import { replayCompressed } from './replay.js';
 
 const MODELS_DIR = process.argv[2] ?? 'models';
-
-async function fileSha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 /** Variant names whose file is missing or differs from the manifest (size first: cheap). */
 async function staleVariants(dir: string, manifest: ModelManifest): Promise<VariantName[]> {

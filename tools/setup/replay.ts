@@ -7,7 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
-import { encodeModel, sha256, writeFileAtomic } from '../onnx/io.js';
+import { sha256 } from '../lib/sha256.js';
+import { encodeModel, writeFileAtomic } from '../onnx/io.js';
 import type { TransformerConfig } from '../models/transformer/config.js';
 import { buildTransformer } from '../models/transformer/graph.js';
 import type { ActivationRanges } from '../compress/int8-static.js';

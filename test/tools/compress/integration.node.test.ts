@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelManifest } from '../../../src/registry/manifest.js';
-import { sha256 } from '../../../tools/onnx/io.js';
+import { sha256 } from '../../../tools/lib/sha256.js';
 import { compress } from '../../../tools/compress/pipeline.js';
 import { replayCompressed } from '../../../tools/setup/replay.js';
 import { ocrOptions } from '../../../tools/models/ocr/build.js';

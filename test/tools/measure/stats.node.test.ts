@@ -1,15 +1,8 @@
-/** Measurement statistics: percentiles, the latency fit and output comparison. */
+/** Measurement statistics: the latency fit and output comparison (percentiles: test/tools/lib). */
 import { describe, expect, it } from 'vitest';
-import { compareOutputs, fitLatency, percentile } from '../../../tools/measure/stats.js';
+import { compareOutputs, fitLatency } from '../../../tools/measure/stats.js';
 
 describe('measurement statistics', () => {
-  it('takes nearest-rank percentiles', () => {
-    const xs = Array.from({ length: 100 }, (_, i) => i + 1);
-    expect(percentile(xs, 0.5)).toBe(50);
-    expect(percentile(xs, 0.95)).toBe(95);
-    expect(percentile([3], 0.95)).toBe(3);
-  });
-
   it('fits fixed + per-item cost exactly on a straight line', () => {
     expect(fitLatency([1, 2, 4, 8].map((items) => ({ items, p95_ms: 0.5 + 0.25 * items })))).toEqual({ fixed_ms: 0.5, per_item_ms: 0.25 });
   });

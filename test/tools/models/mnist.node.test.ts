@@ -1,9 +1,9 @@
 /** The committed MNIST model: manifest valid, files match it, fixture usable, fp32 accuracy as stated. */
-import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ModelManifest } from '../../../src/registry/manifest.js';
+import { sha256 } from '../../../tools/lib/sha256.js';
 
 const dir = 'models/mnist';
 const manifest = ModelManifest.parse(JSON.parse(readFileSync(`${dir}/manifest.json`, 'utf8')));
@@ -21,7 +21,7 @@ describe('mnist model files', () => {
     const v = manifest.variants[name]!;
     const bytes = readFileSync(`${dir}/${v.file}`);
     expect(statSync(`${dir}/${v.file}`).size).toBe(v.bytes);
-    expect(createHash('sha256').update(bytes).digest('hex')).toBe(v.sha256);
+    expect(sha256(bytes)).toBe(v.sha256);
   });
 
   it('compressed variants are smaller than fp32', () => {

@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import type { VariantName } from '../../../src/registry/manifest.js';
-import { sha256, writeModel } from '../../onnx/io.js';
+import { sha256 } from '../../lib/sha256.js';
+import { writeModel } from '../../onnx/io.js';
 import { toFp16 } from '../../compress/uniform-fp16.js';
 import { toInt8 } from '../../compress/uniform-int8.js';
 import type { TransformerConfig } from './config.js';

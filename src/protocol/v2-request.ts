@@ -1,16 +1,17 @@
 /**
- * Open Inference Protocol v2 (KServe / Triton) JSON: the wire schema, decoding a request body into
- * validated tensors against a model's metadata and the configured limits, and encoding results.
+ * Open Inference Protocol v2 (KServe / Triton) requests: the JSON wire schema, and decoding a body into
+ * validated tensors against a model's metadata and the configured limits. Every problem is a 400 or 413
+ * naming the input and the rule. Responses: v2-response.ts.
  */
 import { z } from 'zod';
 import { InvalidInput, PayloadTooLarge } from '../errors.js';
-import type { ModelManifest } from '../registry/manifest.js';
+import { issuePath } from '../lib/zod-message.js';
 import type { TensorSpec } from './datatypes.js';
 import { Datatype } from './datatypes.js';
-import { DATATYPE_INFO, fromHalf, toHalf } from './datatypes.js';
 import type { InferenceRequest, Tensor } from './tensor.js';
 import { elementCount } from './tensor.js';
-import { BinaryReader, tensorBytes } from './binary.js';
+import { BinaryReader } from './binary.js';
+import { toTypedArray } from './json-data.js';
 
 const Parameters = z.record(z.string(), z.unknown());
 
@@ -90,42 +91,24 @@ function checkShapeAgainstSpec(shape: number[], spec: TensorSpec): void {
   });
 }
 
-/** Converts flat JSON leaves to the typed array of `datatype`, naming the first bad element. */
-export function toTypedArray(values: unknown[], datatype: Tensor['datatype'], name: string): Tensor['data'] {
-  const info = DATATYPE_INFO[datatype];
-  const out = info.create(values.length);
-  const bad = (i: number, why: string): never => {
-    throw new InvalidInput(`input '${name}': element ${i} (${JSON.stringify(values[i])}) ${why} for ${datatype}`);
-  };
-  for (let i = 0; i < values.length; i++) {
-    let v = values[i];
-    if (datatype === 'BOOL') {
-      if (typeof v === 'boolean') v = v ? 1 : 0;
-      else if (v !== 0 && v !== 1) bad(i, 'is not a boolean');
-    }
-    if (typeof v !== 'number' || Number.isNaN(v)) bad(i, 'is not a number');
-    const num = v as number;
-    if (info.integer) {
-      if (!Number.isInteger(num)) bad(i, 'is not an integer');
-      if (num < info.min! || num > info.max!) bad(i, 'is out of range');
-    }
-    if (out instanceof BigInt64Array || out instanceof BigUint64Array) out[i] = BigInt(num);
-    else if (datatype === 'FP16') out[i] = toHalf(num);
-    else out[i] = num;
-  }
-  return out;
-}
-
 /**
  * Decodes a v2 JSON body against the model's declared inputs and outputs. Every problem becomes an
  * InvalidInput (400) or PayloadTooLarge (413) naming the input and the rule.
  */
-export function decodeInferRequest(body: unknown, model: Pick<ModelManifest, 'inputs' | 'outputs' | 'batch_axis'>, limits: RequestLimits, binary?: Uint8Array): InferenceRequest {
+/** What decoding needs of a model: its tensor signature (a manifest satisfies it). */
+export interface ModelSignature {
+  inputs: readonly TensorSpec[];
+  outputs: readonly TensorSpec[];
+  /** Axis 0 of every input and output is the batch axis. */
+  batch_axis: boolean;
+}
+
+export function decodeInferRequest(body: unknown, model: ModelSignature, limits: RequestLimits, binary?: Uint8Array): InferenceRequest {
   const reader = new BinaryReader(binary);
   const parsed = InferRequestBody.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new InvalidInput(`invalid request body at '${issue.path.join('.') || '(root)'}': ${issue.message}`);
+    throw new InvalidInput(`invalid request body at '${issuePath(issue)}': ${issue.message}`);
   }
   const req = parsed.data;
   if (req.inputs.length > limits.max_inputs) throw new PayloadTooLarge(`${req.inputs.length} inputs exceed the limit of ${limits.max_inputs}`);
@@ -190,94 +173,4 @@ export function decodeInferRequest(body: unknown, model: Pick<ModelManifest, 'in
     ...(binaryOutputs.size ? { binaryOutputs } : {}),
     parameters: req.parameters ?? {},
   };
-}
-
-/** JSON-safe values of a tensor: FP16 decoded, 64-bit integers as numbers, NaN/Infinity as null. */
-export function tensorValues(t: Tensor): (number | boolean | null)[] {
-  const out = new Array<number | boolean | null>(t.data.length);
-  for (let i = 0; i < t.data.length; i++) {
-    const raw = t.data[i]!;
-    let v = typeof raw === 'bigint' ? Number(raw) : t.datatype === 'FP16' ? fromHalf(raw) : raw;
-    if (t.datatype === 'BOOL') {
-      out[i] = v !== 0;
-      continue;
-    }
-    out[i] = Number.isFinite(v) ? v : null;
-  }
-  return out;
-}
-
-export interface InferResponseBody {
-  model_name: string;
-  model_version?: string;
-  id?: string;
-  parameters?: Record<string, unknown>;
-  outputs: { name: string; datatype: string; shape: number[]; data?: (number | boolean | null)[]; parameters?: { binary_data_size: number } }[];
-}
-
-/**
- * Encodes results as a v2 response body. Outputs named in `binary` carry `parameters.binary_data_size`
- * instead of `data`; their bytes are returned in `blocks`, in output order, for the binary extension.
- */
-export function encodeInferResponse(
-  model: { name: string; version: string },
-  id: string | undefined,
-  outputs: Tensor[],
-  binary?: ReadonlySet<string>,
-): { body: InferResponseBody; blocks: Uint8Array[] } {
-  const blocks: Uint8Array[] = [];
-  const body: InferResponseBody = {
-    model_name: model.name,
-    model_version: model.version,
-    ...(id === undefined ? {} : { id }),
-    outputs: outputs.map((t) => {
-      if (!binary?.has(t.name)) return { name: t.name, datatype: t.datatype, shape: t.shape, data: tensorValues(t) };
-      const bytes = tensorBytes(t);
-      blocks.push(bytes);
-      return { name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: bytes.byteLength } };
-    }),
-  };
-  return { body, blocks };
-}
-
-/** Parses a v2 response from another v2 server (the origin) back into tensors, binary blocks included. */
-export function decodeInferResponse(body: unknown, binary?: Uint8Array): Tensor[] {
-  const parsed = z
-    .object({
-      outputs: z.array(
-        z.object({
-          name: z.string(),
-          datatype: z.string(),
-          shape: z.array(z.number().int().nonnegative()),
-          data: z.array(z.unknown()).optional(),
-          parameters: z.object({ binary_data_size: z.number().int().nonnegative().optional() }).loose().optional(),
-        }),
-      ),
-    })
-    .safeParse(body);
-  if (!parsed.success) throw new Error(`not a v2 inference response: ${parsed.error.issues[0]?.message}`);
-  const reader = new BinaryReader(binary);
-  const tensors = parsed.data.outputs.map((o) => {
-    const dt = Datatype.safeParse(o.datatype);
-    if (!dt.success || dt.data === 'BYTES') throw new Error(`unsupported output datatype '${o.datatype}'`);
-    const datatype = dt.data as Tensor['datatype'];
-    const size = o.parameters?.binary_data_size;
-    if (size !== undefined) return { name: o.name, datatype, shape: o.shape, data: reader.take(o.name, datatype, elementCount(o.shape), size) };
-    if (!o.data) throw new Error(`output '${o.name}' has neither data nor binary_data_size`);
-    const values = o.data.map((v) => (v === null ? NaN : v));
-    if (values.length !== elementCount(o.shape)) throw new Error(`output '${o.name}': shape ${JSON.stringify(o.shape)} does not match ${values.length} values`);
-    return { name: o.name, datatype, shape: o.shape, data: datatype.startsWith('FP') ? toFloatArray(values, datatype) : toTypedArray(values, datatype, o.name) };
-  });
-  reader.finish();
-  return tensors;
-}
-
-function toFloatArray(values: unknown[], datatype: Tensor['datatype']): Tensor['data'] {
-  const out = DATATYPE_INFO[datatype].create(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (typeof v !== 'number') throw new Error(`element ${i} is not a number`);
-    out[i] = datatype === 'FP16' ? toHalf(v) : v;
-  }
-  return out;
 }

@@ -1,0 +1,79 @@
+/**
+ * The two wings of the house (README "Layout"): the Worker's wing (src/, routes/) never imports the tools
+ * wing, the origin, bench or tests, nor Node built-ins; the tools wing imports the core and its own lower
+ * layers only (lib < onnx < measure < compress < models < setup); nothing in the repository forms a cycle.
+ * The Worker's own layers are checked in more detail by layers.node.test.ts.
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { cycles, importGraph, type ImportEdge } from './imports.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * Layers from the bottom up; a file may import its own layer's files or lower ones. The request path reads
+ * upwards: routes -> data plane -> select -> engine | origin -> registry -> protocol.
+ */
+const LAYERS: [number, RegExp][] = [
+  [0, /^src\/(errors|lib\/)/],
+  [1, /^src\/protocol\//],
+  [2, /^src\/registry\//],
+  [3, /^src\/(config|backend)\.ts$|^src\/select\//],
+  [4, /^src\/(engine|origin)\/|^src\/(metrics|policy-source)\.ts$/],
+  [5, /^src\/dataplane/],
+  [6, /^routes\//],
+  [7, /^src\/worker\.ts$/],
+  [10, /^tools\/lib\//],
+  [11, /^tools\/onnx\//],
+  [12, /^tools\/measure\//],
+  [13, /^tools\/compress\//],
+  [14, /^tools\/models\//],
+  [15, /^tools\/setup\//],
+  [16, /^origin\//],
+  [17, /^bench\//],
+];
+
+function layer(path: string): number | undefined {
+  return LAYERS.find(([, re]) => re.test(path))?.[0];
+}
+
+const graph = importGraph(ROOT, ['src', 'routes', 'tools', 'origin', 'bench', 'test']);
+const internal = (e: ImportEdge) => /^(src|routes|tools|origin|bench|test|models|node_modules)\//.test(e.to);
+
+describe('the wings of the import graph', () => {
+  it('places every module of src/, routes/ and tools/ in a layer', () => {
+    const files = new Set(graph.map((e) => e.from).filter((f) => /^(src|routes|tools)\//.test(f)));
+    expect([...files].filter((f) => layer(f) === undefined)).toEqual([]);
+  });
+
+  it('has no import from a lower layer to a higher one', () => {
+    const upward = graph
+      .filter((e) => internal(e) && layer(e.from) !== undefined && layer(e.to) !== undefined)
+      .filter((e) => layer(e.to)! > layer(e.from)!)
+      .map((e) => `${e.from} -> ${e.to}`);
+    expect(upward).toEqual([]);
+  });
+
+  it('keeps the Worker wing free of Node built-ins and of the tools, origin, bench and tests', () => {
+    const bad = graph
+      .filter((e) => /^(src|routes)\//.test(e.from))
+      .filter((e) => /^node:/.test(e.to) || /^(tools|origin|bench|test)\//.test(e.to))
+      .map((e) => `${e.from} -> ${e.to}`);
+    expect(bad).toEqual([]);
+  });
+
+  it('keeps the tools off the HTTP layer and the Worker entry', () => {
+    const bad = graph.filter((e) => /^tools\//.test(e.from) && /^(routes\/|src\/worker|src\/dataplane|origin\/|bench\/)/.test(e.to));
+    expect(bad.map((e) => `${e.from} -> ${e.to}`)).toEqual([]);
+  });
+
+  it('has no cycle', () => {
+    expect(cycles(graph.filter(internal))).toEqual([]);
+  });
+
+  it('finds real edges (the reader works)', () => {
+    expect(graph.some((e) => e.from === 'src/worker.ts' && e.to.startsWith('routes/'))).toBe(true);
+    expect(graph.some((e) => e.from.startsWith('tools/compress/') && e.to.startsWith('tools/onnx/'))).toBe(true);
+  });
+});

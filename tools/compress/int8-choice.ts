@@ -1,0 +1,151 @@
+/**
+ * Choosing the INT8 form of a model: every candidate form is built and scored against the fp32 reference
+ * in onnxruntime-node (leaving the most sensitive nodes in fp32, greedily, when it misses the fidelity
+ * floor); the forms that pass are timed briefly in onnxruntime-web WASM, the Worker's runtime, and the
+ * fastest wins. Nothing is written to the models folder here.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TensorSpec } from '../../src/protocol/datatypes.js';
+import { runProbe } from '../measure/probe-client.js';
+import { encodeModel } from '../onnx/io.js';
+import type { ModelProto } from '../onnx/types.js';
+import { calibrate } from './calibrate.js';
+import { runNode, score, type FidelityFloor } from './evaluate.js';
+import { sampleCount, type Feeds } from './feeds.js';
+import { dynamicCandidates } from './int8-dynamic.js';
+import { staticCandidates, type ActivationRanges } from './int8-static.js';
+import type { Progress } from './progress.js';
+import { CompressInputError } from './source.js';
+import { buildInt8, type Int8Form } from './variants.js';
+
+/** What happened to one candidate form; recorded in the manifest's provenance. */
+export interface CandidateReport {
+  form: Int8Form;
+  status: 'chosen' | 'passed' | 'below floor' | 'failed' | 'not applicable';
+  fidelity?: number;
+  excluded: string[];
+  p50_ms?: number;
+  reason?: string;
+}
+
+export interface Int8Trial {
+  /** The normalized fp32 model the passes start from (upgraded to opset 13 when it was older). */
+  model: ModelProto;
+  /** Candidate forms, in order of preference. */
+  forms: Int8Form[];
+  /** First output of the fp32 model on `evalFeeds` (onnxruntime-node): what candidates are scored against. */
+  reference: Float32Array;
+  evalFeeds: Feeds;
+  /** Calibration samples for the static (QDQ) forms, calibrated once on first need. */
+  calibFeeds: Feeds;
+  floor: FidelityFloor;
+  /** Width of one output row, and whether rows are class scores (top-1) or embeddings (cosine). */
+  width: number;
+  classifier: boolean;
+  /** Nodes the user keeps in fp32; more are excluded (up to maxExclude) only with autoExclude. */
+  exclude: string[];
+  autoExclude: boolean;
+  maxExclude: number;
+  /** The WASM timing: model inputs, the smallest and largest latency shapes, and caps on runs and time. */
+  timing: { inputs: TensorSpec[]; ends: { items: number; dims: Record<string, number[]> }[]; runs: number; budgetMs: number; intHigh: number };
+  progress: Progress;
+}
+
+/** The chosen form with the nodes it keeps in fp32 and, for static forms, its calibration ranges. */
+export interface Int8Choice {
+  form: Int8Form;
+  exclude: string[];
+  ranges?: ActivationRanges;
+  candidates: CandidateReport[];
+}
+
+type Passing = Omit<Int8Choice, 'candidates'> & { bytes: Uint8Array };
+
+/** Scores every form, times the passing ones, returns the chosen one; CompressInputError when none passes. */
+export async function chooseInt8(t: Int8Trial): Promise<Int8Choice> {
+  const { candidates, passing } = await scoreForms(t);
+  if (passing.length === 0) {
+    throw new CompressInputError(`no INT8 form meets the fidelity floor ${t.floor.metric}=${t.floor.value}: ${candidates.map((c) => `${c.form}: ${c.reason ?? c.status}`).join('; ')}`);
+  }
+  if (passing.length > 1) timeForms(t, passing, candidates);
+  // Forms are in preference order; a later one wins only when clearly faster (15%), so timing noise
+  // between two near-equal forms cannot flip the recipe (and the files' sha256) from run to run.
+  const time = (f: Int8Form) => candidates.find((c) => c.form === f)!.p50_ms ?? Infinity;
+  const best = passing.reduce((a, b) => (time(b.form) < 0.85 * time(a.form) ? b : a));
+  candidates.find((c) => c.form === best.form)!.status = 'chosen';
+  return { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}), candidates };
+}
+
+/** Fidelity of each form in onnxruntime-node, with auto-exclusion of sensitive nodes when it falls short. */
+async function scoreForms(t: Int8Trial): Promise<{ candidates: CandidateReport[]; passing: Passing[] }> {
+  const p = t.progress;
+  let ranges: { minmax: ActivationRanges; percentile: ActivationRanges } | undefined;
+  const candidates: CandidateReport[] = [];
+  const passing: Passing[] = [];
+  for (const form of t.forms) {
+    const isStatic = form.startsWith('qdq');
+    const nodes = isStatic ? staticCandidates(t.model).map((n) => n.name) : dynamicCandidates(t.model, form === 'dynamic' ? 'matmul+conv' : 'matmul');
+    if (nodes.length === 0 || (form === 'dynamic' && !t.model.graph.node.some((n) => n.op_type === 'Conv') && t.forms.includes('dynamic-matmul'))) {
+      candidates.push({ form, status: 'not applicable', excluded: [], reason: nodes.length ? 'same as dynamic-matmul (no Conv)' : 'no quantizable node' });
+      continue;
+    }
+    try {
+      if (isStatic && !ranges) {
+        p.step(`calibrating (${sampleCount(t.calibFeeds)} samples)`);
+        ranges = await calibrate(t.model, t.calibFeeds);
+      }
+      const r = isStatic ? (form === 'qdq-minmax' ? ranges!.minmax : ranges!.percentile) : undefined;
+      const fid = async (exclude: string[]) => score(t.reference, await runNode(buildInt8(t.model, form, exclude, r), t.evalFeeds), t.width, t.classifier, t.floor);
+      let exclude = [...t.exclude];
+      let s = await fid(exclude);
+      p.step(`${form}: ${t.floor.metric} ${s.value.toFixed(4)}`);
+      if (!s.passes && t.autoExclude) {
+        // Sensitivity: the fidelity gained by leaving each node alone in fp32; exclude the best gains first.
+        const pool = nodes.filter((n) => !exclude.includes(n));
+        p.step(`${form}: sensitivity of ${pool.length} nodes`, pool.length);
+        const gains: [string, number][] = [];
+        for (const n of pool) {
+          gains.push([n, (await fid([...exclude, n])).value - s.value]);
+          p.tick(n);
+        }
+        gains.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+        for (const [n] of gains.slice(0, t.maxExclude)) {
+          exclude = [...exclude, n];
+          s = await fid(exclude);
+          p.log(`${form}: excluded ${n} -> ${t.floor.metric} ${s.value.toFixed(4)}`);
+          if (s.passes) break;
+        }
+      }
+      if (!s.passes) {
+        candidates.push({ form, status: 'below floor', fidelity: s.value, excluded: exclude, reason: `${t.floor.metric} ${s.value.toFixed(4)} < ${t.floor.value}` });
+        continue;
+      }
+      passing.push({ form, exclude, ...(r ? { ranges: r } : {}), bytes: encodeModel(buildInt8(t.model, form, exclude, r)) });
+      candidates.push({ form, status: 'passed', fidelity: s.value, excluded: exclude });
+    } catch (err) {
+      candidates.push({ form, status: 'failed', excluded: [], reason: (err as Error).message.split('\n')[0]!.slice(0, 200) });
+    }
+  }
+  return { candidates, passing };
+}
+
+/** A short WASM timing of each passing form at the smallest and largest shapes; fills its `p50_ms`. */
+function timeForms(t: Int8Trial, passing: Passing[], candidates: CandidateReport[]): void {
+  t.progress.step(`timing ${passing.length} INT8 forms in onnxruntime-web`, passing.length);
+  const work = join(tmpdir(), `compress-${process.pid}-${Date.now()}`);
+  mkdirSync(work, { recursive: true });
+  try {
+    for (const c of passing) {
+      const file = join(work, `${c.form}.onnx`);
+      writeFileSync(file, c.bytes);
+      const { ends } = t.timing;
+      const probe = runProbe({ model: file, inputs: t.timing.inputs, batches: ends.map((e) => e.items), shapes: ends, warmup: 2, runs: Math.min(t.timing.runs, 10), budgetMsPerPoint: Math.min(t.timing.budgetMs, 2000), seq: 1, intHigh: t.timing.intHigh });
+      candidates.find((x) => x.form === c.form)!.p50_ms = probe.points.reduce((sum, pt) => sum + pt.p50_ms, 0);
+      t.progress.tick(c.form);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
