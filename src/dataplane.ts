@@ -208,6 +208,7 @@ export class DataPlane {
       request,
       deadline,
       ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+      ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}),
       batching: policy.batching ? { maxBatch: policy.max_batch_size, maxDelayMs: policy.max_queue_delay_ms } : { maxBatch: 1, maxDelayMs: 0 },
       slackMs: Math.max(0, decision.budget_ms - decision.predicted_ms),
     };
