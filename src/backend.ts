@@ -17,8 +17,11 @@ export interface BackendRequest {
   batching?: { maxBatch: number; maxDelayMs: number };
   /** How long this request could wait and still meet its SLO (budget minus predicted run). */
   slackMs?: number;
-  /** Keeps background work alive after the response is sent (Workers' ctx.waitUntil); absent on Node. */
-  waitUntil?: (p: Promise<unknown>) => void;
+  /**
+   * Keeps work this request starts for others (a session load, a batch run) alive if the request is
+   * cancelled (Workers' ctx.waitUntil); absent outside Workers.
+   */
+  waitUntil?: (work: Promise<unknown>) => void;
 }
 
 /** Timings in ms for server-timing: each backend fills what it measured. */

@@ -181,10 +181,11 @@ export function parseConfig(raw: unknown, overrides: { originUrl?: string | unde
   return config;
 }
 
-export type PolicySource = 'request' | 'model' | 'global';
+/** The layer a resolved policy value came from (request > model policy > global policy). */
+export type PolicyLayer = 'request' | 'model' | 'global';
 export interface ResolvedPolicy extends Policy {
   /** Where each value came from, for explain and admin views. */
-  sources: Record<keyof Policy, PolicySource>;
+  sources: Record<keyof Policy, PolicyLayer>;
 }
 
 /**
@@ -193,7 +194,7 @@ export interface ResolvedPolicy extends Policy {
  */
 export function resolvePolicy(config: GatewayConfig, model: string, request: { slo_ms?: number | undefined } = {}): ResolvedPolicy {
   const modelPolicy = config.models[model] ?? {};
-  const sources = {} as Record<keyof Policy, PolicySource>;
+  const sources = {} as Record<keyof Policy, PolicyLayer>;
   const out = {} as Record<keyof Policy, unknown>;
   for (const key of Object.keys(PolicyFields) as (keyof Policy)[]) {
     if (key === 'slo_ms' && request.slo_ms !== undefined) {

@@ -4,11 +4,20 @@
  * re-read at most every `policy_ttl_ms`. Invalid KV content is rejected: the last good config stays in
  * force and the error is kept for /admin/config. The origin URL, limits and auth never come from KV, so
  * no KV write can steer traffic to another host.
+ *
+ * No request awaits another request's KV read (in workerd a promise created in a request that is then
+ * cancelled may never settle for anyone else). The request that finds the TTL passed reads KV itself and
+ * waits for its own read, so a change is seen by the next request after it is written; requests arriving
+ * while that read is under way serve the last good config (stale-while-revalidate: it was current a TTL
+ * ago). The read is handed to the caller's `waitUntil` so it completes even if its request is cancelled;
+ * a read still unfinished after RELOAD_TIMEOUT_MS counts as lost and the next request reads again.
  */
 import type { GatewayConfig } from './config.js';
 import { parseConfig } from './config.js';
 
 export const POLICY_KEY = 'policy';
+/** After this long (ms) a KV read that has not finished is given up: its request may have been cancelled. */
+export const RELOAD_TIMEOUT_MS = 10_000;
 
 export interface PolicyStatus {
   source: 'deployment' | 'kv';
@@ -23,7 +32,9 @@ export class PolicySource {
   private readAt = -Infinity;
   private lastRaw: string | null = null;
   private status: PolicyStatus;
-  private pending: Promise<void> | undefined;
+  /** The KV read under way, by number: a read that was given up must not overwrite a newer one. */
+  private reading: { id: number; startedAt: number } | undefined;
+  private reads = 0;
 
   constructor(
     private readonly rawBase: Record<string, unknown>,
@@ -35,24 +46,43 @@ export class PolicySource {
     this.status = { source: 'deployment', ttl_ms: this.current.policy_ttl_ms };
   }
 
-  /** The config in force, re-reading KV first when the TTL has passed (one read at a time). */
-  async get(): Promise<GatewayConfig> {
-    if (this.kv && this.now() - this.readAt >= this.current.policy_ttl_ms) {
-      this.pending ??= this.reload().finally(() => (this.pending = undefined));
-      await this.pending;
-    }
+  /**
+   * The config in force. When the TTL has passed and no other request is reading KV, this request reads
+   * it (one read at a time) and waits for its own read; otherwise it gets the last good config at once.
+   * `waitUntil` (Workers' ctx.waitUntil) keeps the read alive if this request is cancelled.
+   */
+  async get(waitUntil?: (work: Promise<unknown>) => void): Promise<GatewayConfig> {
+    if (!this.kv || !this.due()) return this.current;
+    const read = this.reload(this.kv, ++this.reads);
+    waitUntil?.(read);
+    await read;
     return this.current;
   }
 
-  private async reload(): Promise<void> {
+  private due(): boolean {
+    const now = this.now();
+    if (this.reading && now - this.reading.startedAt < RELOAD_TIMEOUT_MS) return false;
+    return now - this.readAt >= this.current.policy_ttl_ms;
+  }
+
+  private async reload(kv: KVNamespace, id: number): Promise<void> {
     this.readAt = this.now();
-    let raw: string | null;
+    this.reading = { id, startedAt: this.readAt };
+    let read: { raw: string | null } | { error: Error };
     try {
-      raw = await this.kv!.get(POLICY_KEY);
-    } catch (e) {
-      this.fail(`could not read KV: ${(e as Error).message}`);
-      return;
+      read = { raw: await kv.get(POLICY_KEY) };
+    } catch (error) {
+      read = { error: error as Error };
     }
+    // Given up meanwhile (RELOAD_TIMEOUT_MS): a newer read owns the state now.
+    if (this.reading?.id !== id) return;
+    this.reading = undefined;
+    if ('error' in read) return this.fail(`could not read KV: ${read.error.message}`);
+    this.apply(read.raw);
+  }
+
+  /** Applies what KV holds under the policy key (null: nothing, back to the deployment's config). */
+  private apply(raw: string | null): void {
     this.status.last_read = new Date(this.now()).toISOString();
     if (raw === this.lastRaw) return;
     this.lastRaw = raw;

@@ -7,7 +7,8 @@
  * No background loop: each waiting request drives the queue in its own request context when nothing is
  * running, so no request depends on another request's context staying alive (a Workers rule). Waiters
  * poll on their own timers instead of being woken: in workerd, settling a promise that belongs to another
- * request's context is I/O on its behalf (refused, or lost when that request has finished).
+ * request's context is I/O on its behalf (refused, or lost when that request has finished). A run is
+ * handed to its driver's `waitUntil`, so a driver whose client goes away still finishes the others' run.
  */
 
 /** How often a waiting request re-checks the queue (ms): small next to a run, cheap on one thread. */
@@ -56,17 +57,18 @@ export class BatchQueue<R> {
     return this.queue.length;
   }
 
-  /** Queues one request and resolves with its own result once a run that includes it has finished. */
-  async submit(item: QueueItem<R>): Promise<R> {
+  /**
+   * Queues one request and resolves with its own result once a run that includes it has finished.
+   * `waitUntil` (Workers' ctx.waitUntil) keeps a run this request drives alive if the request is cancelled.
+   */
+  async submit(item: QueueItem<R>, waitUntil?: (work: Promise<unknown>) => void): Promise<R> {
     this.queue.push(item);
     while (!item.result) {
       if (!this.running) {
         this.running = true;
-        try {
-          await this.runNext();
-        } finally {
-          this.running = false;
-        }
+        const drive = this.runNext().finally(() => (this.running = false));
+        waitUntil?.(drive.catch(() => undefined));
+        await drive;
       } else {
         await new Promise((r) => setTimeout(r, POLL_MS));
       }

@@ -4,6 +4,7 @@
  * truncated or stale object never becomes a session.
  */
 import { InvalidInput } from '../errors.js';
+import { sha256Hex } from '../lib/sha256.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 
 export interface ModelStore {
@@ -54,8 +55,7 @@ export class VerifyingStore implements ModelStore {
       const bytes = await store.get(model, variant);
       if (!bytes) continue;
       if (bytes.byteLength !== v.bytes) throw new Error(`${variantKey(model, variant)}: ${bytes.byteLength} bytes, manifest says ${v.bytes}`);
-      const digest = await crypto.subtle.digest('SHA-256', bytes);
-      const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+      const hex = await sha256Hex(bytes);
       if (hex !== v.sha256) throw new Error(`${variantKey(model, variant)}: sha256 ${hex} does not match the manifest`);
       return bytes;
     }

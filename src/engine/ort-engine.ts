@@ -1,12 +1,12 @@
 /**
  * The local inference engine over onnxruntime (onnxruntime-web WASM in the Worker, onnxruntime-node at the
- * origin: same API). One session per model variant, created on first use and shared by concurrent first
- * requests; runs go through one queue (WASM in an isolate is single-threaded) that batches compatible
- * requests together (batch-queue.ts) and lets the selector see how much work is already waiting.
+ * origin: same API). One session per model variant, loaded on first use and kept within the isolate's
+ * memory budget by the session cache (session-cache.ts, where concurrent first requests share one load
+ * without sharing a promise); runs go through one queue (WASM in an isolate is single-threaded) that
+ * batches compatible requests together (batch-queue.ts) and lets the selector see how much work is waiting.
  */
 import type * as ortTypes from 'onnxruntime-common';
 import { EngineFailure } from '../errors.js';
-import { datatypeOfOrt, DATATYPE_INFO } from '../protocol/datatypes.js';
 import type { InferenceRequest, Tensor } from '../protocol/tensor.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import type { Backend, BackendRequest, BackendResult } from '../backend.js';
@@ -14,12 +14,14 @@ import type { ModelStore } from './model-store.js';
 import { variantKey } from './model-store.js';
 import type { QueueItem } from './batch-queue.js';
 import { BatchQueue } from './batch-queue.js';
+import type { OrtModule } from './ort-session.js';
+import { openSession, runSession } from './ort-session.js';
+import { sleep } from './poll.js';
+import type { Lease } from './session-cache.js';
+import { SessionCache } from './session-cache.js';
 import { batchSignature, joinRequests, splitOutputs } from './tensor-batch.js';
 
-export interface OrtModule {
-  InferenceSession: { create(bytes: Uint8Array, options?: ortTypes.InferenceSession.SessionOptions): Promise<ortTypes.InferenceSession> };
-  Tensor: new (type: string, data: unknown, dims: readonly number[]) => ortTypes.Tensor;
-}
+export type { OrtModule } from './ort-session.js';
 
 export interface OrtEngineOptions {
   ort: OrtModule;
@@ -32,6 +34,8 @@ export interface OrtEngineOptions {
    * runtime's own base that they all share). Least recently used idle sessions are released to make room.
    */
   memoryBudgetBytes?: number;
+  /** Longest wait for a session to load (ms), after which the load counts as lost; see session-cache.ts. */
+  loadTimeoutMs?: number;
   /** Run different variants concurrently (a native runtime with threads); the Worker's WASM cannot. */
   queuePerVariant?: boolean;
   now?: () => number;
@@ -40,12 +44,8 @@ export interface OrtEngineOptions {
 /** onnxruntime-web's initial WASM memory, included in every variant's measured `edge_memory_bytes`. */
 export const WASM_BASE_BYTES = 16 * 1024 * 1024;
 
-interface Resident {
-  bytes: number;
-  lastUsed: number;
-  inFlight: number;
-  session: ortTypes.InferenceSession;
-}
+type Session = ortTypes.InferenceSession;
+type WaitUntil = BackendRequest['waitUntil'];
 
 interface RunResult {
   outputs: Tensor[];
@@ -55,9 +55,7 @@ interface RunResult {
 }
 
 export class OrtEngine implements Backend {
-  private readonly sessions = new Map<string, Promise<ortTypes.InferenceSession>>();
-  private readonly loaded = new Set<string>();
-  private readonly resident = new Map<string, Resident>();
+  private readonly cache: SessionCache<Session>;
   /** One run queue for the isolate (WASM: one thread), or one per variant (native runtime, many cores). */
   private readonly queues = new Map<string, BatchQueue<RunResult>>();
   private readonly now: () => number;
@@ -66,13 +64,15 @@ export class OrtEngine implements Backend {
 
   constructor(private readonly options: OrtEngineOptions) {
     this.now = options.now ?? (() => performance.now());
+    const { memoryBudgetBytes: budgetBytes, loadTimeoutMs } = options;
+    this.cache = new SessionCache<Session>({ budgetBytes, loadTimeoutMs, release: (s) => s.release(), now: this.now });
   }
 
   private queueFor(key: string): BatchQueue<RunResult> {
     const id = this.options.queuePerVariant ? key : '*';
     let q = this.queues.get(id);
     if (!q) {
-      q = new BatchQueue<RunResult>((batch) => this.runBatch(batch as EngineItem[]), this.now, (ms) => new Promise((r) => setTimeout(r, ms)));
+      q = new BatchQueue<RunResult>((batch) => this.runBatch(batch as EngineItem[]), this.now, sleep);
       this.queues.set(id, q);
     }
     return q;
@@ -81,7 +81,7 @@ export class OrtEngine implements Backend {
   /** Variants of `model` whose sessions are ready in this isolate. */
   loadedVariants(model: ModelManifest): Set<VariantName> {
     const out = new Set<VariantName>();
-    for (const v of Object.keys(model.variants) as VariantName[]) if (this.loaded.has(variantKey(model, v))) out.add(v);
+    for (const v of Object.keys(model.variants) as VariantName[]) if (this.cache.isReady(variantKey(model, v))) out.add(v);
     return out;
   }
 
@@ -92,117 +92,73 @@ export class OrtEngine implements Backend {
     return ms;
   }
 
-  /** The session for a variant, loading it once however many requests ask at the same time. */
-  session(model: ModelManifest, variant: VariantName): Promise<ortTypes.InferenceSession> {
-    const key = variantKey(model, variant);
-    let pending = this.sessions.get(key);
-    if (!pending) {
-      pending = this.load(model, variant, key);
-      this.sessions.set(key, pending);
-      // A failed load is forgotten so a later request can try again.
-      pending.then(
-        (session) => {
-          this.loaded.add(key);
-          this.resident.set(key, { bytes: sessionBytes(model, variant), lastUsed: this.now(), inFlight: 0, session });
-        },
-        () => this.sessions.delete(key),
-      );
-    }
-    return pending;
+  /**
+   * The session for a variant, loading it once however many requests ask at the same time (prewarm, warm,
+   * the origin's startup). `waitUntil` keeps a load this call starts alive past the caller's request.
+   */
+  async session(model: ModelManifest, variant: VariantName, waitUntil?: WaitUntil): Promise<Session> {
+    const lease = await this.lease(model, variant, waitUntil);
+    lease.done();
+    return lease.session;
   }
 
   /** Backend.warm: opens the variant's session ahead of requests (configured warm-up, prewarm). */
-  async warm(model: ModelManifest, variant: VariantName): Promise<void> {
-    await this.session(model, variant);
+  async warm(model: ModelManifest, variant: VariantName, waitUntil?: WaitUntil): Promise<void> {
+    await this.session(model, variant, waitUntil);
   }
 
-  /** Fetches and opens a variant; any failure (missing, corrupt, unloadable) is an EngineFailure. */
-  private async load(model: ModelManifest, variant: VariantName, key: string): Promise<ortTypes.InferenceSession> {
-    let bytes: Uint8Array | undefined;
-    try {
-      bytes = await this.options.store.get(model, variant);
-    } catch (cause) {
-      throw new EngineFailure(`could not fetch ${key}: ${(cause as Error).message}`, { cause });
-    }
-    if (!bytes) throw new EngineFailure(`variant file ${key} is not in any model store`);
-    await this.makeRoom(key, sessionBytes(model, variant));
-    try {
-      return await this.options.ort.InferenceSession.create(bytes, this.options.sessionOptions);
-    } catch (cause) {
-      throw new EngineFailure(`could not load ${key}: ${(cause as Error).message}`, { cause });
-    }
+  private lease(model: ModelManifest, variant: VariantName, waitUntil: WaitUntil): Promise<Lease<Session>> {
+    const { ort, store, sessionOptions } = this.options;
+    const open = () => openSession(ort, store, model, variant, sessionOptions);
+    return this.cache.acquire(variantKey(model, variant), sessionBytes(model, variant), open, { waitUntil });
   }
 
   /** Whether the WASM runtime is up in this isolate (some session loaded). */
   runtimeReady(): boolean {
-    return this.loaded.size > 0;
+    return this.cache.readyKeys().length > 0;
   }
 
   /** Bytes the resident sessions hold (beyond the runtime's base). */
   residentBytes(): number {
-    let sum = 0;
-    for (const r of this.resident.values()) sum += r.bytes;
-    return sum;
+    return this.cache.residentBytes();
   }
 
   /** Keys of the sessions in memory, least recently used first. */
   residentKeys(): string[] {
-    return [...this.resident.entries()].sort((a, b) => a[1].lastUsed - b[1].lastUsed).map(([k]) => k);
-  }
-
-  /** Releases least recently used idle sessions until `bytes` more fit the budget; fails if they cannot. */
-  private async makeRoom(key: string, bytes: number): Promise<void> {
-    const budget = this.options.memoryBudgetBytes;
-    if (budget === undefined) return;
-    if (bytes > budget) throw new EngineFailure(`${key} needs ${mib(bytes)} MiB of WASM memory, the isolate budget is ${mib(budget)} MiB`);
-    for (const victim of this.residentKeys()) {
-      if (this.residentBytes() + bytes <= budget) return;
-      const r = this.resident.get(victim)!;
-      if (r.inFlight > 0) continue;
-      this.resident.delete(victim);
-      this.sessions.delete(victim);
-      this.loaded.delete(victim);
-      await r.session.release().catch(() => undefined);
-      console.log(JSON.stringify({ event: 'session_released', key: victim, bytes: r.bytes, for: key }));
-    }
-    if (this.residentBytes() + bytes > budget) throw new EngineFailure(`${key} does not fit the isolate memory budget while other sessions are busy`);
+    return this.cache.readyKeys();
   }
 
   async infer(req: BackendRequest): Promise<BackendResult> {
     const { model, variant, request } = req;
+    const key = variantKey(model, variant);
     const t0 = this.now();
-    const wasLoaded = this.loaded.has(variantKey(model, variant));
-    const session = await this.session(model, variant);
+    const wasLoaded = this.cache.isReady(key);
+    const lease = await this.lease(model, variant, req.waitUntil);
     const tLoaded = this.now();
     const size = model.batch_axis ? (request.inputs[0]?.shape[0] ?? 1) : 1;
     const predict = (items: number) => this.options.predictMs?.(model, variant, items) ?? 0;
     const batching = model.batch_axis && req.batching ? req.batching : { maxBatch: 1, maxDelayMs: 0 };
     const item: EngineItem = {
-      key: `${variantKey(model, variant)}#${batching.maxBatch > 1 ? batchSignature(request) : Math.random()}`,
+      key: `${key}#${batching.maxBatch > 1 ? batchSignature(request) : Math.random()}`,
       size,
       policy: batching,
       // Waiting for company is only worth it while this request's own SLO slack lasts.
       startBy: tLoaded + Math.max(0, req.slackMs ?? 0),
       enqueuedAt: tLoaded,
       predictMs: predict,
-      session,
+      session: lease.session,
       model,
       variant,
       request,
     };
     let done: RunResult;
-    const resident = this.resident.get(variantKey(model, variant));
-    if (resident) {
-      resident.inFlight++;
-      resident.lastUsed = this.now();
-    }
     try {
-      done = await this.queueFor(variantKey(model, variant)).submit(item);
+      done = await this.queueFor(key).submit(item, req.waitUntil);
     } catch (cause) {
       if (cause instanceof EngineFailure) throw cause;
       throw new EngineFailure(`edge inference failed for ${model.name}/${variant}: ${(cause as Error).message}`, { cause });
     } finally {
-      if (resident) resident.inFlight--;
+      lease.done();
     }
     return {
       outputs: done.outputs,
@@ -217,27 +173,12 @@ export class OrtEngine implements Backend {
     const head = batch[0]!;
     const startedAt = this.now();
     const joined = joinRequests(batch.map((i) => i.request));
-    const outputs = await this.run(head.session, joined);
+    const outputs = await runSession(this.options.ort, head.session, joined);
     const endedAt = this.now();
     const sizes = batch.map((i) => i.size);
     const total = sizes.reduce((a, b) => a + b, 0);
     this.onBatch?.(head.model, head.variant, batch.length, total);
     return splitOutputs(outputs, sizes).map((o) => ({ outputs: o, startedAt, endedAt, batch: total }));
-  }
-
-  private async run(session: ortTypes.InferenceSession, request: InferenceRequest): Promise<Tensor[]> {
-    const { ort } = this.options;
-    const feeds: Record<string, ortTypes.Tensor> = {};
-    for (const t of request.inputs) feeds[t.name] = new ort.Tensor(DATATYPE_INFO[t.datatype].ort, t.data, t.shape);
-    const names = request.outputs ?? session.outputNames;
-    const results = await session.run(feeds, [...names]);
-    return names.map((name) => {
-      const out = results[name];
-      if (!out) throw new Error(`the model did not produce output '${name}'`);
-      const datatype = datatypeOfOrt(out.type);
-      if (!datatype) throw new Error(`output '${name}' has unsupported type ${out.type}`);
-      return { name, datatype, shape: [...out.dims], data: out.data as Tensor['data'] };
-    });
   }
 }
 
@@ -246,10 +187,8 @@ function sessionBytes(model: ModelManifest, variant: VariantName): number {
   return Math.max(v.bytes, v.edge_memory_bytes - WASM_BASE_BYTES);
 }
 
-const mib = (bytes: number) => Math.round(bytes / 1048576);
-
 interface EngineItem extends QueueItem<RunResult> {
-  session: ortTypes.InferenceSession;
+  session: Session;
   model: ModelManifest;
   variant: VariantName;
   request: InferenceRequest;

@@ -5,7 +5,7 @@
  * Workers have no SharedArrayBuffer threads.
  */
 import * as ort from 'onnxruntime-web/wasm';
-import type { OrtModule } from './ort-engine.js';
+import type { OrtModule } from './ort-session.js';
 
 let prepared: OrtModule | undefined;
 

@@ -1,0 +1,56 @@
+/**
+ * One onnxruntime session in v2 terms, for both runtimes (web and node): opened from a model store's
+ * verified bytes, and run with v2 input tensors as feeds, the requested outputs (all of the session's by
+ * default) coming back as v2 tensors.
+ */
+import type * as ortTypes from 'onnxruntime-common';
+import { EngineFailure } from '../errors.js';
+import { datatypeOfOrt, DATATYPE_INFO } from '../protocol/datatypes.js';
+import type { InferenceRequest, Tensor } from '../protocol/tensor.js';
+import type { ModelManifest, VariantName } from '../registry/manifest.js';
+import type { ModelStore } from './model-store.js';
+import { variantKey } from './model-store.js';
+
+/** What the engine uses of an onnxruntime package (onnxruntime-web and onnxruntime-node both fit). */
+export interface OrtModule {
+  InferenceSession: { create(bytes: Uint8Array, options?: ortTypes.InferenceSession.SessionOptions): Promise<ortTypes.InferenceSession> };
+  Tensor: new (type: string, data: unknown, dims: readonly number[]) => ortTypes.Tensor;
+}
+
+/** Fetches and opens a variant; any failure (missing, corrupt, unloadable) is an EngineFailure. */
+export async function openSession(
+  ort: OrtModule,
+  store: ModelStore,
+  model: ModelManifest,
+  variant: VariantName,
+  options?: ortTypes.InferenceSession.SessionOptions,
+): Promise<ortTypes.InferenceSession> {
+  const key = variantKey(model, variant);
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await store.get(model, variant);
+  } catch (cause) {
+    throw new EngineFailure(`could not fetch ${key}: ${(cause as Error).message}`, { cause });
+  }
+  if (!bytes) throw new EngineFailure(`variant file ${key} is not in any model store`);
+  try {
+    return await ort.InferenceSession.create(bytes, options);
+  } catch (cause) {
+    throw new EngineFailure(`could not load ${key}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Runs `request` on `session`; throws when an output is missing or of a type v2 cannot carry. */
+export async function runSession(ort: OrtModule, session: ortTypes.InferenceSession, request: InferenceRequest): Promise<Tensor[]> {
+  const feeds: Record<string, ortTypes.Tensor> = {};
+  for (const t of request.inputs) feeds[t.name] = new ort.Tensor(DATATYPE_INFO[t.datatype].ort, t.data, t.shape);
+  const names = request.outputs ?? session.outputNames;
+  const results = await session.run(feeds, [...names]);
+  return names.map((name) => {
+    const out = results[name];
+    if (!out) throw new Error(`the model did not produce output '${name}'`);
+    const datatype = datatypeOfOrt(out.type);
+    if (!datatype) throw new Error(`output '${name}' has unsupported type ${out.type}`);
+    return { name, datatype, shape: [...out.dims], data: out.data as Tensor['data'] };
+  });
+}

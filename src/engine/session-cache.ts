@@ -1,0 +1,193 @@
+/**
+ * The engine's sessions in one isolate, and the one place for its memory bookkeeping. One map, key ->
+ * entry: a variant is `loading` (reserving its bytes), `ready` (its session in memory) or, for the requests
+ * that waited on it, `failed`. A failed or abandoned load is forgotten at once so a later request retries.
+ *
+ * No promise is shared across requests (a Workers rule: a promise created in a request that is then
+ * cancelled may never settle for another). The first request for a variant starts its load once and hands
+ * it to its `waitUntil`, so the load outlives a client that goes away; every request, the first included,
+ * waits on its own timer by polling the entry (poll.ts) until it is ready, failed, or the wait times out.
+ *
+ * The memory budget: a load reserves its bytes when it starts; least recently used idle ready sessions are
+ * released to make room. Sessions in use, or awaited by requests, are never released.
+ */
+import { EngineFailure } from '../errors.js';
+import { pollUntil, sleep } from './poll.js';
+
+export type SessionState = 'loading' | 'ready' | 'failed';
+
+/** What the cache knows of one variant's session. */
+export interface SessionEntry<S> {
+  state: SessionState;
+  /** Set once ready. */
+  session?: S;
+  /** WASM memory the session holds (reserved from the start of its load). */
+  bytes: number;
+  /** Cache clock (ms) of the last request that asked for it: the LRU order. */
+  lastUsed: number;
+  /** Requests holding the session or waiting for it to load; such a session is never released. */
+  inFlight: number;
+  /** Why the load failed, for the requests that waited on it. */
+  error?: unknown;
+  /** Cache clock (ms) when the load started; a load older than the load timeout is abandoned. */
+  startedAt: number;
+}
+
+/** A session lent to one request; `done` gives it back (idempotent). */
+export interface Lease<S> {
+  session: S;
+  done(): void;
+}
+
+export interface SessionCacheOptions<S> {
+  /** Bytes the sessions may hold together; unset means no limit. */
+  budgetBytes?: number | undefined;
+  release: (session: S) => Promise<void>;
+  now?: () => number;
+  /** Longest wait for a load (ms); a load running longer is treated as lost and may be started again. */
+  loadTimeoutMs?: number | undefined;
+  /** How often a waiting request re-checks a load (ms). */
+  pollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface AcquireOptions {
+  /** Keeps a load started by this request alive after it ends (Workers' ctx.waitUntil). */
+  waitUntil?: ((work: Promise<unknown>) => void) | undefined;
+}
+
+/** Long enough for the largest variant a native origin loads; an edge load takes a second or two. */
+const LOAD_TIMEOUT_MS = 120_000;
+/** Small next to a load (tens of ms and up), cheap on one thread. */
+const POLL_MS = 5;
+
+export class SessionCache<S> {
+  private readonly entries = new Map<string, SessionEntry<S>>();
+  private readonly now: () => number;
+  private readonly loadTimeoutMs: number;
+
+  constructor(private readonly options: SessionCacheOptions<S>) {
+    this.now = options.now ?? (() => performance.now());
+    this.loadTimeoutMs = options.loadTimeoutMs ?? LOAD_TIMEOUT_MS;
+  }
+
+  /** The entry of a key, if it is loading or ready (read-only view, for metrics and tests). */
+  entry(key: string): Readonly<SessionEntry<S>> | undefined {
+    return this.entries.get(key);
+  }
+
+  isReady(key: string): boolean {
+    return this.entries.get(key)?.state === 'ready';
+  }
+
+  /** Keys of the ready sessions, least recently used first. */
+  readyKeys(): string[] {
+    return [...this.entries].filter(([, e]) => e.state === 'ready').sort((a, b) => a[1].lastUsed - b[1].lastUsed).map(([k]) => k);
+  }
+
+  /** Bytes the ready sessions hold. */
+  residentBytes(): number {
+    let sum = 0;
+    for (const e of this.entries.values()) if (e.state === 'ready') sum += e.bytes;
+    return sum;
+  }
+
+  /**
+   * The session of `key` for one request: loads it with `load` unless it is loaded or loading, then waits
+   * (polling, on this request's timer) until it is ready. Rejects with the load's error, with an
+   * EngineFailure when the memory budget cannot make room, or when the wait times out.
+   */
+  async acquire(key: string, bytes: number, load: () => Promise<S>, opts: AcquireOptions = {}): Promise<Lease<S>> {
+    let entry = this.entries.get(key);
+    if (entry?.state === 'loading' && this.now() - entry.startedAt >= this.loadTimeoutMs) {
+      this.forget(key, entry);
+      entry = undefined;
+    }
+    entry ??= this.start(key, bytes, load, opts.waitUntil);
+    const e = entry;
+    e.inFlight++;
+    e.lastUsed = this.now();
+    const settled = await pollUntil(() => e.state !== 'loading', { deadline: this.now() + this.loadTimeoutMs, now: this.now, everyMs: this.options.pollMs ?? POLL_MS, sleep: this.options.sleep ?? sleep });
+    if (e.state !== 'ready') {
+      e.inFlight--;
+      if (!settled) {
+        if (this.now() - e.startedAt >= this.loadTimeoutMs) this.forget(key, e);
+        throw new EngineFailure(`${key} did not load within ${this.loadTimeoutMs} ms`);
+      }
+      throw e.error;
+    }
+    let returned = false;
+    return {
+      session: e.session!,
+      done: () => {
+        if (returned) return;
+        returned = true;
+        e.inFlight--;
+        e.lastUsed = this.now();
+      },
+    };
+  }
+
+  /** Starts one load: reserves its bytes (releasing idle sessions), runs it, records how it ended. */
+  private start(key: string, bytes: number, load: () => Promise<S>, waitUntil: AcquireOptions['waitUntil']): SessionEntry<S> {
+    const victims = this.makeRoom(key, bytes);
+    const entry: SessionEntry<S> = { state: 'loading', bytes, lastUsed: this.now(), inFlight: 0, startedAt: this.now() };
+    this.entries.set(key, entry);
+    const work = (async () => {
+      for (const victim of victims) {
+        await this.options.release(victim.session).catch(() => undefined);
+        console.log(JSON.stringify({ event: 'session_released', key: victim.key, bytes: victim.bytes, for: key }));
+      }
+      return load();
+    })().then(
+      (session) => {
+        if (this.entries.get(key) === entry) {
+          entry.session = session;
+          entry.state = 'ready';
+        } else {
+          // Abandoned (timed out) meanwhile, possibly replaced by a newer load: do not leak its memory.
+          entry.state = 'failed';
+          entry.error = new EngineFailure(`${key} loaded after its load was given up`);
+          void this.options.release(session).catch(() => undefined);
+        }
+      },
+      (error: unknown) => {
+        entry.error = error;
+        entry.state = 'failed';
+        this.forget(key, entry);
+      },
+    );
+    waitUntil?.(work);
+    return entry;
+  }
+
+  /**
+   * Picks the least recently used idle sessions to release so `bytes` more fit, and removes them from the
+   * map at once (so a concurrent load cannot count them). Removes nothing when that would not be enough.
+   */
+  private makeRoom(key: string, bytes: number): { key: string; session: S; bytes: number }[] {
+    const budget = this.options.budgetBytes;
+    if (budget === undefined) return [];
+    if (bytes > budget) throw new EngineFailure(`${key} needs ${mib(bytes)} MiB of WASM memory, the isolate budget is ${mib(budget)} MiB`);
+    let used = 0;
+    for (const e of this.entries.values()) used += e.bytes;
+    const victims: { key: string; session: S; bytes: number }[] = [];
+    for (const k of this.readyKeys()) {
+      if (used + bytes <= budget) break;
+      const e = this.entries.get(k)!;
+      if (e.inFlight > 0) continue;
+      victims.push({ key: k, session: e.session!, bytes: e.bytes });
+      used -= e.bytes;
+    }
+    if (used + bytes > budget) throw new EngineFailure(`${key} does not fit the isolate memory budget while other sessions are busy`);
+    for (const v of victims) this.entries.delete(v.key);
+    return victims;
+  }
+
+  /** Drops an entry if it is still the one in the map (a newer load may have replaced it). */
+  private forget(key: string, entry: SessionEntry<S>): void {
+    if (this.entries.get(key) === entry) this.entries.delete(key);
+  }
+}
+
+const mib = (bytes: number) => Math.round(bytes / 1048576);

@@ -1,0 +1,134 @@
+/**
+ * The session cache on its own, with fake sessions: concurrent first requests share one load, failed and
+ * abandoned loads are forgotten so a later request retries, the memory budget releases only idle sessions
+ * in LRU order, and waiters give up at their own deadline.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { SessionCache } from '../../src/engine/session-cache.js';
+
+interface FakeSession {
+  name: string;
+  released: boolean;
+}
+
+/** A load the test settles by hand. */
+function deferred(name: string) {
+  let resolve!: (s: FakeSession) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<FakeSession>((res, rej) => ((resolve = res), (reject = rej)));
+  const session: FakeSession = { name, released: false };
+  return { promise, session, resolve: () => resolve(session), reject };
+}
+
+function cache(options: { budgetBytes?: number; loadTimeoutMs?: number } = {}) {
+  let t = 0;
+  return new SessionCache<FakeSession>({
+    ...options,
+    release: async (s) => void (s.released = true),
+    // A clock that moves on every reading keeps the LRU order strict.
+    now: () => ++t,
+    pollMs: 1,
+  });
+}
+
+const ready = (name: string) => () => Promise.resolve({ name, released: false });
+
+describe('SessionCache', () => {
+  it('starts one load for concurrent first requests of a variant and lends each the same session', async () => {
+    const c = cache();
+    const load = deferred('a');
+    const loader = vi.fn(() => load.promise);
+    const waiters = Array.from({ length: 5 }, () => c.acquire('m/a', 10, loader));
+    expect(c.entry('m/a')).toMatchObject({ state: 'loading', inFlight: 5 });
+    load.resolve();
+    const leases = await Promise.all(waiters);
+    expect(loader).toHaveBeenCalledTimes(1);
+    expect(new Set(leases.map((l) => l.session)).size).toBe(1);
+    expect(c.entry('m/a')).toMatchObject({ state: 'ready', inFlight: 5 });
+    for (const l of leases) l.done();
+    expect(c.entry('m/a')!.inFlight).toBe(0);
+  });
+
+  it('reports a failed load to every waiter, forgets it, and loads again for a later request', async () => {
+    const c = cache();
+    const load = deferred('a');
+    const waiters = [c.acquire('m/a', 10, () => load.promise), c.acquire('m/a', 10, () => load.promise)];
+    load.reject(new Error('corrupt file'));
+    for (const w of waiters) await expect(w).rejects.toThrow('corrupt file');
+    expect(c.entry('m/a')).toBeUndefined();
+    const retry = vi.fn(ready('a'));
+    const lease = await c.acquire('m/a', 10, retry);
+    expect(retry).toHaveBeenCalledTimes(1);
+    expect(lease.session.name).toBe('a');
+    expect(c.isReady('m/a')).toBe(true);
+  });
+
+  it('hands the load to the first caller’s waitUntil, once', async () => {
+    const c = cache();
+    const waitUntil = vi.fn();
+    await Promise.all([c.acquire('m/a', 10, ready('a'), { waitUntil }), c.acquire('m/a', 10, ready('a'), { waitUntil })]);
+    expect(waitUntil).toHaveBeenCalledTimes(1);
+    await expect(waitUntil.mock.calls[0]![0]).resolves.toBeUndefined();
+  });
+
+  it('releases the least recently used idle session to make room', async () => {
+    const c = cache({ budgetBytes: 100 });
+    const a = await c.acquire('m/a', 40, ready('a'));
+    const b = await c.acquire('m/b', 40, ready('b'));
+    b.done();
+    a.done();
+    const third = await c.acquire('m/c', 40, ready('c'));
+    expect(b.session.released).toBe(true);
+    expect(a.session.released).toBe(false);
+    expect(c.readyKeys()).toEqual(['m/a', 'm/c']);
+    expect(c.residentBytes()).toBe(80);
+    third.done();
+  });
+
+  it('never releases a session in use, and says so when nothing idle can make room', async () => {
+    const c = cache({ budgetBytes: 100 });
+    const a = await c.acquire('m/a', 60, ready('a'));
+    await expect(c.acquire('m/b', 60, ready('b'))).rejects.toThrow(/does not fit the isolate memory budget while other sessions are busy/);
+    expect(a.session.released).toBe(false);
+    expect(c.readyKeys()).toEqual(['m/a']);
+    a.done();
+    const b = await c.acquire('m/b', 60, ready('b'));
+    expect(a.session.released).toBe(true);
+    expect(c.readyKeys()).toEqual(['m/b']);
+    b.done();
+  });
+
+  it('counts a loading variant against the budget, so two concurrent loads cannot overshoot it', async () => {
+    const c = cache({ budgetBytes: 100 });
+    const load = deferred('a');
+    const first = c.acquire('m/a', 60, () => load.promise);
+    await expect(c.acquire('m/b', 60, ready('b'))).rejects.toThrow(/does not fit/);
+    load.resolve();
+    (await first).done();
+  });
+
+  it('refuses a variant larger than the whole budget without loading it', async () => {
+    const c = cache({ budgetBytes: 1 << 20 });
+    const loader = vi.fn(ready('big'));
+    await expect(c.acquire('m/big', 3 << 20, loader)).rejects.toThrow(/needs 3 MiB of WASM memory, the isolate budget is 1 MiB/);
+    expect(loader).not.toHaveBeenCalled();
+  });
+
+  it('gives up waiting at the deadline, forgets the lost load, and starts a new one for a later request', async () => {
+    const c = new SessionCache<FakeSession>({ release: async (s) => void (s.released = true), loadTimeoutMs: 50, pollMs: 5 });
+    const lost = deferred('a');
+    const t0 = performance.now();
+    await expect(c.acquire('m/a', 10, () => lost.promise)).rejects.toThrow(/m\/a did not load within 50 ms/);
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThanOrEqual(45);
+    expect(waited).toBeLessThan(1000);
+    expect(c.entry('m/a')).toBeUndefined();
+    const lease = await c.acquire('m/a', 10, ready('a2'));
+    expect(lease.session.name).toBe('a2');
+    // The lost load finishing late neither replaces the new session nor keeps its own memory.
+    lost.resolve();
+    await vi.waitFor(() => expect(lost.session.released).toBe(true));
+    expect(c.entry('m/a')!.session!.name).toBe('a2');
+    lease.done();
+  });
+});
