@@ -151,14 +151,15 @@ export class OrtEngine implements Backend {
       variant,
       request,
     };
+    const run = this.queueFor(key).submit(item, req.waitUntil).finally(() => lease.done());
+    // Kept alive if this request is cancelled: its `finally` would never run and the session stay pinned.
+    req.waitUntil?.(run.catch(() => undefined));
     let done: RunResult;
     try {
-      done = await this.queueFor(key).submit(item, req.waitUntil);
+      done = await run;
     } catch (cause) {
       if (cause instanceof EngineFailure) throw cause;
       throw new EngineFailure(`edge inference failed for ${model.name}/${variant}: ${(cause as Error).message}`, { cause });
-    } finally {
-      lease.done();
     }
     return {
       outputs: done.outputs,

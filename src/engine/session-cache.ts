@@ -9,7 +9,8 @@
  * waits on its own timer by polling the entry (poll.ts) until it is ready, failed, or the wait times out.
  *
  * The memory budget: a load reserves its bytes when it starts; least recently used idle ready sessions are
- * released to make room. Sessions in use, or awaited by requests, are never released.
+ * released to make room. Sessions lent to requests are never released; a request that finds the session
+ * it waited for released meanwhile loads it again.
  */
 import { EngineFailure } from '../errors.js';
 import { pollUntil, sleep } from './poll.js';
@@ -25,7 +26,7 @@ export interface SessionEntry<S> {
   bytes: number;
   /** Cache clock (ms) of the last request that asked for it: the LRU order. */
   lastUsed: number;
-  /** Requests holding the session or waiting for it to load; such a session is never released. */
+  /** Requests holding the session (leases not yet done); such a session is never released. */
   inFlight: number;
   /** Why the load failed, for the requests that waited on it. */
   error?: unknown;
@@ -98,24 +99,32 @@ export class SessionCache<S> {
    * EngineFailure when the memory budget cannot make room, or when the wait times out.
    */
   async acquire(key: string, bytes: number, load: () => Promise<S>, opts: AcquireOptions = {}): Promise<Lease<S>> {
-    let entry = this.entries.get(key);
-    if (entry?.state === 'loading' && this.now() - entry.startedAt >= this.loadTimeoutMs) {
-      this.forget(key, entry);
-      entry = undefined;
-    }
-    entry ??= this.start(key, bytes, load, opts.waitUntil);
-    const e = entry;
-    e.inFlight++;
-    e.lastUsed = this.now();
-    const settled = await pollUntil(() => e.state !== 'loading', { deadline: this.now() + this.loadTimeoutMs, now: this.now, everyMs: this.options.pollMs ?? POLL_MS, sleep: this.options.sleep ?? sleep });
-    if (e.state !== 'ready') {
-      e.inFlight--;
+    const deadline = this.now() + this.loadTimeoutMs;
+    for (;;) {
+      let e = this.entries.get(key);
+      if (e?.state === 'ready') return this.lend(e);
+      if (e && this.now() - e.startedAt >= this.loadTimeoutMs) {
+        this.forget(key, e);
+        e = undefined;
+      }
+      // Waiters are not counted in flight: one whose request is cancelled would never count itself out.
+      if (e) console.debug(JSON.stringify({ event: 'session_wait', key }));
+      const entry = e ?? this.start(key, bytes, load, opts.waitUntil);
+      const settled = await pollUntil(() => entry.state !== 'loading', { deadline, now: this.now, everyMs: this.options.pollMs ?? POLL_MS, sleep: this.options.sleep ?? sleep });
+      if (entry.state === 'failed') throw entry.error;
       if (!settled) {
-        if (this.now() - e.startedAt >= this.loadTimeoutMs) this.forget(key, e);
+        if (this.now() - entry.startedAt >= this.loadTimeoutMs) this.forget(key, entry);
         throw new EngineFailure(`${key} did not load within ${this.loadTimeoutMs} ms`);
       }
-      throw e.error;
+      if (this.entries.get(key) === entry) return this.lend(entry);
+      // Released to make room for another load before this request took it: load it again.
     }
+  }
+
+  /** Lends a ready session: counted in flight (never released) until `done`. */
+  private lend(e: SessionEntry<S>): Lease<S> {
+    e.inFlight++;
+    e.lastUsed = this.now();
     let returned = false;
     return {
       session: e.session!,
@@ -144,6 +153,7 @@ export class SessionCache<S> {
         if (this.entries.get(key) === entry) {
           entry.session = session;
           entry.state = 'ready';
+          console.log(JSON.stringify({ event: 'session_loaded', key, bytes, ms: Math.round(this.now() - entry.startedAt) }));
         } else {
           // Abandoned (timed out) meanwhile, possibly replaced by a newer load: do not leak its memory.
           entry.state = 'failed';
@@ -158,6 +168,7 @@ export class SessionCache<S> {
       },
     );
     waitUntil?.(work);
+    console.log(JSON.stringify({ event: 'session_loading', key, bytes }));
     return entry;
   }
 

@@ -39,7 +39,8 @@ describe('SessionCache', () => {
     const load = deferred('a');
     const loader = vi.fn(() => load.promise);
     const waiters = Array.from({ length: 5 }, () => c.acquire('m/a', 10, loader));
-    expect(c.entry('m/a')).toMatchObject({ state: 'loading', inFlight: 5 });
+    // Waiting is not being in flight: a waiter whose request is cancelled must not pin the session.
+    expect(c.entry('m/a')).toMatchObject({ state: 'loading', inFlight: 0 });
     load.resolve();
     const leases = await Promise.all(waiters);
     expect(loader).toHaveBeenCalledTimes(1);
@@ -96,6 +97,33 @@ describe('SessionCache', () => {
     expect(a.session.released).toBe(true);
     expect(c.readyKeys()).toEqual(['m/b']);
     b.done();
+  });
+
+  it('loads a session again for a waiting request when it was released to make room before that request took it', async () => {
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    let sleeps = 0;
+    const c = new SessionCache<FakeSession>({
+      budgetBytes: 100,
+      release: async (s) => void (s.released = true),
+      pollMs: 1,
+      // The first waiter's first pause lasts until the test opens the gate; every other pause is 1 ms.
+      sleep: (ms) => (sleeps++ === 0 ? gate : new Promise((r) => setTimeout(r, ms))),
+    });
+    const first = deferred('a');
+    const loadA = vi.fn(() => (loadA.mock.calls.length === 1 ? first.promise : ready('a again')()));
+    const waiter = c.acquire('m/a', 40, loadA);
+    first.resolve();
+    await vi.waitFor(() => expect(c.isReady('m/a')).toBe(true));
+    // Before the waiter looks again, another variant needs the room m/a holds (idle: nobody took it yet).
+    (await c.acquire('m/b', 70, ready('b'))).done();
+    expect(first.session.released).toBe(true);
+    openGate();
+    const lease = await waiter;
+    expect(loadA).toHaveBeenCalledTimes(2);
+    expect(lease.session.name).toBe('a again');
+    expect(lease.session.released).toBe(false);
+    lease.done();
   });
 
   it('counts a loading variant against the budget, so two concurrent loads cannot overshoot it', async () => {
