@@ -30,7 +30,8 @@ export type { ExplainQuery, Explanation } from './dataplane/decide.js';
 
 /** Where the plane reads its config, at the start of every verb: PolicySource (KV hot reload) is one. */
 export interface ConfigSource {
-  get(): Promise<GatewayConfig>;
+  /** `waitUntil` keeps a reload this call starts alive if its request is cancelled (PolicySource). */
+  get(waitUntil?: (work: Promise<unknown>) => void): Promise<GatewayConfig>;
 }
 
 /** What a front tells the plane about one request besides its body. */
@@ -88,8 +89,8 @@ export class DataPlane {
     return this.latest;
   }
 
-  private async read(): Promise<GatewayConfig> {
-    return (this.latest = await this.deps.config.get());
+  private async read(waitUntil?: (work: Promise<unknown>) => void): Promise<GatewayConfig> {
+    return (this.latest = await this.deps.config.get(waitUntil));
   }
 
   private state(config: GatewayConfig, model: ModelManifest): DecisionState {
@@ -129,7 +130,7 @@ export class DataPlane {
 
   /** Runs one v2 request body for `model`: decode, choose, infer (with the selector's fallback), encode. */
   async infer(model: ModelManifest, body: RequestBody, ctx: InferContext): Promise<InferOutcome> {
-    const config = await this.read();
+    const config = await this.read(ctx.waitUntil);
     const t0 = performance.now();
     try {
       const outcome = await this.run(model, body, ctx, config, t0);
