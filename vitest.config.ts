@@ -6,7 +6,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
-export const ORIGIN_TEST_PORT = Number(process.env.ORIGIN_TEST_PORT ?? 18788);
+import { ORIGIN_TEST_PORT, ORIGIN_TEST_TOKEN } from './test/setup/constants.js';
 
 export default defineConfig({
   test: {
@@ -27,7 +27,7 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              bindings: { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_TEST_PORT}` },
+              bindings: { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_TEST_PORT}`, ORIGIN_TOKEN: ORIGIN_TEST_TOKEN },
               // A strict limiter next to the deployment's, so the 429 path is tested with the real binding.
               ratelimits: { STRICT_LIMITER: { namespace_id: '2001', simple: { limit: 2, period: 60 } } },
             },

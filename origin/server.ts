@@ -4,10 +4,16 @@
  * gateway's protocol, data plane and routes with a native engine and no origin of its own, so the two
  * cannot drift. Any KServe v2 server (Triton, KServe) can stand in its place.
  *
- * Usage: tsx origin/server.ts [--port 8788] [--host 127.0.0.1] [--models models]
+ * Keep it private: it answers only callers that present the shared secret ORIGIN_TOKEN (the gateway sends it
+ * as `Authorization: Bearer`), rate-limits them, and applies the gateway's own body, shape and nesting limits.
+ * `--allow-anonymous` serves without a token, for a trusted local network only (it says so at start).
+ *
+ * Usage: ORIGIN_TOKEN=... tsx origin/server.ts [--port 8788] [--host 127.0.0.1] [--models models]
+ *        [--rate-limit 600] [--allow-anonymous]
  */
 import { serve } from '@hono/node-server';
 import * as ort from 'onnxruntime-node';
+import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createApp } from '../routes/app.js';
 import { parseConfig } from '../src/config.js';
@@ -19,11 +25,16 @@ import type { VariantName } from '../src/registry/manifest.js';
 import { Registry } from '../src/registry/registry.js';
 import { liveView } from '../src/select/live.js';
 import { FsStore } from './fs-store.js';
+import { TokenBucketLimiter } from './rate-limit.js';
 
 export interface OriginOptions {
   port: number;
   host: string;
   modelsDir: string;
+  /** The shared secret callers must present; undefined serves anyone (trusted networks only). */
+  token?: string | undefined;
+  /** Requests per minute per caller (per token, else per address). */
+  ratePerMinute?: number;
 }
 
 export interface RunningOrigin {
@@ -32,19 +43,28 @@ export interface RunningOrigin {
 }
 
 /** Starts the origin; resolves once it listens. */
-export async function startOrigin({ port, host, modelsDir }: OriginOptions): Promise<RunningOrigin> {
+export async function startOrigin({ port, host, modelsDir, token, ratePerMinute = 6000 }: OriginOptions): Promise<RunningOrigin> {
   const config = parseConfig({
     site: 'origin',
     // The origin has the memory the edge lacks: every variant is local to it.
     policy: { edge_memory_budget_bytes: Number.MAX_SAFE_INTEGER, origin_enabled: false, slo_ms: 60_000 },
-    limits: { max_body_bytes: 256 * 1024 * 1024, max_tensor_elements: 64 * 1024 * 1024, max_batch: 1024 },
+    // The gateway's limits (its defaults): nothing the gateway would refuse reaches a model here either.
+    auth: {
+      ...(token ? { api_keys_sha256: [sha256Hex(token)], admin_token_sha256: sha256Hex(token) } : {}),
+      rate_limit: true,
+      rate_limit_period_s: 60,
+    },
   });
   const registry = new Registry(readManifests(modelsDir));
   // Native onnxruntime runs variants side by side (one queue, and batches, per variant).
   const engine = new OrtEngine({ ort: ort as unknown as OrtModule, store: new FsStore(modelsDir), queuePerVariant: true });
   // No origin behind the origin: its engine is the only backend, and its config is fixed.
   const plane = new DataPlane({ registry, backends: { edge: engine }, live: liveView(engine), config: { get: async () => config }, initialConfig: config });
-  const app = createApp({ plane, maxBodyBytes: config.limits.max_body_bytes });
+  const app = createApp({
+    plane,
+    maxBodyBytes: config.limits.max_body_bytes,
+    bindings: { rateLimiter: new TokenBucketLimiter({ limit: ratePerMinute, periodMs: 60_000 }) },
+  });
   // Like Triton, load every model's served variant before answering ready: a cold 400 MB load inside a
   // request's deadline would turn the first request into a 504.
   await Promise.all(registry.list().map((m) => engine.session(m, m.variants[config.origin.variant] ? config.origin.variant : (Object.keys(m.variants)[0] as VariantName))));
@@ -64,11 +84,23 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       port: { type: 'string', default: process.env.ORIGIN_PORT ?? '8788' },
       host: { type: 'string', default: '127.0.0.1' },
       models: { type: 'string', default: 'models' },
+      'rate-limit': { type: 'string', default: process.env.ORIGIN_RATE_LIMIT ?? '6000' },
+      'allow-anonymous': { type: 'boolean', default: false },
     },
   });
-  const origin = await startOrigin({ port: Number(values.port), host: values.host!, modelsDir: values.models! });
+  const token = process.env.ORIGIN_TOKEN || undefined;
+  if (!token && !values['allow-anonymous']) {
+    console.error('origin: ORIGIN_TOKEN is not set. Set the shared secret on both sides (origin env ORIGIN_TOKEN, gateway secret ORIGIN_TOKEN), or pass --allow-anonymous on a trusted network only.');
+    process.exit(2);
+  }
+  if (!token) console.warn('origin: WARNING: --allow-anonymous: anyone who reaches this port can run inference and read /metrics');
+  const origin = await startOrigin({ port: Number(values.port), host: values.host!, modelsDir: values.models!, token, ratePerMinute: Number(values['rate-limit']) });
   console.log(`origin ready on ${origin.url}`);
   const stop = () => origin.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

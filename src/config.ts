@@ -119,6 +119,11 @@ export const GatewayConfigSchema = z
         breaker_failures: z.number().int().positive().default(3),
         /** How long an open breaker refuses calls before a half-open probe (ms). */
         breaker_open_ms: z.number().int().positive().default(5_000),
+        /**
+         * Open time after failures where nothing answered (connection refused or reset): probing costs
+         * nothing then, so a restarted origin is back in traffic within this long (ms, at most breaker_open_ms).
+         */
+        breaker_unreachable_open_ms: z.number().int().positive().default(1_000),
         /** No origin attempt gets less than this; a retry needs this much budget left (ms). */
         min_attempt_ms: z.number().int().positive().default(50),
       })

@@ -38,9 +38,14 @@ export class PayloadTooLarge extends GatewayError {
   }
 }
 
+/**
+ * The origin failed the gateway. 502 when it answered wrongly (5xx, malformed body); 503 with Retry-After
+ * when nothing answered at all (connection refused or reset: the service is down, come back later).
+ */
 export class OriginUnavailable extends GatewayError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(502, message, options);
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    const down = options?.retryAfterSeconds !== undefined;
+    super(down ? 503 : 502, message, { cause: options?.cause, ...(down ? { headers: { 'retry-after': String(options!.retryAfterSeconds) } } : {}) });
   }
 }
 

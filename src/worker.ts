@@ -19,13 +19,19 @@ import { Registry } from './registry/registry.js';
 import { computeMs } from './select/facts.js';
 import { liveView } from './select/live.js';
 
+/**
+ * Secrets (`wrangler secret put`, `.dev.vars` locally) are not in wrangler.toml, so `wrangler types` cannot
+ * list them in the generated Env: declared here, optional. ORIGIN_TOKEN is the secret the origin requires.
+ */
+export type GatewayEnv = Env & { ORIGIN_TOKEN?: string };
+
 type Gateway = { fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response>; warm?: () => Promise<void> };
 
 let gateway: Gateway | undefined;
 let startupError: Error | undefined;
 
 /** Builds the isolate's gateway from its bindings; throws naming the bad config field or manifest. */
-export function buildGateway(env: Env): Gateway {
+export function buildGateway(env: GatewayEnv): Gateway {
   const raw = typeof env.GATEWAY_CONFIG === 'string' ? parseJsonConfig(env.GATEWAY_CONFIG) : ((env.GATEWAY_CONFIG ?? {}) as Record<string, unknown>);
   const policy = new PolicySource(raw, env.ORIGIN_URL || undefined, env.POLICY);
   const config = parseConfig(raw, { originUrl: env.ORIGIN_URL || undefined });
@@ -42,8 +48,10 @@ export function buildGateway(env: Env): Gateway {
         expectedRttMs: config.origin.expected_rtt_ms,
         breakerFailures: config.origin.breaker_failures,
         breakerOpenMs: config.origin.breaker_open_ms,
+        unreachableOpenMs: config.origin.breaker_unreachable_open_ms,
         minAttemptMs: config.origin.min_attempt_ms,
         binary: config.origin.binary,
+        token: env.ORIGIN_TOKEN || undefined,
       })
     : undefined;
   const metrics = new Metrics();

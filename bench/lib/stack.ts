@@ -4,6 +4,7 @@
  * normal exit, on an uncaught error and on SIGINT/SIGTERM, so a failed or interrupted run leaves nothing.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
@@ -98,11 +99,14 @@ function stopper(child: ChildProcess): () => Promise<void> {
   };
 }
 
+/** The shared secret between the bench's gateway and origin (both run here, on 127.0.0.1). */
+export const BENCH_ORIGIN_TOKEN = randomBytes(16).toString('hex');
+
 /** The origin server (origin/server.ts on onnxruntime-node); it loads every model before it is ready. */
 export async function startOrigin(): Promise<Running> {
   const port = await freePort();
   const t0 = performance.now();
-  const { child, log } = launch(process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(port), '--host', '127.0.0.1']);
+  const { child, log } = launch(process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(port), '--host', '127.0.0.1'], { ORIGIN_TOKEN: BENCH_ORIGIN_TOKEN });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/v2/health/ready`, 180, child, log);
   return { url, startMs: performance.now() - t0, stop: stopper(child) };
@@ -156,7 +160,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Running> {
     'wrangler', 'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--persist-to', resolve(ROOT, '.wrangler/state'), '--show-interactive-dev-session=false', '--log-level', 'warn',
     '--var', `GATEWAY_CONFIG:${JSON.stringify(opts.gatewayConfig)}`,
-    ...(opts.originUrl ? ['--var', `ORIGIN_URL:${opts.originUrl}`] : ['--var', 'ORIGIN_URL:']),
+    ...(opts.originUrl ? ['--var', `ORIGIN_URL:${opts.originUrl}`, '--var', `ORIGIN_TOKEN:${BENCH_ORIGIN_TOKEN}`] : ['--var', 'ORIGIN_URL:']),
   ];
   const t0 = performance.now();
   const { child, log } = launch('npx', args, { WRANGLER_SEND_METRICS: 'false' });

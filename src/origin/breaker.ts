@@ -14,16 +14,18 @@ export interface BreakerOptions {
 export class CircuitBreaker {
   private consecutive = 0;
   private openedAt: number | undefined;
+  private openFor: number;
   private probing = false;
   private readonly now: () => number;
 
   constructor(private readonly options: BreakerOptions) {
     this.now = options.now ?? (() => Date.now());
+    this.openFor = options.openMs;
   }
 
   state(): BreakerState {
     if (this.openedAt === undefined) return 'closed';
-    return this.now() - this.openedAt >= this.options.openMs ? 'half_open' : 'open';
+    return this.now() - this.openedAt >= this.openFor ? 'half_open' : 'open';
   }
 
   /** Whether a call may go now (does not take the half-open probe slot). */
@@ -44,7 +46,7 @@ export class CircuitBreaker {
   /** Seconds until the breaker lets a probe through (for Retry-After); 0 when closed. */
   retryAfterSeconds(): number {
     if (this.openedAt === undefined) return 0;
-    return Math.max(1, Math.ceil((this.openedAt + this.options.openMs - this.now()) / 1000));
+    return Math.max(1, Math.ceil((this.openedAt + this.openFor - this.now()) / 1000));
   }
 
   success(): void {
@@ -53,9 +55,17 @@ export class CircuitBreaker {
     this.probing = false;
   }
 
-  failure(): void {
+  /**
+   * Counts a failure; opens (or re-opens) the breaker for `openMs`, by default the configured time. A caller
+   * passes less for failures that cost nothing to probe again (nothing answered at all), so a restarted
+   * origin is noticed within that time instead of a whole open period.
+   */
+  failure(openMs = this.options.openMs): void {
     this.consecutive++;
-    if (this.probing || this.consecutive >= this.options.failures) this.openedAt = this.now();
+    if (this.probing || this.consecutive >= this.options.failures) {
+      this.openedAt = this.now();
+      this.openFor = Math.min(openMs, this.options.openMs);
+    }
     this.probing = false;
   }
 }

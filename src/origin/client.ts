@@ -21,21 +21,26 @@ export interface OriginClientOptions {
   /** Consecutive failures that open the breaker, and how long it stays open. */
   breakerFailures: number;
   breakerOpenMs: number;
+  /** Open time after failures where nothing answered (refused, reset): cheap to probe again sooner. */
+  unreachableOpenMs?: number;
   /** No attempt gets less than this; a retry is only made if this much budget remains. */
   minAttemptMs: number;
   /** Send and ask for tensors in binary (Triton's binary tensor extension) instead of JSON numbers. */
   binary?: boolean;
+  /** The shared secret the origin requires (sent as `Authorization: Bearer`); never logged. */
+  token?: string | undefined;
   fetch?: typeof fetch;
   now?: () => number;
 }
 
 const EWMA_ALPHA = 0.3;
 
-/** A failed attempt, and whether trying again could help. */
+/** A failed attempt, whether trying again could help, and whether anything answered at all. */
 class AttemptFailure extends Error {
   constructor(
     readonly error: GatewayError,
     readonly retryable: boolean,
+    readonly unreachable = false,
   ) {
     super(error.message);
   }
@@ -91,7 +96,7 @@ export class OriginClient implements Backend {
           this.breaker.success();
           throw e.error;
         }
-        this.breaker.failure();
+        this.breaker.failure(e.unreachable ? (this.options.unreachableOpenMs ?? this.options.breakerOpenMs) : undefined);
         if (!canRetry || !e.retryable || deadline - this.now() < this.options.minAttemptMs) throw e.error;
         console.warn(JSON.stringify({ event: 'origin_retry', error: e.message, request_id: req.requestId }));
       }
@@ -125,6 +130,7 @@ export class OriginClient implements Backend {
     const body = encoded.bytes;
     const headers: Record<string, string> = { ...encoded.headers, 'x-model-variant': req.variant };
     if (req.requestId) headers['x-request-id'] = req.requestId;
+    if (this.options.token) headers['authorization'] = `Bearer ${this.options.token}`;
     const started = this.now();
     let res: Response;
     let raw: Uint8Array;
@@ -137,10 +143,15 @@ export class OriginClient implements Backend {
       if (name === 'TimeoutError' || name === 'AbortError') {
         throw new AttemptFailure(new OriginTimeout(`origin did not answer within ${timeoutMs} ms`, { cause }), true);
       }
-      throw new AttemptFailure(new OriginUnavailable(`origin unreachable: ${(cause as Error)?.message ?? cause}`, { cause }), true);
+      const retryAfterSeconds = Math.max(1, Math.ceil((this.options.unreachableOpenMs ?? this.options.breakerOpenMs) / 1000));
+      throw new AttemptFailure(new OriginUnavailable(`origin unreachable: ${(cause as Error)?.message ?? cause}`, { cause, retryAfterSeconds }), true, true);
     }
     const elapsed = this.now() - started;
     const text = () => new TextDecoder().decode(raw);
+    if (res.status === 401 || res.status === 403) {
+      // The origin refused the gateway, not the caller: a deployment fault (ORIGIN_TOKEN differs), never the client's.
+      throw new AttemptFailure(new OriginUnavailable(`origin refused the gateway's credentials (${res.status}); check ORIGIN_TOKEN on both sides`), false);
+    }
     if (res.status >= 400 && res.status < 500 && res.status !== 429 && res.status !== 408) {
       // The origin judged the request itself: pass its words on; the origin is fine.
       throw new AttemptFailure(new InvalidInput(`origin rejected the request (${res.status}): ${errorText(text())}`), false);

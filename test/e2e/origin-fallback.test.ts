@@ -62,10 +62,11 @@ describe('origin fallback', () => {
     expect(maxDiff).toBeLessThan(1e-3);
   });
 
-  it('answers 502 while the origin is unreachable, then 503 with Retry-After once its breaker opens, and keeps serving the edge', async () => {
+  it('answers 503 with Retry-After while the origin is unreachable and once its breaker opens, and keeps serving the edge', async () => {
     const call = gatewayWith({ ORIGIN_URL: 'http://127.0.0.1:9' });
     const first = await call('/v2/models/transformer-large/infer', tokens(1, 4));
-    expect(first.status).toBe(502);
+    expect(first.status).toBe(503);
+    expect(first.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
     expect(first.body.error).toMatch(/origin unreachable/);
     // One retry per request: the breaker (3 consecutive failures) opens during the second request's
     // retry, which it then refuses; the third request is not even tried.

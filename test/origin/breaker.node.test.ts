@@ -51,4 +51,19 @@ describe('CircuitBreaker', () => {
     clock.t = 2500;
     expect(b.available()).toBe(true);
   });
+
+  it('re-probes sooner after failures where nothing answered, never later than the configured open time', () => {
+    const { b, clock } = breaker(2, 5000);
+    b.failure(800);
+    b.failure(800);
+    expect(b.state()).toBe('open');
+    expect(b.retryAfterSeconds()).toBe(1);
+    clock.t = 800;
+    expect(b.acquire()).toBe(true);
+    b.failure(60_000);
+    clock.t = 800 + 4999;
+    expect(b.available()).toBe(false);
+    clock.t = 800 + 5000;
+    expect(b.available()).toBe(true);
+  });
 });

@@ -7,13 +7,17 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import type { FaultProxy } from './fault-proxy.js';
 import { startFaultProxy } from './fault-proxy.js';
+import { ORIGIN_TEST_PORT, ORIGIN_TEST_TOKEN } from './constants.js';
 
-const port = Number(process.env.ORIGIN_TEST_PORT ?? 18788);
+const port = ORIGIN_TEST_PORT;
 let child: ChildProcess | undefined;
 let proxy: FaultProxy | undefined;
 
 export async function setup(): Promise<void> {
-  child = spawn(process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(port)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  child = spawn(process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(port)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ORIGIN_TOKEN: ORIGIN_TEST_TOKEN },
+  });
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`origin exited with code ${child.exitCode}`);

@@ -1,18 +1,20 @@
 /**
  * `npm start`: brings up the whole stack on this machine. Prepares the bundled models, builds the catalog,
  * seeds the local R2 bucket, then runs the origin (onnxruntime-node) and the gateway (wrangler dev, i.e.
- * workerd) side by side, prints when both are ready, and stops both when either stops or on Ctrl-C.
+ * workerd) side by side under a supervisor (a crashed process is restarted with backoff while the other keeps
+ * serving), prints when both are ready, and stops both only on Ctrl-C.
  * Node-only; never imported by the Worker. Ports: GATEWAY_PORT (8787), ORIGIN_PORT (8788).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { seedR2 } from './seed-r2.js';
+import { Supervised } from './supervisor.js';
 
 const gatewayPort = Number(process.env.GATEWAY_PORT ?? 8787);
 const originPort = Number(process.env.ORIGIN_PORT ?? 8788);
 const originUrl = `http://127.0.0.1:${originPort}`;
 const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-const children: ChildProcess[] = [];
+const services: Supervised[] = [];
 
 function step(title: string, cmd: string, args: string[]): void {
   console.log(`> ${title}`);
@@ -23,30 +25,19 @@ function step(title: string, cmd: string, args: string[]): void {
   }
 }
 
-function run(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, detached: true });
-  const prefix = (line: string) => line && console.log(`[${name}] ${line}`);
-  child.stdout!.on('data', (b: Buffer) => b.toString().split('\n').forEach(prefix));
-  child.stderr!.on('data', (b: Buffer) => b.toString().split('\n').forEach(prefix));
-  child.on('exit', (code) => {
-    console.error(`start: ${name} exited (${code}); stopping the stack`);
-    stopAll(code ?? 1);
-  });
-  children.push(child);
-  return child;
+function supervise(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Supervised {
+  const s = new Supervised({ name, command, args, env });
+  s.start();
+  services.push(s);
+  return s;
 }
 
 let stopping = false;
+/** Ctrl-C (or a failed start) is the only way the stack stops: a crashed service is restarted instead. */
 function stopAll(code: number): void {
   if (stopping) return;
   stopping = true;
-  for (const c of children) if (c.exitCode === null && c.pid) {
-    try {
-      process.kill(-c.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  }
+  for (const s of services) s.stop();
   setTimeout(() => process.exit(code), 500).unref();
 }
 
@@ -70,8 +61,10 @@ step('models: verify bundled files, generate the large ones', 'npm', ['run', '--
 step('catalog: validate manifests, choose bundled vs R2 files', 'npm', ['run', '--silent', 'catalog']);
 console.log('> r2: seed the local bucket');
 await seedR2('models');
-run('origin', process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(originPort)]);
-run('gateway', 'npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(gatewayPort), '--var', `ORIGIN_URL:${originUrl}`, '--show-interactive-dev-session=false'], {
+// A fresh shared secret per run unless one is given: the origin answers only the gateway.
+const originToken = process.env.ORIGIN_TOKEN || randomBytes(24).toString('base64url');
+supervise('origin', process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(originPort)], { ORIGIN_TOKEN: originToken });
+supervise('gateway', 'npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(gatewayPort), '--var', `ORIGIN_URL:${originUrl}`, '--var', `ORIGIN_TOKEN:${originToken}`, '--show-interactive-dev-session=false'], {
   WRANGLER_SEND_METRICS: 'false',
 });
 try {

@@ -1,0 +1,96 @@
+/**
+ * `npm start` as ops run it (tools/setup/start.ts: origin + gateway in workerd under a supervisor): kill the
+ * origin process mid-run; edge models keep answering 200, origin-only models answer 503 with Retry-After
+ * while it is down, and the supervisor has the origin back and serving within 10 s.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import samples from '../../models/mnist/samples.json';
+import { freePort } from '../setup/net.js';
+
+const digits = samples as { inputs: number[][]; labels: number[] };
+let stack: ChildProcess;
+let out = '';
+let gateway: string;
+let originUrl: string;
+
+async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} not within ${seconds} s\n${out.slice(-3000)}`);
+}
+
+beforeAll(async () => {
+  const [gp, op] = [await freePort(), await freePort()];
+  gateway = `http://127.0.0.1:${gp}`;
+  originUrl = `http://127.0.0.1:${op}`;
+  stack = spawn(process.execPath, ['--import', 'tsx', 'tools/setup/start.ts'], {
+    env: { ...process.env, GATEWAY_PORT: String(gp), ORIGIN_PORT: String(op), WRANGLER_SEND_METRICS: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  stack.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  stack.stderr!.on('data', (b: Buffer) => (out += b.toString()));
+  await until('READY', 240, async () => (out.includes('READY') ? true : undefined));
+}, 300_000);
+
+afterAll(async () => {
+  if (!stack?.pid || stack.exitCode !== null) return;
+  const gone = new Promise((r) => stack.once('exit', r));
+  process.kill(-stack.pid, 'SIGINT');
+  await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+  if (stack.exitCode === null) process.kill(-stack.pid, 'SIGKILL');
+});
+
+async function infer(model: string, body: unknown): Promise<{ status: number; retryAfter: string | null; body: any }> {
+  const res = await fetch(`${gateway}/v2/models/${model}/infer`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', 'x-slo-ms': '2000' } });
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
+}
+
+const mnist = { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 784], data: digits.inputs[3] }] };
+const large = {
+  inputs: [
+    { name: 'input_ids', datatype: 'INT64', shape: [1, 16], data: Array.from({ length: 16 }, (_, i) => i + 1) },
+    { name: 'attention_mask', datatype: 'INT64', shape: [1, 16], data: Array.from({ length: 16 }, () => 1) },
+  ],
+};
+
+describe('npm start under an origin crash', () => {
+  it('keeps edge models up, answers origin-only models 503 + Retry-After, and brings the origin back within 10 s', async () => {
+    expect((await infer('transformer-large', large)).status).toBe(200);
+    const pid = Number([...out.matchAll(/origin started \(pid (\d+)\)/g)].at(-1)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid, 'SIGKILL');
+    const killedAt = Date.now();
+    const edge: number[] = [];
+    const originOnly: { status: number; retryAfter: string | null }[] = [];
+    // Until the origin answers the gateway again: every mnist request must succeed meanwhile.
+    let backAfter: number | undefined;
+    while (Date.now() - killedAt < 30_000) {
+      const [m, l] = await Promise.all([infer('mnist', mnist), infer('transformer-large', large)]);
+      edge.push(m.status);
+      expect(m.status, JSON.stringify(m.body)).toBe(200);
+      expect(m.body.outputs[0].data.indexOf(Math.max(...m.body.outputs[0].data))).toBe(digits.labels[3]);
+      if (l.status === 200 && originOnly.length > 0) {
+        backAfter = Date.now() - killedAt;
+        break;
+      }
+      originOnly.push(l);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const originBack = await until('the origin ready again', 1, async () => ((await fetch(`${originUrl}/v2/health/ready`)).ok ? true : undefined));
+    expect(originBack).toBe(true);
+    expect(out).toMatch(/origin exited \(SIGKILL\); restarting/);
+    expect(edge.length).toBeGreaterThan(3);
+    expect(originOnly.length).toBeGreaterThan(0);
+    for (const r of originOnly) {
+      expect(r.status).toBe(503);
+      expect(Number(r.retryAfter)).toBeGreaterThan(0);
+    }
+    expect(backAfter, 'origin-only model served again after the crash').toBeLessThanOrEqual(10_000);
+  }, 120_000);
+});
