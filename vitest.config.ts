@@ -27,7 +27,7 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
-              bindings: { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_TEST_PORT}`, ORIGIN_TOKEN: ORIGIN_TEST_TOKEN },
+              bindings: { ORIGIN_URL: `http://127.0.0.1:${ORIGIN_TEST_PORT}`, ORIGIN_TOKEN: ORIGIN_TEST_TOKEN, ADMIN_OPEN: 'true' },
               // A strict limiter next to the deployment's, so the 429 path is tested with the real binding.
               ratelimits: { STRICT_LIMITER: { namespace_id: '2001', simple: { limit: 2, period: 60 } } },
             },

@@ -62,6 +62,8 @@ export async function startOrigin({ port, host, modelsDir, token, ratePerMinute 
   const plane = new DataPlane({ registry, backends: { edge: engine }, live: liveView(engine), config: { get: async () => config }, initialConfig: config });
   const app = createApp({
     plane,
+    // Anonymous (trusted network) origins keep /metrics open; otherwise the shared secret guards it.
+    adminOpen: !token,
     maxBodyBytes: config.limits.max_body_bytes,
     bindings: { rateLimiter: new TokenBucketLimiter({ limit: ratePerMinute, periodMs: 60_000 }) },
   });

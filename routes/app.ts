@@ -21,6 +21,8 @@ import { v2Routes } from './v2.js';
 
 export interface AppOptions {
   plane: DataPlane;
+  /** Admin surfaces open when no admin token is configured (local development only); default closed. */
+  adminOpen?: boolean;
   maxBodyBytes: number;
   /** The hot-reloadable policy the plane reads, for the admin routes that show it; absent at the origin. */
   policy?: PolicySource | undefined;
@@ -30,7 +32,7 @@ export interface AppOptions {
 }
 
 /** Builds the app around one data plane. */
-export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount }: AppOptions): Hono<V2Env> {
+export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, adminOpen = false }: AppOptions): Hono<V2Env> {
   const app = new Hono<V2Env>();
   app.use(requestId({ limitLength: 128 }));
   app.use(async function attachPlane(c, next) {
@@ -78,7 +80,8 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount }:
   const inferAuth = apiKeyAuth(bindings);
   app.post('/v2/models/:model/infer', inferAuth);
   app.post('/v2/models/:model/versions/:version/infer', inferAuth);
-  app.use('/admin/*', adminAuth());
+  const admin = adminAuth({ openWithoutToken: adminOpen });
+  app.use('/admin/*', admin);
   // /admin/config describes the policy source itself: read it first (KV, within its TTL), as the plane does
   // at the start of each of its verbs, so the view is as fresh as the next decision.
   if (policy) {
@@ -87,8 +90,8 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount }:
       await next();
     });
   }
-  app.use('/metrics', adminAuth());
-  app.use('/dashboard/*', adminAuth());
+  app.use('/metrics', admin);
+  app.use('/dashboard/*', admin);
   app.use(
     '*',
     bodyLimit({

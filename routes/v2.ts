@@ -124,7 +124,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
       responses: { 200: { ...json(InferResponse, 'The outputs'), headers: RoutedHeaders }, ...errors(400, 404, 413, 502, 503, 504) },
     });
     app.openapi(inferRoute, async (c) => {
-      const body = parseRequestBody(new Uint8Array(await c.req.arrayBuffer()), c.req.header(HEADER_LENGTH));
+      const body = parseRequestBody(new Uint8Array(await c.req.arrayBuffer()), c.req.header(HEADER_LENGTH), c.get('plane').config.limits.max_json_depth);
       const requestId = c.get('requestId');
       const outcome = await c.get('plane').infer(modelOf(c), body, {
         header: (name) => c.req.header(name),

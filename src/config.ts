@@ -37,6 +37,13 @@ const PolicyFields = {
   max_batch_size: z.number().int().positive().default(32),
   /** Longest wait for more requests to batch (ms); a request's SLO slack bounds it further. */
   max_queue_delay_ms: z.number().nonnegative().default(2),
+  /**
+   * Whether a client's `x-model-variant` may pick a variant outside `variants` or below `accuracy_floor`.
+   * Off: ops win, and such a pin is a 400 naming the policy.
+   */
+  allow_client_pins: z.boolean().default(false),
+  /** Whether float inputs may hold NaN or ±Infinity (JSON `1e999`, binary bit patterns). Off: 400. */
+  allow_non_finite: z.boolean().default(false),
 };
 const Policy = z.object(PolicyFields).strict();
 export type Policy = z.infer<typeof Policy>;
@@ -54,6 +61,8 @@ const ModelPolicy = z
     batching: PolicyFields.batching.unwrap().optional(),
     max_batch_size: PolicyFields.max_batch_size.unwrap().optional(),
     max_queue_delay_ms: PolicyFields.max_queue_delay_ms.unwrap().optional(),
+    allow_client_pins: PolicyFields.allow_client_pins.unwrap().optional(),
+    allow_non_finite: PolicyFields.allow_non_finite.unwrap().optional(),
   })
   .strict();
 
@@ -69,6 +78,13 @@ export const GatewayConfigSchema = z
         max_tensor_elements: z.number().int().positive().default(4 * MiB),
         max_inputs: z.number().int().positive().default(32),
         max_batch: z.number().int().positive().default(256),
+        /**
+         * Output elements a request may produce, estimated from the model's output shapes before running and
+         * checked again before encoding: a Workers isolate has 128 MB for the outputs, their copy and JSON.
+         */
+        max_output_elements: z.number().int().positive().default(2 * MiB),
+        /** Deepest JSON nesting a request body may have (tensor data of rank 8 nests 9 deep). */
+        max_json_depth: z.number().int().positive().default(64),
       })
       .strict()
       .prefault({}),

@@ -18,6 +18,7 @@ import type { RequestBody } from './protocol/binary.js';
 import type { InferResponseBody } from './protocol/v2-response.js';
 import { decodeInferRequest } from './protocol/v2-request.js';
 import { encodeInferResponse } from './protocol/v2-response.js';
+import { checkOutputElements } from './protocol/request-checks.js';
 import type { ModelManifest, VariantName } from './registry/manifest.js';
 import type { Registry } from './registry/registry.js';
 import { requestItems } from './registry/registry.js';
@@ -148,9 +149,10 @@ export class DataPlane {
   }
 
   private async run(model: ModelManifest, body: RequestBody, ctx: InferContext, config: GatewayConfig, t0: number): Promise<InferOutcome> {
-    const request = decodeInferRequest(body.json, model, config.limits, body.binary);
+    const modelPolicy = resolvePolicy(config, model.name);
+    const request = decodeInferRequest(body.json, model, config.limits, body.binary, { allowNonFinite: modelPolicy.allow_non_finite });
     const policy = resolvePolicy(config, model.name, { slo_ms: sloOf(ctx.header('x-slo-ms'), request.parameters.slo_ms) });
-    const profile = { items: requestItems(model, request.inputs), requestBytes: ctx.requestBytes, header: ctx.header, pinned: pinnedVariant(ctx.header('x-model-variant'), model) };
+    const profile = { items: requestItems(model, request.inputs), requestBytes: ctx.requestBytes, header: ctx.header, pinned: pinnedVariant(ctx.header('x-model-variant'), model, policy) };
     const decision = decide(model, policy, profile, this.state(config, model));
     const select = performance.now() - t0;
     if (decision.target === 'none') {
@@ -163,6 +165,7 @@ export class DataPlane {
     const { result, target, reason } = await serve(decision, decision.target, req, fallbackDeps);
     if (result.timings.infer !== undefined) this.metrics.observe('nv_inference_compute_infer_duration_ms', { model: model.name, variant: result.variant }, result.timings.infer);
     if (result.timings.origin !== undefined) this.metrics.observe('gateway_origin_requests_duration_ms', { model: model.name }, result.timings.origin);
+    checkOutputElements(result.outputs, config.limits.max_output_elements);
     const encoded = encodeInferResponse(model, request.id, result.outputs, request.binaryOutputs);
     const site = target === 'edge' ? config.site : 'origin';
     return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, decision };

@@ -21,9 +21,10 @@ import { liveView } from './select/live.js';
 
 /**
  * Secrets (`wrangler secret put`, `.dev.vars` locally) are not in wrangler.toml, so `wrangler types` cannot
- * list them in the generated Env: declared here, optional. ORIGIN_TOKEN is the secret the origin requires.
+ * list them in the generated Env: declared here, optional. ORIGIN_TOKEN is the secret the origin requires;
+ * ADMIN_OPEN=true (local development only) leaves /admin, /metrics and /dashboard open without a token.
  */
-export type GatewayEnv = Env & { ORIGIN_TOKEN?: string };
+export type GatewayEnv = Env & { ORIGIN_TOKEN?: string; ADMIN_OPEN?: string };
 
 type Gateway = { fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response>; warm?: () => Promise<void> };
 
@@ -65,8 +66,13 @@ export function buildGateway(env: GatewayEnv): Gateway {
   metrics.family('nv_inference_batch_size', 'histogram', 'Total batch size of each edge run (dynamic batching)');
   engine.onBatch = (model, variant, _requests, items) => metrics.observe('nv_inference_batch_size', { model: model.name, variant }, items, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
   const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(engine, origin), config: policy, initialConfig: config, metrics });
+  const adminOpen = env.ADMIN_OPEN === 'true';
+  if (adminOpen && !config.auth.admin_token_sha256) {
+    console.warn(JSON.stringify({ event: 'admin_open', warning: 'ADMIN_OPEN=true and no admin token: /admin, /metrics and /dashboard answer anyone. Local development only.' }));
+  }
   const app = createApp({
     plane,
+    adminOpen,
     maxBodyBytes: config.limits.max_body_bytes,
     policy,
     bindings: { apiKeys: env.API_KEYS, rateLimiter: env.RATE_LIMITER, analytics: env.ANALYTICS },

@@ -33,9 +33,11 @@ describe('parseConfig', () => {
       batching: true,
       max_batch_size: 32,
       max_queue_delay_ms: 2,
+      allow_client_pins: false,
+      allow_non_finite: false,
     });
     expect(config.models).toEqual({});
-    expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 256 });
+    expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 256, max_output_elements: 2 * MiB, max_json_depth: 64 });
     expect(config.edge).toEqual({ speed_factor: 1, variant_cooldown_ms: 30_000, isolate_memory_budget_bytes: 80 * MiB, runtime_init_ms: expect.any(Number), request_overhead_ms: expect.any(Number), warm: [] });
     expect(config.network_defaults).toEqual({ rtt_ms: 50, downlink_mbps: 10, mobile_rtt_ms: 150, mobile_downlink_mbps: 1.5 });
     expect(config.origin.url).toBeUndefined();
@@ -47,7 +49,7 @@ describe('parseConfig', () => {
   it('keeps given values and fills the rest of their section with defaults', () => {
     const config = parseConfig({ policy: { slo_ms: 250 }, limits: { max_batch: 16 } });
     expect(config.policy).toMatchObject({ slo_ms: 250, accuracy_floor: 0, origin_enabled: true });
-    expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 16 });
+    expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 16, max_output_elements: 2 * MiB, max_json_depth: 64 });
   });
 
   it('accepts the config as JSON text, as a Workers var may arrive', () => {
@@ -140,6 +142,8 @@ describe('resolvePolicy', () => {
       batching: 'global',
       max_batch_size: 'global',
       max_queue_delay_ms: 'global',
+      allow_client_pins: 'global',
+      allow_non_finite: 'global',
     });
   });
 

@@ -160,6 +160,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Running> {
     'wrangler', 'dev', '-c', config, '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector),
     '--persist-to', resolve(ROOT, '.wrangler/state'), '--show-interactive-dev-session=false', '--log-level', 'warn',
     '--var', `GATEWAY_CONFIG:${JSON.stringify(opts.gatewayConfig)}`,
+    '--var', 'ADMIN_OPEN:true',
     ...(opts.originUrl ? ['--var', `ORIGIN_URL:${opts.originUrl}`, '--var', `ORIGIN_TOKEN:${BENCH_ORIGIN_TOKEN}`] : ['--var', 'ORIGIN_URL:']),
   ];
   const t0 = performance.now();

@@ -45,14 +45,28 @@ export function apiKeyAuth(bindings: AuthBindings): MiddlewareHandler<V2Env> {
   };
 }
 
-/** Requires the admin token on admin surfaces when one is configured. */
-export function adminAuth(): MiddlewareHandler<V2Env> {
+/** Options of adminAuth. */
+export interface AdminAuthOptions {
+  /**
+   * With no admin token configured, leave the admin surfaces open (local development: `npm start` sets the
+   * ADMIN_OPEN var). Default false: a plain deploy fails closed.
+   */
+  openWithoutToken?: boolean;
+}
+
+/**
+ * Requires the admin token on admin surfaces (/admin, /metrics, /dashboard). Without a configured token
+ * they answer 403 saying how to configure one, unless explicitly opened for local development.
+ */
+export function adminAuth({ openWithoutToken = false }: AdminAuthOptions = {}): MiddlewareHandler<V2Env> {
   return async function adminAuth(c, next) {
     const expected = c.get('plane').config.auth.admin_token_sha256;
     if (expected) {
       const token = presented((n) => c.req.header(n));
       if (!token) throw new Unauthorized('the admin token is required: send Authorization: Bearer <token>');
       if ((await sha256Hex(token)) !== expected) throw new Forbidden('wrong admin token');
+    } else if (!openWithoutToken) {
+      throw new Forbidden('admin surfaces are closed: no admin token is configured; set auth.admin_token_sha256 in GATEWAY_CONFIG to the SHA-256 of a token (printf %s "$TOKEN" | sha256sum), or for local development only set the var ADMIN_OPEN=true');
     }
     await next();
   };

@@ -87,6 +87,6 @@ export function explain(model: ModelManifest, q: ExplainQuery, state: DecisionSt
   const slo = sloOf(q.slo_ms === undefined ? undefined : String(q.slo_ms), undefined);
   const policy = resolvePolicy(state.config, model.name, { slo_ms: slo });
   const items = Math.max(1, Math.floor(q.items ?? 1));
-  const { fallback: _fallback, prewarm: _prewarm, ...decision } = decide(model, policy, { items, requestBytes: q.request_bytes ?? 0, header, pinned: pinnedVariant(q.variant, model) }, state);
+  const { fallback: _fallback, prewarm: _prewarm, ...decision } = decide(model, policy, { items, requestBytes: q.request_bytes ?? 0, header, pinned: pinnedVariant(q.variant, model, policy) }, state);
   return { model: model.name, policy, network: networkProfile(header, state.config.network_defaults), items, decision };
 }

@@ -5,6 +5,7 @@
  * request asks (`parameters.binary_data_output: true`, or `binary_data: true` on a requested output).
  */
 import { InvalidInput } from '../errors.js';
+import { brief, decimalHeader } from '../lib/text.js';
 import { DATATYPE_INFO } from './datatypes.js';
 import type { TensorData } from './datatypes.js';
 import type { Tensor } from './tensor.js';
@@ -19,23 +20,51 @@ export interface RequestBody {
   bytes: number;
 }
 
-/** Splits a request body into its JSON header and binary tail; plain JSON when no header length is sent. */
-export function parseRequestBody(body: Uint8Array, headerLength: string | undefined): RequestBody {
+/** Nesting of a JSON text (brackets outside strings), stopping as soon as it passes `limit`. */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > limit) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
+}
+
+/**
+ * Splits a request body into its JSON header and binary tail; plain JSON when no header length is sent.
+ * The header length must be plain decimal, and the JSON no deeper than `maxDepth`: hostile nesting is
+ * refused before any parser or validator recurses into it.
+ */
+export function parseRequestBody(body: Uint8Array, headerLength: string | undefined, maxDepth = 64): RequestBody {
   let jsonBytes = body;
   let binary: Uint8Array | undefined;
   if (headerLength !== undefined) {
-    const n = Number(headerLength);
-    if (!Number.isSafeInteger(n) || n < 0 || n > body.byteLength) {
-      throw new InvalidInput(`Inference-Header-Content-Length must be an integer from 0 to the body size (${body.byteLength}), got '${headerLength}'`);
+    const n = decimalHeader(headerLength.trim());
+    if (n === undefined || !Number.isSafeInteger(n) || n > body.byteLength) {
+      throw new InvalidInput(`Inference-Header-Content-Length must be a decimal integer from 0 to the body size (${body.byteLength}), got ${brief(headerLength, 40)}`);
     }
     jsonBytes = body.subarray(0, n);
     binary = body.subarray(n);
   }
+  let text: string;
   let json: unknown;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(jsonBytes));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(jsonBytes);
   } catch (e) {
     throw new InvalidInput(`malformed JSON body: ${(e as Error).message}`);
+  }
+  if (jsonDepthExceeds(text, maxDepth)) throw new InvalidInput(`JSON body nests deeper than ${maxDepth} levels (limits.max_json_depth)`);
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new InvalidInput(`malformed JSON body: ${(e as Error).message.slice(0, 120)}`);
   }
   return { json, ...(binary ? { binary } : {}), bytes: body.byteLength };
 }

@@ -4,6 +4,7 @@
  * Request decoding, response encoding and the origin client's response decoding share these rules.
  */
 import { InvalidInput } from '../errors.js';
+import { brief } from '../lib/text.js';
 import { DATATYPE_INFO, fromHalf, toHalf } from './datatypes.js';
 import type { Tensor } from './tensor.js';
 
@@ -12,7 +13,7 @@ export function toTypedArray(values: unknown[], datatype: Tensor['datatype'], na
   const info = DATATYPE_INFO[datatype];
   const out = info.create(values.length);
   const bad = (i: number, why: string): never => {
-    throw new InvalidInput(`input '${name}': element ${i} (${JSON.stringify(values[i])}) ${why} for ${datatype}`);
+    throw new InvalidInput(`input '${name}': element ${i} (${brief(values[i], 40)}) ${why} for ${datatype}`);
   };
   for (let i = 0; i < values.length; i++) {
     let v = values[i];

@@ -12,6 +12,8 @@ import type { InferenceRequest, Tensor } from './tensor.js';
 import { elementCount } from './tensor.js';
 import { BinaryReader } from './binary.js';
 import { toTypedArray } from './json-data.js';
+import { checkOutputEstimate, estimateOutputElements, refuseNonFinite } from './request-checks.js';
+import { brief } from '../lib/text.js';
 
 const Parameters = z.record(z.string(), z.unknown());
 
@@ -36,6 +38,14 @@ export interface RequestLimits {
   max_tensor_elements: number;
   max_inputs: number;
   max_batch: number;
+  /** Checked against an estimate from the output shapes (request-checks.ts); unset: not checked. */
+  max_output_elements?: number;
+}
+
+/** Per-model rules for decoding (from the model's policy). */
+export interface DecodeOptions {
+  /** Accept NaN and ±Infinity in float inputs (off: 400). */
+  allowNonFinite?: boolean;
 }
 
 /**
@@ -68,22 +78,26 @@ function parseShape(raw: unknown[], name: string, limits: RequestLimits): number
   const shape: number[] = [];
   for (const d of raw) {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw new InvalidInput(`input '${name}': shape must be non-negative integers, got ${JSON.stringify(raw)}`);
+      throw new InvalidInput(`input '${name}': shape must be non-negative integers, got ${brief(raw)}`);
     }
     shape.push(d);
   }
   const n = elementCount(shape);
-  if (!Number.isSafeInteger(n)) throw new InvalidInput(`input '${name}': shape ${JSON.stringify(raw)} is absurd`);
+  if (!Number.isSafeInteger(n)) throw new InvalidInput(`input '${name}': shape ${brief(raw)} is absurd`);
   if (n > limits.max_tensor_elements) {
     throw new PayloadTooLarge(`input '${name}': ${n} elements exceed the limit of ${limits.max_tensor_elements}`);
   }
   return shape;
 }
 
-function checkShapeAgainstSpec(shape: number[], spec: TensorSpec): void {
-  if (shape.length !== spec.shape.length) {
-    throw new InvalidInput(`input '${spec.name}': expected rank ${spec.shape.length} ${JSON.stringify(spec.shape)}, got shape ${JSON.stringify(shape)}`);
+/** Rank first, from the raw shape: a hostile million-dimension shape is refused before anything walks it. */
+function checkRank(raw: unknown[], spec: TensorSpec): void {
+  if (raw.length !== spec.shape.length) {
+    throw new InvalidInput(`input '${spec.name}': expected rank ${spec.shape.length} ${JSON.stringify(spec.shape)}, got shape ${brief(raw)}`);
   }
+}
+
+function checkShapeAgainstSpec(shape: number[], spec: TensorSpec): void {
   spec.shape.forEach((want, i) => {
     if (want >= 0 && shape[i] !== want) {
       throw new InvalidInput(`input '${spec.name}': dimension ${i} must be ${want}, got ${shape[i]} (model shape ${JSON.stringify(spec.shape)})`);
@@ -103,7 +117,7 @@ export interface ModelSignature {
   batch_axis: boolean;
 }
 
-export function decodeInferRequest(body: unknown, model: ModelSignature, limits: RequestLimits, binary?: Uint8Array): InferenceRequest {
+export function decodeInferRequest(body: unknown, model: ModelSignature, limits: RequestLimits, binary?: Uint8Array, options: DecodeOptions = {}): InferenceRequest {
   const reader = new BinaryReader(binary);
   const parsed = InferRequestBody.safeParse(body);
   if (!parsed.success) {
@@ -123,6 +137,7 @@ export function decodeInferRequest(body: unknown, model: ModelSignature, limits:
     const dt = Datatype.safeParse(input.datatype);
     if (!dt.success || dt.data === 'BYTES') throw new InvalidInput(`input '${input.name}': unsupported datatype '${input.datatype}'`);
     if (dt.data !== spec.datatype) throw new InvalidInput(`input '${input.name}': datatype ${dt.data} does not match the model's ${spec.datatype}`);
+    checkRank(input.shape, spec);
     const shape = parseShape(input.shape, input.name, limits);
     checkShapeAgainstSpec(shape, spec);
     const binarySize = input.parameters?.binary_data_size;
@@ -141,6 +156,7 @@ export function decodeInferRequest(body: unknown, model: ModelSignature, limits:
     inputs.push({ name: input.name, datatype: spec.datatype as Tensor['datatype'], shape, data: toTypedArray(values, spec.datatype as Tensor['datatype'], input.name) });
   }
   reader.finish();
+  if (!options.allowNonFinite) inputs.forEach(refuseNonFinite);
   const missing = model.inputs.filter((s) => !seen.has(s.name)).map((s) => `'${s.name}'`);
   if (missing.length) throw new InvalidInput(`missing input ${missing.join(', ')}`);
   if (model.batch_axis && inputs.length) {
@@ -150,6 +166,7 @@ export function decodeInferRequest(body: unknown, model: ModelSignature, limits:
     if (batch > limits.max_batch) throw new PayloadTooLarge(`batch size ${batch} exceeds the limit of ${limits.max_batch}`);
     if (batch === 0) throw new InvalidInput('batch size must be at least 1');
   }
+  if (limits.max_output_elements !== undefined) checkOutputEstimate(estimateOutputElements(model, inputs, model.inputs), limits.max_output_elements);
   let outputs: string[] | undefined;
   const binaryOutputs = new Set<string>();
   const allBinary = req.parameters?.binary_data_output === true;

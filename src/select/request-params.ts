@@ -4,24 +4,50 @@
  * the model's manifest, so they live with the selector they feed, not with the wire protocol.
  */
 import { InvalidInput } from '../errors.js';
+import { brief, decimalHeader } from '../lib/text.js';
+import { accuracyOf } from './facts.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import { VariantName as VariantNameSchema } from '../registry/manifest.js';
 
-/** SLO from the header (wins) or `parameters.slo_ms`; must be a positive number of ms. */
+/**
+ * SLO from the header (wins) or `parameters.slo_ms`; must be a positive number of ms. The header must be
+ * plain decimal: `0x66` or `1e2` are refused, not read as 102 and 100.
+ */
 export function sloOf(header: string | undefined, param: unknown): number | undefined {
   const raw = header ?? param;
   if (raw === undefined) return undefined;
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? (decimalHeader(raw) ?? NaN) : NaN;
   if (!Number.isFinite(n) || n <= 0 || n > 3_600_000) throw new InvalidInput(`SLO must be a positive number of milliseconds, got ${JSON.stringify(raw)}`);
   return n;
 }
 
-/** The variant a client pins with `x-model-variant`; an unknown one is a 400 naming the model's variants. */
-export function pinnedVariant(header: string | undefined, model: ModelManifest): VariantName | undefined {
+/** What a pin is checked against: the model's policy (ops win unless it allows client pins). */
+export interface PinPolicy {
+  variants: readonly VariantName[];
+  accuracy_floor: number;
+  allow_client_pins: boolean;
+}
+
+/**
+ * The variant a client pins with `x-model-variant`. An unknown one is a 400 naming the model's variants;
+ * one outside the policy's allowed variants or below its accuracy floor is a 400 naming the policy, unless
+ * the policy sets `allow_client_pins`.
+ */
+export function pinnedVariant(header: string | undefined, model: ModelManifest, policy?: PinPolicy): VariantName | undefined {
   if (header === undefined || header === '') return undefined;
   const parsed = VariantNameSchema.safeParse(header.trim().toLowerCase());
   if (!parsed.success || !model.variants[parsed.data]) {
-    throw new InvalidInput(`unknown variant '${header}' for model '${model.name}'; it has ${Object.keys(model.variants).join(', ')}`);
+    throw new InvalidInput(`unknown variant ${brief(header, 40)} for model '${model.name}'; it has ${Object.keys(model.variants).join(', ')}`);
   }
-  return parsed.data;
+  const variant = parsed.data;
+  if (policy && !policy.allow_client_pins) {
+    if (!policy.variants.includes(variant)) {
+      throw new InvalidInput(`variant '${variant}' of model '${model.name}' is not allowed by its policy (variants: ${policy.variants.join(', ')}); ops can set allow_client_pins`);
+    }
+    const accuracy = accuracyOf(model.variants[variant]!);
+    if (accuracy < policy.accuracy_floor) {
+      throw new InvalidInput(`variant '${variant}' of model '${model.name}' has accuracy ${accuracy}, below its policy's accuracy_floor ${policy.accuracy_floor}; ops can set allow_client_pins`);
+    }
+  }
+  return variant;
 }

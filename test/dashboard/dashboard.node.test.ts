@@ -50,7 +50,7 @@ beforeAll(async () => {
     inspect: false,
     logLevel: 'error',
     persistTo: join(profile, 'wrangler-state'),
-    vars: { ORIGIN_URL: `http://127.0.0.1:${closedPort}` },
+    vars: { ORIGIN_URL: `http://127.0.0.1:${closedPort}`, ADMIN_OPEN: 'true' },
     experimental: { disableExperimentalWarning: true, disableDevRegistry: true, watch: false, testMode: true },
   });
   base = `http://127.0.0.1:${worker.port}`;

@@ -135,6 +135,18 @@ describe('auth and abuse', () => {
     expect((await call('GET', '/admin/config', undefined, { authorization: 'Bearer ops-token' })).status).toBe(200);
   });
 
+  it('closes the admin surfaces when deployed without an admin token, saying how to configure one', async () => {
+    const call = gatewayWith({}, { ADMIN_OPEN: undefined } as Partial<Env>);
+    for (const [method, path] of [['GET', '/admin/config'], ['GET', '/metrics'], ['GET', '/dashboard'], ['POST', '/admin/explain']] as const) {
+      const res = await call(method, path, method === 'POST' ? { model: 'mnist' } : undefined);
+      expect(res.status, path).toBe(403);
+      expect(res.body.error, path).toMatch(/no admin token is configured; set auth\.admin_token_sha256/);
+    }
+    // Inference and health are not admin surfaces.
+    expect((await call('GET', '/v2/health/ready')).status).toBe(200);
+    expect((await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { 'x-slo-ms': '10000' })).status).toBe(200);
+  });
+
   it('answers 429 with Retry-After once a key exceeds its rate limit', async () => {
     const call = gatewayWith({}, { RATE_LIMITER: (env as any).STRICT_LIMITER });
     const statuses: number[] = [];

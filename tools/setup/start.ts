@@ -64,7 +64,7 @@ await seedR2('models');
 // A fresh shared secret per run unless one is given: the origin answers only the gateway.
 const originToken = process.env.ORIGIN_TOKEN || randomBytes(24).toString('base64url');
 supervise('origin', process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(originPort)], { ORIGIN_TOKEN: originToken });
-supervise('gateway', 'npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(gatewayPort), '--var', `ORIGIN_URL:${originUrl}`, '--var', `ORIGIN_TOKEN:${originToken}`, '--show-interactive-dev-session=false'], {
+supervise('gateway', 'npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(gatewayPort), '--var', `ORIGIN_URL:${originUrl}`, '--var', `ORIGIN_TOKEN:${originToken}`, '--var', 'ADMIN_OPEN:true', '--show-interactive-dev-session=false'], {
   WRANGLER_SEND_METRICS: 'false',
 });
 try {
@@ -76,4 +76,6 @@ try {
 if (!stopping) {
   console.log(`\nREADY  gateway ${gatewayUrl}  (workerd, onnxruntime-web)   origin ${originUrl}  (onnxruntime-node)`);
   console.log(`try:   curl -s ${gatewayUrl}/v2/models\n`);
+  console.log('WARNING: local stack: /admin, /metrics and /dashboard are OPEN without a token (ADMIN_OPEN=true).');
+  console.log('         A deploy without auth.admin_token_sha256 answers them 403. Never set ADMIN_OPEN in production.\n');
 }
