@@ -4,7 +4,7 @@
  * the model's manifest, so they live with the selector they feed, not with the wire protocol.
  */
 import { InvalidInput } from '../errors.js';
-import { brief, decimalHeader } from '../lib/text.js';
+import { decimalHeader } from '../lib/text.js';
 import { accuracyOf } from './facts.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import { VariantName as VariantNameSchema } from '../registry/manifest.js';
@@ -37,7 +37,7 @@ export function pinnedVariant(header: string | undefined, model: ModelManifest, 
   if (header === undefined || header === '') return undefined;
   const parsed = VariantNameSchema.safeParse(header.trim().toLowerCase());
   if (!parsed.success || !model.variants[parsed.data]) {
-    throw new InvalidInput(`unknown variant ${brief(header, 40)} for model '${model.name}'; it has ${Object.keys(model.variants).join(', ')}`);
+    throw new InvalidInput(`unknown variant '${header.slice(0, 40)}' for model '${model.name}'; it has ${Object.keys(model.variants).join(', ')}`);
   }
   const variant = parsed.data;
   if (policy && !policy.allow_client_pins) {

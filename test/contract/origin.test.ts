@@ -13,7 +13,7 @@ const registry = new Registry(catalog.models);
 
 for (const binary of [true, false]) {
   backendContract(`the origin client (${binary ? 'binary' : 'JSON'} tensors)`, {
-    backend: new OriginClient({ url: env.ORIGIN_URL, expectedRttMs: 40, breakerFailures: 3, breakerOpenMs: 5000, minAttemptMs: 50, binary }),
+    backend: new OriginClient({ url: env.ORIGIN_URL, expectedRttMs: 40, breakerFailures: 3, breakerOpenMs: 5000, minAttemptMs: 50, binary, token: (env as { ORIGIN_TOKEN?: string }).ORIGIN_TOKEN }),
     registry,
     int64Model: 'transformer-small',
   });

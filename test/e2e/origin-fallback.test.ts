@@ -53,7 +53,7 @@ describe('origin fallback', () => {
     const body = mnistBody(10, 20);
     const edge = await post('/v2/models/mnist/infer', body, { 'x-model-variant': 'fp32', 'x-slo-ms': '10000' });
     expect(edge.headers.get('x-served-by')).toBe('edge');
-    const res = await fetch(`${ORIGIN}/v2/models/mnist/infer`, { method: 'POST', body: JSON.stringify(body), headers: { 'x-model-variant': 'fp32' } });
+    const res = await fetch(`${ORIGIN}/v2/models/mnist/infer`, { method: 'POST', body: JSON.stringify(body), headers: { 'x-model-variant': 'fp32', authorization: `Bearer ${(env as { ORIGIN_TOKEN?: string }).ORIGIN_TOKEN}` } });
     const origin = (await res.json()) as any;
     const a: number[] = edge.body.outputs[0].data;
     const b: number[] = origin.outputs[0].data;

@@ -51,9 +51,16 @@ const TABLE: BadRequest[] = [
   { name: 'non-numeric data', body: row([...zeros(10), 'ten', ...zeros(773)]), status: 400, error: /input 'input': element 10 \("ten"\) is not a number for FP32/ },
   { name: 'null in the data', body: row([null, ...zeros(783)]), status: 400, error: /element 0 \(null\) is not a number/ },
   {
-    // Hostile nesting must be walked without recursion: a recursive flatten overflowed the stack (500).
+    // Hostile nesting is refused before anything recurses into it (a recursive flatten once overflowed the stack).
     name: 'data nested a million deep around too few elements',
     body: `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,784],"data":${'['.repeat(1_000_000)}0${']'.repeat(1_000_000)}}]}`,
+    status: 400,
+    error: /JSON body nests deeper than 64 levels \(limits\.max_json_depth\)/,
+  },
+  {
+    // Data nested as deep as the limit allows is still walked without recursion.
+    name: 'data nested 60 deep around too few elements',
+    body: `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,784],"data":${'['.repeat(60)}0${']'.repeat(60)}}]}`,
     status: 400,
     error: /input 'input': shape \[1,784\] needs 784 elements, data has 1/,
   },

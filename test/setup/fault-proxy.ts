@@ -29,7 +29,7 @@ export async function startFaultProxy(port: number, upstream: string): Promise<F
     if (mode === 'slow') await new Promise((r) => setTimeout(r, delayMs));
     try {
       const forward: Record<string, string> = {};
-      for (const h of ['content-type', 'x-model-variant', 'x-request-id', 'inference-header-content-length']) {
+      for (const h of ['content-type', 'x-model-variant', 'x-request-id', 'inference-header-content-length', 'authorization', 'x-request-deadline-ms']) {
         const v = req.headers[h];
         if (typeof v === 'string') forward[h] = v;
       }
