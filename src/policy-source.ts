@@ -101,7 +101,7 @@ export class PolicySource {
       const merged = {
         ...this.rawBase,
         policy: { ...((this.rawBase.policy as object) ?? {}), ...(o.policy ?? {}) },
-        models: { ...((this.rawBase.models as object) ?? {}), ...(o.models ?? {}) },
+        models: mergeModels((this.rawBase.models as Record<string, unknown>) ?? {}, o.models ?? {}),
       };
       this.current = parseConfig(merged, { originUrl: this.originUrl });
       this.overlay = o;
@@ -130,4 +130,18 @@ export class PolicySource {
     walk(this.current, []);
     return { config: this.current, sources, status: { ...this.status } };
   }
+}
+
+/**
+ * Per model, per field: a KV entry for one model overrides only the fields it names and keeps the
+ * deployment's others (a KV `{"models":{"mnist":{"variants":["int8"]}}}` must not drop the deployed slo_ms).
+ */
+export function mergeModels(base: Record<string, unknown>, overlay: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [name, fields] of Object.entries(overlay)) {
+    const deployed = base[name];
+    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    out[name] = isObject(deployed) && isObject(fields) ? { ...deployed, ...fields } : fields;
+  }
+  return out;
 }

@@ -82,3 +82,28 @@ describe('PolicySource', () => {
     expect(policy.describe().status.last_error).toBe('could not read KV: KV is down');
   });
 });
+
+describe('the KV overlay', () => {
+  it('merges per model and per field: a KV entry for one model keeps the deployment fields it does not name', async () => {
+    const { kv, answer } = fakeKv();
+    const deployed = { policy_ttl_ms: 0, models: { mnist: { slo_ms: 100, accuracy_floor: 0.5 }, other: { slo_ms: 7 } } };
+    const policy = new PolicySource(deployed, undefined, kv);
+    const read = policy.get();
+    answer(0, { models: { mnist: { variants: ['int8'] }, added: { slo_ms: 9 } } });
+    const config = await read;
+    expect(config.models.mnist).toEqual({ slo_ms: 100, accuracy_floor: 0.5, variants: ['int8'] });
+    expect(config.models.other).toEqual({ slo_ms: 7 });
+    expect(config.models.added).toEqual({ slo_ms: 9 });
+    const sources = policy.describe().sources;
+    expect(sources['models.mnist.variants']).toBe('kv');
+    expect(sources['models.mnist.slo_ms']).toBe('deployment');
+  });
+
+  it('lets a KV field override the deployed value of the same field', async () => {
+    const { kv, answer } = fakeKv();
+    const policy = new PolicySource({ policy_ttl_ms: 0, models: { mnist: { slo_ms: 100, batching: true } } }, undefined, kv);
+    const read = policy.get();
+    answer(0, { models: { mnist: { slo_ms: 40 } } });
+    expect((await read).models.mnist).toEqual({ slo_ms: 40, batching: true });
+  });
+});
