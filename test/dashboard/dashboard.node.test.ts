@@ -6,7 +6,6 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -14,6 +13,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Unstable_DevWorker } from 'wrangler';
 import { unstable_dev } from 'wrangler';
+import { freePort } from '../setup/net.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Another wrangler config (and entry) can be tested the same way, e.g. a staging one. */
@@ -22,16 +22,6 @@ const ENTRY = process.env.GATEWAY_WORKER_ENTRY ?? 'src/worker.ts';
 const SCREENSHOT = resolve('test/artifacts/dashboard.png');
 const STEP_MS = 15_000;
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => ok(port));
-    });
-  });
-}
 
 let worker: Unstable_DevWorker | undefined;
 let context: BrowserContext | undefined;
