@@ -2,6 +2,8 @@
  * A circuit breaker for the origin: closed while calls succeed; open after `failures` consecutive failures,
  * refusing calls for `openMs`; then half-open, letting one probe through, which closes it on success or
  * opens it again on failure. The selector reads `available()` so an open breaker drops the origin candidate.
+ * A call that says nothing about the origin's health (it was cut short by the client's own deadline, or the
+ * client left) is `release`d: neither a failure nor a success.
  */
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
@@ -47,6 +49,15 @@ export class CircuitBreaker {
   retryAfterSeconds(): number {
     if (this.openedAt === undefined) return 0;
     return Math.max(1, Math.ceil((this.openedAt + this.openFor - this.now()) / 1000));
+  }
+
+  /**
+   * Gives back a call's permission without a verdict: the call taught nothing about the origin (a timeout the
+   * request's own SLO made too short to meet, a client that hung up). Frees the half-open probe slot so the
+   * next call can probe; the failure count is left as it was.
+   */
+  release(): void {
+    this.probing = false;
   }
 
   success(): void {

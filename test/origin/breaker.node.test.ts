@@ -1,5 +1,6 @@
 /**
- * The origin circuit breaker: closed -> open after consecutive failures -> half-open probe -> closed/open.
+ * The origin circuit breaker: closed -> open after consecutive failures -> half-open probe -> closed/open;
+ * a released call (no verdict on the origin) changes none of it.
  */
 import { describe, expect, it } from 'vitest';
 import { CircuitBreaker } from '../../src/origin/breaker.js';
@@ -50,6 +51,25 @@ describe('CircuitBreaker', () => {
     expect(b.available()).toBe(false);
     clock.t = 2500;
     expect(b.available()).toBe(true);
+  });
+
+  it('neither counts nor clears a released call, and frees the half-open probe slot for the next call', () => {
+    const { b, clock } = breaker(2, 1000);
+    b.failure();
+    expect(b.acquire()).toBe(true);
+    b.release();
+    expect(b.state()).toBe('closed');
+    b.failure();
+    expect(b.state()).toBe('open');
+    clock.t = 1000;
+    expect(b.acquire()).toBe(true);
+    expect(b.available()).toBe(false);
+    b.release();
+    expect(b.state()).toBe('half_open');
+    expect(b.available()).toBe(true);
+    expect(b.acquire()).toBe(true);
+    b.success();
+    expect(b.state()).toBe('closed');
   });
 
   it('re-probes sooner after failures where nothing answered, never later than the configured open time', () => {
