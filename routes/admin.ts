@@ -42,6 +42,7 @@ const Candidate = z
 const RouteDecision = z
   .object({
     target: z.enum(['edge', 'origin', 'none']),
+    refused: z.boolean().optional().openapi({ description: 'The SLO cannot be met: such a request is answered 422 without running' }),
     variant: VariantName.optional(),
     predicted_ms: z.number(),
     budget_ms: z.number().openapi({ description: 'SLO minus client network time' }),

@@ -121,7 +121,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
         // data plane, whose decoder gives the protocol's own 400/413 messages.
         body: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/InferRequest' } } } },
       },
-      responses: { 200: { ...json(InferResponse, 'The outputs'), headers: RoutedHeaders }, ...errors(400, 404, 413, 502, 503, 504) },
+      responses: { 200: { ...json(InferResponse, 'The outputs'), headers: RoutedHeaders }, ...errors(400, 404, 413, 422, 502, 503, 504) },
     });
     app.openapi(inferRoute, async (c) => {
       const body = parseRequestBody(new Uint8Array(await c.req.arrayBuffer()), c.req.header(HEADER_LENGTH), c.get('plane').config.limits.max_json_depth);

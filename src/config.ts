@@ -44,6 +44,12 @@ const PolicyFields = {
   allow_client_pins: z.boolean().default(false),
   /** Whether float inputs may hold NaN or ±Infinity (JSON `1e999`, binary bit patterns). Off: 400. */
   allow_non_finite: z.boolean().default(false),
+  /**
+   * Refuse (422, with the prediction) a request that no candidate is predicted to serve within its budget.
+   * Off: the fastest candidate still runs, best effort, flagged as a predicted miss. A request whose budget
+   * is gone before anything runs (SLO <= network + gateway overhead) is refused either way.
+   */
+  refuse_predicted_miss: z.boolean().default(false),
 };
 const Policy = z.object(PolicyFields).strict();
 export type Policy = z.infer<typeof Policy>;
@@ -63,6 +69,7 @@ const ModelPolicy = z
     max_queue_delay_ms: PolicyFields.max_queue_delay_ms.unwrap().optional(),
     allow_client_pins: PolicyFields.allow_client_pins.unwrap().optional(),
     allow_non_finite: PolicyFields.allow_non_finite.unwrap().optional(),
+    refuse_predicted_miss: PolicyFields.refuse_predicted_miss.unwrap().optional(),
   })
   .strict();
 

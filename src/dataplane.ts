@@ -12,7 +12,7 @@ import type { DecisionState, ExplainQuery, Explanation } from './dataplane/decid
 import { decide, explain } from './dataplane/decide.js';
 import { backendRequest, serve } from './dataplane/serve.js';
 import { VariantHealth } from './dataplane/variant-health.js';
-import { GatewayError, ModelNotReady } from './errors.js';
+import { GatewayError, ModelNotReady, SloUnattainable } from './errors.js';
 import { Metrics } from './metrics.js';
 import type { RequestBody } from './protocol/binary.js';
 import type { InferResponseBody } from './protocol/v2-response.js';
@@ -155,6 +155,7 @@ export class DataPlane {
     const profile = { items: requestItems(model, request.inputs), requestBytes: ctx.requestBytes, header: ctx.header, pinned: pinnedVariant(ctx.header('x-model-variant'), model, policy) };
     const decision = decide(model, policy, profile, this.state(config, model));
     const select = performance.now() - t0;
+    if (decision.refused) throw new SloUnattainable(`model '${model.name}': ${decision.reason}`);
     if (decision.target === 'none') {
       throw new ModelNotReady(`model '${model.name}' cannot be served now: ${decision.reason}`, this.deps.live.originRetryAfterSeconds() || 5);
     }

@@ -63,6 +63,17 @@ export class OriginTimeout extends GatewayError {
 }
 
 /**
+ * The request's SLO cannot be met, so it is refused before anything runs (422): its budget (the SLO minus the
+ * client's network and the gateway's own time) is gone, or, where the policy says so, every candidate is
+ * predicted to miss it. The message carries the arithmetic so the client can see what to change.
+ */
+export class SloUnattainable extends GatewayError {
+  constructor(message: string) {
+    super(422, message);
+  }
+}
+
+/**
  * An edge engine failure (missing or corrupt file, load or run error). The data plane falls back to the
  * origin when it can; otherwise the model cannot be served right now: 503.
  */

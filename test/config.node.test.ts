@@ -35,6 +35,7 @@ describe('parseConfig', () => {
       max_queue_delay_ms: 2,
       allow_client_pins: false,
       allow_non_finite: false,
+      refuse_predicted_miss: false,
     });
     expect(config.models).toEqual({});
     expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 256, max_output_elements: 2 * MiB, max_json_depth: 64 });
@@ -78,6 +79,7 @@ describe('parseConfig', () => {
     { name: 'a zero body limit', raw: { limits: { max_body_bytes: 0 } }, path: /limits\.max_body_bytes: / },
     { name: 'an origin URL that is not a URL', raw: { origin: { url: 'not a url' } }, path: /origin\.url: / },
     { name: 'an unknown origin variant', raw: { origin: { variant: 'bf16' } }, path: /origin\.variant: / },
+    { name: 'a refusal switch that is not a boolean', raw: { models: { mnist: { refuse_predicted_miss: 'yes' } } }, path: /models\.mnist\.refuse_predicted_miss: / },
     { name: 'a negative edge speed factor', raw: { edge: { speed_factor: -1 } }, path: /edge\.speed_factor: / },
     { name: 'an unknown site', raw: { site: 'cloud' }, path: /site: / },
     { name: 'an unknown top-level key', raw: { polcy: {} }, path: /\(root\): .*"polcy"/ },
@@ -144,6 +146,7 @@ describe('resolvePolicy', () => {
       max_queue_delay_ms: 'global',
       allow_client_pins: 'global',
       allow_non_finite: 'global',
+      refuse_predicted_miss: 'global',
     });
   });
 

@@ -150,7 +150,7 @@ export function WhatIfResult({ result }: { result: Explanation }) {
     <div class="card decision" id="decision" data-target={d.target} data-variant={d.variant ?? ''}>
       <h3>
         Decision for {result.model}:{' '}
-        {d.target === 'none' ? <span class="badge bad">nothing can serve</span> : <span class="badge info">{`${d.variant} at ${d.target}`}</span>}{' '}
+        {d.target === 'none' ? <span class="badge bad">{d.refused ? 'refused (422): SLO cannot be met' : 'nothing can serve'}</span> : <span class="badge info">{`${d.variant} at ${d.target}`}</span>}{' '}
         {d.target === 'none' ? '' : d.meets_slo ? <span class="badge ok">meets SLO</span> : <span class="badge bad">predicted SLO miss</span>}
       </h3>
       <p>

@@ -50,6 +50,7 @@ const ERROR_TEXT = {
   400: 'Bad request: malformed JSON, unknown/missing input, wrong datatype or shape, unknown variant, bad SLO',
   404: 'Unknown model or version',
   413: 'Body, tensor elements, batch or input count over the limits',
+  422: 'The SLO cannot be met: no budget left after the network and the gateway (or, by policy, every candidate predicted to miss); nothing ran',
   502: 'Origin unreachable or broken answer',
   503: 'Model cannot be served now (Retry-After)',
   504: 'Origin missed its deadline',

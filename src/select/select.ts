@@ -1,7 +1,8 @@
 /**
  * The routing decision: a pure function of (request profile, model variants, policy, live state) that
  * returns where to run, which variant, and why. Most accurate candidate predicted to meet the budget wins;
- * if none can, the fastest, flagged as a predicted miss. The decision also names what to do when the chosen
+ * if none can, the fastest, flagged as a predicted miss (or the request is refused, when the policy says so).
+ * A request whose budget is gone before anything runs is refused. The decision also names what to do when the chosen
  * backend fails (the fallback) and which cold edge variant to load meanwhile (prewarm), so the data plane
  * makes no routing choice of its own.
  */
@@ -25,6 +26,8 @@ export interface SelectionPolicy {
   origin_variant: VariantName;
   /** The gateway's own time per request (HTTP, decode, select, encode), taken out of the budget. */
   request_overhead_ms?: number;
+  /** Refuse, rather than run best effort, when no kept candidate is predicted to meet the budget. */
+  refuse_predicted_miss?: boolean;
 }
 
 /** Live state of this isolate, read at decision time. */
@@ -70,7 +73,13 @@ export interface Fallback {
 }
 
 export interface RouteDecision {
+  /** 'none': nothing runs; the request is refused (`refused`) or no candidate can serve it now. */
   target: Target | 'none';
+  /**
+   * The SLO cannot be met (the reason says why, with the budget arithmetic): the client's mistake, answered
+   * 422 without running, unlike a target of 'none' for want of a backend (503).
+   */
+  refused?: boolean;
   variant?: VariantName;
   predicted_ms: number;
   budget_ms: number;
@@ -154,6 +163,9 @@ export function selectRoute(input: SelectionInput): RouteDecision {
   if (origin) candidates.push(origin);
   const kept = candidates.filter((c) => c.kept);
   const base = { budget_ms: budget, network_ms: network, candidates };
+  const arithmetic = `${round(input.policy.slo_ms)} ms SLO - ${network} ms network - ${round(input.policy.request_overhead_ms ?? 0)} ms gateway overhead = ${budget} ms budget`;
+  // Checked before the backends' state: no backend could help, so the answer must not depend on it.
+  if (budget <= 0) return { ...base, target: 'none', refused: true, predicted_ms: 0, meets_slo: false, reason: `SLO cannot be met: ${arithmetic}` };
   if (kept.length === 0) {
     const why = candidates.map((c) => `${c.target}/${c.variant}: ${c.why}`).join('; ');
     return { ...base, target: 'none', predicted_ms: 0, meets_slo: false, reason: `no candidate can serve: ${why || 'no variants'}` };
@@ -163,6 +175,10 @@ export function selectRoute(input: SelectionInput): RouteDecision {
   let reason: string;
   if (meeting.length === 0) {
     chosen = kept.reduce((a, b) => (b.predicted_ms < a.predicted_ms ? b : a));
+    if (input.policy.refuse_predicted_miss) {
+      const reason = `SLO predicted to be missed: fastest is ${chosen.variant} at ${chosen.target}, predicted ${chosen.predicted_ms} ms > ${arithmetic}`;
+      return { ...base, target: 'none', refused: true, predicted_ms: chosen.predicted_ms, meets_slo: false, reason };
+    }
     reason = `predicted SLO miss: fastest is ${chosen.variant} at ${chosen.target} (${chosen.predicted_ms} ms > ${budget} ms budget)`;
   } else {
     chosen = meeting.reduce(better);

@@ -9,7 +9,7 @@ import type { Backend, BackendRequest, BackendResult } from '../../src/backend.j
 import type { GatewayConfig } from '../../src/config.js';
 import { parseConfig } from '../../src/config.js';
 import { DataPlane } from '../../src/dataplane.js';
-import { EngineFailure, InvalidInput, ModelNotReady, OriginTimeout } from '../../src/errors.js';
+import { EngineFailure, InvalidInput, ModelNotReady, OriginTimeout, SloUnattainable } from '../../src/errors.js';
 import { Metrics } from '../../src/metrics.js';
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -98,6 +98,31 @@ describe('the data plane', () => {
     expect(Object.keys(out.timings)[0]).toBe('select');
     expect(out.body.outputs[0]).toMatchObject({ name: 'logits', shape: [2, 10] });
     expect(out.blocks).toEqual([]);
+  });
+
+  it('refuses at once, 422 with the budget arithmetic, a request whose SLO the network and the gateway use up', async () => {
+    const { plane, edge, origin, metrics } = harness();
+    const err = await plane.infer(mnist, ...request(1, { 'x-slo-ms': '50' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SloUnattainable);
+    expect((err as SloUnattainable).status).toBe(422);
+    expect((err as Error).message).toBe("model 'mnist': SLO cannot be met: 50 ms SLO - 52.4 ms network - 4 ms gateway overhead = -6.4 ms budget");
+    expect(edge.calls).toHaveLength(0);
+    expect(origin.calls).toHaveLength(0);
+    expect(metrics.counter('nv_inference_request_failure', { model: 'mnist', version: '1', status: '422' })).toBe(1);
+  });
+
+  it('refuses a predicted miss only where the policy says so, and runs it best effort otherwise', async () => {
+    const { plane, edge, state } = harness({ config: { models: { mnist: { refuse_predicted_miss: true } } } });
+    state.queueMs = 10_000;
+    state.healthy = false;
+    await expect(plane.infer(mnist, ...request(1, { 'x-slo-ms': '500' }))).rejects.toThrow(/^model 'mnist': SLO predicted to be missed: fastest is \w+ at edge/);
+    expect(edge.calls).toHaveLength(0);
+    const { plane: lenient, edge: runs, state: busy } = harness();
+    busy.queueMs = 10_000;
+    busy.healthy = false;
+    const out = await lenient.infer(mnist, ...request(1, { 'x-slo-ms': '500' }));
+    expect(out.decision.reason).toMatch(/^predicted SLO miss/);
+    expect(runs.calls).toHaveLength(1);
   });
 
   it('labels its metrics with what served the request', async () => {

@@ -388,6 +388,83 @@ describe('selectRoute picks a target and variant', () => {
   });
 });
 
+describe('selectRoute refuses what cannot be met', () => {
+  interface Row {
+    name: string;
+    scenario: Scenario;
+    refused: boolean;
+    target: 'edge' | 'origin' | 'none';
+    reason: RegExp;
+  }
+
+  // The network costs 58 ms; the gateway's overhead is 4 ms where the row says so.
+  const rows: Row[] = [
+    {
+      name: 'an SLO no longer than the network leaves no budget: refused before any candidate is weighed',
+      scenario: { policy: { slo_ms: 58 } },
+      refused: true,
+      target: 'none',
+      reason: /^SLO cannot be met: 58 ms SLO - 58 ms network - 0 ms gateway overhead = 0 ms budget$/,
+    },
+    {
+      name: "the gateway's own overhead counts: a 60 ms SLO with 4 ms of overhead has no budget",
+      scenario: { policy: { slo_ms: 60, request_overhead_ms: 4 } },
+      refused: true,
+      target: 'none',
+      reason: /= -2 ms budget$/,
+    },
+    {
+      name: 'no budget is refused even while no backend could serve: the answer does not depend on live state',
+      scenario: { policy: { slo_ms: 1 }, variants: TOO_BIG, live: { origin_healthy: false } },
+      refused: true,
+      target: 'none',
+      reason: /^SLO cannot be met: 1 ms SLO/,
+    },
+    {
+      name: 'a pinned variant is refused alike when there is no budget',
+      scenario: { policy: { slo_ms: 10 }, pinned: 'int8' },
+      refused: true,
+      target: 'none',
+      reason: /^SLO cannot be met/,
+    },
+    {
+      name: 'a positive budget that every candidate is predicted to miss still runs the fastest, best effort, by default',
+      scenario: { items: 100, policy: { slo_ms: 60 } },
+      refused: false,
+      target: 'edge',
+      reason: /^predicted SLO miss: fastest is int8 at edge/,
+    },
+    {
+      name: 'with refuse_predicted_miss the same request is refused, naming the fastest candidate and the budget',
+      scenario: { items: 100, policy: { slo_ms: 60, refuse_predicted_miss: true } },
+      refused: true,
+      target: 'none',
+      reason: /^SLO predicted to be missed: fastest is int8 at edge, predicted 21 ms > 60 ms SLO - 58 ms network - 0 ms gateway overhead = 2 ms budget$/,
+    },
+    {
+      name: 'refuse_predicted_miss lets through a request some candidate is predicted to meet',
+      scenario: { items: 100, policy: { slo_ms: 88, refuse_predicted_miss: true } },
+      refused: false,
+      target: 'edge',
+      reason: /^int8 at edge: most accurate within 30 ms budget/,
+    },
+  ];
+
+  it.each(rows)('$name', ({ scenario, refused, target, reason }) => {
+    const d = decide(scenario);
+    expect(d.target, d.reason).toBe(target);
+    expect(d.refused ?? false).toBe(refused);
+    expect(d.reason).toMatch(reason);
+    if (refused) expect(d.meets_slo).toBe(false);
+  });
+
+  it('keeps every candidate in a refused decision, for explain', () => {
+    const d = decide({ policy: { slo_ms: 1 } });
+    expect(d.candidates.map((c) => `${c.target}/${c.variant}`)).toEqual(['edge/fp32', 'edge/fp16', 'edge/int8', 'origin/fp32']);
+    expect(d.fallback).toBeUndefined();
+  });
+});
+
 describe('selectRoute plans the fallback and the prewarm', () => {
   interface Row {
     name: string;
@@ -545,12 +622,12 @@ describe('slow networks eat the budget', () => {
     expect([d.target, d.variant, d.meets_slo]).toEqual(['edge', 'fp32', true]);
   });
 
-  it('a 2g connection leaves no budget at all and the fastest candidate is a predicted miss', () => {
+  it('a 2g connection leaves no budget at all, so the request is refused with the arithmetic', () => {
     const d = decide(scenario(hinted({ ect: '2g' })));
     expect(d.network_ms).toBeGreaterThan(300);
     expect(d.meets_slo).toBe(false);
-    expect([d.target, d.variant]).toEqual(['edge', 'int8']);
-    expect(d.reason).toMatch(/^predicted SLO miss/);
+    expect([d.target, d.variant, d.refused]).toEqual(['none', undefined, true]);
+    expect(d.reason).toMatch(/^SLO cannot be met: 300 ms SLO - \d+(\.\d)? ms network - 0 ms gateway overhead = -\d+(\.\d)? ms budget$/);
   });
 });
 
