@@ -10,8 +10,16 @@ export interface BackendRequest {
   model: ModelManifest;
   variant: VariantName;
   request: InferenceRequest;
-  /** Absolute time (ms since epoch) by which the answer is useless. */
+  /** Absolute time (ms since epoch) by which the answer is useless: work not started by then should not start. */
   deadline?: number;
+  /**
+   * Set when the request itself (its SLO, or its caller's deadline) made `deadline` shorter than the backend's
+   * own limit. A timeout of an attempt shorter than `blameAfterMs` is then the request's doing, not the
+   * backend's: it must not count as a backend failure. `why` names what set the deadline, for the 504.
+   */
+  shortDeadline?: { why: string; blameAfterMs: number };
+  /** What the origin is predicted to need for this request (round trip + compute, ms), when it is a candidate. */
+  expectedOriginMs?: number;
   requestId?: string;
   /** Dynamic batching for this request (edge engine): largest batch and longest wait. */
   batching?: { maxBatch: number; maxDelayMs: number };

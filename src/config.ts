@@ -124,12 +124,24 @@ export const GatewayConfigSchema = z
     origin: z
       .object({
         url: HttpUrl.optional(),
-        /** Upper bound on one origin call (ms). */
+        /**
+         * The origin's own limit on one request (ms, retries included). A timeout at this limit always counts
+         * against the origin (circuit breaker).
+         */
         timeout_ms: z.number().int().positive().default(10_000),
-        /** Lower bound, so tiny SLOs still leave the origin a chance to answer (ms). */
-        min_timeout_ms: z.number().int().positive().default(250),
-        /** Origin deadline = clamp(slo_ms x this, min_timeout_ms, timeout_ms). */
-        slo_deadline_factor: z.number().positive().default(2),
+        /**
+         * Deadline of a backend call = min(timeout_ms, remaining budget + this), where the remaining budget is
+         * the request's SLO minus its network and the gateway's overhead (the selector's budget) minus the time
+         * already spent in the gateway: past its SLO the client has given up, so a hung origin is answered 504
+         * about this long after the budget ends (ms).
+         */
+        deadline_grace_ms: z.number().int().nonnegative().default(100),
+        /**
+         * A timeout of a deadline the request's SLO made shorter than timeout_ms counts against the origin only
+         * if the attempt had at least this multiple of the origin's predicted time (round trip + p95 compute);
+         * a shorter one is the client's own doing and counts neither as failure nor as success.
+         */
+        timeout_blame_factor: z.number().positive().default(1),
         /** Round trip assumed until one is measured (ms, edge PoP to origin region, excluding compute). */
         expected_rtt_ms: z.number().nonnegative().default(40),
         /** Origin compute relative to the edge WASM profile (native, multi-threaded: faster). */

@@ -131,10 +131,11 @@ export class DataPlane {
 
   /** Runs one v2 request body for `model`: decode, choose, infer (with the selector's fallback), encode. */
   async infer(model: ModelManifest, body: RequestBody, ctx: InferContext): Promise<InferOutcome> {
+    const arrived = this.now();
     const config = await this.read(ctx.waitUntil);
     const t0 = performance.now();
     try {
-      const outcome = await this.run(model, body, ctx, config, t0);
+      const outcome = await this.run(model, body, ctx, config, t0, arrived);
       const d = outcome.decision;
       const labels = { model: model.name, version: model.version, variant: outcome.served.variant, target: outcome.served.site };
       this.metrics.inc('nv_inference_request_success', labels);
@@ -148,7 +149,7 @@ export class DataPlane {
     }
   }
 
-  private async run(model: ModelManifest, body: RequestBody, ctx: InferContext, config: GatewayConfig, t0: number): Promise<InferOutcome> {
+  private async run(model: ModelManifest, body: RequestBody, ctx: InferContext, config: GatewayConfig, t0: number, arrived: number): Promise<InferOutcome> {
     const modelPolicy = resolvePolicy(config, model.name);
     const request = decodeInferRequest(body.json, model, config.limits, body.binary, { allowNonFinite: modelPolicy.allow_non_finite });
     const policy = resolvePolicy(config, model.name, { slo_ms: sloOf(ctx.header('x-slo-ms'), request.parameters.slo_ms) });
@@ -159,7 +160,8 @@ export class DataPlane {
     if (decision.target === 'none') {
       throw new ModelNotReady(`model '${model.name}' cannot be served now: ${decision.reason}`, this.deps.live.originRetryAfterSeconds() || 5);
     }
-    const req = backendRequest(model, request, decision, policy, config, { requestId: ctx.requestId, waitUntil: ctx.waitUntil, now: this.now() });
+    const now = this.now();
+    const req = backendRequest(model, request, decision, policy, config, { requestId: ctx.requestId, waitUntil: ctx.waitUntil, now, spentMs: now - arrived });
     const { backends, live } = this.deps;
     if (decision.prewarm && ctx.waitUntil && backends.edge.warm) ctx.waitUntil(backends.edge.warm(model, decision.prewarm).catch(() => undefined));
     const fallbackDeps = { backends, live, health: this.health, metrics: this.metrics, cooldownMs: config.edge.variant_cooldown_ms, requestId: ctx.requestId };

@@ -1,5 +1,5 @@
 /**
- * Running a decision: the backend request it implies (origin deadline from the SLO, batching, slack), the
+ * Running a decision: the backend request it implies (deadline from the SLO, batching, slack), the
  * chosen backend, and its fallback when that backend fails in a way the other one can cover: an edge
  * engine failure goes to the origin (and the variant sits out its cooldown); an unreachable, late or
  * circuit-broken origin goes to the edge. Which fallback, if any, the selector chose
@@ -13,23 +13,38 @@ import type { InferenceRequest } from '../protocol/tensor.js';
 import type { ModelManifest } from '../registry/manifest.js';
 import type { LiveView } from '../select/live.js';
 import type { RouteDecision, Target } from '../select/select.js';
+import { requestDeadline } from './deadline.js';
 import type { VariantHealth } from './variant-health.js';
 
-/** The request for the decision's backend; `now` is the clock the deadline is on (ms since epoch). */
-export function backendRequest(
-  model: ModelManifest,
-  request: InferenceRequest,
-  d: RouteDecision,
-  policy: ResolvedPolicy,
-  config: GatewayConfig,
-  ctx: { requestId?: string | undefined; waitUntil?: ((p: Promise<unknown>) => void) | undefined; now: number },
-): BackendRequest {
-  const { slo_deadline_factor, min_timeout_ms, timeout_ms } = config.origin;
+/** What building the backend request needs of the request besides its decision. */
+export interface BackendRequestContext {
+  requestId?: string | undefined;
+  waitUntil?: ((p: Promise<unknown>) => void) | undefined;
+  /** The clock the deadline is on (ms since epoch). */
+  now: number;
+  /** Time already spent on the request in the gateway (ms). */
+  spentMs: number;
+}
+
+/** The request for the decision's backend, with its deadline (src/dataplane/deadline.ts). */
+export function backendRequest(model: ModelManifest, request: InferenceRequest, d: RouteDecision, policy: ResolvedPolicy, config: GatewayConfig, ctx: BackendRequestContext): BackendRequest {
+  const expectedOriginMs = d.candidates.find((c) => c.target === 'origin')?.predicted_ms;
+  const deadline = requestDeadline({
+    budgetMs: d.budget_ms,
+    sloMs: policy.slo_ms,
+    spentMs: ctx.spentMs,
+    graceMs: config.origin.deadline_grace_ms,
+    limitMs: config.origin.timeout_ms,
+    expectedMs: expectedOriginMs,
+    blameFactor: config.origin.timeout_blame_factor,
+  });
   return {
     model,
     variant: d.variant!,
     request,
-    deadline: ctx.now + Math.min(timeout_ms, Math.max(min_timeout_ms, policy.slo_ms * slo_deadline_factor)),
+    deadline: ctx.now + deadline.ms,
+    ...(deadline.short ? { shortDeadline: deadline.short } : {}),
+    ...(expectedOriginMs !== undefined ? { expectedOriginMs } : {}),
     ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
     ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}),
     batching: policy.batching ? { maxBatch: policy.max_batch_size, maxDelayMs: policy.max_queue_delay_ms } : { maxBatch: 1, maxDelayMs: 0 },

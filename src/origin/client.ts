@@ -2,7 +2,8 @@
  * Client to the cloud origin: any Open Inference Protocol v2 server (ours in origin/, Triton, KServe).
  * Every attempt has a deadline inside the request's; a retryable failure is retried once when budget
  * remains; failures become 502/504 errors with the cause attached. A circuit breaker and an EWMA of the
- * network round trip are the live state the selector reads.
+ * network round trip are the live state the selector reads. Only the origin's own faults reach the breaker:
+ * not the caller's bad input, not a timeout the request's own SLO made too short (`timeoutBlamed`).
  */
 import { InvalidInput, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
 import type { GatewayError } from '../errors.js';
@@ -35,12 +36,23 @@ export interface OriginClientOptions {
 
 const EWMA_ALPHA = 0.3;
 
+/**
+ * Whether an attempt that timed out after `timeoutMs` is the origin's failure: always when the deadline was
+ * the origin's own limit; when the request's SLO (or caller) made it shorter, only if the attempt still had
+ * what the origin was predicted to need (times the blame factor), `short.blameAfterMs`.
+ */
+export function timeoutBlamed(timeoutMs: number, short: BackendRequest['shortDeadline']): boolean {
+  return short === undefined || timeoutMs >= short.blameAfterMs;
+}
+
 /** A failed attempt, whether trying again could help, and whether anything answered at all. */
 class AttemptFailure extends Error {
   constructor(
     readonly error: GatewayError,
     readonly retryable: boolean,
     readonly unreachable = false,
+    /** Set when the attempt ran out of time: the timeout it had (ms). */
+    readonly timedOutAfterMs?: number,
   ) {
     super(error.message);
   }
@@ -83,9 +95,11 @@ export class OriginClient implements Backend {
         throw new OriginCircuitOpen(this.breaker.retryAfterSeconds());
       }
       const remaining = deadline - this.now();
-      // Leave room for one retry when the budget allows it.
-      const canRetry = attempt === 1 && remaining >= 3 * this.options.minAttemptMs;
-      const timeout = Math.max(1, canRetry ? Math.max(this.options.minAttemptMs, Math.floor(remaining * 0.6)) : remaining);
+      // Leave room for one retry when the budget allows it: when each of two attempts could still hold what
+      // the origin is predicted to need (a first attempt cut below that would time out for nothing).
+      const need = Math.max(this.options.minAttemptMs, req.expectedOriginMs ?? 0);
+      const canRetry = attempt === 1 && remaining >= 3 * need;
+      const timeout = Math.max(1, Math.floor(canRetry ? Math.max(this.options.minAttemptMs, remaining * 0.6) : remaining));
       try {
         const result = await this.attempt(req, body, timeout);
         this.breaker.success();
@@ -95,6 +109,12 @@ export class OriginClient implements Backend {
         if (e.error instanceof InvalidInput) {
           this.breaker.success();
           throw e.error;
+        }
+        if (e.timedOutAfterMs !== undefined && !timeoutBlamed(e.timedOutAfterMs, req.shortDeadline)) {
+          // The request's own SLO left the origin less than it needs: nothing learnt about the origin, and a
+          // retry would be shorter still.
+          this.breaker.release();
+          throw new OriginTimeout(`origin did not answer within ${e.timedOutAfterMs} ms, the deadline set by ${req.shortDeadline!.why}; not counted against the origin`, { cause: e.error });
         }
         this.breaker.failure(e.unreachable ? (this.options.unreachableOpenMs ?? this.options.breakerOpenMs) : undefined);
         if (!canRetry || !e.retryable || deadline - this.now() < this.options.minAttemptMs) throw e.error;
@@ -107,10 +127,11 @@ export class OriginClient implements Backend {
   private encode(req: BackendRequest): { bytes: Uint8Array<ArrayBuffer>; headers: Record<string, string> } {
     const { request } = req;
     const outputs = request.outputs?.map((name) => ({ name }));
+    const { parameters } = request;
     if (!this.options.binary) {
       const json = {
         id: request.id,
-        parameters: request.parameters,
+        parameters,
         inputs: request.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, data: tensorValues(t) })),
         outputs,
       };
@@ -118,7 +139,7 @@ export class OriginClient implements Backend {
     }
     const json = {
       id: request.id,
-      parameters: { ...request.parameters, binary_data_output: true },
+      parameters: { ...parameters, binary_data_output: true },
       inputs: request.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: t.data.byteLength } })),
       outputs,
     };
@@ -134,14 +155,15 @@ export class OriginClient implements Backend {
     const started = this.now();
     let res: Response;
     let raw: Uint8Array;
-    const signal = AbortSignal.timeout(timeoutMs);
+    const timer = AbortSignal.timeout(timeoutMs);
+    const signal = timer;
     try {
       res = await this.doFetch(`${this.base}/v2/models/${encodeURIComponent(req.model.name)}/infer`, { method: 'POST', headers, body, signal });
       raw = new Uint8Array(await res.arrayBuffer());
     } catch (cause) {
       const name = (cause as Error)?.name;
-      if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new AttemptFailure(new OriginTimeout(`origin did not answer within ${timeoutMs} ms`, { cause }), true);
+      if (timer.aborted || name === 'TimeoutError' || name === 'AbortError') {
+        throw new AttemptFailure(new OriginTimeout(`origin did not answer within ${timeoutMs} ms`, { cause }), true, false, timeoutMs);
       }
       const retryAfterSeconds = Math.max(1, Math.ceil((this.options.unreachableOpenMs ?? this.options.breakerOpenMs) / 1000));
       throw new AttemptFailure(new OriginUnavailable(`origin unreachable: ${(cause as Error)?.message ?? cause}`, { cause, retryAfterSeconds }), true, true);

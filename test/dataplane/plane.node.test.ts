@@ -90,8 +90,8 @@ describe('the data plane', () => {
     expect(edge.calls).toHaveLength(1);
     const sent = edge.calls[0]!;
     expect(sent.variant).toBe(out.decision.variant);
-    // Origin deadline: clamp(500 x 2, 250, 10000) ms from now.
-    expect(sent.deadline).toBe(clock.t + 1000);
+    // Deadline: the 441.2 ms budget (500 ms SLO - 54.8 ms network - 4 ms overhead) + 100 ms grace, from now.
+    expect(sent.deadline).toBe(clock.t + 541);
     expect(sent.requestId).toBe('req-1');
     expect(out.served).toEqual({ variant: out.decision.variant, site: 'edge', reason: out.decision.reason });
     expect(out.timings).toEqual({ select: expect.any(Number), queue: 1, infer: 2 });
@@ -123,6 +123,34 @@ describe('the data plane', () => {
     const out = await lenient.infer(mnist, ...request(1, { 'x-slo-ms': '500' }));
     expect(out.decision.reason).toMatch(/^predicted SLO miss/);
     expect(runs.calls).toHaveLength(1);
+  });
+
+  it('takes the time already spent in the gateway out of the deadline', async () => {
+    const { plane, edge, source, clock } = harness();
+    const slowRead = source.get.bind(source);
+    source.get = async () => {
+      clock.t += 40;
+      return slowRead();
+    };
+    await plane.infer(mnist, ...request(2, { 'x-slo-ms': '500' }));
+    expect(edge.calls[0]!.deadline).toBe(clock.t + 541 - 40);
+  });
+
+  it("marks a deadline the SLO shortened, with what the origin was predicted to need, so its timeouts spare the origin", async () => {
+    const { plane, origin, state, clock } = harness();
+    state.queueMs = 10_000;
+    await plane.infer(mnist, ...request(1, { 'x-slo-ms': '500' }));
+    const sent = origin.calls[0]!;
+    // 40 ms round trip + mnist fp32's compute at the origin's speed factor.
+    expect(sent.expectedOriginMs).toBe(40.2);
+    expect(sent.shortDeadline).toEqual({ why: 'its 500 ms SLO (budget 443.6 ms, 0 ms spent, + 100 ms grace)', blameAfterMs: sent.expectedOriginMs });
+    expect(sent.deadline).toBe(clock.t + 543);
+  });
+
+  it('leaves a deadline at the origin limit unmarked: every timeout of it counts', async () => {
+    const { plane, edge } = harness();
+    await plane.infer(mnist, ...request(1, { 'x-slo-ms': '60000' }));
+    expect(edge.calls[0]!.shortDeadline).toBeUndefined();
   });
 
   it('labels its metrics with what served the request', async () => {

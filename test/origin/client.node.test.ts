@@ -1,0 +1,112 @@
+/**
+ * The origin client's deadlines with a fake fetch: only the origin's own timeouts reach the breaker; a timeout
+ * the request's SLO made shorter than the origin was predicted to need is neither a failure nor a success.
+ */
+import { describe, expect, it } from 'vitest';
+import type { BackendRequest } from '../../src/backend.js';
+import { OriginTimeout } from '../../src/errors.js';
+import { OriginClient, timeoutBlamed } from '../../src/origin/client.js';
+import { Registry } from '../../src/registry/registry.js';
+import { readManifests } from '../../tools/lib/manifests.js';
+
+const mnist = new Registry(readManifests('models')).get('mnist');
+
+interface Call {
+  headers: Record<string, string>;
+  body: { parameters?: Record<string, unknown> };
+  signal: AbortSignal;
+}
+
+/** A fake origin: hangs until the call is aborted, or answers ten logits; records every call. */
+function fakeOrigin(mode: { hang: boolean }) {
+  const calls: Call[] = [];
+  let called: () => void = () => undefined;
+  const firstCall = new Promise<void>((r) => (called = r));
+  const fetch = (async (_url: string, init: RequestInit) => {
+    const signal = init.signal!;
+    calls.push({ headers: init.headers as Record<string, string>, body: JSON.parse(new TextDecoder().decode(init.body as Uint8Array)), signal });
+    called();
+    if (!mode.hang) return Response.json({ model_name: 'mnist', outputs: [{ name: 'logits', datatype: 'FP32', shape: [1, 10], data: Array.from({ length: 10 }, (_, i) => i) }] });
+    return new Promise<Response>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  }) as unknown as typeof globalThis.fetch;
+  return { calls, fetch, firstCall };
+}
+
+function harness(mode = { hang: true }) {
+  const clock = { t: 0 };
+  const origin = fakeOrigin(mode);
+  const client = new OriginClient({ url: 'http://origin.test', expectedRttMs: 40, breakerFailures: 3, breakerOpenMs: 1000, minAttemptMs: 50, binary: false, fetch: origin.fetch, now: () => clock.t });
+  return { clock, client, ...origin };
+}
+
+/** One digit for mnist, due `deadlineMs` from the fake clock's 0. */
+function ask(deadlineMs: number, extra: Partial<BackendRequest> = {}): BackendRequest {
+  return {
+    model: mnist,
+    variant: 'fp32',
+    request: { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 784], data: new Float32Array(784) }], parameters: { slo_ms: 20, priority: 'low' } },
+    deadline: deadlineMs,
+    ...extra,
+  };
+}
+
+/** A 30 ms deadline the request's 20 ms SLO set, for a run the origin is predicted to need 369 ms for. */
+const SHORT = { shortDeadline: { why: 'its 20 ms SLO (budget 14 ms, 0 ms spent, + 100 ms grace)', blameAfterMs: 369 }, expectedOriginMs: 369 };
+
+describe('timeoutBlamed', () => {
+  it.each([
+    { name: 'blames every timeout of a deadline at the origin limit', timeout: 5, short: undefined, blamed: true },
+    { name: 'spares an attempt shorter than the origin was predicted to need', timeout: 368, short: { why: '', blameAfterMs: 369 }, blamed: false },
+    { name: 'blames an attempt that had what the origin was predicted to need', timeout: 369, short: { why: '', blameAfterMs: 369 }, blamed: true },
+    { name: 'spares every attempt when nothing was predicted', timeout: 60_000, short: { why: '', blameAfterMs: Infinity }, blamed: false },
+  ])('$name', ({ timeout, short, blamed }) => {
+    expect(timeoutBlamed(timeout, short)).toBe(blamed);
+  });
+});
+
+describe('the origin client', () => {
+  it("answers a timeout the request's SLO made too short with a 504 naming the SLO, and keeps the breaker closed through a storm of them", async () => {
+    const { client, calls } = harness();
+    const errors = await Promise.all(Array.from({ length: 10 }, () => client.infer(ask(30, SHORT)).catch((e: unknown) => e)));
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(OriginTimeout);
+      expect((e as OriginTimeout).status).toBe(504);
+      expect((e as Error).message).toMatch(/^origin did not answer within 30 ms, the deadline set by its 20 ms SLO .*; not counted against the origin$/);
+    }
+    // One attempt each: a retry would only be shorter still.
+    expect(calls).toHaveLength(10);
+    expect(calls.every((c) => c.signal.aborted)).toBe(true);
+    expect(client.breaker.state()).toBe('closed');
+    expect(client.healthy()).toBe(true);
+  });
+
+  it('counts a timeout of a short deadline when the attempt had what the origin was predicted to need', async () => {
+    const { client } = harness();
+    const fair = { shortDeadline: { why: 'its 100 ms SLO', blameAfterMs: 20 }, expectedOriginMs: 20 };
+    for (let i = 0; i < 3; i++) await expect(client.infer(ask(30, fair))).rejects.toThrow(/^origin did not answer within 30 ms$/);
+    expect(client.breaker.state()).toBe('open');
+  });
+
+  it("counts every timeout of a deadline at the origin's own limit", async () => {
+    const { client } = harness();
+    for (let i = 0; i < 3; i++) await expect(client.infer(ask(30))).rejects.toBeInstanceOf(OriginTimeout);
+    expect(client.breaker.state()).toBe('open');
+  });
+
+  it('gives the half-open probe back after an uncounted timeout, so the next request can probe and close the breaker', async () => {
+    const mode = { hang: true };
+    const { client, clock } = harness(mode);
+    for (let i = 0; i < 3; i++) await client.infer(ask(30)).catch(() => undefined);
+    expect(client.breaker.state()).toBe('open');
+    clock.t = 1000;
+    await expect(client.infer(ask(1030, SHORT))).rejects.toThrow(/not counted/);
+    expect(client.breaker.state()).toBe('half_open');
+    expect(client.healthy()).toBe(true);
+    mode.hang = false;
+    await client.infer(ask(2000));
+    expect(client.breaker.state()).toBe('closed');
+  });
+});
