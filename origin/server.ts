@@ -8,6 +8,11 @@
  * as `Authorization: Bearer`), rate-limits them, and applies the gateway's own body, shape and nesting limits.
  * `--allow-anonymous` serves without a token, for a trusted local network only (it says so at start).
  *
+ * Deadlines come from the caller: the gateway sends each attempt's `x-request-deadline-ms` (relative, so the
+ * clocks need not agree), which the shared data plane turns into the request's deadline, capped by this
+ * server's own limit (`origin.timeout_ms` of its config); a caller that hangs up aborts the request's signal.
+ * Both reach the engine on the backend request, so work nobody waits for can be dropped.
+ *
  * Usage: ORIGIN_TOKEN=... tsx origin/server.ts [--port 8788] [--host 127.0.0.1] [--models models]
  *        [--rate-limit 600] [--allow-anonymous]
  */

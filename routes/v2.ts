@@ -129,6 +129,9 @@ export function v2Routes(): OpenAPIHono<V2Env> {
       const outcome = await c.get('plane').infer(modelOf(c), body, {
         header: (name) => c.req.header(name),
         requestBytes: body.bytes,
+        // Aborted when the client disconnects (Workers: with the enable_request_signal flag; Node: always), so
+        // the plane abandons the origin call instead of computing for nobody.
+        signal: c.req.raw.signal,
         ...(requestId ? { requestId } : {}),
         ...waitUntilOf(c),
       });

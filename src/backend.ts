@@ -20,6 +20,8 @@ export interface BackendRequest {
   shortDeadline?: { why: string; blameAfterMs: number };
   /** What the origin is predicted to need for this request (round trip + compute, ms), when it is a candidate. */
   expectedOriginMs?: number;
+  /** Aborted when the client goes away: work for it should stop, queued work should not start. */
+  signal?: AbortSignal;
   requestId?: string;
   /** Dynamic batching for this request (edge engine): largest batch and longest wait. */
   batching?: { maxBatch: number; maxDelayMs: number };

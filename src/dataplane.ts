@@ -24,7 +24,7 @@ import type { Registry } from './registry/registry.js';
 import { requestItems } from './registry/registry.js';
 import { fitsEdge } from './select/facts.js';
 import type { LiveView } from './select/live.js';
-import { pinnedVariant, sloOf } from './select/request-params.js';
+import { callerDeadlineOf, pinnedVariant, sloOf } from './select/request-params.js';
 import type { RouteDecision, Target } from './select/select.js';
 
 export type { ExplainQuery, Explanation } from './dataplane/decide.js';
@@ -43,6 +43,8 @@ export interface InferContext {
   requestId?: string;
   /** Keeps background work (a prewarm load) alive after the response (Workers' ctx.waitUntil). */
   waitUntil?: (work: Promise<unknown>) => void;
+  /** The incoming request's signal: aborted when the client goes away, so the backend call is abandoned too. */
+  signal?: AbortSignal;
 }
 
 /** The typed result of one inference; the routes render it (body, binary blocks, routing headers). */
@@ -150,6 +152,7 @@ export class DataPlane {
   }
 
   private async run(model: ModelManifest, body: RequestBody, ctx: InferContext, config: GatewayConfig, t0: number, arrived: number): Promise<InferOutcome> {
+    const callerDeadlineMs = callerDeadlineOf(ctx.header('x-request-deadline-ms'));
     const modelPolicy = resolvePolicy(config, model.name);
     const request = decodeInferRequest(body.json, model, config.limits, body.binary, { allowNonFinite: modelPolicy.allow_non_finite });
     const policy = resolvePolicy(config, model.name, { slo_ms: sloOf(ctx.header('x-slo-ms'), request.parameters.slo_ms) });
@@ -161,7 +164,7 @@ export class DataPlane {
       throw new ModelNotReady(`model '${model.name}' cannot be served now: ${decision.reason}`, this.deps.live.originRetryAfterSeconds() || 5);
     }
     const now = this.now();
-    const req = backendRequest(model, request, decision, policy, config, { requestId: ctx.requestId, waitUntil: ctx.waitUntil, now, spentMs: now - arrived });
+    const req = backendRequest(model, request, decision, policy, config, { requestId: ctx.requestId, waitUntil: ctx.waitUntil, now, spentMs: now - arrived, callerDeadlineMs, signal: ctx.signal });
     const { backends, live } = this.deps;
     if (decision.prewarm && ctx.waitUntil && backends.edge.warm) ctx.waitUntil(backends.edge.warm(model, decision.prewarm).catch(() => undefined));
     const fallbackDeps = { backends, live, health: this.health, metrics: this.metrics, cooldownMs: config.edge.variant_cooldown_ms, requestId: ctx.requestId };

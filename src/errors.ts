@@ -74,6 +74,16 @@ export class SloUnattainable extends GatewayError {
 }
 
 /**
+ * The client closed the connection before it was answered: the work for it was abandoned (499, nginx's code
+ * for it; nobody reads the answer, but logs and metrics see why the request ended).
+ */
+export class ClientClosedRequest extends GatewayError {
+  constructor(message = 'the client closed the request before it was answered') {
+    super(499, message);
+  }
+}
+
+/**
  * An edge engine failure (missing or corrupt file, load or run error). The data plane falls back to the
  * origin when it can; otherwise the model cannot be served right now: 503.
  */

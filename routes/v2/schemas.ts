@@ -69,6 +69,7 @@ export const VersionedParams = ModelParams.extend({ version: z.string().openapi(
 /** Request headers the router reads (documented only: every string is accepted here, the data plane judges them). */
 export const RoutingHeaders = z.object({
   'x-slo-ms': z.string().optional().openapi({ description: 'Latency budget in ms for this request (wins over parameters.slo_ms)', example: '100' }),
+  'x-request-deadline-ms': z.string().optional().openapi({ description: 'How long the caller will wait, in ms from now (a gateway tells its origin); caps the deadline', example: '450' }),
   'x-model-variant': z.string().optional().openapi({ description: 'Pin a variant: fp32, fp16 or int8', example: 'int8' }),
   'x-request-id': z.string().optional().openapi({ description: 'Kept, returned and sent on to the origin; generated when absent' }),
   rtt: z.string().optional().openapi({ description: 'Client Hint: round trip in ms' }),

@@ -7,7 +7,7 @@
  */
 import type { Backend, BackendRequest, BackendResult } from '../backend.js';
 import type { GatewayConfig, ResolvedPolicy } from '../config.js';
-import { EngineFailure, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
+import { ClientClosedRequest, EngineFailure, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { InferenceRequest } from '../protocol/tensor.js';
 import type { ModelManifest } from '../registry/manifest.js';
@@ -24,6 +24,10 @@ export interface BackendRequestContext {
   now: number;
   /** Time already spent on the request in the gateway (ms). */
   spentMs: number;
+  /** The caller's own deadline (`x-request-deadline-ms`), when it sent one. */
+  callerDeadlineMs?: number | undefined;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal | undefined;
 }
 
 /** The request for the decision's backend, with its deadline (src/dataplane/deadline.ts). */
@@ -35,6 +39,7 @@ export function backendRequest(model: ModelManifest, request: InferenceRequest, 
     spentMs: ctx.spentMs,
     graceMs: config.origin.deadline_grace_ms,
     limitMs: config.origin.timeout_ms,
+    callerMs: ctx.callerDeadlineMs,
     expectedMs: expectedOriginMs,
     blameFactor: config.origin.timeout_blame_factor,
   });
@@ -45,6 +50,7 @@ export function backendRequest(model: ModelManifest, request: InferenceRequest, 
     deadline: ctx.now + deadline.ms,
     ...(deadline.short ? { shortDeadline: deadline.short } : {}),
     ...(expectedOriginMs !== undefined ? { expectedOriginMs } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
     ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}),
     batching: policy.batching ? { maxBatch: policy.max_batch_size, maxDelayMs: policy.max_queue_delay_ms } : { maxBatch: 1, maxDelayMs: 0 },
@@ -73,8 +79,12 @@ export interface FallbackDeps {
   requestId?: string | undefined;
 }
 
-/** Failures of `target` the other backend may answer instead; anything else (a bad request) is final. */
+/**
+ * Failures of `target` the other backend may answer instead; anything else (a bad request, a client that
+ * left) is final.
+ */
 function coverable(target: Target, err: unknown): boolean {
+  if (err instanceof ClientClosedRequest) return false;
   if (target === 'edge') return err instanceof EngineFailure;
   return err instanceof OriginUnavailable || err instanceof OriginTimeout || err instanceof OriginCircuitOpen;
 }
@@ -92,6 +102,8 @@ export async function serve(d: RouteDecision, chosen: Target, req: BackendReques
   } catch (err) {
     const fb = d.fallback;
     if (!fb || !coverable(chosen, err)) throw err;
+    // Nobody is waiting for the fallback's answer.
+    if (req.signal?.aborted) throw new ClientClosedRequest();
     const { model } = req;
     const message = (err as Error).message;
     if (fb.target === 'origin') {

@@ -1,11 +1,13 @@
 /**
  * Client to the cloud origin: any Open Inference Protocol v2 server (ours in origin/, Triton, KServe).
- * Every attempt has a deadline inside the request's; a retryable failure is retried once when budget
+ * Every attempt has a deadline inside the request's, which the origin is told (`x-request-deadline-ms`) and
+ * which aborts the call, as does the client going away; a retryable failure is retried once when budget
  * remains; failures become 502/504 errors with the cause attached. A circuit breaker and an EWMA of the
  * network round trip are the live state the selector reads. Only the origin's own faults reach the breaker:
- * not the caller's bad input, not a timeout the request's own SLO made too short (`timeoutBlamed`).
+ * not the caller's bad input, not a timeout the request's own SLO made too short (`timeoutBlamed`), not a
+ * client that left.
  */
-import { InvalidInput, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
+import { ClientClosedRequest, InvalidInput, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
 import type { GatewayError } from '../errors.js';
 import { HEADER_LENGTH, joinBinaryBody, parseRequestBody, tensorBytes } from '../protocol/binary.js';
 import { tensorValues } from '../protocol/json-data.js';
@@ -35,6 +37,9 @@ export interface OriginClientOptions {
 }
 
 const EWMA_ALPHA = 0.3;
+
+/** The header that tells the origin how long the gateway will wait for this attempt (ms, relative). */
+export const DEADLINE_HEADER = 'x-request-deadline-ms';
 
 /**
  * Whether an attempt that timed out after `timeoutMs` is the origin's failure: always when the deadline was
@@ -110,6 +115,10 @@ export class OriginClient implements Backend {
           this.breaker.success();
           throw e.error;
         }
+        if (e.error instanceof ClientClosedRequest) {
+          this.breaker.release();
+          throw e.error;
+        }
         if (e.timedOutAfterMs !== undefined && !timeoutBlamed(e.timedOutAfterMs, req.shortDeadline)) {
           // The request's own SLO left the origin less than it needs: nothing learnt about the origin, and a
           // retry would be shorter still.
@@ -127,7 +136,9 @@ export class OriginClient implements Backend {
   private encode(req: BackendRequest): { bytes: Uint8Array<ArrayBuffer>; headers: Record<string, string> } {
     const { request } = req;
     const outputs = request.outputs?.map((name) => ({ name }));
-    const { parameters } = request;
+    // The SLO reaches the origin as the attempt's deadline header; as a parameter it would be judged again
+    // there against network defaults that do not apply to the gateway's call.
+    const { slo_ms: _slo, ...parameters } = request.parameters;
     if (!this.options.binary) {
       const json = {
         id: request.id,
@@ -149,18 +160,25 @@ export class OriginClient implements Backend {
 
   private async attempt(req: BackendRequest, encoded: { bytes: Uint8Array<ArrayBuffer>; headers: Record<string, string> }, timeoutMs: number): Promise<Omit<BackendResult, 'timings'>> {
     const body = encoded.bytes;
-    const headers: Record<string, string> = { ...encoded.headers, 'x-model-variant': req.variant };
+    // The origin's share of the attempt: the answer must still travel back within it.
+    const originMs = Math.max(1, Math.floor(timeoutMs - this.rttMs()));
+    const headers: Record<string, string> = { ...encoded.headers, 'x-model-variant': req.variant, [DEADLINE_HEADER]: String(originMs) };
     if (req.requestId) headers['x-request-id'] = req.requestId;
     if (this.options.token) headers['authorization'] = `Bearer ${this.options.token}`;
     const started = this.now();
     let res: Response;
     let raw: Uint8Array;
     const timer = AbortSignal.timeout(timeoutMs);
-    const signal = timer;
+    // Either ends the call: the deadline, or the client going away (nobody would read the answer).
+    const signal = req.signal ? AbortSignal.any([timer, req.signal]) : timer;
     try {
+      if (req.signal?.aborted) throw new AttemptFailure(new ClientClosedRequest(), false);
       res = await this.doFetch(`${this.base}/v2/models/${encodeURIComponent(req.model.name)}/infer`, { method: 'POST', headers, body, signal });
       raw = new Uint8Array(await res.arrayBuffer());
     } catch (cause) {
+      if (cause instanceof AttemptFailure) throw cause;
+      // Checked before the error's name: an aborted caller's reason can be anything (a string on Node).
+      if (req.signal?.aborted) throw new AttemptFailure(new ClientClosedRequest(), false);
       const name = (cause as Error)?.name;
       if (timer.aborted || name === 'TimeoutError' || name === 'AbortError') {
         throw new AttemptFailure(new OriginTimeout(`origin did not answer within ${timeoutMs} ms`, { cause }), true, false, timeoutMs);

@@ -1,6 +1,7 @@
 /**
  * The routing parameters a request carries besides its tensors: the SLO (header `x-slo-ms` or
- * `parameters.slo_ms`) and a pinned variant (`x-model-variant`), validated into 400s. They are read against
+ * `parameters.slo_ms`), the caller's deadline (`x-request-deadline-ms`) and a pinned variant
+ * (`x-model-variant`), validated into 400s. They are read against
  * the model's manifest, so they live with the selector they feed, not with the wire protocol.
  */
 import { InvalidInput } from '../errors.js';
@@ -18,6 +19,17 @@ export function sloOf(header: string | undefined, param: unknown): number | unde
   if (raw === undefined) return undefined;
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? (decimalHeader(raw) ?? NaN) : NaN;
   if (!Number.isFinite(n) || n <= 0 || n > 3_600_000) throw new InvalidInput(`SLO must be a positive number of milliseconds, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/**
+ * The caller's own deadline, `x-request-deadline-ms`: how many ms from now it will wait (a gateway tells its
+ * origin so; relative, so the two clocks need not agree). Decimal digits only; absent means none.
+ */
+export function callerDeadlineOf(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const n = /^\s*\d{1,9}\s*$/.test(header) ? Number(header) : NaN;
+  if (!(n >= 1)) throw new InvalidInput(`x-request-deadline-ms must be a whole positive number of milliseconds, got ${JSON.stringify(header.slice(0, 40))}`);
   return n;
 }
 

@@ -9,7 +9,7 @@ import type { Backend, BackendRequest, BackendResult } from '../../src/backend.j
 import type { GatewayConfig } from '../../src/config.js';
 import { parseConfig } from '../../src/config.js';
 import { DataPlane } from '../../src/dataplane.js';
-import { EngineFailure, InvalidInput, ModelNotReady, OriginTimeout, SloUnattainable } from '../../src/errors.js';
+import { ClientClosedRequest, EngineFailure, InvalidInput, ModelNotReady, OriginTimeout, SloUnattainable } from '../../src/errors.js';
 import { Metrics } from '../../src/metrics.js';
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -65,7 +65,7 @@ function harness(opts: { config?: Record<string, unknown>; loaded?: VariantName[
 }
 
 /** A v2 body of `n` real digits and the context of a request with these headers. */
-function request(n = 1, headers: Record<string, string> = {}, extra: { waitUntil?: (p: Promise<unknown>) => void } = {}) {
+function request(n = 1, headers: Record<string, string> = {}, extra: { waitUntil?: (p: Promise<unknown>) => void; signal?: AbortSignal } = {}) {
   const rows = digits.inputs.slice(0, n);
   const json = { inputs: [{ name: 'input', datatype: 'FP32', shape: [n, 784], data: rows.flat() }] };
   const h = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
@@ -151,6 +151,28 @@ describe('the data plane', () => {
     const { plane, edge } = harness();
     await plane.infer(mnist, ...request(1, { 'x-slo-ms': '60000' }));
     expect(edge.calls[0]!.shortDeadline).toBeUndefined();
+  });
+
+  it("caps the deadline by the caller's x-request-deadline-ms, and refuses one that is not a whole number of ms", async () => {
+    const { plane, edge, clock } = harness();
+    await plane.infer(mnist, ...request(1, { 'x-slo-ms': '60000', 'x-request-deadline-ms': '250' }));
+    expect(edge.calls[0]!.deadline).toBe(clock.t + 250);
+    expect(edge.calls[0]!.shortDeadline?.why).toBe("the caller's deadline of 250 ms");
+    for (const bad of ['0', '0x10', '1e3', '-5', '12.5', 'soon']) {
+      await expect(plane.infer(mnist, ...request(1, { 'x-request-deadline-ms': bad }))).rejects.toThrow(/^x-request-deadline-ms must be a whole positive number of milliseconds/);
+    }
+  });
+
+  it("hands the client's abort signal to the backend, and does not fall back for a client that left", async () => {
+    const { plane, edge, origin } = harness();
+    const gone = new AbortController();
+    edge.failWith = () => {
+      gone.abort();
+      return new EngineFailure('out of memory');
+    };
+    await expect(plane.infer(mnist, ...request(1, {}, { signal: gone.signal }))).rejects.toBeInstanceOf(ClientClosedRequest);
+    expect(edge.calls[0]!.signal).toBe(gone.signal);
+    expect(origin.calls).toHaveLength(0);
   });
 
   it('labels its metrics with what served the request', async () => {

@@ -1,11 +1,12 @@
 /**
- * The origin client's deadlines with a fake fetch: only the origin's own timeouts reach the breaker; a timeout
- * the request's SLO made shorter than the origin was predicted to need is neither a failure nor a success.
+ * The origin client's deadlines with a fake fetch: it tells the origin how long it will wait, abandons the
+ * call when the client goes away, and lets only the origin's own timeouts reach the breaker: a timeout the
+ * request's SLO made shorter than the origin was predicted to need is neither a failure nor a success.
  */
 import { describe, expect, it } from 'vitest';
 import type { BackendRequest } from '../../src/backend.js';
-import { OriginTimeout } from '../../src/errors.js';
-import { OriginClient, timeoutBlamed } from '../../src/origin/client.js';
+import { ClientClosedRequest, OriginTimeout } from '../../src/errors.js';
+import { DEADLINE_HEADER, OriginClient, timeoutBlamed } from '../../src/origin/client.js';
 import { Registry } from '../../src/registry/registry.js';
 import { readManifests } from '../../tools/lib/manifests.js';
 
@@ -68,6 +69,25 @@ describe('timeoutBlamed', () => {
 });
 
 describe('the origin client', () => {
+  it('tells the origin how long it will wait for the attempt, less the round trip back', async () => {
+    const { client, calls } = harness({ hang: false });
+    await client.infer(ask(1000));
+    // 1000 ms leave room for a retry: the first attempt gets 60 %, the origin that less the 40 ms round trip.
+    expect(calls[0]!.headers[DEADLINE_HEADER]).toBe('560');
+  });
+
+  it('sends the SLO as the deadline header only, not again as a parameter the origin would judge', async () => {
+    const { client, calls } = harness({ hang: false });
+    await client.infer(ask(1000));
+    expect(calls[0]!.body.parameters).toEqual({ priority: 'low' });
+  });
+
+  it('spends a short deadline on one attempt instead of two that could not hold the predicted run', async () => {
+    const { client, calls } = harness({ hang: false });
+    await client.infer(ask(1000, { expectedOriginMs: 369 }));
+    expect(calls[0]!.headers[DEADLINE_HEADER]).toBe('960');
+  });
+
   it("answers a timeout the request's SLO made too short with a 504 naming the SLO, and keeps the breaker closed through a storm of them", async () => {
     const { client, calls } = harness();
     const errors = await Promise.all(Array.from({ length: 10 }, () => client.infer(ask(30, SHORT)).catch((e: unknown) => e)));
@@ -108,5 +128,26 @@ describe('the origin client', () => {
     mode.hang = false;
     await client.infer(ask(2000));
     expect(client.breaker.state()).toBe('closed');
+  });
+
+  it('abandons the origin call when the client goes away, without a verdict on the origin', async () => {
+    const { client, calls, firstCall } = harness();
+    const gone = new AbortController();
+    const pending = client.infer(ask(60_000, { signal: gone.signal })).catch((e: unknown) => e);
+    await firstCall;
+    // @hono/node-server aborts with a string reason: the client must not take it for a timeout.
+    gone.abort('Client connection prematurely closed.');
+    const err = await pending;
+    expect(err).toBeInstanceOf(ClientClosedRequest);
+    expect((err as ClientClosedRequest).status).toBe(499);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.signal.aborted).toBe(true);
+    expect(client.breaker.state()).toBe('closed');
+  });
+
+  it('never calls the origin for a client that is already gone', async () => {
+    const { client, calls } = harness({ hang: false });
+    await expect(client.infer(ask(1000, { signal: AbortSignal.abort() }))).rejects.toBeInstanceOf(ClientClosedRequest);
+    expect(calls).toHaveLength(0);
   });
 });
