@@ -100,11 +100,12 @@ export class OriginClient implements Backend {
         throw new OriginCircuitOpen(this.breaker.retryAfterSeconds());
       }
       const remaining = deadline - this.now();
-      // Leave room for one retry when the budget allows it: when each of two attempts could still hold what
-      // the origin is predicted to need (a first attempt cut below that would time out for nothing).
+      // What one attempt should have: what the origin is predicted to need for this request.
       const need = Math.max(this.options.minAttemptMs, req.expectedOriginMs ?? 0);
-      const canRetry = attempt === 1 && remaining >= 3 * need;
-      const timeout = Math.max(1, Math.floor(canRetry ? Math.max(this.options.minAttemptMs, remaining * 0.6) : remaining));
+      // Keep room for a retry after a timeout only when each of two attempts could hold that; a first attempt
+      // cut below it would time out for nothing.
+      const split = attempt === 1 && remaining >= 3 * need;
+      const timeout = Math.max(1, Math.floor(split ? Math.max(this.options.minAttemptMs, remaining * 0.6) : remaining));
       try {
         const result = await this.attempt(req, body, timeout);
         this.breaker.success();
@@ -126,7 +127,8 @@ export class OriginClient implements Backend {
           throw new OriginTimeout(`origin did not answer within ${e.timedOutAfterMs} ms, the deadline set by ${req.shortDeadline!.why}; not counted against the origin`, { cause: e.error });
         }
         this.breaker.failure(e.unreachable ? (this.options.unreachableOpenMs ?? this.options.breakerOpenMs) : undefined);
-        if (!canRetry || !e.retryable || deadline - this.now() < this.options.minAttemptMs) throw e.error;
+        // One retry, when what is left could still hold a run (a fast failure leaves most of it).
+        if (attempt > 1 || !e.retryable || deadline - this.now() < need) throw e.error;
         console.warn(JSON.stringify({ event: 'origin_retry', error: e.message, request_id: req.requestId }));
       }
     }

@@ -1,7 +1,8 @@
 /**
  * End to end: the gateway in workerd with the real origin process (onnxruntime-node) started by
  * test/setup/origin.ts. Oversized models go to the origin; edge and origin agree on fp32; origin failures
- * become 502/504/503 JSON errors; an edge failure falls back to the origin.
+ * become 502/504/503 JSON errors; an SLO that cannot be met is refused (422); timeouts the client's own SLO
+ * caused never open the breaker; an edge failure falls back to the origin.
  */
 import { createExecutionContext, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
@@ -83,14 +84,37 @@ describe('origin fallback', () => {
     expect(edge.headers.get('x-served-by')).toBe('edge');
   });
 
-  it('answers 504 when the origin misses the deadline derived from the SLO', async () => {
-    const config = { ...(env.GATEWAY_CONFIG as Record<string, unknown>), origin: { min_timeout_ms: 1, slo_deadline_factor: 1, timeout_ms: 10000 } };
-    const call = gatewayWith({ GATEWAY_CONFIG: config });
-    // 2 sequences of 64 tokens take the native origin far longer than 1 ms (and little enough not to hold
-    // it up for the next test).
-    const res = await call('/v2/models/transformer-large/infer', tokens(2, 64), { 'x-slo-ms': '1' });
+  it('answers 504 naming the SLO when the origin cannot answer within the deadline the SLO leaves', async () => {
+    const call = gatewayWith({});
+    // A 20 ms SLO with no client network leaves a ~15 ms budget: a deadline of ~115 ms with the grace. 2
+    // sequences of 64 tokens take the native origin ~400 ms (and little enough not to hold it up for the next
+    // test); the selector predicts ~750 ms, so the timeout is the SLO's doing, not the origin's.
+    const res = await call('/v2/models/transformer-large/infer', tokens(2, 64), { 'x-slo-ms': '20', RTT: '0' });
     expect(res.status).toBe(504);
-    expect(res.body.error).toMatch(/did not answer within/);
+    expect(res.body.error).toMatch(/^origin did not answer within \d+ ms, the deadline set by its 20 ms SLO .*; not counted against the origin$/);
+  });
+
+  it('refuses at once, 422 with the arithmetic, an SLO the network and the gateway use up', async () => {
+    const res = await post('/v2/models/transformer-large/infer', tokens(2, 64), { 'x-slo-ms': '1' });
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatch(/^model 'transformer-large': SLO cannot be met: 1 ms SLO - [\d.]+ ms network - [\d.]+ ms gateway overhead = -[\d.]+ ms budget$/);
+  });
+
+  it('keeps the breaker closed through a storm of tiny-SLO requests, then serves the next request at the origin', async () => {
+    const call = gatewayWith({});
+    // A 60 ms SLO with no client network leaves a small positive budget: each runs best effort with a
+    // ~155 ms deadline, shorter than the ~370 ms the origin is predicted to need for a 32-token sequence.
+    const storm = await Promise.all(Array.from({ length: 10 }, () => call('/v2/models/transformer-large/infer', tokens(1, 32), { 'x-slo-ms': '60', RTT: '0' })));
+    for (const res of storm) {
+      if (res.status === 200) continue;
+      expect(res.status, JSON.stringify(res.body)).toBe(504);
+      expect(res.body.error).toMatch(/its 60 ms SLO .*not counted against the origin/);
+    }
+    // Three counted timeouts would have opened it; the origin is still queueing the abandoned work.
+    expect(storm.filter((r) => r.status === 504).length).toBeGreaterThanOrEqual(3);
+    const next = await call('/v2/models/transformer-large/infer', tokens(1, 8), { 'x-slo-ms': '30000' });
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+    expect(next.headers.get('x-served-by')).toBe('origin');
   });
 
   it('falls back to the origin when an edge variant is corrupt, then routes around it', async () => {

@@ -130,6 +130,35 @@ describe('the origin client', () => {
     expect(client.breaker.state()).toBe('closed');
   });
 
+  it('retries a fast failure once while what is left could still hold the predicted run, and not after', async () => {
+    const clock = { t: 0 };
+    let calls = 0;
+    /** Refuses the first connection after `spendMs` of the clock, then answers. */
+    const client = (spendMs: number) =>
+      new OriginClient({
+        url: 'http://origin.test',
+        expectedRttMs: 40,
+        breakerFailures: 3,
+        breakerOpenMs: 1000,
+        minAttemptMs: 50,
+        binary: false,
+        now: () => clock.t,
+        fetch: (async () => {
+          if (calls++ === 0) {
+            clock.t += spendMs;
+            throw new TypeError('connect ECONNREFUSED');
+          }
+          return Response.json({ model_name: 'mnist', outputs: [{ name: 'logits', datatype: 'FP32', shape: [1, 10], data: Array.from({ length: 10 }, () => 0) }] });
+        }) as unknown as typeof fetch,
+      });
+    await client(10).infer(ask(1000, { expectedOriginMs: 369 }));
+    expect(calls).toBe(2);
+    calls = 0;
+    clock.t = 0;
+    await expect(client(700).infer(ask(1000, { expectedOriginMs: 369 }))).rejects.toThrow(/^origin unreachable/);
+    expect(calls).toBe(1);
+  });
+
   it('abandons the origin call when the client goes away, without a verdict on the origin', async () => {
     const { client, calls, firstCall } = harness();
     const gone = new AbortController();

@@ -2,12 +2,21 @@
  * A fault-injecting proxy in front of the real origin, for the fault-injection suite. Modes, switched with
  * `POST /__fault {"mode": ...}`: pass (forward), kill (stop listening: connection refused), slow (answer
  * after `delay_ms`), error (HTTP 500), garbage (200 with a body that is not JSON), reset (destroy the
- * connection before answering). Started by the workers tests' global setup on ORIGIN_TEST_PORT + 1.
+ * connection before answering), hang (never answer: a hung origin). `GET /__fault` reports how many hung
+ * requests are open, how many the caller abandoned (closed before an answer) and the `x-request-deadline-ms`
+ * each one carried. Started by the workers tests' global setup on ORIGIN_TEST_PORT + 2 (control on + 3).
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type FaultMode = 'pass' | 'kill' | 'slow' | 'error' | 'garbage' | 'reset';
+export type FaultMode = 'pass' | 'kill' | 'slow' | 'error' | 'garbage' | 'reset' | 'hang';
+
+/** What the proxy saw of hung requests (mode `hang`), for `GET /__fault`. */
+export interface HangStats {
+  hung: number;
+  abandoned: number;
+  deadlines: (string | null)[];
+}
 
 export interface FaultProxy {
   url: string;
@@ -19,17 +28,29 @@ export async function startFaultProxy(port: number, upstream: string): Promise<F
   let delayMs = 2000;
   let listening = true;
   const sockets = new Set<Socket>();
+  const stats: HangStats = { hung: 0, abandoned: 0, deadlines: [] };
 
   const data = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     if (mode === 'reset') return req.socket.destroy();
+    if (mode === 'hang') {
+      // Nothing is ever sent: only the caller can end it, by hanging up.
+      stats.hung++;
+      const deadline = req.headers['x-request-deadline-ms'];
+      stats.deadlines.push(typeof deadline === 'string' ? deadline : null);
+      res.once('close', () => {
+        stats.hung--;
+        stats.abandoned++;
+      });
+      return;
+    }
     if (mode === 'error') return void res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"injected failure"}');
     if (mode === 'garbage') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"outputs": [{"name": tru');
     if (mode === 'slow') await new Promise((r) => setTimeout(r, delayMs));
     try {
       const forward: Record<string, string> = {};
-      for (const h of ['content-type', 'x-model-variant', 'x-request-id', 'inference-header-content-length', 'authorization', 'x-request-deadline-ms']) {
+      for (const h of ['authorization', 'content-type', 'x-model-variant', 'x-request-id', 'x-request-deadline-ms', 'inference-header-content-length']) {
         const v = req.headers[h];
         if (typeof v === 'string') forward[h] = v;
       }
@@ -54,6 +75,7 @@ export async function startFaultProxy(port: number, upstream: string): Promise<F
   const control = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
+    if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats));
     const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { mode?: FaultMode; delay_ms?: number };
     const next = body.mode ?? 'pass';
     if (body.delay_ms) delayMs = body.delay_ms;
@@ -67,6 +89,7 @@ export async function startFaultProxy(port: number, upstream: string): Promise<F
       await listen();
       listening = true;
     }
+    if (next === 'hang') Object.assign(stats, { abandoned: 0, deadlines: [] });
     mode = next;
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ mode }));
   });
