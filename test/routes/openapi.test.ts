@@ -160,14 +160,15 @@ describe('the dashboard', () => {
     expect(text).toMatch(/nv_inference_request_success\{[^}]*model=&quot;mnist&quot;/);
   });
 
-  it('explains a what-if request: chosen target and variant, budget, network time and every candidate', async () => {
+  it('explains a what-if request: the decision (here a refusal), budget, network time and every candidate', async () => {
     const { status, text } = await page('/dashboard?model=mnist&slo_ms=5&ect=3g&items=4&variant=');
     expect(status).toBe(200);
     const decision = text.slice(text.indexOf('id="decision"'));
-    expect(decision).toMatch(/data-target="(edge|origin)" data-variant="(fp32|fp16|int8)"/);
+    expect(decision).toMatch(/data-target="none" data-variant=""/);
     const words = textOf(decision);
-    // 3g takes 270 ms of round trip out of a 5 ms SLO: nothing fits, the fastest runs, flagged.
-    expect(words).toContain('predicted SLO miss');
+    // 3g takes 270 ms of round trip out of a 5 ms SLO: no budget, so such a request is refused, with the arithmetic.
+    expect(words).toContain('refused (422): SLO cannot be met');
+    expect(words).toContain('SLO cannot be met: 5 ms SLO - 270 ms network - 4 ms gateway overhead = -269 ms budget');
     expect(words).toMatch(/client network time 270\.0 ms/);
     expect(words).toMatch(/gateway overhead 4\.0 ms budget \(SLO − network − overhead\) -269\.0 ms/);
     expect(words).toMatch(/items 4/);

@@ -51,8 +51,14 @@ describe('explain and config', () => {
     expect(res.status).toBe(200);
     expect(res.body.network).toMatchObject({ rtt_ms: 270, from_hints: ['ECT'] });
     expect(res.body.decision.meets_slo).toBe(false);
-    expect(res.body.decision.reason).toMatch(/predicted SLO miss/);
+    // 3g's 270 ms round trip leaves a 5 ms SLO no budget: such a request would be refused (422), with the arithmetic.
+    expect(res.body.decision).toMatchObject({ target: 'none', refused: true });
+    expect(res.body.decision.reason).toBe('SLO cannot be met: 5 ms SLO - 270 ms network - 4 ms gateway overhead = -269 ms budget');
     expect(res.body.decision.candidates.map((c: any) => `${c.target}/${c.variant}`)).toEqual(['edge/fp32', 'edge/fp16', 'edge/int8', 'origin/fp32']);
+    // A budget every candidate is predicted to miss still runs the fastest, best effort, flagged.
+    const miss = await post('/admin/explain', { model: 'transformer-large', slo_ms: 400, items: 4 });
+    expect(miss.body.decision).toMatchObject({ target: 'origin', meets_slo: false });
+    expect(miss.body.decision.reason).toMatch(/predicted SLO miss/);
     const big = await post('/admin/explain', { model: 'transformer-large', slo_ms: 60000 });
     expect(big.body.decision.target).toBe('origin');
     expect(big.body.decision.candidates.filter((c: any) => c.target === 'edge').every((c: any) => !c.kept && /edge budget/.test(c.why))).toBe(true);
