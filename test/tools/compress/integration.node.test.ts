@@ -21,7 +21,10 @@ let manifest: ModelManifest;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'compress-it-'));
   const options = ocrOptions('cls', dir, dir, true);
-  ({ manifest } = await compress({ ...options, forms: ['dynamic', 'dynamic-matmul'], maxExclude: 2, batches: [1, 4] }));
+  // One int8 form: with two, the faster one in WASM wins, and which is faster depends on the machine's load
+  // at that moment, so the bytes (and how close they stay to fp32) changed from run to run (0.127 apart on a
+  // busy machine). This test checks what a fixed recipe produces.
+  ({ manifest } = await compress({ ...options, forms: ['dynamic-matmul'], maxExclude: 2, batches: [1, 4] }));
 }, 240_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
