@@ -62,7 +62,8 @@ export async function startOrigin({ port, host, modelsDir, token, ratePerMinute 
   });
   const registry = new Registry(readManifests(modelsDir));
   // Native onnxruntime runs variants side by side (one queue, and batches, per variant).
-  const engine = new OrtEngine({ ort: ort as unknown as OrtModule, store: new FsStore(modelsDir), queuePerVariant: true });
+  // Work past its deadline is never started: the gateway that asked has given up on it by then.
+  const engine = new OrtEngine({ ort: ort as unknown as OrtModule, store: new FsStore(modelsDir), queuePerVariant: true, dropPastDeadline: true });
   // No origin behind the origin: its engine is the only backend, and its config is fixed.
   const plane = new DataPlane({ registry, backends: { edge: engine }, live: liveView(engine), config: { get: async () => config }, initialConfig: config });
   const app = createApp({

@@ -84,8 +84,41 @@ export class ClientClosedRequest extends GatewayError {
 }
 
 /**
- * An edge engine failure (missing or corrupt file, load or run error). The data plane falls back to the
- * origin when it can; otherwise the model cannot be served right now: 503.
+ * The model refused an input that passed every check the gateway can make (a token id beyond the vocabulary,
+ * a sequence longer than the model's positions, an image size its layers cannot take): the caller's fault,
+ * 422 with the runtime's reason cleaned to one line. Never a cooldown or a breaker failure. `unproven` says
+ * the variant has not yet answered any request in this process, so the file itself may be at fault: the data
+ * plane then asks the origin once before blaming the input (src/dataplane/serve.ts).
+ */
+export class ModelRejectedInput extends GatewayError {
+  readonly unproven: boolean;
+  constructor(message: string, options?: { cause?: unknown; unproven?: boolean }) {
+    super(422, message, options);
+    this.unproven = options?.unproven ?? false;
+  }
+}
+
+/** A run was never started because its deadline had already passed (the caller would not read the answer). */
+export class DeadlineExceeded extends GatewayError {
+  constructor(message: string) {
+    super(504, message);
+  }
+}
+
+/**
+ * The origin judged the request itself (a 4xx other than auth and throttling): its status and words are
+ * passed on, shortened; the origin is healthy, so nothing is retried or counted against it.
+ */
+export class OriginRejected extends GatewayError {
+  constructor(status: number, message: string) {
+    super(status, message);
+  }
+}
+
+/**
+ * The serving side failed (a missing or corrupt file, a load error, a WASM trap, memory): the data plane falls
+ * back to the origin when it can and the variant sits out a cooldown; otherwise the model cannot be served
+ * right now: 503.
  */
 export class EngineFailure extends GatewayError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -46,6 +46,7 @@ export class Metrics {
     this.family('gateway_route_decisions_total', 'counter', 'Routing decisions by model, target, variant and whether the SLO was predicted met');
     this.family('gateway_origin_requests_duration_ms', 'histogram', 'Origin round trips (ms)');
     this.family('gateway_edge_fallbacks_total', 'counter', 'Edge failures that fell back to the origin');
+    this.family('gateway_variant_cooldowns_total', 'counter', 'Edge variants taken out of routing for the cooldown, by model, variant and reason');
     this.family('gateway_origin_fallbacks_total', 'counter', 'Origin failures answered at the edge instead');
   }
 

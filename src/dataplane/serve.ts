@@ -2,12 +2,15 @@
  * Running a decision: the backend request it implies (deadline from the SLO, batching, slack), the
  * chosen backend, and its fallback when that backend fails in a way the other one can cover: an edge
  * engine failure goes to the origin (and the variant sits out its cooldown); an unreachable, late or
- * circuit-broken origin goes to the edge. Which fallback, if any, the selector chose
+ * circuit-broken origin goes to the edge. Input the model refuses is the caller's (422), never a cooldown,
+ * except on a variant that has not answered anything yet in this isolate: its file may be what is wrong, so
+ * the origin is asked once, and only if the origin answers is the edge variant cooled down (if the origin
+ * refuses too, its 4xx is the answer). Which fallback, if any, the selector chose
  * (RouteDecision.fallback); this module only carries it out and says so in the reason.
  */
 import type { Backend, BackendRequest, BackendResult } from '../backend.js';
 import type { GatewayConfig, ResolvedPolicy } from '../config.js';
-import { ClientClosedRequest, EngineFailure, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
+import { ClientClosedRequest, EngineFailure, GatewayError, ModelRejectedInput, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { InferenceRequest } from '../protocol/tensor.js';
 import type { ModelManifest } from '../registry/manifest.js';
@@ -85,7 +88,7 @@ export interface FallbackDeps {
  */
 function coverable(target: Target, err: unknown): boolean {
   if (err instanceof ClientClosedRequest) return false;
-  if (target === 'edge') return err instanceof EngineFailure;
+  if (target === 'edge') return err instanceof EngineFailure || (err instanceof ModelRejectedInput && err.unproven);
   return err instanceof OriginUnavailable || err instanceof OriginTimeout || err instanceof OriginCircuitOpen;
 }
 
@@ -109,9 +112,23 @@ export async function serve(d: RouteDecision, chosen: Target, req: BackendReques
     if (fb.target === 'origin') {
       // The selector kept the origin (enabled and healthy); checked again, as it may have failed since.
       if (!deps.live.originHealthy()) throw err;
-      deps.health.failed(model, d.variant!, deps.cooldownMs);
-      console.warn(JSON.stringify({ event: 'edge_failure', model: model.name, variant: d.variant, error: message, request_id: deps.requestId }));
-      deps.metrics.inc('gateway_edge_fallbacks_total', { model: model.name, variant: d.variant! });
+      const labels = { model: model.name, variant: d.variant! };
+      if (err instanceof ModelRejectedInput) {
+        // Unproven variant: the origin decides whether the input or the edge file is at fault.
+        let result;
+        try {
+          result = await backend(deps, 'origin').infer({ ...req, variant: fb.variant });
+        } catch (originErr) {
+          // The origin refused it as well: the input it is (its words are the answer). Down: keep the edge's.
+          if (originErr instanceof GatewayError && originErr.status >= 400 && originErr.status < 500) throw originErr;
+          throw err;
+        }
+        cooldown(deps, model, d.variant!, 'unproven_variant_rejected', message);
+        deps.metrics.inc('gateway_edge_fallbacks_total', labels);
+        return { result, target: 'origin', reason: `edge ${d.variant} refused input the origin accepted (${message.slice(0, 80)}); served by origin` };
+      }
+      cooldown(deps, model, d.variant!, 'engine_failure', message);
+      deps.metrics.inc('gateway_edge_fallbacks_total', labels);
       const result = await backend(deps, 'origin').infer({ ...req, variant: fb.variant });
       return { result, target: 'origin', reason: `edge ${d.variant} failed (${message.slice(0, 80)}); fell back to origin` };
     }
@@ -119,4 +136,11 @@ export async function serve(d: RouteDecision, chosen: Target, req: BackendReques
     const result = await backend(deps, 'edge').infer({ ...req, variant: fb.variant });
     return { result, target: 'edge', reason: `origin failed (${message.slice(0, 80)}); served ${fb.variant} at the edge` };
   }
+}
+
+/** Takes an edge variant out of routing for the cooldown, and says so in the log and the metrics. */
+function cooldown(deps: FallbackDeps, model: ModelManifest, variant: NonNullable<RouteDecision['variant']>, reason: string, error: string): void {
+  deps.health.failed(model, variant, deps.cooldownMs);
+  console.warn(JSON.stringify({ event: 'edge_failure', model: model.name, variant, reason, error, cooldown_ms: deps.cooldownMs, request_id: deps.requestId }));
+  deps.metrics.inc('gateway_variant_cooldowns_total', { model: model.name, variant, reason });
 }

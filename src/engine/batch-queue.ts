@@ -9,7 +9,13 @@
  * poll on their own timers instead of being woken: in workerd, settling a promise that belongs to another
  * request's context is I/O on its behalf (refused, or lost when that request has finished). A run is
  * handed to its driver's `waitUntil`, so a driver whose client goes away still finishes the others' run.
+ *
+ * Work nobody waits for is dropped, never run: a request whose client left (its signal aborted) leaves the
+ * queue at once, and one whose deadline has passed before its run starts is failed with `expired()` instead
+ * of running (when the owner gives it a deadline: the origin does, see ort-engine.ts). Each request of a
+ * batch gets its own outcome (`Settled`), so one bad request fails only itself (the engine isolates it).
  */
+import { ClientClosedRequest } from '../errors.js';
 
 /** How often a waiting request re-checks the queue (ms): small next to a run, cheap on one thread. */
 const POLL_MS = 2;
@@ -30,8 +36,17 @@ export interface QueueItem<R> {
   startBy: number;
   enqueuedAt: number;
   predictMs: (totalItems: number) => number;
-  result?: { ok: true; value: R } | { ok: false; error: unknown };
+  /** Aborted when the caller goes away: the request leaves the queue. */
+  signal?: AbortSignal | undefined;
+  /** Latest time (queue clock) a run including this request may start; after it the request fails with `expired()`. */
+  deadline?: number | undefined;
+  /** The error a request whose deadline passed in the queue fails with. */
+  expired?: () => Error;
+  result?: Settled<R>;
 }
+
+/** One request's outcome of a run. */
+export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 export interface BatchRun<R> {
   items: QueueItem<R>[];
@@ -43,7 +58,8 @@ export class BatchQueue<R> {
   private running = false;
 
   constructor(
-    private readonly run: (batch: QueueItem<R>[]) => Promise<R[]>,
+    /** Runs a batch; one outcome per request, in order (a run that throws fails them all). */
+    private readonly run: (batch: QueueItem<R>[]) => Promise<Settled<R>[]>,
     private readonly now: () => number,
     private readonly sleep: (ms: number) => Promise<void>,
   ) {}
@@ -64,6 +80,10 @@ export class BatchQueue<R> {
   async submit(item: QueueItem<R>, waitUntil?: (work: Promise<unknown>) => void): Promise<R> {
     this.queue.push(item);
     while (!item.result) {
+      if (item.signal?.aborted) {
+        this.remove(item);
+        throw new ClientClosedRequest();
+      }
       if (!this.running) {
         this.running = true;
         const drive = this.runNext().finally(() => (this.running = false));
@@ -79,6 +99,7 @@ export class BatchQueue<R> {
 
   /** Takes the head request and every compatible one behind it (up to maxBatch), waits if worth it, runs. */
   private async runNext(): Promise<void> {
+    this.dropAbandoned();
     const head = this.queue[0];
     if (!head) return;
     let batch = this.gather(head);
@@ -91,13 +112,38 @@ export class BatchQueue<R> {
         batch = this.gather(head);
       }
     }
-    for (const item of batch) this.queue.splice(this.queue.indexOf(item), 1);
+    for (const item of batch) this.remove(item);
+    const live = batch.filter((item) => !this.abandoned(item));
+    if (live.length === 0) return;
+    batch = live;
     try {
       const results = await this.run(batch);
-      batch.forEach((item, i) => (item.result = { ok: true, value: results[i]! }));
+      batch.forEach((item, i) => (item.result = results[i] ?? { ok: false, error: new Error('the run returned no result for this request') }));
     } catch (error) {
       for (const item of batch) item.result = { ok: false, error };
     }
+  }
+
+  private remove(item: QueueItem<R>): void {
+    const at = this.queue.indexOf(item);
+    if (at >= 0) this.queue.splice(at, 1);
+  }
+
+  /** Settles and reports a request nobody will read (client gone) or that may no longer start (deadline). */
+  private abandoned(item: QueueItem<R>): boolean {
+    if (item.signal?.aborted) {
+      item.result = { ok: false, error: new ClientClosedRequest() };
+      return true;
+    }
+    if (item.deadline !== undefined && this.now() > item.deadline) {
+      item.result = { ok: false, error: item.expired?.() ?? new Error('deadline passed before the run started') };
+      return true;
+    }
+    return false;
+  }
+
+  private dropAbandoned(): void {
+    for (const item of [...this.queue]) if (this.abandoned(item)) this.remove(item);
   }
 
   private gather(head: QueueItem<R>): QueueItem<R>[] {

@@ -4,15 +4,23 @@
  * memory budget by the session cache (session-cache.ts, where concurrent first requests share one load
  * without sharing a promise); runs go through one queue (WASM in an isolate is single-threaded) that
  * batches compatible requests together (batch-queue.ts) and lets the selector see how much work is waiting.
+ *
+ * Why a run failed decides who pays for it. onnxruntime refusing a request's values (a token id beyond the
+ * vocabulary, a size its layers cannot take) is the caller's: 422 with the reason cleaned to one line
+ * (ModelRejectedInput), and in a batch only that request fails: the batch is re-run one request at a time.
+ * A WASM trap, memory exhaustion, or a session that does not produce what its manifest promised is the
+ * serving side's (EngineFailure: fallback and cooldown). A variant that has not yet answered anything in this
+ * process is marked `unproven`, since then the file may be what is wrong (serve.ts asks the origin).
  */
 import type * as ortTypes from 'onnxruntime-common';
-import { EngineFailure } from '../errors.js';
+import { DeadlineExceeded, EngineFailure, GatewayError, ModelRejectedInput } from '../errors.js';
+import { cleanRuntimeMessage } from '../lib/runtime-error.js';
 import type { InferenceRequest, Tensor } from '../protocol/tensor.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import type { Backend, BackendRequest, BackendResult } from '../backend.js';
 import type { ModelStore } from './model-store.js';
 import { variantKey } from './model-store.js';
-import type { QueueItem } from './batch-queue.js';
+import type { QueueItem, Settled } from './batch-queue.js';
 import { BatchQueue } from './batch-queue.js';
 import type { OrtModule } from './ort-session.js';
 import { openSession, runSession } from './ort-session.js';
@@ -38,6 +46,11 @@ export interface OrtEngineOptions {
   loadTimeoutMs?: number;
   /** Run different variants concurrently (a native runtime with threads); the Worker's WASM cannot. */
   queuePerVariant?: boolean;
+  /**
+   * Never start a run after its request's deadline: it fails 504 instead (the origin, whose caller has hung
+   * up by then). Off at the edge, where a late answer still reaches a client that is waiting for it.
+   */
+  dropPastDeadline?: boolean;
   now?: () => number;
 }
 
@@ -59,6 +72,8 @@ export class OrtEngine implements Backend {
   /** One run queue for the isolate (WASM: one thread), or one per variant (native runtime, many cores). */
   private readonly queues = new Map<string, BatchQueue<RunResult>>();
   private readonly now: () => number;
+  /** Variants (keys) that have answered at least one request in this process. */
+  private readonly proven = new Set<string>();
   /** Sizes of the batches run, for metrics. */
   onBatch?: (model: ModelManifest, variant: VariantName, requests: number, items: number) => void;
 
@@ -138,8 +153,13 @@ export class OrtEngine implements Backend {
     const size = model.batch_axis ? (request.inputs[0]?.shape[0] ?? 1) : 1;
     const predict = (items: number) => this.options.predictMs?.(model, variant, items) ?? 0;
     const batching = model.batch_axis && req.batching ? req.batching : { maxBatch: 1, maxDelayMs: 0 };
+    // The request's deadline on the queue's clock (the request's is wall-clock time).
+    const deadline = this.options.dropPastDeadline && req.deadline !== undefined ? tLoaded + (req.deadline - Date.now()) : undefined;
     const item: EngineItem = {
       key: `${key}#${batching.maxBatch > 1 ? batchSignature(request) : Math.random()}`,
+      signal: req.signal,
+      deadline,
+      expired: () => new DeadlineExceeded(`${model.name}/${variant}: the request's deadline passed while it waited to run`),
       size,
       policy: batching,
       // Waiting for company is only worth it while this request's own SLO slack lasts.
@@ -158,7 +178,7 @@ export class OrtEngine implements Backend {
     try {
       done = await run;
     } catch (cause) {
-      if (cause instanceof EngineFailure) throw cause;
+      if (cause instanceof GatewayError) throw cause;
       throw new EngineFailure(`edge inference failed for ${model.name}/${variant}: ${(cause as Error).message}`, { cause });
     }
     return {
@@ -169,18 +189,50 @@ export class OrtEngine implements Backend {
     };
   }
 
-  /** Runs queued requests as one batch and hands each its own rows. */
-  private async runBatch(batch: EngineItem[]): Promise<RunResult[]> {
+  /**
+   * Runs queued requests as one batch and hands each its own rows. When the batch fails, each request is
+   * run alone, so a request the model refuses fails only itself (a poisoned neighbour costs one extra run).
+   */
+  private async runBatch(batch: EngineItem[]): Promise<Settled<RunResult>[]> {
     const head = batch[0]!;
     const startedAt = this.now();
-    const joined = joinRequests(batch.map((i) => i.request));
-    const outputs = await runSession(this.options.ort, head.session, joined);
+    let outputs: Tensor[];
+    try {
+      outputs = await runSession(this.options.ort, head.session, joinRequests(batch.map((i) => i.request)));
+    } catch (cause) {
+      if (batch.length === 1) return [{ ok: false, error: this.runFailure(head, cause) }];
+      const alone: Settled<RunResult>[] = [];
+      for (const item of batch) alone.push(...(await this.runBatch([item])));
+      return alone;
+    }
     const endedAt = this.now();
     const sizes = batch.map((i) => i.size);
     const total = sizes.reduce((a, b) => a + b, 0);
+    this.proven.add(variantKey(head.model, head.variant));
     this.onBatch?.(head.model, head.variant, batch.length, total);
-    return splitOutputs(outputs, sizes).map((o) => ({ outputs: o, startedAt, endedAt, batch: total }));
+    return splitOutputs(outputs, sizes).map((o) => ({ ok: true, value: { outputs: o, startedAt, endedAt, batch: total } }));
   }
+
+  /** Whose fault a failed run of one request is: see the module comment. */
+  private runFailure(item: EngineItem, cause: unknown): GatewayError {
+    const key = variantKey(item.model, item.variant);
+    if (cause instanceof GatewayError) return cause;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    if (servingSideFault(cause)) return new EngineFailure(`${key} failed in the runtime: ${cleanRuntimeMessage(message)}`, { cause });
+    const unproven = !this.proven.has(key);
+    return new ModelRejectedInput(`model '${item.model.name}' rejected the input: ${cleanRuntimeMessage(message)}`, { cause, unproven });
+  }
+}
+
+/**
+ * A failure of the runtime rather than of the input: a WASM trap (the module may be in an unknown state), an
+ * allocation the isolate could not make, an Emscripten abort.
+ */
+export function servingSideFault(cause: unknown): boolean {
+  if (typeof WebAssembly !== 'undefined' && cause instanceof WebAssembly.RuntimeError) return true;
+  if (cause instanceof RangeError && /allocation|memory/i.test(cause.message)) return true;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return /^Aborted\(|\bout of memory\b|\bbad_alloc\b|memory access out of bounds|unreachable/i.test(message.slice(0, 500));
 }
 
 function sessionBytes(model: ModelManifest, variant: VariantName): number {

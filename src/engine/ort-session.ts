@@ -40,7 +40,10 @@ export async function openSession(
   }
 }
 
-/** Runs `request` on `session`; throws when an output is missing or of a type v2 cannot carry. */
+/**
+ * Runs `request` on `session`. onnxruntime's own errors pass through (the engine decides whose fault they are);
+ * a missing output or one of a type v2 cannot carry is the variant's (EngineFailure).
+ */
 export async function runSession(ort: OrtModule, session: ortTypes.InferenceSession, request: InferenceRequest): Promise<Tensor[]> {
   const feeds: Record<string, ortTypes.Tensor> = {};
   for (const t of request.inputs) feeds[t.name] = new ort.Tensor(DATATYPE_INFO[t.datatype].ort, t.data, t.shape);
@@ -48,9 +51,9 @@ export async function runSession(ort: OrtModule, session: ortTypes.InferenceSess
   const results = await session.run(feeds, [...names]);
   return names.map((name) => {
     const out = results[name];
-    if (!out) throw new Error(`the model did not produce output '${name}'`);
+    if (!out) throw new EngineFailure(`the model did not produce output '${name}'`);
     const datatype = datatypeOfOrt(out.type);
-    if (!datatype) throw new Error(`output '${name}' has unsupported type ${out.type}`);
+    if (!datatype) throw new EngineFailure(`output '${name}' has unsupported type ${out.type}`);
     return { name, datatype, shape: [...out.dims], data: out.data as Tensor['data'] };
   });
 }

@@ -7,7 +7,7 @@
  * not the caller's bad input, not a timeout the request's own SLO made too short (`timeoutBlamed`), not a
  * client that left.
  */
-import { ClientClosedRequest, InvalidInput, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
+import { ClientClosedRequest, OriginCircuitOpen, OriginRejected, OriginTimeout, OriginUnavailable } from '../errors.js';
 import type { GatewayError } from '../errors.js';
 import { HEADER_LENGTH, joinBinaryBody, parseRequestBody, tensorBytes } from '../protocol/binary.js';
 import { tensorValues } from '../protocol/json-data.js';
@@ -58,6 +58,8 @@ class AttemptFailure extends Error {
     readonly unreachable = false,
     /** Set when the attempt ran out of time: the timeout it had (ms). */
     readonly timedOutAfterMs?: number,
+    /** The origin answered sensibly (the failure is not its health): the breaker counts a success. */
+    readonly originFine = false,
   ) {
     super(error.message);
   }
@@ -112,7 +114,7 @@ export class OriginClient implements Backend {
         return { ...result, timings: { origin: this.now() - started } };
       } catch (e) {
         if (!(e instanceof AttemptFailure)) throw e;
-        if (e.error instanceof InvalidInput) {
+        if (e.error instanceof OriginRejected || e.originFine) {
           this.breaker.success();
           throw e.error;
         }
@@ -194,9 +196,13 @@ export class OriginClient implements Backend {
       // The origin refused the gateway, not the caller: a deployment fault (ORIGIN_TOKEN differs), never the client's.
       throw new AttemptFailure(new OriginUnavailable(`origin refused the gateway's credentials (${res.status}); check ORIGIN_TOKEN on both sides`), false);
     }
+    if (res.status === 404) {
+      // The gateway knows this model; an origin that does not is deployed with another catalog.
+      throw new AttemptFailure(new OriginUnavailable(`origin does not serve ${req.model.name}/${req.variant} (404): ${errorText(text())}`), false, false, undefined, true);
+    }
     if (res.status >= 400 && res.status < 500 && res.status !== 429 && res.status !== 408) {
-      // The origin judged the request itself: pass its words on; the origin is fine.
-      throw new AttemptFailure(new InvalidInput(`origin rejected the request (${res.status}): ${errorText(text())}`), false);
+      // The origin judged the request itself: pass its status and words on; the origin is fine.
+      throw new AttemptFailure(new OriginRejected(res.status, `origin rejected the request: ${errorText(text())}`), false);
     }
     if (!res.ok) throw new AttemptFailure(new OriginUnavailable(`origin answered ${res.status}: ${errorText(text())}`), true);
     let outputs;

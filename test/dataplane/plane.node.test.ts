@@ -9,7 +9,7 @@ import type { Backend, BackendRequest, BackendResult } from '../../src/backend.j
 import type { GatewayConfig } from '../../src/config.js';
 import { parseConfig } from '../../src/config.js';
 import { DataPlane } from '../../src/dataplane.js';
-import { ClientClosedRequest, EngineFailure, InvalidInput, ModelNotReady, OriginTimeout, SloUnattainable } from '../../src/errors.js';
+import { ClientClosedRequest, EngineFailure, ModelNotReady, ModelRejectedInput, OriginRejected, OriginTimeout, OriginUnavailable, SloUnattainable } from '../../src/errors.js';
 import { Metrics } from '../../src/metrics.js';
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -190,12 +190,58 @@ describe('the data plane', () => {
     expect(origin.calls.map((c) => c.variant)).toEqual(['fp32']);
     expect(out.served).toEqual({ variant: 'fp32', site: 'origin', reason: `edge ${failed} failed (corrupt variant file); fell back to origin` });
     expect(metrics.counter('gateway_edge_fallbacks_total', { model: 'mnist', variant: failed })).toBe(1);
+    expect(metrics.counter('gateway_variant_cooldowns_total', { model: 'mnist', variant: failed, reason: 'engine_failure' })).toBe(1);
     edge.failWith = undefined;
     const next = await plane.infer(mnist, ...request());
     expect(next.decision.candidates.find((c) => c.target === 'edge' && c.variant === failed)).toMatchObject({ kept: false, why: 'failed at the edge recently' });
     clock.t += 30_000;
     const later = await plane.infer(mnist, ...request());
     expect(later.decision.candidates.find((c) => c.target === 'edge' && c.variant === failed)?.kept).toBe(true);
+  });
+
+  it('answers input a proven edge variant refuses with 422, without the origin or a cooldown', async () => {
+    const { plane, edge, origin, metrics } = harness();
+    edge.failWith = () => new ModelRejectedInput("model 'mnist' rejected the input: Gather: indices out of bounds");
+    const err = await plane.infer(mnist, ...request()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelRejectedInput);
+    expect((err as ModelRejectedInput).status).toBe(422);
+    expect(origin.calls).toHaveLength(0);
+    expect(metrics.total('gateway_variant_cooldowns_total')).toBe(0);
+    // Everyone else keeps the variant.
+    edge.failWith = undefined;
+    const next = await plane.infer(mnist, ...request());
+    expect(next.served.site).not.toBe('origin');
+    expect(next.decision.candidates.every((c) => c.why !== 'failed at the edge recently')).toBe(true);
+  });
+
+  it('asks the origin once when an unproven edge variant refuses input, and cools the variant down only if the origin serves it', async () => {
+    const { plane, edge, metrics } = harness();
+    edge.failWith = () => new ModelRejectedInput('rejected', { unproven: true });
+    const out = await plane.infer(mnist, ...request());
+    const failed = out.decision.variant!;
+    expect(out.served.site).toBe('origin');
+    expect(out.served.reason).toMatch(/refused input the origin accepted/);
+    expect(metrics.counter('gateway_variant_cooldowns_total', { model: 'mnist', variant: failed, reason: 'unproven_variant_rejected' })).toBe(1);
+  });
+
+  it('passes the origin\'s own 4xx on when it refuses what an unproven edge variant refused, and keeps the variant', async () => {
+    const { plane, edge, origin, metrics } = harness();
+    edge.failWith = () => new ModelRejectedInput('edge words', { unproven: true });
+    origin.failWith = () => new OriginRejected(422, 'origin rejected the request: token id out of range');
+    const err = await plane.infer(mnist, ...request()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OriginRejected);
+    expect((err as OriginRejected).status).toBe(422);
+    expect(origin.calls).toHaveLength(1);
+    expect(metrics.total('gateway_variant_cooldowns_total')).toBe(0);
+  });
+
+  it('keeps the edge\'s 422 when the origin is down while checking an unproven variant', async () => {
+    const { plane, edge, origin, metrics } = harness();
+    edge.failWith = () => new ModelRejectedInput('edge words', { unproven: true });
+    origin.failWith = () => new OriginUnavailable('origin answered 500');
+    const err = await plane.infer(mnist, ...request()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelRejectedInput);
+    expect(metrics.total('gateway_variant_cooldowns_total')).toBe(0);
   });
 
   it('keeps an edge failure when the origin became unhealthy after the decision', async () => {
@@ -223,8 +269,8 @@ describe('the data plane', () => {
   it('does not retry at the edge a request the origin refused', async () => {
     const { plane, edge, origin, state } = harness();
     state.queueMs = 10_000;
-    origin.failWith = () => new InvalidInput('origin rejected the request (400): bad');
-    await expect(plane.infer(mnist, ...request())).rejects.toBeInstanceOf(InvalidInput);
+    origin.failWith = () => new OriginRejected(400, 'origin rejected the request: bad');
+    await expect(plane.infer(mnist, ...request())).rejects.toBeInstanceOf(OriginRejected);
     expect(origin.calls).toHaveLength(1);
     expect(edge.calls).toHaveLength(0);
   });

@@ -17,7 +17,7 @@ function harness(runMs = 5) {
       runs.push(batch.map((b) => (b as any).id));
       await new Promise((r) => setTimeout(r, runMs));
       clock.t += runMs;
-      return batch.map((b) => `done:${(b as any).id}`);
+      return batch.map((b) => ({ ok: true as const, value: `done:${(b as any).id}` }));
     },
     () => clock.t,
     async (ms) => {
@@ -85,6 +85,41 @@ describe('BatchQueue', () => {
     const { queue: q2, sleeps: s2, item: item2 } = harness();
     await q2.submit(item2('c', 'k', 1, 0, 8, 4));
     expect(s2).toEqual([]);
+  });
+
+  it('gives each request of a run its own outcome', async () => {
+    const queue = new BatchQueue<string>(
+      async (batch) => batch.map((b) => ((b as any).id === 'bad' ? { ok: false as const, error: new Error('refused') } : { ok: true as const, value: (b as any).id })),
+      () => 0,
+      async () => {},
+    );
+    const mk = (id: string) => ({ id, key: 'k', size: 1, policy: { maxBatch: 8, maxDelayMs: 0 }, startBy: 0, enqueuedAt: 0, predictMs: () => 1 });
+    const settled = await Promise.allSettled([queue.submit(mk('a')), queue.submit(mk('bad')), queue.submit(mk('c'))]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  });
+
+  it('drops a queued request whose client left, without running it', async () => {
+    const { queue, runs, item } = harness(20);
+    const gone = new AbortController();
+    const first = queue.submit(item('a'));
+    const second = queue.submit({ ...item('b'), signal: gone.signal });
+    const third = queue.submit(item('c'));
+    gone.abort();
+    const settled = await Promise.allSettled([first, second, third]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((settled[1] as PromiseRejectedResult).reason.status).toBe(499);
+    expect(runs.flat()).not.toContain('b');
+  });
+
+  it('never starts a run for a request whose deadline passed while it waited', async () => {
+    const { queue, runs, item } = harness(20);
+    const first = queue.submit(item('a'));
+    // Due to start by t=5 on the queue clock; the run ahead of it ends at t=20.
+    const late = queue.submit({ ...item('b'), deadline: 5, expired: () => Object.assign(new Error('too late'), { status: 504 }) });
+    const settled = await Promise.allSettled([first, late]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
+    expect((settled[1] as PromiseRejectedResult).reason.message).toBe('too late');
+    expect(runs).toEqual([['a']]);
   });
 
   it('hands a failed run\'s error to every request in it', async () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BackendRequest } from '../../src/backend.js';
-import { ClientClosedRequest, OriginTimeout } from '../../src/errors.js';
+import { ClientClosedRequest, OriginRejected, OriginTimeout, OriginUnavailable } from '../../src/errors.js';
 import { DEADLINE_HEADER, OriginClient, timeoutBlamed } from '../../src/origin/client.js';
 import { Registry } from '../../src/registry/registry.js';
 import { readManifests } from '../../tools/lib/manifests.js';
@@ -178,5 +178,33 @@ describe('the origin client', () => {
     const { client, calls } = harness({ hang: false });
     await expect(client.infer(ask(1000, { signal: AbortSignal.abort() }))).rejects.toBeInstanceOf(ClientClosedRequest);
     expect(calls).toHaveLength(0);
+  });
+
+  it.each([400, 413, 422])('passes the origin\'s %i on with its status and words, once, and counts the origin healthy', async (status) => {
+    let calls = 0;
+    const client = new OriginClient({
+      url: 'http://origin.test', expectedRttMs: 40, breakerFailures: 1, breakerOpenMs: 1000, minAttemptMs: 50, binary: false, now: () => 0,
+      fetch: (async () => {
+        calls++;
+        return Response.json({ error: "model 'mnist' rejected the input: Gather: indices out of bounds" }, { status });
+      }) as unknown as typeof fetch,
+    });
+    const err = await client.infer(ask(1000)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OriginRejected);
+    expect((err as OriginRejected).status).toBe(status);
+    expect((err as Error).message).toMatch(/rejected the input: Gather/);
+    expect(calls).toBe(1);
+    expect(client.breaker.state()).toBe('closed');
+  });
+
+  it("answers an origin that does not know the model 502, without opening the breaker for every other model", async () => {
+    const client = new OriginClient({
+      url: 'http://origin.test', expectedRttMs: 40, breakerFailures: 1, breakerOpenMs: 1000, minAttemptMs: 50, binary: false, now: () => 0,
+      fetch: (async () => Response.json({ error: "unknown model 'mnist'" }, { status: 404 })) as unknown as typeof fetch,
+    });
+    const err = await client.infer(ask(1000)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OriginUnavailable);
+    expect((err as OriginUnavailable).status).toBe(502);
+    expect(client.breaker.state()).toBe('closed');
   });
 });
