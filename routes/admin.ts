@@ -33,7 +33,10 @@ const Candidate = z
     target: z.enum(['edge', 'origin']),
     variant: VariantName,
     fidelity: z.number().openapi({ description: 'Top-1 agreement with fp32 (else cosine); fp32 is 1' }),
-    predicted_ms: z.number(),
+    predicted_ms: z.number().openapi({ description: 'Until the answer is back: compute with its tail margin, load, queue and batch wait (origin: round trip and its in-flight wait)' }),
+    compute_ms: z.number().openapi({ description: 'The run\'s predicted compute: the learned mean, else the manifest\'s (what Server-Timing `predicted` says)' }),
+    manifest_ms: z.number().openapi({ description: 'The same run predicted by the manifest profile x speed factor' }),
+    observations: z.number().openapi({ description: 'Runs the learned estimate rests on (0: the manifest prior alone)' }),
     kept: z.boolean(),
     why: z.string(),
   })
@@ -71,6 +74,9 @@ const Explanation = z
     network: NetworkProfile,
     items: z.number().int(),
     decision: RouteDecision,
+    learning: z
+      .object({ enabled: z.boolean(), clock_frozen: z.boolean().openapi({ description: 'Edge runs read a frozen clock (production Workers) and are not learned' }) })
+      .openapi({ description: 'Whether predictions are learned in this isolate' }),
   })
   .openapi('Explanation');
 

@@ -31,6 +31,7 @@ async function Counters({ plane }: { plane: DataPlane }) {
   const misses = m.series('gateway_route_decisions_total').filter((s) => s.labels.slo === 'miss').reduce((a, s) => a + s.value, 0);
   const success = m.series('nv_inference_request_success');
   const origin = await originStatus(plane);
+  const { clockFrozen } = plane.learned();
   const stats: [string, number | string, string][] = [
     ['successful inferences', m.total('nv_inference_request_success'), 'nv_inference_request_success'],
     ['failed inferences', m.total('nv_inference_request_failure'), 'nv_inference_request_failure'],
@@ -51,6 +52,12 @@ async function Counters({ plane }: { plane: DataPlane }) {
             <span class={`badge ${origin.tone}`}>{origin.label}</span>
           </b>
           <span>origin · {origin.detail}</span>
+        </div>
+        <div class="stat" id="clock" title="gateway_clock_frozen">
+          <b>
+            <span class={`badge ${clockFrozen ? 'warn' : 'ok'}`}>{clockFrozen ? 'frozen' : 'ticking'}</span>
+          </b>
+          <span>clock during edge runs · {clockFrozen ? 'edge runs are not learned' : 'edge runs are learned'}</span>
         </div>
       </div>
       {success.length ? (
@@ -88,6 +95,7 @@ async function Counters({ plane }: { plane: DataPlane }) {
 async function Dashboard({ plane, form, result, error }: { plane: DataPlane; form: WhatIfForm; result?: Explanation | undefined; error?: string | undefined }) {
   const models = plane.registry.list();
   const statuses = await Promise.all(models.map((m) => plane.modelStatus(m)));
+  const learned = plane.learned().series;
   return (
     <Page title="Gateway dashboard" current="dashboard">
       <h2>Live counters</h2>
@@ -106,7 +114,7 @@ async function Dashboard({ plane, form, result, error }: { plane: DataPlane; for
       {result ? <WhatIfResult result={result} /> : ''}
       <h2>Models</h2>
       {models.map((model, i) => (
-        <ModelCard model={model} ready={statuses[i]!.ready} placement={statuses[i]!.placement} />
+        <ModelCard model={model} ready={statuses[i]!.ready} placement={statuses[i]!.placement} learned={learned.filter((s) => s.model === model.name)} />
       ))}
     </Page>
   );

@@ -49,6 +49,8 @@ export interface BackendResult {
   variant: VariantName;
   /** Total batch size of the run this request was part of (edge engine). */
   batch?: number;
+  /** The origin's Server-Timing header as it answered (its own load, queue and infer), when it sent one. */
+  originServerTiming?: string;
 }
 
 /** What every backend does; the contract suite (test/contract/backend.case.ts) holds each to it. */

@@ -4,6 +4,7 @@
  * request > model policy > global policy > default.
  */
 import { z } from 'zod';
+import { LearningSchema } from './config/learning.js';
 import { zodMessage } from './lib/zod-message.js';
 import { VARIANT_NAMES, VariantName } from './registry/manifest.js';
 
@@ -37,17 +38,13 @@ const PolicyFields = {
   max_batch_size: z.number().int().positive().default(32),
   /** Longest wait for more requests to batch (ms); a request's SLO slack bounds it further. */
   max_queue_delay_ms: z.number().nonnegative().default(2),
-  /**
-   * Whether a client's `x-model-variant` may pick a variant outside `variants` or below `accuracy_floor`.
-   * Off: ops win, and such a pin is a 400 naming the policy.
-   */
+  /** Whether a client's `x-model-variant` may pick a variant outside `variants` or below `accuracy_floor` (off: 400). */
   allow_client_pins: z.boolean().default(false),
   /** Whether float inputs may hold NaN or ±Infinity (JSON `1e999`, binary bit patterns). Off: 400. */
   allow_non_finite: z.boolean().default(false),
   /**
-   * Refuse (422, with the prediction) a request that no candidate is predicted to serve within its budget.
-   * Off: the fastest candidate still runs, best effort, flagged as a predicted miss. A request whose budget
-   * is gone before anything runs (SLO <= network + gateway overhead) is refused either way.
+   * Refuse (422, with the prediction) a request no candidate is predicted to serve within its budget; off: the
+   * fastest runs, flagged as a predicted miss. A budget gone before anything runs is refused either way.
    */
   refuse_predicted_miss: z.boolean().default(false),
 };
@@ -193,6 +190,8 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Online latency learning (src/config/learning.ts). */
+    learning: LearningSchema.prefault({}),
   })
   .strict();
 

@@ -10,6 +10,7 @@ import type { GatewayConfig } from './config.js';
 import { resolvePolicy } from './config.js';
 import type { DecisionState, ExplainQuery, Explanation } from './dataplane/decide.js';
 import { decide, explain } from './dataplane/decide.js';
+import { Feedback, learnerOptions } from './dataplane/feedback.js';
 import { backendRequest, serve } from './dataplane/serve.js';
 import { VariantHealth } from './dataplane/variant-health.js';
 import { GatewayError, ModelNotReady, SloUnattainable } from './errors.js';
@@ -23,6 +24,8 @@ import type { ModelManifest, VariantName } from './registry/manifest.js';
 import type { Registry } from './registry/registry.js';
 import { requestItems } from './registry/registry.js';
 import { fitsEdge } from './select/facts.js';
+import type { LearnedSeries } from './select/learner.js';
+import { LatencyLearner } from './select/learner.js';
 import type { LiveView } from './select/live.js';
 import { callerDeadlineOf, pinnedVariant, sloOf } from './select/request-params.js';
 import type { RouteDecision, Target } from './select/select.js';
@@ -56,6 +59,8 @@ export interface InferOutcome {
   served: { variant: VariantName; site: 'edge' | 'origin'; reason: string };
   /** Milliseconds spent choosing, then what the serving backend measured (load, queue, infer, origin). */
   timings: { select: number } & BackendTimings;
+  /** The predicted compute of what served (its candidate's `compute_ms`, no network): Server-Timing `predicted`. */
+  predictedMs?: number | undefined;
   decision: RouteDecision;
 }
 
@@ -68,6 +73,8 @@ export interface DataPlaneDeps {
   /** What `plane.config` is until the first read of `config`: the deployment's config. */
   initialConfig: GatewayConfig;
   metrics?: Metrics | undefined;
+  /** The isolate's latency learner (shared with the engine's queue estimate); one from `learning` when absent. */
+  learner?: LatencyLearner | undefined;
   now?: () => number;
 }
 
@@ -78,6 +85,9 @@ export class DataPlane {
   private latest: GatewayConfig;
   private readonly health: VariantHealth;
   private readonly now: () => number;
+  private readonly feedback: Feedback;
+  /** The backends, wrapped so that every run is learned from and tracked in flight. */
+  private readonly backends: DataPlaneDeps['backends'];
 
   constructor(private readonly deps: DataPlaneDeps) {
     this.registry = deps.registry;
@@ -85,6 +95,15 @@ export class DataPlane {
     this.latest = deps.initialConfig;
     this.now = deps.now ?? (() => Date.now());
     this.health = new VariantHealth(this.now);
+    const learner = deps.learner ?? new LatencyLearner(learnerOptions(deps.initialConfig.learning));
+    this.feedback = new Feedback(learner, this.metrics, () => this.latest);
+    const { edge, origin } = deps.backends;
+    this.backends = { edge: this.feedback.wrap('edge', edge), origin: origin && this.feedback.wrap('origin', origin) };
+  }
+
+  /** What this isolate has learned of latency, per target, model and variant, and whether its clock is frozen. */
+  learned(): { series: LearnedSeries[]; clockFrozen: boolean } {
+    return { series: this.feedback.learner.snapshot(), clockFrozen: this.feedback.learner.clockFrozen() };
   }
 
   /** The config as last read: for synchronous readers of what KV never overrides (auth, limits, origin). */
@@ -97,12 +116,12 @@ export class DataPlane {
   }
 
   private state(config: GatewayConfig, model: ModelManifest): DecisionState {
-    return { config, live: this.deps.live, unhealthy: this.health.unhealthy(model) };
+    return { config, live: this.deps.live, unhealthy: this.health.unhealthy(model), feedback: this.feedback };
   }
 
   /** Loads the configured hot variants (`edge.warm`); failures are logged, never thrown. */
   async warm(): Promise<void> {
-    const { edge } = this.deps.backends;
+    const { edge } = this.backends;
     if (!edge.warm) return;
     for (const entry of (await this.read()).edge.warm) {
       const [name, variant] = entry.split('/') as [string, VariantName];
@@ -165,7 +184,8 @@ export class DataPlane {
     }
     const now = this.now();
     const req = backendRequest(model, request, decision, policy, config, { requestId: ctx.requestId, waitUntil: ctx.waitUntil, now, spentMs: now - arrived, callerDeadlineMs, signal: ctx.signal });
-    const { backends, live } = this.deps;
+    const { backends } = this;
+    const { live } = this.deps;
     if (decision.prewarm && ctx.waitUntil && backends.edge.warm) ctx.waitUntil(backends.edge.warm(model, decision.prewarm).catch(() => undefined));
     const fallbackDeps = { backends, live, health: this.health, metrics: this.metrics, cooldownMs: config.edge.variant_cooldown_ms, requestId: ctx.requestId };
     const { result, target, reason } = await serve(decision, decision.target, req, fallbackDeps);
@@ -174,6 +194,7 @@ export class DataPlane {
     checkOutputElements(result.outputs, config.limits.max_output_elements);
     const encoded = encodeInferResponse(model, request.id, result.outputs, request.binaryOutputs);
     const site = target === 'edge' ? config.site : 'origin';
-    return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, decision };
+    const predictedMs = decision.candidates.find((c) => c.target === target && c.variant === result.variant)?.compute_ms;
+    return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, predictedMs, decision };
   }
 }

@@ -16,7 +16,8 @@ import { OrtEngine } from './engine/ort-engine.js';
 import { wasmRuntime } from './engine/wasm-runtime.js';
 import { OriginClient } from './origin/client.js';
 import { Registry } from './registry/registry.js';
-import { computeMs } from './select/facts.js';
+import { learnerOptions } from './dataplane/feedback.js';
+import { LatencyLearner } from './select/learner.js';
 import { liveView } from './select/live.js';
 
 /**
@@ -37,11 +38,13 @@ export function buildGateway(env: GatewayEnv): Gateway {
   const policy = new PolicySource(raw, env.ORIGIN_URL || undefined, env.POLICY);
   const config = parseConfig(raw, { originUrl: env.ORIGIN_URL || undefined });
   const registry = new Registry(catalog.models);
+  // One per isolate: the selector predicts from it, the engine's queue estimate too, and every run feeds it.
+  const learner = new LatencyLearner(learnerOptions(config.learning));
   const engine = new OrtEngine({
     ort: wasmRuntime(wasmModule),
     store: new VerifyingStore([new AssetStore(env.ASSETS), ...(env.MODELS ? [new R2Store(env.MODELS)] : [])]),
     memoryBudgetBytes: config.edge.isolate_memory_budget_bytes,
-    predictMs: (model, variant, items) => computeMs(model.variants[variant]!.latency.fit, items, config.edge.speed_factor),
+    predictMs: (model, variant, items) => learner.predict('edge', model, variant, items, config.edge.speed_factor),
   });
   const origin = config.origin.url
     ? new OriginClient({
@@ -65,7 +68,7 @@ export function buildGateway(env: GatewayEnv): Gateway {
   metrics.gauge('gateway_edge_sessions', 'Sessions loaded in this isolate', () => [{ labels: {}, value: engine.residentKeys().length }]);
   metrics.family('nv_inference_batch_size', 'histogram', 'Total batch size of each edge run (dynamic batching)');
   engine.onBatch = (model, variant, _requests, items) => metrics.observe('nv_inference_batch_size', { model: model.name, variant }, items, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
-  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(engine, origin), config: policy, initialConfig: config, metrics });
+  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(engine, origin), config: policy, initialConfig: config, metrics, learner });
   const adminOpen = env.ADMIN_OPEN === 'true';
   if (adminOpen && !config.auth.admin_token_sha256) {
     console.warn(JSON.stringify({ event: 'admin_open', warning: 'ADMIN_OPEN=true and no admin token: /admin, /metrics and /dashboard answer anyone. Local development only.' }));

@@ -1,20 +1,43 @@
 /**
  * One card per model: readiness, its variants (size, edge memory, default placement, fidelity against the
- * fp32 reference, latency fit) and the latency profile chart.
+ * fp32 reference, latency fit, and what this isolate learned of it) and the latency profile chart.
  */
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
+import type { LearnedSeries } from '../../src/select/learner.js';
 import { LatencyChart, VARIANT_COLOURS } from './chart.js';
 
 export interface ModelView {
   model: ModelManifest;
   ready: boolean;
   placement: Record<string, 'edge' | 'origin'>;
+  /** What this isolate learned of the model's variants (any target). */
+  learned?: LearnedSeries[] | undefined;
+}
+
+const line = (fixed: number, perItem: number) => `${fixed.toFixed(2)} + ${perItem.toFixed(3)}n`;
+
+/** Learned line per target against the manifest's (x speed factor), and the runs it rests on. */
+function Learned({ series }: { series: LearnedSeries[] }) {
+  const seen = series.filter((s) => s.estimate.observations > 0);
+  if (!seen.length) return <span class="muted">no runs yet</span>;
+  return (
+    <>
+      {seen.map((s) => (
+        <div data-learned={s.target} title={`manifest x speed factor: ${line(s.prior.fixed_ms, s.prior.per_item_ms)}`}>
+          {s.target}: {line(s.estimate.fixed_ms, s.estimate.per_item_ms)}
+          <div class="muted">
+            manifest {line(s.prior.fixed_ms, s.prior.per_item_ms)} · {s.estimate.observations.toFixed(0)} runs
+          </div>
+        </div>
+      ))}
+    </>
+  );
 }
 
 export const mib = (bytes: number) => `${(bytes / 1048576).toFixed(bytes < 10 * 1048576 ? 2 : 0)} MiB`;
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${(x * 100).toFixed(2)}%`);
 
-export function ModelCard({ model, ready, placement }: ModelView) {
+export function ModelCard({ model, ready, placement, learned = [] }: ModelView) {
   const names = Object.keys(model.variants) as VariantName[];
   return (
     <section class="card model" id={`model-${model.name}`} data-model={model.name}>
@@ -38,6 +61,7 @@ export function ModelCard({ model, ready, placement }: ModelView) {
                 <th class="num">accuracy</th>
                 <th class="num">cosine</th>
                 <th class="num">p95 fit (ms)</th>
+                <th class="num">learned (ms)</th>
               </tr>
             </thead>
             <tbody>
@@ -58,6 +82,9 @@ export function ModelCard({ model, ready, placement }: ModelView) {
                     <td class="fit small">
                       {v.latency.fit.fixed_ms.toFixed(2)} + {v.latency.fit.per_item_ms.toFixed(3)}n
                       <div class="muted">load {v.latency.load_ms.toFixed(0)} ms</div>
+                    </td>
+                    <td class="fit small">
+                      <Learned series={learned.filter((s) => s.variant === name)} />
                     </td>
                   </tr>
                 );

@@ -179,6 +179,7 @@ export function WhatIfResult({ result }: { result: Explanation }) {
             <th>variant</th>
             <th class="num">fidelity</th>
             <th class="num">predicted</th>
+            <th class="num" title="the run's compute: learned by this isolate, and the manifest profile x speed factor">compute: learned / manifest</th>
             <th>vs budget</th>
             <th>kept</th>
             <th>why</th>
@@ -191,6 +192,10 @@ export function WhatIfResult({ result }: { result: Explanation }) {
               <td>{c.variant}</td>
               <td class="num">{c.fidelity.toFixed(4)}</td>
               <td class="num">{ms(c.predicted_ms)}</td>
+              <td class="num small" data-compute={c.compute_ms} data-manifest={c.manifest_ms}>
+                {c.observations > 0 ? ms(c.compute_ms) : '–'} / {ms(c.manifest_ms)}
+                <div class="muted">{c.observations > 0 ? `${c.observations} runs` : 'no runs yet'}</div>
+              </td>
               <td>
                 <BudgetBar predicted={c.predicted_ms} budget={d.budget_ms} scale={scale} />
               </td>

@@ -1,6 +1,7 @@
 /**
  * The response headers of an inference: what ran (`x-model-variant`), where (`x-served-by`), why
- * (`x-route-reason`) and how long each step took (`server-timing`), rendered from the data plane's result.
+ * (`x-route-reason`) and how long each step took (`server-timing`, with the router's prediction), rendered from
+ * the data plane's result.
  */
 import type { InferOutcome } from '../../src/dataplane.js';
 
@@ -18,6 +19,7 @@ export function routedHeaders(outcome: InferOutcome): Record<string, string> {
     'x-model-variant': outcome.served.variant,
     'x-served-by': outcome.served.site,
     'x-route-reason': outcome.served.reason,
-    'server-timing': serverTiming(outcome.timings),
+    // `predicted`: the served candidate's predicted compute (no network), next to what was measured.
+    'server-timing': serverTiming({ ...outcome.timings, predicted: outcome.predictedMs }),
   };
 }

@@ -13,12 +13,15 @@ import type { LiveView } from '../select/live.js';
 import { pinnedVariant, sloOf } from '../select/request-params.js';
 import type { RouteDecision } from '../select/select.js';
 import { selectRoute } from '../select/select.js';
+import type { Feedback } from './feedback.js';
 
 /** What a decision reads besides the request: the config in force, live state, variants cooling down. */
 export interface DecisionState {
   config: GatewayConfig;
   live: LiveView;
   unhealthy: ReadonlySet<VariantName>;
+  /** What this isolate learned of latency and has in flight; absent: manifest predictions, the engine's queue. */
+  feedback?: Feedback | undefined;
 }
 
 /** The request as the selector profiles it. */
@@ -33,6 +36,7 @@ export interface RequestProfile {
 /** The routing decision for one request under `policy`. */
 export function decide(model: ModelManifest, policy: ResolvedPolicy, req: RequestProfile, state: DecisionState): RouteDecision {
   const { config, live } = state;
+  const learning = config.learning.enabled ? state.feedback : undefined;
   return selectRoute({
     variants: variantFacts(model),
     items: req.items,
@@ -44,6 +48,7 @@ export function decide(model: ModelManifest, policy: ResolvedPolicy, req: Reques
       origin_speed_factor: config.origin.speed_factor,
       origin_variant: config.origin.variant,
       request_overhead_ms: config.edge.request_overhead_ms,
+      batch_wait_ms: policy.batching && model.batch_axis ? policy.max_queue_delay_ms : 0,
     },
     live: {
       origin_configured: live.originConfigured(),
@@ -51,10 +56,21 @@ export function decide(model: ModelManifest, policy: ResolvedPolicy, req: Reques
       origin_rtt_ms: live.originRttMs(),
       unhealthy_variants: state.unhealthy,
       loaded_variants: live.loadedVariants(model),
-      edge_queue_ms: live.edgeQueueMs(),
+      // The engine sees what is queued; the feedback also sees the run in progress (and counts a batch once).
+      edge_queue_ms: Math.max(live.edgeQueueMs(), learning?.edgeAheadMs() ?? 0),
       edge_runtime_init_ms: live.edgeRuntimeReady() ? 0 : config.edge.runtime_init_ms,
+      origin_queue_ms: learning?.originAheadMs() ?? 0,
     },
     ...(req.pinned ? { pinned: req.pinned } : {}),
+    ...(learning
+      ? {
+          estimates: {
+            edge: learning.learner.estimates('edge', model, config.edge.speed_factor),
+            origin: learning.learner.estimates('origin', model, config.origin.speed_factor),
+            tail_weight: config.learning.tail_weight,
+          },
+        }
+      : {}),
   });
 }
 
@@ -78,6 +94,8 @@ export interface Explanation {
   network: NetworkProfile;
   items: number;
   decision: ExplainedDecision;
+  /** Whether predictions are learned, and whether this isolate's clock is frozen during CPU work. */
+  learning: { enabled: boolean; clock_frozen: boolean };
 }
 
 /** The decision for a hypothetical request, with every candidate and why it was kept or dropped. */
@@ -88,5 +106,6 @@ export function explain(model: ModelManifest, q: ExplainQuery, state: DecisionSt
   const policy = resolvePolicy(state.config, model.name, { slo_ms: slo });
   const items = Math.max(1, Math.floor(q.items ?? 1));
   const { fallback: _fallback, prewarm: _prewarm, ...decision } = decide(model, policy, { items, requestBytes: q.request_bytes ?? 0, header, pinned: pinnedVariant(q.variant, model, policy) }, state);
-  return { model: model.name, policy, network: networkProfile(header, state.config.network_defaults), items, decision };
+  const learning = { enabled: state.config.learning.enabled, clock_frozen: state.feedback?.learner.clockFrozen() ?? false };
+  return { model: model.name, policy, network: networkProfile(header, state.config.network_defaults), items, decision, learning };
 }

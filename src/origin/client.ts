@@ -217,7 +217,8 @@ export class OriginClient implements Backend {
     this.rtt = this.rtt === undefined ? network : this.rtt + EWMA_ALPHA * (network - this.rtt);
     const reported = VariantNameSchema.safeParse(res.headers.get('x-model-variant'));
     const variant: VariantName = reported.success ? reported.data : req.variant;
-    return { outputs, variant };
+    const timing = res.headers.get('server-timing');
+    return { outputs, variant, ...(timing ? { originServerTiming: timing } : {}) };
   }
 }
 

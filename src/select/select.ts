@@ -7,6 +7,8 @@
  * makes no routing choice of its own.
  */
 import type { VariantName } from '../registry/manifest.js';
+import type { LatencyEstimate } from './estimator.js';
+import { estimateMs } from './estimator.js';
 import type { VariantFacts } from './facts.js';
 import { computeMs, fitsEdge } from './facts.js';
 import type { NetworkProfile } from './hints.js';
@@ -28,6 +30,8 @@ export interface SelectionPolicy {
   request_overhead_ms?: number;
   /** Refuse, rather than run best effort, when no kept candidate is predicted to meet the budget. */
   refuse_predicted_miss?: boolean;
+  /** Longest an idle edge engine waits for company to batch with (0 without batching), bounded by the slack. */
+  batch_wait_ms?: number;
 }
 
 /** Live state of this isolate, read at decision time. */
@@ -45,6 +49,19 @@ export interface LiveState {
    * is loaded). Optional so callers that do not track it predict as before.
    */
   edge_runtime_init_ms?: number;
+  /** Predicted wait at the origin for the calls already in flight (their learned cost over its parallelism). */
+  origin_queue_ms?: number;
+}
+
+/**
+ * What this isolate has learned of each variant's compute, per target (src/select/learner.ts), in the
+ * target's own ms (no speed factor applies). A variant without an estimate is predicted from its manifest.
+ */
+export interface LearnedEstimates {
+  edge?: Partial<Record<VariantName, LatencyEstimate>>;
+  origin?: Partial<Record<VariantName, LatencyEstimate>>;
+  /** Margin on learned compute: mean x (1 + tail_weight x tail). */
+  tail_weight?: number;
 }
 
 export interface SelectionInput {
@@ -55,13 +72,21 @@ export interface SelectionInput {
   policy: SelectionPolicy;
   live: LiveState;
   pinned?: VariantName;
+  estimates?: LearnedEstimates;
 }
 
 export interface Candidate {
   target: Target;
   variant: VariantName;
   fidelity: number;
+  /** Everything until the answer is back (compute with its margin, load, queue, batch wait; origin: round trip). */
   predicted_ms: number;
+  /** The run's own predicted compute (the learned mean, else the manifest's): what `predicted` in Server-Timing says. */
+  compute_ms: number;
+  /** What the manifest profile x speed factor predicts for the same run, for comparison. */
+  manifest_ms: number;
+  /** Runs the learned estimate rests on (0: the manifest prior alone). */
+  observations: number;
   kept: boolean;
   why: string;
 }
@@ -102,12 +127,26 @@ export interface RouteDecision {
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
-function edgeCandidate(v: VariantFacts, input: SelectionInput): Candidate {
-  const { policy, live, items } = input;
-  const compute = computeMs(v, items, policy.edge_speed_factor);
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** A run's compute on one target: learned when there is an estimate, else the manifest's p95 fit x speed. */
+function compute(v: VariantFacts, input: SelectionInput, target: Target, speedFactor: number) {
+  const manifest = computeMs(v, input.items, speedFactor);
+  const learned = input.estimates?.[target]?.[v.name];
+  if (!learned) return { mean: manifest, margined: manifest, manifest, observations: 0 };
+  const mean = estimateMs(learned, input.items);
+  return { mean, margined: estimateMs(learned, input.items, input.estimates?.tail_weight ?? 0), manifest, observations: Math.round(learned.observations * 10) / 10 };
+}
+
+function edgeCandidate(v: VariantFacts, input: SelectionInput, budget: number): Candidate {
+  const { policy, live } = input;
+  const c = compute(v, input, 'edge', policy.edge_speed_factor);
   const load = live.loaded_variants.has(v.name) ? 0 : (v.load_ms + (live.edge_runtime_init_ms ?? 0)) * policy.edge_speed_factor;
-  const predicted = compute + load + live.edge_queue_ms;
-  const base = { target: 'edge' as const, variant: v.name, fidelity: v.fidelity, predicted_ms: round(predicted) };
+  const ahead = c.margined + load + live.edge_queue_ms;
+  // An idle engine waits for company up to the batch delay (less what the queue already made it wait), never past the slack.
+  const wait = Math.max(0, Math.min((policy.batch_wait_ms ?? 0) - live.edge_queue_ms, budget - ahead));
+  const predicted = ahead + wait;
+  const base = { target: 'edge' as const, variant: v.name, fidelity: v.fidelity, predicted_ms: round(predicted), compute_ms: round3(c.mean), manifest_ms: round3(c.manifest), observations: c.observations };
   const pinned = input.pinned === v.name;
   if (input.pinned && !pinned) return { ...base, kept: false, why: `not the pinned variant ${input.pinned}` };
   if (!fitsEdge(v, policy.edge_memory_budget_bytes)) {
@@ -120,15 +159,17 @@ function edgeCandidate(v: VariantFacts, input: SelectionInput): Candidate {
 }
 
 function originCandidate(input: SelectionInput): Candidate | undefined {
-  const { policy, live, items } = input;
+  const { policy, live } = input;
   const variant = input.pinned ?? policy.origin_variant;
   const v = input.variants.find((x) => x.name === variant);
   if (!v || !live.origin_configured) return undefined;
-  const predicted = live.origin_rtt_ms + computeMs(v, items, policy.origin_speed_factor);
-  const base = { target: 'origin' as const, variant, fidelity: v.fidelity, predicted_ms: round(predicted) };
+  const c = compute(v, input, 'origin', policy.origin_speed_factor);
+  const queued = live.origin_queue_ms ?? 0;
+  const predicted = live.origin_rtt_ms + c.margined + queued;
+  const base = { target: 'origin' as const, variant, fidelity: v.fidelity, predicted_ms: round(predicted), compute_ms: round3(c.mean), manifest_ms: round3(c.manifest), observations: c.observations };
   if (!policy.origin_enabled) return { ...base, kept: false, why: 'origin disabled for this model' };
   if (!live.origin_healthy) return { ...base, kept: false, why: 'origin unhealthy' };
-  return { ...base, kept: true, why: `~${round(live.origin_rtt_ms)} ms round trip` };
+  return { ...base, kept: true, why: `~${round(live.origin_rtt_ms)} ms round trip${queued > 0 ? `, ~${round(queued)} ms behind calls in flight` : ''}` };
 }
 
 const mb = (bytes: number) => Math.round(bytes / 1048576);
@@ -158,7 +199,7 @@ function backups(chosen: Candidate, kept: readonly Candidate[], loaded: Readonly
 export function selectRoute(input: SelectionInput): RouteDecision {
   const network = round(networkMs(input.network, input.request_bytes));
   const budget = round(input.policy.slo_ms - network - (input.policy.request_overhead_ms ?? 0));
-  const candidates = input.variants.map((v) => edgeCandidate(v, input));
+  const candidates = input.variants.map((v) => edgeCandidate(v, input, budget));
   const origin = originCandidate(input);
   if (origin) candidates.push(origin);
   const kept = candidates.filter((c) => c.kept);

@@ -19,7 +19,7 @@ const LAYERS: [number, RegExp][] = [
   [0, /^src\/(errors|lib\/)/],
   [1, /^src\/protocol\//],
   [2, /^src\/registry\//],
-  [3, /^src\/(config|backend)\.ts$|^src\/select\//],
+  [3, /^src\/(config|backend)\.ts$|^src\/(config|select)\//],
   [4, /^src\/(engine|origin)\/|^src\/(metrics|policy-source)\.ts$/],
   [5, /^src\/dataplane/],
   [6, /^routes\//],

@@ -158,6 +158,11 @@ describe('the dashboard', () => {
     const stat = text.match(/data-metric="nv_inference_request_success"><b>(\d+)<\/b>/);
     expect(Number(stat?.[1])).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/nv_inference_request_success\{[^}]*model=&quot;mnist&quot;/);
+    // What the isolate learned of the variant that ran, next to the manifest's line, and the clock's state.
+    const mnist = text.slice(text.indexOf('data-model="mnist"'));
+    expect(textOf(mnist)).toMatch(/edge: [\d.]+ \+ [\d.]+n manifest [\d.]+ \+ [\d.]+n · \d+ runs/);
+    expect(text).toContain('id="clock"');
+    expect(textOf(text)).toMatch(/ticking clock during edge runs/);
   });
 
   it('explains a what-if request: the decision (here a refusal), budget, network time and every candidate', async () => {
@@ -173,6 +178,7 @@ describe('the dashboard', () => {
     expect(words).toMatch(/gateway overhead 4\.0 ms budget \(SLO − network − overhead\) -269\.0 ms/);
     expect(words).toMatch(/items 4/);
     expect(decision.match(/<tr class="[^"]*" data-kept="(true|false)">/g)?.length).toBeGreaterThanOrEqual(3);
+    expect(decision.match(/data-compute="[\d.]+" data-manifest="[\d.]+"/g)?.length).toBeGreaterThanOrEqual(3);
     expect(text).toMatch(/<option value="3g" selected="">|<option value="3g" selected>/);
   });
 

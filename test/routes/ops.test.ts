@@ -38,6 +38,18 @@ describe('metrics', () => {
     expect(text).toMatch(/gateway_origin_breaker_state\{origin="http:\/\/127\.0\.0\.1:\d+"\} 0/);
   });
 
+  it('shows how far predictions were off, and the learned estimates next to the manifest ones', async () => {
+    await post('/v2/models/mnist/infer', mnistBody(0, 1), { 'x-slo-ms': '10000', 'x-model-variant': 'int8' });
+    const text = await (await SELF.fetch('http://gateway.test/metrics')).text();
+    expect(text).toMatch(/# TYPE gateway_prediction_error_ratio histogram/);
+    expect(text).toMatch(/gateway_prediction_error_ratio_count\{model="mnist",target="edge",variant="int8"\} [1-9]/);
+    expect(text).toMatch(/gateway_latency_estimate_ms\{model="mnist",source="learned",target="edge",term="per_item",variant="int8"\} [\d.e-]+/);
+    expect(text).toMatch(/gateway_latency_estimate_ms\{model="mnist",source="manifest",target="edge",term="fixed",variant="int8"\} 0.0697/);
+    expect(text).toMatch(/gateway_latency_observations\{model="mnist",target="edge",variant="int8"\} [1-9]/);
+    // Local workerd advances its clock during CPU work; production Workers do not (see the frozen-clock guard).
+    expect(text).toMatch(/gateway_clock_frozen\{\} 0/);
+  });
+
   it('counts failures by status', async () => {
     await post('/v2/models/mnist/infer', { inputs: [] });
     const text = await (await SELF.fetch('http://gateway.test/metrics')).text();
@@ -59,6 +71,9 @@ describe('explain and config', () => {
     const miss = await post('/admin/explain', { model: 'transformer-large', slo_ms: 400, items: 4 });
     expect(miss.body.decision).toMatchObject({ target: 'origin', meets_slo: false });
     expect(miss.body.decision.reason).toMatch(/predicted SLO miss/);
+    // Learned against manifest, per candidate: what the selector predicts from and what it started from.
+    for (const c of res.body.decision.candidates) expect(c).toMatchObject({ compute_ms: expect.any(Number), manifest_ms: expect.any(Number), observations: expect.any(Number) });
+    expect(res.body.learning).toEqual({ enabled: true, clock_frozen: false });
     const big = await post('/admin/explain', { model: 'transformer-large', slo_ms: 60000 });
     expect(big.body.decision.target).toBe('origin');
     expect(big.body.decision.candidates.filter((c: any) => c.target === 'edge').every((c: any) => !c.kept && /edge budget/.test(c.why))).toBe(true);

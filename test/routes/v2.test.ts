@@ -79,7 +79,7 @@ describe('inference at the edge', () => {
     expect(res.headers.get('x-served-by'), res.headers.get('x-route-reason') ?? '').toBe('edge');
     expect(['fp32', 'fp16', 'int8']).toContain(res.headers.get('x-model-variant'));
     expect(res.headers.get('x-route-reason')).toMatch(/budget/);
-    expect(res.headers.get('server-timing')).toMatch(/select;dur=[\d.]+.*infer;dur=[\d.]+/);
+    expect(res.headers.get('server-timing')).toMatch(/select;dur=[\d.]+.*infer;dur=[\d.]+, predicted;dur=[\d.]+$/);
     expect(res.headers.get('accept-ch')).toMatch(/RTT.*ECT.*Downlink.*Save-Data.*Device-Memory/);
     expect(res.headers.get('x-request-id')).toBeTruthy();
   });
