@@ -5,8 +5,10 @@
  */
 import { z } from 'zod';
 import { LearningSchema } from './config/learning.js';
+import type { Policy } from './config/policy.js';
+import { ModelPolicy, PolicySchema, PolicyFields } from './config/policy.js';
 import { zodMessage } from './lib/zod-message.js';
-import { VARIANT_NAMES, VariantName } from './registry/manifest.js';
+import { VariantName } from './registry/manifest.js';
 
 const MiB = 1024 * 1024;
 
@@ -18,63 +20,11 @@ const REQUEST_OVERHEAD_MS = 4;
 /** Origin URLs are http(s) only: a bare "host:port" would otherwise parse as a URL with an odd scheme. */
 const HttpUrl = z.url({ protocol: /^https?$/ });
 
-/** Routing policy knobs that can be set globally and overridden per model. */
-const PolicyFields = {
-  /** Latency budget (ms) when the request names none. */
-  slo_ms: z.number().positive().default(500),
-  /** Variants the edge may run, in any order; the origin always serves `origin.variant`. */
-  variants: z.array(VariantName).min(1).default([...VARIANT_NAMES]),
-  /** Lowest fidelity (accuracy, else top-1 agreement with fp32) a variant may have to be chosen. */
-  accuracy_floor: z.number().min(0).max(1).default(0),
-  /** With Save-Data: accept this much fidelity loss for the cheapest candidate. */
-  save_data_fidelity_slack: z.number().min(0).max(1).default(0.01),
-  /** WASM memory a single variant may take in the isolate. */
-  edge_memory_budget_bytes: z.number().int().positive().default(96 * MiB),
-  /** Whether the origin may serve this model. */
-  origin_enabled: z.boolean().default(true),
-  /** Dynamic batching at the edge for models with a batch axis. */
-  batching: z.boolean().default(true),
-  /** Largest batch (sum of request batch sizes) one edge run may take. */
-  max_batch_size: z.number().int().positive().default(32),
-  /** Longest wait for more requests to batch (ms); a request's SLO slack bounds it further. */
-  max_queue_delay_ms: z.number().nonnegative().default(2),
-  /** Whether a client's `x-model-variant` may pick a variant outside `variants` or below `accuracy_floor` (off: 400). */
-  allow_client_pins: z.boolean().default(false),
-  /** Whether float inputs may hold NaN or ±Infinity (JSON `1e999`, binary bit patterns). Off: 400. */
-  allow_non_finite: z.boolean().default(false),
-  /**
-   * Refuse (422, with the prediction) a request no candidate is predicted to serve within its budget; off: the
-   * fastest runs, flagged as a predicted miss. A budget gone before anything runs is refused either way.
-   */
-  refuse_predicted_miss: z.boolean().default(false),
-};
-const Policy = z.object(PolicyFields).strict();
-export type Policy = z.infer<typeof Policy>;
-
-// Listed field by field, defaults unwrapped: Policy.partial() would fill every default in and make a model
-// policy override the global one with values nobody set (zod 4 applies defaults inside optional).
-const ModelPolicy = z
-  .object({
-    slo_ms: PolicyFields.slo_ms.unwrap().optional(),
-    variants: PolicyFields.variants.unwrap().optional(),
-    accuracy_floor: PolicyFields.accuracy_floor.unwrap().optional(),
-    save_data_fidelity_slack: PolicyFields.save_data_fidelity_slack.unwrap().optional(),
-    edge_memory_budget_bytes: PolicyFields.edge_memory_budget_bytes.unwrap().optional(),
-    origin_enabled: PolicyFields.origin_enabled.unwrap().optional(),
-    batching: PolicyFields.batching.unwrap().optional(),
-    max_batch_size: PolicyFields.max_batch_size.unwrap().optional(),
-    max_queue_delay_ms: PolicyFields.max_queue_delay_ms.unwrap().optional(),
-    allow_client_pins: PolicyFields.allow_client_pins.unwrap().optional(),
-    allow_non_finite: PolicyFields.allow_non_finite.unwrap().optional(),
-    refuse_predicted_miss: PolicyFields.refuse_predicted_miss.unwrap().optional(),
-  })
-  .strict();
-
 export const GatewayConfigSchema = z
   .object({
     /** What this deployment calls itself in `x-served-by` for local inference ("edge" or "origin"). */
     site: z.enum(['edge', 'origin']).default('edge'),
-    policy: Policy.prefault({}),
+    policy: PolicySchema.prefault({}),
     models: z.record(z.string(), ModelPolicy).default({}),
     limits: z
       .object({
@@ -221,6 +171,7 @@ export function parseConfig(raw: unknown, overrides: { originUrl?: string | unde
 }
 
 /** The layer a resolved policy value came from (request > model policy > global policy). */
+export type { Policy } from './config/policy.js';
 export type PolicyLayer = 'request' | 'model' | 'global';
 export interface ResolvedPolicy extends Policy {
   /** Where each value came from, for explain and admin views. */

@@ -21,6 +21,8 @@ export interface SelectionPolicy {
   variants: readonly VariantName[];
   accuracy_floor: number;
   save_data_fidelity_slack: number;
+  /** Fidelities this close count as equal (measurement resolution); absent: exact comparison. */
+  fidelity_tolerance?: number;
   edge_memory_budget_bytes: number;
   origin_enabled: boolean;
   edge_speed_factor: number;
@@ -174,11 +176,19 @@ function originCandidate(input: SelectionInput): Candidate | undefined {
 
 const mb = (bytes: number) => Math.round(bytes / 1048576);
 
-/** Better of two candidates that both meet the budget: fidelity, then edge over origin, then speed. */
-function better(a: Candidate, b: Candidate): Candidate {
-  if (a.fidelity !== b.fidelity) return a.fidelity > b.fidelity ? a : b;
+/** Better of two equally faithful candidates that both meet the budget: edge over origin, then speed. */
+function quicker(a: Candidate, b: Candidate): Candidate {
   if (a.target !== b.target) return a.target === 'edge' ? a : b;
   return a.predicted_ms <= b.predicted_ms ? a : b;
+}
+
+/**
+ * The most faithful of the candidates meeting the budget, fidelities within `tolerance` of the best counting
+ * as equal (edge, then speed, decides among those).
+ */
+function mostFaithful(meeting: readonly Candidate[], tolerance: number): Candidate {
+  const best = Math.max(...meeting.map((c) => c.fidelity));
+  return meeting.filter((c) => c.fidelity >= best - tolerance).reduce(quicker);
 }
 
 const byFidelity = (a: Candidate, b: Candidate) => b.fidelity - a.fidelity;
@@ -222,7 +232,7 @@ export function selectRoute(input: SelectionInput): RouteDecision {
     }
     reason = `predicted SLO miss: fastest is ${chosen.variant} at ${chosen.target} (${chosen.predicted_ms} ms > ${budget} ms budget)`;
   } else {
-    chosen = meeting.reduce(better);
+    chosen = mostFaithful(meeting, input.policy.fidelity_tolerance ?? 0);
     if (input.network.save_data) {
       const slack = input.policy.save_data_fidelity_slack;
       chosen = meeting.filter((c) => c.fidelity >= chosen.fidelity - slack).reduce((a, b) => (b.predicted_ms < a.predicted_ms ? b : a));

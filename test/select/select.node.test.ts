@@ -154,6 +154,23 @@ describe('selectRoute picks a target and variant', () => {
       reason: /fp16 at edge: .*, save-data$/,
     },
     {
+      name: 'fidelities within the tolerance count as equal, so the faster of them is chosen',
+      // fp16 (0.998) is within 0.005 of fp32 (1) and faster; int8 (0.985) is not within it.
+      scenario: { policy: { fidelity_tolerance: 0.005 } },
+      target: 'edge',
+      variant: 'fp16',
+      meets: true,
+      reason: /^fp16 at edge/,
+    },
+    {
+      name: 'a tolerance below the fidelity gap keeps the most faithful variant',
+      scenario: { policy: { fidelity_tolerance: 0.001 } },
+      target: 'edge',
+      variant: 'fp32',
+      meets: true,
+      reason: /^fp32 at edge/,
+    },
+    {
       name: 'Save-Data with a wider slack takes an even cheaper variant',
       scenario: { network: { save_data: true }, policy: { save_data_fidelity_slack: 0.02 } },
       target: 'edge',
