@@ -100,8 +100,19 @@ export function writeReport(dir = RESULTS_DIR): string[] {
       { name: 'mean fidelity', values: routing.policies.map((p: Json) => p.mean_fidelity) },
     ] }));
     out.push('## Routing evaluation (`npm run bench:routing`)', '', `Workload ${routing.workload} (seed ${routing.seed}); origin behind a ${routing.origin_rtt_ms} ms delay proxy; e2e = ${routing.e2e}. "Feasible" = the hinted network time alone is below the SLO; "attainable" = met by at least one policy in this run.`, '', '![SLO attainment](slo-attainment.svg)', '');
-    out.push(md([['policy', 'n', 'attainment', 'attainment (feasible)', 'attainment (attainable)', 'mean fidelity', 'e2e p50', 'e2e p99', 'errors', 'served'], ...routing.policies.map((p: Json) => [p.policy, p.requests, pct(p.attainment), `${pct(p.attainment_feasible)} of ${p.feasible}`, p.attainable === undefined ? '' : `${pct(p.attainment_attainable)} of ${p.attainable}`, fid(p.mean_fidelity), p.e2e_p50, p.e2e_p99, p.errors, Object.entries(p.served).map(([k, v]) => `${k}=${v}`).join(' ')])]), '');
-    out.push(`Verdict: adaptive ${pct(routing.verdict.adaptive_attainment_feasible)} of feasible requests (target 99%: ${routing.verdict.attainment_target_met ? 'met' : 'missed'}); static policies with the same or better attainment: ${routing.verdict.static_policies_with_same_or_better_attainment.join(', ') || 'none'}; adaptive fidelity higher than all of them: ${routing.verdict.fidelity_target_met ? 'yes' : 'no'}${routing.verdict.fidelity_ties?.length ? ` (ties: ${routing.verdict.fidelity_ties.join(', ')})` : ''}.`, '');
+    out.push(md([['policy', 'n', 'attainment', 'attainment (feasible)', 'attainment (attainable)', 'mean fidelity', 'prediction error (median, after 50)', 'e2e p50', 'e2e p99', 'errors', 'served'], ...routing.policies.map((p: Json) => [p.policy, p.requests, pct(p.attainment), `${pct(p.attainment_feasible)} of ${p.feasible}`, p.attainable === undefined ? '' : `${pct(p.attainment_attainable)} of ${p.attainable}`, fid(p.mean_fidelity), p.median_prediction_error_after_50 == null ? '—' : pct(p.median_prediction_error_after_50), p.e2e_p50, p.e2e_p99, p.errors, Object.entries(p.served).map(([k, v]) => `${k}=${v}`).join(' ')])]), '');
+    const v = routing.verdict;
+    const att = v.adaptive_attainment_attainable ?? v.adaptive_attainment_feasible;
+    out.push(`Verdict: adaptive ${pct(att)} of attainable requests (target 99%: ${v.attainment_target_met ? 'met' : 'missed'}); static policies with the same or better attainment: ${v.static_policies_with_same_or_better_attainment.join(', ') || 'none'}; adaptive fidelity higher than all of them: ${v.fidelity_target_met ? 'yes' : 'no'}${v.fidelity_ties?.length ? ` (ties: ${v.fidelity_ties.join(', ')})` : ''}${v.prediction_error_target_met === undefined ? '' : `; median prediction error <= 20% after 50 answers per variant: ${v.prediction_error_target_met ? 'met' : 'missed'}`}.`, '');
+  }
+  const fleet = load(dir, 'fleet');
+  if (fleet) {
+    out.push('## Fleet simulation (`npm run bench:fleet`)', '', `${fleet.scenarios[0].world.pops} PoPs (speed 0.5-2x the profiling machine, origin 10-150 ms away, client mixes of ECT, Device-Memory and Save-Data, a diurnal day), ${fleet.scenarios[0].world.requests} requests per policy, the gateway's own \`decide\` per request; attainable = met by the oracle (which knows every candidate's true latency). Starting profiles as measured (x1) and deliberately 2x wrong each way.`, '', '![fleet attainment](fleet.svg)', '');
+    for (const sc of fleet.scenarios) {
+      out.push(`### Starting profiles x${sc.starting_profile_factor}`, '');
+      out.push(md([['policy', 'met, of oracle-met', 'met, of met by any policy', 'met, of all', 'mean fidelity (served)', 'prediction error (median, after 50)'], ...sc.results.map((r: Json) => [r.policy, `${pct(r.attainment_attainable)} of ${r.attainable}`, `${pct(r.attainment_met_by_any)} of ${r.met_by_any}`, pct(r.attainment_all), fid(r.mean_fidelity), r.median_prediction_error_after_50 === undefined ? '—' : pct(r.median_prediction_error_after_50)])]), '');
+      out.push(`Targets: ${Object.entries(sc.verdict).map(([k, x]) => `${k} ${x ? 'met' : 'missed'}`).join('; ')}.`, '');
+    }
   }
   put('README.md', out.join('\n'));
   return written;

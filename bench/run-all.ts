@@ -12,6 +12,7 @@ import { runOverhead } from './overhead.js';
 import { writeReport } from './report.js';
 import { runRouting } from './routing.js';
 import { runVariants } from './variants.js';
+import { runFleetBench } from './fleet/run.js';
 
 const steps: [string, () => Promise<unknown>][] = [
   ['overhead', () => runOverhead()],
@@ -21,6 +22,7 @@ const steps: [string, () => Promise<unknown>][] = [
   ['coldstart', () => runColdstart()],
   ['routing', () => runRouting()],
   ['binary', () => runBinary()],
+  ['fleet', () => runFleetBench()],
 ];
 
 await runEntry('bench', async () => {
