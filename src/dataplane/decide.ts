@@ -5,6 +5,7 @@
  */
 import type { GatewayConfig, ResolvedPolicy } from '../config.js';
 import { resolvePolicy } from '../config.js';
+import { withLearned } from '../registry/learned.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import { variantFacts } from '../select/facts.js';
 import type { NetworkProfile } from '../select/hints.js';
@@ -34,7 +35,7 @@ export interface RequestProfile {
 export function decide(model: ModelManifest, policy: ResolvedPolicy, req: RequestProfile, state: DecisionState): RouteDecision {
   const { config, live } = state;
   return selectRoute({
-    variants: variantFacts(model),
+    variants: withLearned(variantFacts(model), config.learned, model.name, config.edge.speed_factor),
     items: req.items,
     request_bytes: req.requestBytes,
     network: networkProfile(req.header, config.network_defaults),
