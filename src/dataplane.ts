@@ -57,6 +57,9 @@ export interface InferOutcome {
   /** Milliseconds spent choosing, then what the serving backend measured (load, queue, infer, origin). */
   timings: { select: number } & BackendTimings;
   decision: RouteDecision;
+  /** Items of this request, and of the edge run it was part of (dynamic batching): the feedback log needs both. */
+  items: number;
+  batch?: number | undefined;
 }
 
 /** Everything the plane is handed by a composition root (src/worker.ts, origin/server.ts). */
@@ -174,6 +177,6 @@ export class DataPlane {
     checkOutputElements(result.outputs, config.limits.max_output_elements);
     const encoded = encodeInferResponse(model, request.id, result.outputs, request.binaryOutputs);
     const site = target === 'edge' ? config.site : 'origin';
-    return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, decision };
+    return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, decision, items: profile.items, batch: result.batch };
   }
 }
