@@ -78,6 +78,6 @@ describe('the wings of the import graph', () => {
   it('finds real edges (the reader works)', () => {
     expect(graph.some((e) => e.from === 'src/worker.ts' && e.to.startsWith('routes/'))).toBe(true);
     expect(graph.some((e) => e.from.startsWith('tools/compress/') && e.to.startsWith('tools/onnx/'))).toBe(true);
-    expect(graph.some((e) => e.from === 'tail/worker.ts' && e.to.startsWith('src/'))).toBe(true);
+    expect(graph.some((e) => e.from === 'tail/collector.ts' && e.to.startsWith('src/'))).toBe(true);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PolicySource } from '../../src/policy-source.js';
-import { FeedbackCollector, STATE_KEY } from '../../tail/worker.js';
+import { FeedbackCollector, STATE_KEY } from '../../tail/collector.js';
 import { traffic } from './traffic.js';
 import type { TraceEvent } from '../../tail/events.js';
 import recorded from './trace-events.json';
