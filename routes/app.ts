@@ -55,6 +55,8 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
       target: h.get('x-served-by') ?? undefined,
       reason: h.get('x-route-reason') ?? undefined,
       server_timing: h.get('server-timing') ?? undefined,
+      // items, batch, predicted_ms: what the feedback Tail Worker (tail/) pairs with this invocation's CPU time.
+      ...c.get('inference'),
       ms: Date.now() - t0,
     };
     console.log(JSON.stringify(entry));

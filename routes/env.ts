@@ -3,7 +3,8 @@
  * middleware (routes/app.ts) before any route runs.
  */
 import type { DataPlane } from '../src/dataplane.js';
+import type { InferenceLog } from './v2/headers.js';
 
 export interface V2Env {
-  Variables: { plane: DataPlane; requestId: string };
+  Variables: { plane: DataPlane; requestId: string; inference?: InferenceLog | undefined };
 }

@@ -12,7 +12,7 @@ import { InvalidInput, MethodNotAllowed, ModelNotReady } from '../src/errors.js'
 import { zodMessage } from '../src/lib/zod-message.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
 import type { V2Env } from './env.js';
-import { routedHeaders } from './v2/headers.js';
+import { inferenceLog, routedHeaders } from './v2/headers.js';
 import { errors, InferRequest, InferResponse, json, ModelList, ModelMetadata, ModelParams, RoutedHeaders, RoutingHeaders, ServerMetadata, VersionedParams } from './v2/schemas.js';
 
 const SERVER_NAME = 'edge-inference-gateway';
@@ -136,6 +136,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
         ...waitUntilOf(c),
       });
       const headers = routedHeaders(outcome);
+      c.set('inference', inferenceLog(outcome));
       if (outcome.blocks.length) {
         // Binary tensor extension: JSON header, then the output bytes.
         const { body: bytes, headerLength } = joinBinaryBody(outcome.body, outcome.blocks);

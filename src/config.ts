@@ -8,6 +8,7 @@ import { LearningSchema } from './config/learning.js';
 import type { Policy } from './config/policy.js';
 import { ModelPolicy, PolicySchema, PolicyFields } from './config/policy.js';
 import { zodMessage } from './lib/zod-message.js';
+import { LearnedProfiles } from './registry/learned.js';
 import { VariantName } from './registry/manifest.js';
 
 const MiB = 1024 * 1024;
@@ -128,6 +129,11 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Latency profiles learned in production (src/registry/learned.ts), published in the POLICY KV by the
+     * feedback Tail Worker (tail/); where present they replace the manifest's fit for prediction.
+     */
+    learned: LearnedProfiles.optional(),
     /** How often the routing policy in the POLICY KV namespace is re-read (ms). */
     policy_ttl_ms: z.number().int().nonnegative().default(10_000),
     /** Network assumed when the client sends no hints. */

@@ -62,6 +62,9 @@ export interface InferOutcome {
   /** The predicted compute of what served (its candidate's `compute_ms`, no network): Server-Timing `predicted`. */
   predictedMs?: number | undefined;
   decision: RouteDecision;
+  /** Items of this request, and of the edge run it was part of (dynamic batching): the feedback log needs both. */
+  items: number;
+  batch?: number | undefined;
 }
 
 /** Everything the plane is handed by a composition root (src/worker.ts, origin/server.ts). */
@@ -195,6 +198,6 @@ export class DataPlane {
     const encoded = encodeInferResponse(model, request.id, result.outputs, request.binaryOutputs);
     const site = target === 'edge' ? config.site : 'origin';
     const predictedMs = decision.candidates.find((c) => c.target === target && c.variant === result.variant)?.compute_ms;
-    return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, predictedMs, decision };
+    return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, predictedMs, decision, items: profile.items, batch: result.batch };
   }
 }

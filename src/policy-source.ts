@@ -1,6 +1,7 @@
 /**
  * Hot-reloadable routing policy. The base config comes from the deployment (wrangler vars); ops can
  * override its routing sections (`policy`, `models`) in the POLICY KV namespace under the key `policy`,
+ * where the feedback Tail Worker also publishes learned latency profiles (`learned`),
  * re-read at most every `policy_ttl_ms`. Invalid KV content is rejected: the last good config stays in
  * force and the error is kept for /admin/config. The origin URL, limits and auth never come from KV, so
  * no KV write can steer traffic to another host.
@@ -16,6 +17,11 @@ import type { GatewayConfig } from './config.js';
 import { parseConfig } from './config.js';
 
 export const POLICY_KEY = 'policy';
+/**
+ * What the KV overlay may set: ops' routing sections, and `learned` (latency profiles the feedback Tail
+ * Worker publishes, src/registry/learned.ts). Writers of one section keep the others as they found them.
+ */
+export const OVERLAY_KEYS: readonly string[] = ['policy', 'models', 'learned'];
 /** After this long (ms) a KV read that has not finished is given up: its request may have been cancelled. */
 export const RELOAD_TIMEOUT_MS = 10_000;
 
@@ -95,13 +101,15 @@ export class PolicySource {
     try {
       const overlay = JSON.parse(raw) as unknown;
       if (typeof overlay !== 'object' || overlay === null || Array.isArray(overlay)) throw new Error('KV policy must be a JSON object');
-      const extra = Object.keys(overlay).filter((k) => k !== 'policy' && k !== 'models');
-      if (extra.length) throw new Error(`KV policy may only set "policy" and "models", not ${extra.map((k) => `"${k}"`).join(', ')}`);
-      const o = overlay as { policy?: Record<string, unknown>; models?: Record<string, unknown> };
+      const extra = Object.keys(overlay).filter((k) => !OVERLAY_KEYS.includes(k));
+      if (extra.length) throw new Error(`KV policy may only set "policy" and "models" (and "learned", from the feedback path), not ${extra.map((k) => `"${k}"`).join(', ')}`);
+      const o = overlay as { policy?: Record<string, unknown>; models?: Record<string, unknown>; learned?: unknown };
       const merged = {
         ...this.rawBase,
         policy: { ...((this.rawBase.policy as object) ?? {}), ...(o.policy ?? {}) },
         models: mergeModels((this.rawBase.models as Record<string, unknown>) ?? {}, o.models ?? {}),
+        // Published whole by the feedback Tail Worker (tail/): replaces, never merges with, the deployment's.
+        ...(o.learned !== undefined ? { learned: o.learned } : {}),
       };
       this.current = parseConfig(merged, { originUrl: this.originUrl });
       this.overlay = o;

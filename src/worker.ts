@@ -18,6 +18,7 @@ import { OriginClient } from './origin/client.js';
 import { Registry } from './registry/registry.js';
 import { learnerOptions } from './dataplane/feedback.js';
 import { LatencyLearner } from './select/learner.js';
+import type { GatewayConfig } from './config.js';
 import { liveView } from './select/live.js';
 
 /**
@@ -39,7 +40,12 @@ export function buildGateway(env: GatewayEnv): Gateway {
   const config = parseConfig(raw, { originUrl: env.ORIGIN_URL || undefined });
   const registry = new Registry(catalog.models);
   // One per isolate: the selector predicts from it, the engine's queue estimate too, and every run feeds it.
-  const learner = new LatencyLearner(learnerOptions(config.learning));
+  // Fleet fits published by the feedback Tail Worker (KV `learned`) seed the learner; `plane` reads the KV.
+  const fleetFits: { learned: () => GatewayConfig['learned'] } = { learned: () => config.learned };
+  const learner = new LatencyLearner({
+    ...learnerOptions(config.learning),
+    priorOf: (target, model, variant) => (target === 'edge' ? fleetFits.learned()?.models[model.name]?.[variant] : undefined),
+  });
   const engine = new OrtEngine({
     ort: wasmRuntime(wasmModule),
     store: new VerifyingStore([new AssetStore(env.ASSETS), ...(env.MODELS ? [new R2Store(env.MODELS)] : [])]),
@@ -69,6 +75,7 @@ export function buildGateway(env: GatewayEnv): Gateway {
   metrics.family('nv_inference_batch_size', 'histogram', 'Total batch size of each edge run (dynamic batching)');
   engine.onBatch = (model, variant, _requests, items) => metrics.observe('nv_inference_batch_size', { model: model.name, variant }, items, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
   const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(engine, origin), config: policy, initialConfig: config, metrics, learner });
+  fleetFits.learned = () => plane.config.learned;
   const adminOpen = env.ADMIN_OPEN === 'true';
   if (adminOpen && !config.auth.admin_token_sha256) {
     console.warn(JSON.stringify({ event: 'admin_open', warning: 'ADMIN_OPEN=true and no admin token: /admin, /metrics and /dashboard answer anyone. Local development only.' }));

@@ -106,4 +106,20 @@ describe('the KV overlay', () => {
     answer(0, { models: { mnist: { slo_ms: 40 } } });
     expect((await read).models.mnist).toEqual({ slo_ms: 40, batching: true });
   });
+
+  it('takes learned profiles from KV whole, next to the routing sections, and rejects a malformed one', async () => {
+    const { kv, answer } = fakeKv();
+    const policy = new PolicySource({ policy_ttl_ms: 0, models: { mnist: { slo_ms: 100 } } }, undefined, kv);
+    const learned = { published_at: '2026-01-01T00:00:00Z', models: { mnist: { int8: { fixed_ms: 0.2, per_item_ms: 0.05, samples: 40 } } } };
+    const first = policy.get();
+    answer(0, { models: { mnist: { slo_ms: 40 } }, learned });
+    const config = await first;
+    expect(config.learned?.models.mnist?.int8).toEqual(learned.models.mnist.int8);
+    expect(config.models.mnist?.slo_ms).toBe(40);
+    expect(policy.describe().sources['learned.models.mnist.int8.fixed_ms']).toBe('kv');
+    const second = policy.get();
+    answer(1, { learned: { ...learned, models: { mnist: { int8: { fixed_ms: -1, per_item_ms: 0, samples: 1 } } } } });
+    expect((await second).learned?.models.mnist?.int8?.fixed_ms).toBe(0.2);
+    expect(policy.describe().status.last_error).toMatch(/learned\.models\.mnist\.int8\.fixed_ms/);
+  });
 });

@@ -5,6 +5,7 @@
  */
 import type { GatewayConfig, ResolvedPolicy } from '../config.js';
 import { resolvePolicy } from '../config.js';
+import { withLearned } from '../registry/learned.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import { variantFacts } from '../select/facts.js';
 import type { NetworkProfile } from '../select/hints.js';
@@ -38,7 +39,7 @@ export function decide(model: ModelManifest, policy: ResolvedPolicy, req: Reques
   const { config, live } = state;
   const learning = config.learning.enabled ? state.feedback : undefined;
   return selectRoute({
-    variants: variantFacts(model),
+    variants: withLearned(variantFacts(model), config.learned, model.name, config.edge.speed_factor),
     items: req.items,
     request_bytes: req.requestBytes,
     network: networkProfile(req.header, config.network_defaults),

@@ -16,6 +16,10 @@ export const LatencyPoint = z.object({
   p50_ms: z.number().nonnegative(),
   p95_ms: z.number().nonnegative(),
   runs: z.number().int().positive(),
+  /** Median absolute deviation of the runs (ms): the point's dispersion. Absent in older profiles. */
+  mad_ms: z.number().nonnegative().optional(),
+  /** Runs dropped as outliers (more than 3 robust sigmas from the median) before p50 and p95. */
+  rejected: z.number().int().nonnegative().optional(),
 });
 
 /**

@@ -15,6 +15,12 @@ export type LearnTarget = 'edge' | 'origin';
 export interface LearnerOptions {
   estimator: EstimatorOptions;
   clock: ClockGuardOptions;
+  /**
+   * A fleet-measured fit that replaces the manifest's as the prior (ms, already at the fleet's speed): the
+   * feedback Tail Worker's `learned` profiles. Where the isolate's clock is frozen (production) nothing is
+   * learned locally, so this is the only way edge predictions improve there.
+   */
+  priorOf?: (target: LearnTarget, model: ModelManifest, variant: VariantName) => { fixed_ms: number; per_item_ms: number } | undefined;
 }
 
 /** What became of one observation. */
@@ -48,9 +54,12 @@ export class LatencyLearner {
   private entry(target: LearnTarget, model: ModelManifest, variant: VariantName, speedFactor: number) {
     const key = `${target}\u0000${model.name}\u0000${model.version}\u0000${variant}`;
     let e = this.series.get(key);
+    const fleet = this.options.priorOf?.(target, model, variant);
+    // A newly published fleet fit re-seeds the series: it rests on far more runs than this isolate has seen.
+    if (e && fleet && (e.prior.fixed_ms !== fleet.fixed_ms || e.prior.per_item_ms !== fleet.per_item_ms)) e = undefined;
     if (!e) {
       const fit = model.variants[variant]!.latency.fit;
-      const prior = { fixed_ms: fit.fixed_ms * speedFactor, per_item_ms: fit.per_item_ms * speedFactor };
+      const prior = fleet ? { fixed_ms: fleet.fixed_ms, per_item_ms: fleet.per_item_ms } : { fixed_ms: fit.fixed_ms * speedFactor, per_item_ms: fit.per_item_ms * speedFactor };
       const estimator = new LatencyEstimator(prior, this.options.estimator);
       e = { target, model: model.name, variant, prior, estimator, estimate: estimator.estimate() };
       this.series.set(key, e);

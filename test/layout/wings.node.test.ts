@@ -1,5 +1,6 @@
 /**
- * The two wings of the house (README "Layout"): the Worker's wing (src/, routes/) never imports the tools
+ * The two wings of the house (README "Layout"): the Worker's wing (src/, routes/, and tail/, the feedback
+ * Tail Worker on the core's lower layers) never imports the tools
  * wing, the origin, bench or tests, nor Node built-ins; the tools wing imports the core and its own lower
  * layers only (lib < onnx < measure < compress < models < setup); nothing in the repository forms a cycle.
  * The Worker's own layers are checked in more detail by layers.node.test.ts.
@@ -24,6 +25,8 @@ const LAYERS: [number, RegExp][] = [
   [5, /^src\/dataplane/],
   [6, /^routes\//],
   [7, /^src\/worker\.ts$/],
+  // The feedback Tail Worker: its own Worker and composition root, on the core's lower layers.
+  [8, /^tail\//],
   [10, /^tools\/lib\//],
   [11, /^tools\/onnx\//],
   [12, /^tools\/measure\//],
@@ -38,12 +41,12 @@ function layer(path: string): number | undefined {
   return LAYERS.find(([, re]) => re.test(path))?.[0];
 }
 
-const graph = importGraph(ROOT, ['src', 'routes', 'tools', 'origin', 'bench', 'test']);
-const internal = (e: ImportEdge) => /^(src|routes|tools|origin|bench|test|models|node_modules)\//.test(e.to);
+const graph = importGraph(ROOT, ['src', 'routes', 'tail', 'tools', 'origin', 'bench', 'test']);
+const internal = (e: ImportEdge) => /^(src|routes|tail|tools|origin|bench|test|models|node_modules)\//.test(e.to);
 
 describe('the wings of the import graph', () => {
-  it('places every module of src/, routes/ and tools/ in a layer', () => {
-    const files = new Set(graph.map((e) => e.from).filter((f) => /^(src|routes|tools)\//.test(f)));
+  it('places every module of src/, routes/, tail/ and tools/ in a layer', () => {
+    const files = new Set(graph.map((e) => e.from).filter((f) => /^(src|routes|tail|tools)\//.test(f)));
     expect([...files].filter((f) => layer(f) === undefined)).toEqual([]);
   });
 
@@ -55,16 +58,16 @@ describe('the wings of the import graph', () => {
     expect(upward).toEqual([]);
   });
 
-  it('keeps the Worker wing free of Node built-ins and of the tools, origin, bench and tests', () => {
+  it('keeps the Worker wing (and the Tail Worker) free of Node built-ins and of the tools, origin, bench and tests', () => {
     const bad = graph
-      .filter((e) => /^(src|routes)\//.test(e.from))
+      .filter((e) => /^(src|routes|tail)\//.test(e.from))
       .filter((e) => /^node:/.test(e.to) || /^(tools|origin|bench|test)\//.test(e.to))
       .map((e) => `${e.from} -> ${e.to}`);
     expect(bad).toEqual([]);
   });
 
   it('keeps the tools off the HTTP layer and the Worker entry', () => {
-    const bad = graph.filter((e) => /^tools\//.test(e.from) && /^(routes\/|src\/worker|src\/dataplane|origin\/|bench\/)/.test(e.to));
+    const bad = graph.filter((e) => /^tools\//.test(e.from) && /^(routes\/|src\/worker|src\/dataplane|tail\/|origin\/|bench\/)/.test(e.to));
     expect(bad.map((e) => `${e.from} -> ${e.to}`)).toEqual([]);
   });
 
@@ -75,5 +78,6 @@ describe('the wings of the import graph', () => {
   it('finds real edges (the reader works)', () => {
     expect(graph.some((e) => e.from === 'src/worker.ts' && e.to.startsWith('routes/'))).toBe(true);
     expect(graph.some((e) => e.from.startsWith('tools/compress/') && e.to.startsWith('tools/onnx/'))).toBe(true);
+    expect(graph.some((e) => e.from === 'tail/collector.ts' && e.to.startsWith('src/'))).toBe(true);
   });
 });

@@ -6,10 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { LatencyProfile } from '../../src/registry/manifest.js';
+import type { InterleaveRequest, InterleaveResult } from './interleave.js';
 import type { ProbeRequest, ProbeResult } from './probe.js';
 import { fitLatency } from './stats.js';
 
 const PROBE = fileURLToPath(new URL('./probe.ts', import.meta.url));
+const INTERLEAVE = fileURLToPath(new URL('./interleave.ts', import.meta.url));
 
 /** Measures one variant in a child process; throws with the child's stderr if it fails. */
 export function runProbe(req: ProbeRequest): ProbeResult {
@@ -17,6 +19,13 @@ export function runProbe(req: ProbeRequest): ProbeResult {
   if (child.status !== 0) throw new Error(`probe failed for ${req.model} (exit ${child.status}):\n${child.stderr.slice(-1500)}`);
   const last = child.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as ProbeResult;
+}
+
+/** Measures several variants' latency interleaved in one child process (interleave.ts). */
+export function runInterleaved(req: InterleaveRequest): InterleaveResult {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', INTERLEAVE, JSON.stringify(req)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (child.status !== 0) throw new Error(`interleaved probe failed (exit ${child.status}):\n${child.stderr.slice(-1500)}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as InterleaveResult;
 }
 
 /** The manifest's latency profile from a probe result; `note` is appended to the runtime string. */

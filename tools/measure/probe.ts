@@ -10,6 +10,7 @@ import { model, node, valueInfo } from '../onnx/build.js';
 import { encodeModel } from '../onnx/io.js';
 import { Prng } from '../lib/prng.js';
 import { percentile } from '../lib/percentile.js';
+import { probeFeeds } from './probe-feeds.js';
 import { round } from './stats.js';
 
 /** What to measure; see `runProbe` in probe-client.ts. */
@@ -67,20 +68,7 @@ const wasmHeapBytes = () => Math.max(0, ...memories.map((m) => m.buffer.byteLeng
 const ort = await import('onnxruntime-web');
 ort.env.wasm.numThreads = 1;
 
-function feeds(req: ProbeRequest, batch: number, prng: Prng): Record<string, InstanceType<typeof ort.Tensor>> {
-  const out: Record<string, InstanceType<typeof ort.Tensor>> = {};
-  const explicit = req.shapes?.find((s) => s.items === batch)?.dims;
-  for (const spec of req.inputs) {
-    const dims = explicit?.[spec.name] ?? spec.shape.map((d, i) => (d >= 0 ? d : i === 0 ? batch : req.seq));
-    const size = dims.reduce((a, b) => a * b, 1);
-    if (spec.datatype === 'FP32') out[spec.name] = new ort.Tensor('float32', Float32Array.from({ length: size }, () => prng.next()), dims);
-    else if (spec.datatype === 'INT64') {
-      const fill = spec.name.includes('mask') ? () => 1n : () => BigInt(prng.int(req.intHigh));
-      out[spec.name] = new ort.Tensor('int64', BigInt64Array.from({ length: size }, fill), dims);
-    } else throw new Error(`probe: unsupported input type ${spec.datatype}`);
-  }
-  return out;
-}
+const feeds = (req: ProbeRequest, batch: number, prng: Prng) => probeFeeds(ort, req, batch, prng);
 
 /** Serialised evaluation feeds: name -> {type, dims, base64 of raw little-endian data}. */
 export type EncodedFeeds = Record<string, { type: 'float32' | 'int64'; dims: number[]; data: string }>;

@@ -1,6 +1,8 @@
 /**
  * Measures every variant file of a model (latency, edge memory, fidelity against fp32, size, sha256) and
- * returns the manifest's `variants` record. fp32 is probed first: its outputs are the reference.
+ * returns the manifest's `variants` record. fp32 is probed first: its outputs are the reference. Latency
+ * is measured for all variants together, interleaved (interleave.ts), so load on the machine cannot make
+ * one variant look faster than another.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +11,8 @@ import type { LatencyProfile } from '../../src/registry/manifest.js';
 import type { Fidelity, Variant, VariantName } from '../../src/registry/manifest.js';
 import type { TensorSpec } from '../../src/protocol/datatypes.js';
 import { sha256 } from '../lib/sha256.js';
-import type { EncodedFeeds, ProbeRequest } from './probe.js';
-import { latencyProfile, runProbe } from './probe-client.js';
+import type { EncodedFeeds, ProbeRequest, ProbeResult } from './probe.js';
+import { latencyProfile, runInterleaved, runProbe } from './probe-client.js';
 import { compareOutputs } from './stats.js';
 
 /** What to measure for one model. */
@@ -49,7 +51,10 @@ export function encodeFeeds(feeds: Record<string, { data: Float32Array | BigInt6
   return out;
 }
 
-/** Probes each variant in its own process and assembles the manifest entries. */
+/**
+ * Probes each variant in its own process (memory, load time, outputs), then measures all variants' latency
+ * interleaved in one process (interleave.ts): repeated rounds, outliers rejected, dispersion recorded.
+ */
 export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, Variant>> {
   const work = mkdtempSync(join(tmpdir(), 'modelgen-'));
   const evalIn = join(work, 'feeds.json');
@@ -57,26 +62,45 @@ export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, 
   const result: Partial<Record<VariantName, Variant>> = {};
   let reference: Float32Array | undefined;
   try {
+    const probed: { v: MeasurePlan['variants'][number]; file: string; bytes: Buffer; probe: ProbeResult; fidelity: Fidelity }[] = [];
+    const first = plan.batches[0]!;
     for (const v of plan.variants) {
       const file = v.file ?? `${v.name}.onnx`;
       const path = join(plan.dir, file);
       const bytes = readFileSync(path);
       const evalOut = join(work, `${v.name}.f32`);
-      const probe = runProbe({ model: path, inputs: plan.inputs, batches: plan.batches, warmup: plan.warmup, runs: plan.runs, budgetMsPerPoint: plan.budgetMsPerPoint, ...(plan.shapes ? { shapes: plan.shapes } : {}), seq: plan.seq, intHigh: plan.intHigh, evalIn, evalOut });
+      // Latency comes from the interleaved run below: here one short point, for memory after a run.
+      const shapes = plan.shapes?.filter((s) => s.items === first);
+      const probe = runProbe({ model: path, inputs: plan.inputs, batches: [first], warmup: 1, runs: 3, budgetMsPerPoint: 0, ...(shapes ? { shapes } : {}), seq: plan.seq, intHigh: plan.intHigh, evalIn, evalOut });
       const raw = readFileSync(evalOut);
       const outputs = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
       reference ??= outputs;
-      const fidelity: Fidelity = { eval_set: plan.evalSet, ...compareOutputs(reference, outputs, plan.width, plan.labels, plan.classifier ?? true) };
+      probed.push({ v, file, bytes, probe, fidelity: { eval_set: plan.evalSet, ...compareOutputs(reference, outputs, plan.width, plan.labels, plan.classifier ?? true) } });
+    }
+    const latency = runInterleaved({
+      variants: probed.map((p) => ({ name: p.v.name, model: join(plan.dir, p.file) })),
+      inputs: plan.inputs,
+      batches: plan.batches,
+      shapes: plan.shapes,
+      warmup: plan.warmup,
+      runs: plan.runs,
+      rounds: Math.min(5, Math.max(1, Math.floor(plan.runs / 4))),
+      budgetMsPerPoint: plan.budgetMsPerPoint,
+      seq: plan.seq,
+      intHigh: plan.intHigh,
+    });
+    for (const { v, file, bytes, probe, fidelity } of probed) {
+      const points = latency[v.name]!;
       result[v.name] = {
         file,
         bytes: bytes.length,
         sha256: sha256(bytes),
         edge_memory_bytes: probe.edge_memory_bytes,
-        latency: latencyProfile(probe, plan.runtimeNote, plan.item),
+        latency: latencyProfile({ ...probe, points }, plan.runtimeNote, plan.item),
         fidelity,
         method: v.method,
       };
-      plan.log?.(`${v.name}: ${bytes.length} bytes, wasm heap ${(probe.edge_memory_bytes / 2 ** 20).toFixed(1)} MiB, load ${probe.load_ms} ms, p95@1 ${probe.points[0]?.p95_ms} ms, agreement ${fidelity.top1_agreement ?? '-'}, max err ${fidelity.max_abs_err}, cosine ${fidelity.cosine}`);
+      plan.log?.(`${v.name}: ${bytes.length} bytes, wasm heap ${(probe.edge_memory_bytes / 2 ** 20).toFixed(1)} MiB, load ${probe.load_ms} ms, p50@${first} ${points[0]?.p50_ms} ms (MAD ${points[0]?.mad_ms}), agreement ${fidelity.top1_agreement ?? '-'}, max err ${fidelity.max_abs_err}, cosine ${fidelity.cosine}`);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,113 @@
+/**
+ * The feedback path's memory and its statistics, pure: observations are kept per (model, variant, colo)
+ * as the most recent samples (a bounded window, so the state fits in one KV value and old hardware ages
+ * out), and a series is fitted robustly: per item-count bucket, MAD outlier rejection then a trimmed mean
+ * (CPU times arrive in whole ms), then weighted least squares of fixed + per-item cost over the buckets.
+ */
+import { fitLine, median, rejectOutliers, trimmedMean } from '../src/lib/robust.js';
+import type { LearnedFit } from '../src/registry/learned.js';
+import type { Observation, SkipReason } from './events.js';
+
+/** [items, cpu ms, predicted ms or null]: compact, since the whole state is one KV value. */
+export type Sample = [number, number, number | null];
+
+export interface FeedbackState {
+  version: 1;
+  updated_at: string;
+  /** Key `model/variant@colo` -> most recent samples, oldest first. */
+  series: Record<string, Sample[]>;
+  seen: number;
+  used: number;
+  skipped: Partial<Record<SkipReason, number>>;
+}
+
+/** Samples kept per series: enough for stable medians per bucket, small enough for one KV value. */
+export const WINDOW = 256;
+
+export function emptyState(now: string): FeedbackState {
+  return { version: 1, updated_at: now, series: {}, seen: 0, used: 0, skipped: {} };
+}
+
+export const seriesKey = (o: { model: string; variant: string; colo: string }) => `${o.model}/${o.variant}@${o.colo}`;
+
+/** Splits a series key back into its parts. */
+export function parseKey(key: string): { model: string; variant: string; colo: string } {
+  const at = key.lastIndexOf('@');
+  const slash = key.lastIndexOf('/', at);
+  return { model: key.slice(0, slash), variant: key.slice(slash + 1, at), colo: key.slice(at + 1) };
+}
+
+/** Adds what a batch of trace events taught (observations and skips) to the state, in place. */
+export function record(state: FeedbackState, results: readonly (Observation | { skip: SkipReason })[], now: string, window = WINDOW): FeedbackState {
+  for (const r of results) {
+    state.seen++;
+    if ('skip' in r) {
+      state.skipped[r.skip] = (state.skipped[r.skip] ?? 0) + 1;
+      continue;
+    }
+    state.used++;
+    const s = (state.series[seriesKey(r)] ??= []);
+    s.push([r.items, r.cpu_ms, r.predicted_ms ?? null]);
+    if (s.length > window) s.splice(0, s.length - window);
+  }
+  state.updated_at = now;
+  return state;
+}
+
+/** `later` added to `earlier` (KV's stored state plus what an isolate collected since): windows kept. */
+export function merge(earlier: FeedbackState, later: FeedbackState, window = WINDOW): FeedbackState {
+  const out: FeedbackState = { ...earlier, series: { ...earlier.series }, skipped: { ...earlier.skipped } };
+  for (const [k, samples] of Object.entries(later.series)) out.series[k] = [...(out.series[k] ?? []), ...samples].slice(-window);
+  for (const [k, n] of Object.entries(later.skipped) as [SkipReason, number][]) out.skipped[k] = (out.skipped[k] ?? 0) + n;
+  out.seen += later.seen;
+  out.used += later.used;
+  out.updated_at = later.updated_at > earlier.updated_at ? later.updated_at : earlier.updated_at;
+  return out;
+}
+
+/** Item counts in one bucket: powers of two (1, 2-3, 4-7, ...), as the gateway's batches grow. */
+const bucketOf = (items: number) => Math.floor(Math.log2(items));
+
+/**
+ * A robust fit of CPU ms vs items from samples. With two or more buckets at least 2x apart in items, a
+ * line through the bucket centres; otherwise the prior's shape (the manifest fit) scaled to the one level
+ * observed, since one item count cannot tell fixed from per-item cost. Undefined without samples (or with
+ * one bucket and no prior).
+ */
+export function fitSamples(samples: readonly Sample[], prior?: { fixed_ms: number; per_item_ms: number }): LearnedFit | undefined {
+  const buckets = new Map<number, Sample[]>();
+  for (const s of samples) if (s[0] > 0 && s[1] >= 0) buckets.get(bucketOf(s[0]))?.push(s) ?? buckets.set(bucketOf(s[0]), [s]);
+  const centres: { items: number; ms: number; weight: number }[] = [];
+  const kept: Sample[] = [];
+  for (const group of buckets.values()) {
+    // Per item, so a bucket's spread of item counts (4 to 7) is not mistaken for noise; floor: 1 ms quanta.
+    const perItem = group.map((s) => s[1] / s[0]);
+    const { kept: keptPerItem } = rejectOutliers(perItem, 3, 1 / Math.min(...group.map((s) => s[0])));
+    const survivors = group.filter((s) => keptPerItem.includes(s[1] / s[0]));
+    kept.push(...survivors);
+    centres.push({ items: survivors.reduce((a, s) => a + s[0], 0) / survivors.length, ms: trimmedMean(survivors.map((s) => s[1])), weight: survivors.length });
+  }
+  if (kept.length === 0) return undefined;
+  const lo = Math.min(...kept.map((s) => s[0]));
+  const hi = Math.max(...kept.map((s) => s[0]));
+  let fit: { fixed_ms: number; per_item_ms: number } | undefined;
+  if (centres.length >= 2 && hi >= 2 * lo) fit = fitLine(centres);
+  else if (prior) {
+    const at = centres.reduce((a, c) => a + c.items * c.weight, 0) / kept.length;
+    const level = centres.reduce((a, c) => a + c.ms * c.weight, 0) / kept.length;
+    const expected = prior.fixed_ms + prior.per_item_ms * at;
+    const scale = expected > 0 ? level / expected : 0;
+    fit = scale > 0 ? { fixed_ms: Math.max(0, prior.fixed_ms * scale), per_item_ms: Math.max(0, prior.per_item_ms * scale) } : { fixed_ms: level, per_item_ms: 0 };
+  } else fit = centres.length === 1 ? { fixed_ms: centres[0]!.ms, per_item_ms: 0 } : fitLine(centres);
+  if (!fit) return undefined;
+  const errors = kept.filter((s) => s[2] !== null && s[1] > 0).map((s) => Math.abs(s[2]! - s[1]) / s[1]);
+  return {
+    fixed_ms: round(fit.fixed_ms),
+    per_item_ms: round(fit.per_item_ms),
+    samples: kept.length,
+    items: [lo, hi],
+    ...(errors.length ? { prediction_error: round(median(errors)) } : {}),
+  };
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;

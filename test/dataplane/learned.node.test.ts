@@ -1,0 +1,37 @@
+/**
+ * Learned latency profiles in a real decision: a `learned` section in the config (as the feedback Tail
+ * Worker publishes it through the POLICY KV) moves the edge prediction to what production measured.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseConfig, resolvePolicy } from '../../src/config.js';
+import { decide } from '../../src/dataplane/decide.js';
+import type { ModelManifest } from '../../src/registry/manifest.js';
+import type { LiveView } from '../../src/select/live.js';
+import { readManifests } from '../../tools/lib/manifests.js';
+
+const mnist = readManifests('models').find((m) => m.name === 'mnist')!;
+const live: LiveView = {
+  originConfigured: () => false,
+  originHealthy: () => false,
+  originRttMs: () => 40,
+  originRetryAfterSeconds: () => 0,
+  loadedVariants: (m: ModelManifest) => new Set(Object.keys(m.variants) as (keyof ModelManifest['variants'])[]),
+  edgeQueueMs: () => 0,
+  edgeRuntimeReady: () => true,
+};
+const header = () => undefined;
+const int8Prediction = (raw: Record<string, unknown>) => {
+  const config = parseConfig(raw);
+  const d = decide(mnist, resolvePolicy(config, 'mnist'), { items: 4, requestBytes: 100, header }, { config, live, unhealthy: new Set() });
+  return d.candidates.find((c) => c.variant === 'int8')!.predicted_ms;
+};
+
+describe('decisions with learned profiles', () => {
+  it('predicts an edge run from the learned fit, whatever the speed factor, and from the manifest without one', () => {
+    const learned = { published_at: '2026-01-01T00:00:00Z', models: { mnist: { int8: { fixed_ms: 10, per_item_ms: 2.5, samples: 50 } } } };
+    expect(int8Prediction({ learned })).toBe(20);
+    expect(int8Prediction({ learned, edge: { speed_factor: 3 } })).toBe(20);
+    const fit = mnist.variants.int8!.latency.fit;
+    expect(int8Prediction({})).toBeCloseTo(fit.fixed_ms + 4 * fit.per_item_ms, 1);
+  });
+});
