@@ -5,9 +5,7 @@
  * diurnal load shifted by each PoP's time zone. Ground truth comes from the measured profiles (the manifests'
  * p50 points per batch size), never from the fit the router starts from. Everything is drawn from one seed.
  */
-import { parseConfig } from '../../src/config.js';
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
-import { networkMs, networkProfile } from '../../src/select/hints.js';
 import { Prng } from '../../tools/lib/prng.js';
 
 export interface Pop {
@@ -44,18 +42,18 @@ export interface ModelTraffic {
   model: string;
   share: number;
   items: number[];
-  /** SLO = network time the hints imply + a compute allowance drawn log-uniformly from this range. */
-  allowanceMs: [number, number];
+  /** The SLOs applications send for this model (round numbers, whatever the client's network). */
+  slos: number[];
   /** Request bytes per item (binary tensors: 4 bytes per element). */
   bytesPerItem: number;
 }
 
 export const TRAFFIC: ModelTraffic[] = [
-  { model: 'mnist', share: 0.35, items: [1, 1, 1, 2, 4, 8], allowanceMs: [2, 40], bytesPerItem: 784 * 4 },
-  { model: 'transformer-small', share: 0.25, items: [1, 1, 2, 4], allowanceMs: [20, 400], bytesPerItem: 64 * 8 },
-  { model: 'ppocr-cls', share: 0.2, items: [1, 1, 2, 4], allowanceMs: [15, 300], bytesPerItem: 27648 * 4 },
-  { model: 'ppocr-det', share: 0.1, items: [25, 100, 225], allowanceMs: [80, 1500], bytesPerItem: 3072 * 4 },
-  { model: 'transformer-large', share: 0.1, items: [1, 2], allowanceMs: [150, 2500], bytesPerItem: 64 * 8 },
+  { model: 'mnist', share: 0.35, items: [1, 1, 1, 2, 4, 8], slos: [60, 100, 200, 400], bytesPerItem: 784 * 4 },
+  { model: 'transformer-small', share: 0.25, items: [1, 1, 2, 4], slos: [100, 200, 400, 800], bytesPerItem: 64 * 8 },
+  { model: 'ppocr-cls', share: 0.2, items: [1, 1, 2, 4], slos: [150, 300, 600, 1200], bytesPerItem: 27648 * 4 },
+  { model: 'ppocr-det', share: 0.1, items: [25, 100, 225], slos: [400, 800, 1600, 3200], bytesPerItem: 3072 * 4 },
+  { model: 'transformer-large', share: 0.1, items: [1, 2], slos: [500, 1000, 2000, 4000], bytesPerItem: 64 * 8 },
 ];
 
 export interface SimRequest {
@@ -126,7 +124,6 @@ export function buildWorld(opts: WorldOptions): World {
     tzHours: Math.floor(rng.next() * 24) - 12,
   }));
   const requests: SimRequest[] = [];
-  const defaults = parseConfig({}).network_defaults;
   const known = new Set(opts.models.map((m) => m.name));
   const traffic = TRAFFIC.filter((t) => known.has(t.model));
   for (const pop of pops) {
@@ -141,8 +138,6 @@ export function buildWorld(opts: WorldOptions): World {
       const client = pick(rng, CLIENTS);
       const items = tr.items[rng.int(tr.items.length)]!;
       const requestBytes = 200 + items * tr.bytesPerItem;
-      const hinted = new Map(Object.entries(client.hints).map(([k, v]) => [k.toLowerCase(), v]));
-      const network = networkMs(networkProfile((n) => hinted.get(n), defaults), requestBytes);
       requests.push({
         i: requests.length,
         pop: pop.id,
@@ -150,7 +145,7 @@ export function buildWorld(opts: WorldOptions): World {
         model: tr.model,
         items,
         requestBytes,
-        sloMs: Math.round(network + logUniform(rng, tr.allowanceMs[0], tr.allowanceMs[1])),
+        sloMs: tr.slos[rng.int(tr.slos.length)]!,
         client: client.name,
         hints: client.hints,
         noise: { compute: computeNoise(rng), network: Math.exp(0.15 * gauss(rng)), origin: computeNoise(rng) },

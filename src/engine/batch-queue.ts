@@ -11,7 +11,7 @@
  * handed to its driver's `waitUntil`, so a driver whose client goes away still finishes the others' run.
  *
  * Work nobody waits for is dropped, never run: a request whose client left (its signal aborted) leaves the
- * queue at once, and one whose deadline has passed before its run starts is failed with `expired()` instead
+ * queue at its next poll, and one whose deadline has passed before its run starts is failed with `expired()` instead
  * of running (when the owner gives it a deadline: the origin does, see ort-engine.ts). Each request of a
  * batch gets its own outcome (`Settled`), so one bad request fails only itself (the engine isolates it).
  */
@@ -129,12 +129,12 @@ export class BatchQueue<R> {
     if (at >= 0) this.queue.splice(at, 1);
   }
 
-  /** Settles and reports a request nobody will read (client gone) or that may no longer start (deadline). */
+  /**
+   * Settles a request that may no longer start (its deadline passed). Only plain data is read here: the
+   * driver runs in another request's context, and in workerd touching that request's I/O objects (its
+   * AbortSignal) from here is refused; each waiter checks its own signal in its own loop (`submit`).
+   */
   private abandoned(item: QueueItem<R>): boolean {
-    if (item.signal?.aborted) {
-      item.result = { ok: false, error: new ClientClosedRequest() };
-      return true;
-    }
     if (item.deadline !== undefined && this.now() > item.deadline) {
       item.result = { ok: false, error: item.expired?.() ?? new Error('deadline passed before the run started') };
       return true;
