@@ -43,7 +43,10 @@ interface Row {
   feasible: boolean;
   fidelity: number;
   reason: string;
-  /** Server-Timing: the chosen candidate's predicted compute, and what it took (edge `infer`, or `origin`). */
+  /**
+   * Server-Timing of edge answers: the predicted compute and the run's `infer`. (An origin answer's `origin` is
+   * the round trip, network included, so it is not compared with a compute prediction here.)
+   */
   predicted_ms?: number;
   actual_ms?: number;
 }
@@ -54,6 +57,8 @@ export interface RoutingOptions {
   originRttMs?: number;
   /** Each policy's replay stops after this long (requests left are not counted). */
   secondsPerPolicy?: number;
+  /** How many times the workload is replayed per policy (default 5). */
+  passes?: number;
   /** Also run the adaptive policy from profiles 2x wrong each way (default on). */
   wrongProfiles?: boolean;
   write?: boolean;
@@ -72,7 +77,10 @@ export async function runRouting(opts: RoutingOptions = {}) {
   await seedModels();
   if (!existsSync(WORKLOAD_PATH)) writeFileSync(WORKLOAD_PATH, JSON.stringify(generateWorkload(), null, 1) + '\n');
   const workload = JSON.parse(readFileSync(WORKLOAD_PATH, 'utf8')) as { seed: number; requests: WorkloadRequest[] };
-  const requests = workload.requests.slice(0, opts.limit ?? workload.requests.length);
+  const once = workload.requests.slice(0, opts.limit ?? workload.requests.length);
+  // The workload replayed `passes` times (numbered on), so what the router learns has runs to learn from and
+  // the prediction error can be read after 50 answers per variant.
+  const requests = Array.from({ length: opts.passes ?? 5 }, (_, p) => once.map((q) => ({ ...q, i: p * once.length + q.i }))).flat();
   const warmup = opts.warmup ?? 8;
   const rttMs = opts.originRttMs ?? 40;
   const defaults = parseConfig(gatewayConfig()).network_defaults;
@@ -101,9 +109,9 @@ export async function runRouting(opts: RoutingOptions = {}) {
         .then((r) => ({ r, bytes: Buffer.byteLength(body) }));
     };
     // Warm-up loads sessions with a generous SLO, so it cannot open the origin's circuit breaker before the replay.
-    for (const q of requests.slice(0, warmup)) await send(q, 5000).catch(() => undefined);
+    for (const q of once.slice(0, warmup)) await send(q, 5000).catch(() => undefined);
     const rows: Row[] = [];
-    const deadline = performance.now() + (opts.secondsPerPolicy ?? 60) * 1000;
+    const deadline = performance.now() + (opts.secondsPerPolicy ?? 90) * 1000;
     for (const q of requests) {
       if (performance.now() > deadline) break;
       const lower = new Map(Object.entries(q.hints).map(([k, v]) => [k.toLowerCase(), v]));
@@ -122,7 +130,7 @@ export async function runRouting(opts: RoutingOptions = {}) {
       const net = networkMs(networkProfile((n) => lower.get(n), defaults), bytes);
       const e2e = gatewayMs + net;
       const fid = status === 200 ? (servedBy === 'origin' ? 1 : (fidelity[q.model]![variant] ?? 0)) : 0;
-      rows.push({ i: q.i, model: q.model, batch: q.batch, slo_ms: q.slo_ms, status, variant, served_by: servedBy, gateway_ms: r3(gatewayMs), network_ms: r3(net), e2e_ms: r3(e2e), met: status === 200 && e2e <= q.slo_ms, feasible: net < q.slo_ms, fidelity: fid, reason, ...(timing.predicted !== undefined ? { predicted_ms: timing.predicted, actual_ms: timing.infer ?? timing.origin } : {}) });
+      rows.push({ i: q.i, model: q.model, batch: q.batch, slo_ms: q.slo_ms, status, variant, served_by: servedBy, gateway_ms: r3(gatewayMs), network_ms: r3(net), e2e_ms: r3(e2e), met: status === 200 && e2e <= q.slo_ms, feasible: net < q.slo_ms, fidelity: fid, reason, ...(timing.predicted !== undefined && timing.infer !== undefined ? { predicted_ms: timing.predicted, actual_ms: timing.infer } : {}) });
     }
     const feasible = rows.filter((r) => r.feasible);
     const att = (xs: Row[]) => r3(xs.filter((r) => r.met).length / Math.max(1, xs.length));
