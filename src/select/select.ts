@@ -13,6 +13,7 @@ import type { VariantFacts } from './facts.js';
 import { computeMs, fitsEdge } from './facts.js';
 import type { NetworkProfile } from './hints.js';
 import { networkMs } from './hints.js';
+import { backups, mostFaithful } from './ranking.js';
 
 export type Target = 'edge' | 'origin';
 
@@ -175,35 +176,6 @@ function originCandidate(input: SelectionInput): Candidate | undefined {
 }
 
 const mb = (bytes: number) => Math.round(bytes / 1048576);
-
-/** Better of two equally faithful candidates that both meet the budget: edge over origin, then speed. */
-function quicker(a: Candidate, b: Candidate): Candidate {
-  if (a.target !== b.target) return a.target === 'edge' ? a : b;
-  return a.predicted_ms <= b.predicted_ms ? a : b;
-}
-
-/**
- * The most faithful of the candidates meeting the budget, fidelities within `tolerance` of the best counting
- * as equal (edge, then speed, decides among those).
- */
-function mostFaithful(meeting: readonly Candidate[], tolerance: number): Candidate {
-  const best = Math.max(...meeting.map((c) => c.fidelity));
-  return meeting.filter((c) => c.fidelity >= best - tolerance).reduce(quicker);
-}
-
-const byFidelity = (a: Candidate, b: Candidate) => b.fidelity - a.fidelity;
-
-/** The fallback and prewarm of a decision for `chosen`, from the candidates kept. */
-function backups(chosen: Candidate, kept: readonly Candidate[], loaded: ReadonlySet<VariantName>): Pick<RouteDecision, 'fallback' | 'prewarm'> {
-  if (chosen.target === 'edge') {
-    const origin = kept.find((c) => c.target === 'origin');
-    return origin ? { fallback: { target: 'origin', variant: origin.variant } } : {};
-  }
-  const edge = kept.filter((c) => c.target === 'edge');
-  const best = [...edge].sort((a, b) => byFidelity(a, b) || a.predicted_ms - b.predicted_ms)[0];
-  const cold = edge.filter((c) => !loaded.has(c.variant)).sort(byFidelity)[0];
-  return { ...(best ? { fallback: { target: 'edge', variant: best.variant } } : {}), ...(cold ? { prewarm: cold.variant } : {}) };
-}
 
 /** Chooses a target and variant for one request. Pure: same input, same decision. */
 export function selectRoute(input: SelectionInput): RouteDecision {
