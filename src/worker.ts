@@ -19,6 +19,7 @@ import { Registry } from './registry/registry.js';
 import { learnerOptions } from './dataplane/feedback.js';
 import { LatencyLearner } from './select/learner.js';
 import type { GatewayConfig } from './config.js';
+import { learnedFit } from './registry/learned.js';
 import { liveView } from './select/live.js';
 
 /**
@@ -41,10 +42,11 @@ export function buildGateway(env: GatewayEnv): Gateway {
   const registry = new Registry(catalog.models);
   // One per isolate: the selector predicts from it, the engine's queue estimate too, and every run feeds it.
   // Fleet fits published by the feedback Tail Worker (KV `learned`) seed the learner; `plane` reads the KV.
-  const fleetFits: { learned: () => GatewayConfig['learned'] } = { learned: () => config.learned };
+  // An isolate lives in one colo (Cloudflare data centre): it takes its colo's fit where one was published.
+  const fleetFits: { learned: () => GatewayConfig['learned']; colo?: string } = { learned: () => config.learned };
   const learner = new LatencyLearner({
     ...learnerOptions(config.learning),
-    priorOf: (target, model, variant) => (target === 'edge' ? fleetFits.learned()?.models[model.name]?.[variant] : undefined),
+    priorOf: (target, model, variant) => (target === 'edge' ? learnedFit(fleetFits.learned(), model.name, variant, fleetFits.colo) : undefined),
   });
   const engine = new OrtEngine({
     ort: wasmRuntime(wasmModule),
@@ -91,7 +93,19 @@ export function buildGateway(env: GatewayEnv): Gateway {
       app.route('/', openApiRoutes());
     },
   });
-  return { fetch: (req, e, ctx) => app.fetch(req, e, ctx), warm: () => plane.warm() };
+  return {
+    fetch: (req, e, ctx) => {
+      fleetFits.colo ??= coloOf(req);
+      return app.fetch(req, e, ctx);
+    },
+    warm: () => plane.warm(),
+  };
+}
+
+/** The Cloudflare colo that received the request (`request.cf.colo`), when the runtime says. */
+function coloOf(req: Request): string | undefined {
+  const colo = (req as { cf?: { colo?: unknown } }).cf?.colo;
+  return typeof colo === 'string' && /^[A-Z]{3,4}$/.test(colo) ? colo : undefined;
 }
 
 function parseJsonConfig(text: string): Record<string, unknown> {
