@@ -24,8 +24,8 @@ import type { ModelManifest, VariantName } from './registry/manifest.js';
 import type { Registry } from './registry/registry.js';
 import { requestItems } from './registry/registry.js';
 import { fitsEdge } from './select/facts.js';
-import type { LearnedSeries, LearnerOptions } from './select/learner.js';
-import { LatencyLearner } from './select/learner.js';
+import type { LearnedSeries } from './select/learner.js';
+import { fleetPrior, LatencyLearner } from './select/learner.js';
 import type { LiveView } from './select/live.js';
 import { callerDeadlineOf, pinnedVariant, sloOf } from './select/request-params.js';
 import type { RouteDecision, Target } from './select/select.js';
@@ -99,8 +99,7 @@ export class DataPlane {
     this.now = deps.now ?? (() => Date.now());
     this.health = new VariantHealth(this.now);
     // Seeded, where the feedback Tail Worker published one, by the fleet's measured fit (KV `learned`).
-    const priorOf: LearnerOptions['priorOf'] = (target, model, variant) => (target === 'edge' ? this.latest.learned?.models[model.name]?.[variant] : undefined);
-    const learner = deps.learner ?? new LatencyLearner({ ...learnerOptions(deps.initialConfig.learning), priorOf });
+    const learner = deps.learner ?? new LatencyLearner({ ...learnerOptions(deps.initialConfig.learning), priorOf: fleetPrior(() => this.latest.learned) });
     this.feedback = new Feedback(learner, this.metrics, () => this.latest);
     const { edge, origin } = deps.backends;
     this.backends = { edge: this.feedback.wrap('edge', edge), origin: origin && this.feedback.wrap('origin', origin) };

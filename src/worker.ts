@@ -17,9 +17,8 @@ import { wasmRuntime } from './engine/wasm-runtime.js';
 import { OriginClient } from './origin/client.js';
 import { Registry } from './registry/registry.js';
 import { learnerOptions } from './dataplane/feedback.js';
-import { LatencyLearner } from './select/learner.js';
-import type { GatewayConfig } from './config.js';
-import { learnedFit } from './registry/learned.js';
+import { fleetPrior, LatencyLearner } from './select/learner.js';
+import type { LearnedProfiles } from './registry/learned.js';
 import { liveView } from './select/live.js';
 
 /**
@@ -43,11 +42,9 @@ export function buildGateway(env: GatewayEnv): Gateway {
   // One per isolate: the selector predicts from it, the engine's queue estimate too, and every run feeds it.
   // Fleet fits published by the feedback Tail Worker (KV `learned`) seed the learner; `plane` reads the KV.
   // An isolate lives in one colo (Cloudflare data centre): it takes its colo's fit where one was published.
-  const fleetFits: { learned: () => GatewayConfig['learned']; colo?: string } = { learned: () => config.learned };
-  const learner = new LatencyLearner({
-    ...learnerOptions(config.learning),
-    priorOf: (target, model, variant) => (target === 'edge' ? learnedFit(fleetFits.learned(), model.name, variant, fleetFits.colo) : undefined),
-  });
+  const here: { colo?: string } = {};
+  // `plane` reads the KV policy; it is built below, and priors are only read once requests arrive.
+  const learner = new LatencyLearner({ ...learnerOptions(config.learning), priorOf: fleetPrior((): LearnedProfiles | undefined => plane.config.learned, () => here.colo) });
   const engine = new OrtEngine({
     ort: wasmRuntime(wasmModule),
     store: new VerifyingStore([new AssetStore(env.ASSETS), ...(env.MODELS ? [new R2Store(env.MODELS)] : [])]),
@@ -77,7 +74,6 @@ export function buildGateway(env: GatewayEnv): Gateway {
   metrics.family('nv_inference_batch_size', 'histogram', 'Total batch size of each edge run (dynamic batching)');
   engine.onBatch = (model, variant, _requests, items) => metrics.observe('nv_inference_batch_size', { model: model.name, variant }, items, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
   const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(engine, origin), config: policy, initialConfig: config, metrics, learner });
-  fleetFits.learned = () => plane.config.learned;
   const adminOpen = env.ADMIN_OPEN === 'true';
   if (adminOpen && !config.auth.admin_token_sha256) {
     console.warn(JSON.stringify({ event: 'admin_open', warning: 'ADMIN_OPEN=true and no admin token: /admin, /metrics and /dashboard answer anyone. Local development only.' }));
@@ -95,7 +91,7 @@ export function buildGateway(env: GatewayEnv): Gateway {
   });
   return {
     fetch: (req, e, ctx) => {
-      fleetFits.colo ??= coloOf(req);
+      here.colo ??= coloOf(req);
       return app.fetch(req, e, ctx);
     },
     warm: () => plane.warm(),

@@ -79,7 +79,7 @@ export interface Outcome {
 }
 
 /** The decision the gateway itself would make, through `decide` with a live view of the simulated PoP. */
-export function gatewayChoice(req: SimRequest, model: ModelManifest, view: PopView, config: GatewayConfig, queueMs: number, feedback?: Feedback): Choice & { predictedMs?: number } {
+export function gatewayChoice(req: SimRequest, model: ModelManifest, view: PopView, config: GatewayConfig, queueMs: number, feedback?: Feedback): Choice {
   const live: LiveView = {
     originConfigured: () => true,
     originHealthy: () => true,
@@ -93,7 +93,7 @@ export function gatewayChoice(req: SimRequest, model: ModelManifest, view: PopVi
   const policy = resolvePolicy(config, model.name, { slo_ms: req.sloMs });
   const d = decide(model, policy, { items: req.items, requestBytes: req.requestBytes, header: (n) => hints.get(n.toLowerCase()) }, { config, live, unhealthy: new Set(), ...(feedback ? { feedback } : {}) });
   if (d.target === 'none' || !d.variant) return { target: 'none' };
-  return { target: d.target, variant: d.variant, predictedMs: d.predicted_ms, ...(d.prewarm ? { prewarm: d.prewarm } : {}) };
+  return { target: d.target, variant: d.variant, ...(d.prewarm ? { prewarm: d.prewarm } : {}) };
 }
 
 /** True compute of a run at a PoP (ms), this request's noise included. */

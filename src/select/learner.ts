@@ -4,6 +4,8 @@
  * edge readings of a frozen clock out of them. Per isolate, like the live view; no I/O, no timers. The
  * selector never sees this object, only the estimates it hands out (`estimates`), so selection stays pure.
  */
+import type { LearnedProfiles } from '../registry/learned.js';
+import { learnedFit } from '../registry/learned.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import type { ClockGuardOptions, Reading } from './clock-guard.js';
 import { ClockGuard, DEFAULT_CLOCK_GUARD } from './clock-guard.js';
@@ -101,4 +103,12 @@ export class LatencyLearner {
   snapshot(): LearnedSeries[] {
     return [...this.series.values()].map(({ target, model, variant, estimate, prior }) => ({ target, model, variant, estimate: { ...estimate }, prior: { ...prior } }));
   }
+}
+
+/**
+ * The prior the feedback Tail Worker published for edge runs (KV `learned`), read afresh on every call: the
+ * isolate's colo's fit where there is one, else the fleet-wide one.
+ */
+export function fleetPrior(learned: () => LearnedProfiles | undefined, colo: () => string | undefined = () => undefined): NonNullable<LearnerOptions['priorOf']> {
+  return (target, model, variant) => (target === 'edge' ? learnedFit(learned(), model.name, variant, colo()) : undefined);
 }
