@@ -1,4 +1,5 @@
 /** Summaries, fixed-width tables and Server-Timing parsing for bench output; percentiles come from tools/lib. */
+import { parseServerTiming } from '../../src/lib/server-timing.js';
 import { percentile } from '../../tools/lib/percentile.js';
 
 export interface Summary {
@@ -36,12 +37,5 @@ export function fmt(x: number): string {
   return Math.abs(x) >= 100 ? x.toFixed(1) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toFixed(3);
 }
 
-/** Parses `server-timing` ("load;dur=1.2, infer;dur=3.4") into {load: 1.2, infer: 3.4}. */
-export function serverTiming(header: string | null): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const part of (header ?? '').split(',')) {
-    const m = /^\s*([\w-]+)\s*;\s*dur=([\d.]+)/.exec(part);
-    if (m) out[m[1]!] = Number(m[2]);
-  }
-  return out;
-}
+/** Parses `server-timing` ("load;dur=1.2, infer;dur=3.4") into {load: 1.2, infer: 3.4}: the gateway's own parser. */
+export const serverTiming = parseServerTiming;

@@ -4,14 +4,7 @@
  * the data plane's result.
  */
 import type { InferOutcome } from '../../src/dataplane.js';
-
-/** A Server-Timing header value from named durations (ms), in their order; undefined ones are left out. */
-export function serverTiming<T extends { [K in keyof T]: number | undefined }>(t: T): string {
-  return Object.entries(t as Record<string, number | undefined>)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k};dur=${v!.toFixed(2)}`)
-    .join(', ');
-}
+import { formatServerTiming } from '../../src/lib/server-timing.js';
 
 /** The routing headers of one answered request. */
 export function routedHeaders(outcome: InferOutcome): Record<string, string> {
@@ -20,7 +13,7 @@ export function routedHeaders(outcome: InferOutcome): Record<string, string> {
     'x-served-by': outcome.served.site,
     'x-route-reason': outcome.served.reason,
     // `predicted`: the served candidate's predicted compute (no network), next to what was measured.
-    'server-timing': serverTiming({ ...outcome.timings, predicted: outcome.predictedMs }),
+    'server-timing': formatServerTiming({ ...outcome.timings, predicted: outcome.predictedMs }),
   };
 }
 

@@ -8,6 +8,7 @@
 import type { Backend, BackendRequest, BackendResult } from '../backend.js';
 import type { GatewayConfig } from '../config.js';
 import type { LearningConfig } from '../config/learning.js';
+import { parseServerTiming } from '../lib/server-timing.js';
 import type { Metrics } from '../metrics.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import { requestItems } from '../registry/registry.js';
@@ -23,16 +24,6 @@ export function learnerOptions(l: LearningConfig): LearnerOptions {
     estimator: { priorWeight: l.prior_weight, forgetting: l.forgetting, outlierFactor: l.outlier_factor },
     clock: { minWorkMs: l.frozen_clock_min_work_ms, ratio: l.frozen_clock_ratio, frozenAfter: l.frozen_clock_after },
   };
-}
-
-/** The duration of metric `name` in a Server-Timing header (ms), if it has one. */
-export function serverTimingDur(header: string | undefined, name: string): number | undefined {
-  for (const part of header?.split(',') ?? []) {
-    const [metric, ...params] = part.split(';').map((x) => x.trim());
-    const dur = params.find((p) => p.startsWith('dur='));
-    if (metric === name && dur) return Number(dur.slice(4));
-  }
-  return undefined;
 }
 
 interface InFlight {
@@ -104,7 +95,7 @@ export class Feedback {
       run = { items: (items * batch) / own, ms: result.timings.infer, weight: own / batch };
     } else if (target === 'origin') {
       // Its `infer` only: a cold load is not the cost of a run, and its queue is what `originAheadMs` predicts.
-      const infer = serverTimingDur(result.originServerTiming, 'infer');
+      const infer = parseServerTiming(result.originServerTiming)['infer'];
       if (infer !== undefined) run = { items, ms: infer, weight: 1 };
     }
     if (!run) return;

@@ -10,6 +10,7 @@
 import { ClientClosedRequest, OriginCircuitOpen, OriginRejected, OriginTimeout, OriginUnavailable } from '../errors.js';
 import type { GatewayError } from '../errors.js';
 import { HEADER_LENGTH, joinBinaryBody, parseRequestBody, tensorBytes } from '../protocol/binary.js';
+import { parseServerTiming } from '../lib/server-timing.js';
 import { tensorValues } from '../protocol/json-data.js';
 import { decodeInferResponse } from '../protocol/v2-response.js';
 import type { VariantName } from '../registry/manifest.js';
@@ -212,7 +213,9 @@ export class OriginClient implements Backend {
     } catch (cause) {
       throw new AttemptFailure(new OriginUnavailable(`origin sent a malformed answer: ${(cause as Error).message}`, { cause }), true);
     }
-    const compute = serverTimingTotal(res.headers.get('server-timing'));
+    // The origin's own compute (load, queue, infer) is not network: the rest of the round trip is.
+    const spent = parseServerTiming(res.headers.get('server-timing'));
+    const compute = (spent['load'] ?? 0) + (spent['queue'] ?? 0) + (spent['infer'] ?? 0);
     const network = Math.max(0, elapsed - compute);
     this.rtt = this.rtt === undefined ? network : this.rtt + EWMA_ALPHA * (network - this.rtt);
     const reported = VariantNameSchema.safeParse(res.headers.get('x-model-variant'));
@@ -232,16 +235,3 @@ function errorText(text: string): string {
   return text.slice(0, 200) || '(empty body)';
 }
 
-/** Sum of `load`, `queue` and `infer` durations in a Server-Timing header (the origin's own compute). */
-function serverTimingTotal(header: string | null): number {
-  if (!header) return 0;
-  let total = 0;
-  for (const part of header.split(',')) {
-    const [name, ...params] = part.trim().split(';');
-    if (!name || !['load', 'queue', 'infer'].includes(name.trim())) continue;
-    const dur = params.map((p) => p.trim()).find((p) => p.startsWith('dur='));
-    const ms = dur ? Number(dur.slice(4)) : NaN;
-    if (Number.isFinite(ms) && ms > 0) total += ms;
-  }
-  return total;
-}

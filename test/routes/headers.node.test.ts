@@ -3,17 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { InferOutcome } from '../../src/dataplane.js';
-import { routedHeaders, serverTiming } from '../../routes/v2/headers.js';
-
-describe('serverTiming', () => {
-  it('lists the durations in their order with two decimals and leaves out the ones not measured', () => {
-    expect(serverTiming({ select: 0.123, load: undefined, queue: 1, infer: 12.345 })).toBe('select;dur=0.12, queue;dur=1.00, infer;dur=12.35');
-  });
-
-  it('is empty when nothing was measured', () => {
-    expect(serverTiming({})).toBe('');
-  });
-});
+import { routedHeaders } from '../../routes/v2/headers.js';
 
 describe('routedHeaders', () => {
   it('says what ran, where, why and how long, from the typed result', () => {
