@@ -45,20 +45,20 @@ interface Outcome {
 }
 
 /** One request, checked: a correct answer or a well-formed error, within the deadline. */
-async function request(i: number): Promise<Outcome> {
+async function request(i: number, sloMs = SLO_MS): Promise<Outcome> {
   const isMnist = i % 2 === 0;
   const digit = (i * 7) % 100;
   const body = isMnist ? mnistBody(digit, 1) : tokens;
   const path = isMnist ? '/v2/models/mnist/infer' : '/v2/models/transformer-large/infer';
   const t0 = Date.now();
   const res = await gateway.fetch(
-    new Request(`http://gateway.test${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'x-slo-ms': String(SLO_MS) } }),
+    new Request(`http://gateway.test${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'x-slo-ms': String(sloMs) } }),
     testEnv,
     createExecutionContext(),
   );
   const ms = Date.now() - t0;
   const json = (await res.json()) as any;
-  expect(ms, `${path} took ${ms} ms`).toBeLessThan(DEADLINE_MS);
+  expect(ms, `${path} took ${ms} ms`).toBeLessThan(sloMs + DEADLINE_MS - SLO_MS);
   if (res.status === 200) {
     if (isMnist) expect(classes(json.outputs[0])).toEqual([digits.labels[digit]]);
     else expect(json.outputs[0].shape).toEqual([1, 4, 768]);
@@ -71,10 +71,10 @@ async function request(i: number): Promise<Outcome> {
 }
 
 /** `total` requests, `concurrency` at a time. */
-async function load(total: number, concurrency: number): Promise<Outcome[]> {
+async function load(total: number, concurrency: number, sloMs = SLO_MS): Promise<Outcome[]> {
   const out: Outcome[] = [];
   for (let start = 0; start < total; start += concurrency) {
-    out.push(...(await Promise.all(Array.from({ length: Math.min(concurrency, total - start) }, (_, k) => request(start + k)))));
+    out.push(...(await Promise.all(Array.from({ length: Math.min(concurrency, total - start) }, (_, k) => request(start + k, sloMs)))));
   }
   return out;
 }
@@ -123,9 +123,12 @@ describe('fault injection', () => {
 
   it('serves everything from the origin path while it is healthy', async () => {
     await fault('pass');
-    const outcomes = await load(8, 4);
+    // What is tested here is where a healthy origin's answers come from, not deadlines: a generous SLO, so a
+    // busy CI machine (the origin's 1 GB transformer-large runs its first cold calls) cannot push mnist to the
+    // edge by the budget alone.
+    const outcomes = await load(8, 4, 5000);
     tally('pass', outcomes);
-    expect(outcomes.every((o) => o.status === 200 && o.servedBy === 'origin')).toBe(true);
+    expect(outcomes.every((o) => o.status === 200 && o.servedBy === 'origin'), JSON.stringify(report['pass'])).toBe(true);
   });
 
   for (const mode of ['kill', 'error', 'garbage', 'reset', 'slow'] as const) {
