@@ -15,19 +15,37 @@ import { gatewayConfig } from './lib/gateway-config.js';
 import { r3, serverTiming, summarize, table } from './lib/stats.js';
 
 export interface OverheadOptions {
-  cases?: { model: string; variant: string; iterations: number; seconds: number }[];
+  cases?: { model: string; variant: string; iterations: number; seconds: number; loop: number }[];
   write?: boolean;
 }
 
 const DEFAULT_CASES = [
-  { model: 'mnist', variant: 'fp32', iterations: 300, seconds: 20 },
-  { model: 'transformer-small', variant: 'int8', iterations: 50, seconds: 20 },
+  { model: 'mnist', variant: 'fp32', iterations: 300, seconds: 20, loop: 1000 },
+  { model: 'transformer-small', variant: 'int8', iterations: 50, seconds: 20, loop: 40 },
 ];
+
+/** The in-isolate cost of each stage of one request (bench/workers/stages.ts), `loop` calls each. */
+async function stageBreakdown(url: string, model: string, variant: string, body: string, loop: number): Promise<StageBreakdown> {
+  const res = await fetch(`${url}/__stages?model=${model}&variant=${variant}&n=${loop}`, { method: 'POST', body });
+  const json = (await res.json()) as StageBreakdown & { error?: string };
+  if (res.status !== 200) throw new Error(`/__stages answered ${res.status}: ${json.error}`);
+  return json;
+}
+
+interface StageBreakdown {
+  iterations: number;
+  full_us: number;
+  bare_us: number;
+  stages_us: Record<string, number>;
+  unattributed_us: number;
+  gateway_server_timing_us: Record<string, number>;
+}
 
 export async function runOverhead(opts: OverheadOptions = {}) {
   await seedModels();
   const gw = await startGateway({ config: 'bench/wrangler.bench.toml', gatewayConfig: gatewayConfig() });
   const out = [];
+  const breakdowns: { name: string; stages: StageBreakdown }[] = [];
   for (const c of opts.cases ?? DEFAULT_CASES) {
     const body = inferBody(c.model, 1, 7);
     const gwReq = () => timedRequest(`${gw.url}/v2/models/${c.model}/infer`, { body, headers: { 'x-model-variant': c.variant, 'x-slo-ms': '5000', 'x-bench-timing': '1' } });
@@ -54,6 +72,7 @@ export async function runOverhead(opts: OverheadOptions = {}) {
       gateway_worker_total: summarize(g.worker), gateway_infer: summarize(g.infer),
       bare_worker_total: summarize(b.worker), bare_session_run: summarize(b.run),
     };
+    const stages = await stageBreakdown(gw.url, c.model, c.variant, body, c.loop);
     const overP50 = s.gateway_worker_total.p50 - s.bare_session_run.p50;
     const ratioP50 = s.gateway_worker_total.p50 / s.bare_session_run.p50;
     out.push({
@@ -64,7 +83,9 @@ export async function runOverhead(opts: OverheadOptions = {}) {
       worker_ratio_p50: s.bare_session_run.p50 > 0 ? r3(ratioP50) : null, worker_ratio_p99: s.bare_session_run.p99 > 0 ? r3(s.gateway_worker_total.p99 / s.bare_session_run.p99) : null,
       worker_overhead_ms_p50: r3(overP50), worker_overhead_ms_p99: r3(s.gateway_worker_total.p99 - s.bare_session_run.p99),
       target_met: overP50 <= 0.5 || ratioP50 <= 1.05,
+      stages,
     });
+    breakdowns.push({ name: `${c.model} ${c.variant}`, stages });
   }
   table('overhead: latency (ms), gateway vs bare session.run, interleaved in one workerd', [
     ['model', 'variant', 'pairs', 'where', 'gateway p50', 'gateway p99', 'bare p50', 'bare p99', 'ratio p50', 'ratio p99', '+ms p50', '+ms p99'],
@@ -76,6 +97,15 @@ export async function runOverhead(opts: OverheadOptions = {}) {
   table('overhead: in-worker breakdown p50 (ms)', [
     ['model', 'gateway total', 'gateway infer (server-timing)', 'bare total', 'bare session.run', 'target <=5% or <=0.5 ms'],
     ...out.map((o) => [o.model, o.gateway_worker_total.p50, o.gateway_infer.p50, o.bare_worker_total.p50, o.bare_session_run.p50, o.target_met ? 'met' : 'missed']),
+  ]);
+  const stageNames = [...new Set(breakdowns.flatMap((o) => Object.keys(o.stages.stages_us)))];
+  table('overhead: in-isolate cost per request by stage (µs, mean of a loop of calls, no HTTP)', [
+    ['stage', ...breakdowns.map((o) => o.name)],
+    ['gateway, whole request', ...breakdowns.map((o) => o.stages.full_us)],
+    ...stageNames.map((k) => [`  ${k}`, ...breakdowns.map((o) => o.stages.stages_us[k] ?? '')]),
+    ['  unattributed', ...breakdowns.map((o) => o.stages.unattributed_us)],
+    ['bare: parse, run, stringify', ...breakdowns.map((o) => o.stages.bare_us)],
+    ['gateway / bare', ...breakdowns.map((o) => r3(o.stages.full_us / o.stages.bare_us))],
   ]);
   if (opts.write !== false) writeResult('overhead', { gateway_start_ms: r3(gw.startMs), note: 'local workerd; in-worker clocks are performance.now() (advances locally)', cases: out });
   await gw.stop();

@@ -3,11 +3,14 @@
  * export, except POST /__bare, which does only what inference strictly needs — JSON.parse, one ort.Tensor
  * per input, session.run, JSON.stringify — on the same onnxruntime-web runtime and precompiled WASM, so the
  * overhead bench can compare the two in one isolate. With `x-bench-timing: 1` either path reports its
- * in-worker total (and /__bare its session.run alone) in `x-bench-timing`.
+ * in-worker total (and /__bare its session.run alone) in `x-bench-timing`. POST /__stages?model=&variant=&n=
+ * with an inference body answers the per-stage cost breakdown of bench/workers/stages.ts (a gateway of its
+ * own, built from the same bindings, called in a loop without HTTP).
  */
 import wasmModule from '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import type * as ortTypes from 'onnxruntime-common';
-import gateway from '../../src/worker.js';
+import gateway, { buildGateway } from '../../src/worker.js';
+import { measureStages } from './stages.js';
 import { wasmRuntime } from '../../src/engine/wasm-runtime.js';
 
 interface BareInput {
@@ -60,8 +63,27 @@ async function bare(request: Request, env: Env): Promise<{ body: string; runMs: 
   return { body: JSON.stringify({ model_name: model, outputs }), runMs };
 }
 
+let stagesGateway: ReturnType<typeof buildGateway> | undefined;
+
+async function stages(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  const url = new URL(request.url);
+  const model = url.searchParams.get('model') ?? 'mnist';
+  const variant = url.searchParams.get('variant') ?? 'fp32';
+  const n = Number(url.searchParams.get('n') ?? 200);
+  stagesGateway ??= buildGateway(env);
+  const result = await measureStages({ gateway: stagesGateway, env, ctx, ort: wasmRuntime(wasmModule), session: await session(env, model, variant), model, variant, body: await request.text(), n });
+  return Response.json(result);
+}
+
 export default {
   async fetch(request, env, ctx) {
+    if (new URL(request.url).pathname === '/__stages' && request.method === 'POST') {
+      try {
+        return await stages(request, env, ctx);
+      } catch (e) {
+        return Response.json({ error: (e as Error).message }, { status: 500 });
+      }
+    }
     const timing = request.headers.get('x-bench-timing') === '1';
     const t0 = performance.now();
     if (new URL(request.url).pathname === '/__bare' && request.method === 'POST') {
