@@ -33,7 +33,8 @@ function harness(runMs = 5) {
     policy: { maxBatch, maxDelayMs },
     startBy,
     enqueuedAt: clock.t,
-    predictMs: (n) => n,
+    // A fixed cost per run (1 ms) and 0.1 ms per item: sharing a run saves the fixed part.
+    predictMs: (n) => 1 + 0.1 * n,
   });
   return { queue, runs, sleeps, item, clock };
 }
@@ -85,6 +86,29 @@ describe('BatchQueue', () => {
     const { queue: q2, sleeps: s2, item: item2 } = harness();
     await q2.submit(item2('c', 'k', 1, 0, 8, 4));
     expect(s2).toEqual([]);
+  });
+
+  it('does not wait when the model costs the same per item batched or not (nothing to save)', async () => {
+    const { queue, sleeps, item } = harness();
+    await queue.submit({ ...item('a', 'k', 1, 1000, 8, 4), predictMs: (n: number) => 5 * n });
+    expect(sleeps).toEqual([]);
+  });
+
+  it('stops waiting for a lone caller whose requests come further apart than the wait, and waits again in a burst', async () => {
+    const { queue, sleeps, item, clock } = harness(1);
+    // Requests 20 ms apart: after the first (no history: wait as a plain batcher), no more waits.
+    for (const id of ['a', 'b', 'c', 'd']) {
+      await queue.submit(item(id, 'k', 1, clock.t + 1000, 8, 4));
+      clock.t += 20;
+    }
+    expect(sleeps).toEqual([4]);
+    sleeps.length = 0;
+    // Then a burst: arrivals close together pull the gap average under the wait again, so the next request
+    // waits for company.
+    await Promise.all(Array.from({ length: 12 }, (_, i) => queue.submit(item(`burst${i}`, 'k', 1, clock.t + 1000, 8, 4))));
+    sleeps.length = 0;
+    await queue.submit(item('next', 'k', 1, clock.t + 1000, 8, 4));
+    expect(sleeps).toEqual([4]);
   });
 
   it('gives each request of a run its own outcome', async () => {
