@@ -92,7 +92,8 @@ export function compareOutput(kind: OutputKind, ref: EvalOutput, act: EvalOutput
 /** What the summary says about the evaluation set. */
 export interface EvalSetInfo {
   evalSet: string;
-  kind: 'data' | 'random';
+  /** Absent: not known (a caller that predates the flag); the manifest then leaves it out. */
+  kind?: 'data' | 'random' | undefined;
   runtime?: string;
   samples: number;
   labels?: ArrayLike<number>;
@@ -120,7 +121,7 @@ export function compareAll(reference: EvalOutputs, actual: EvalOutputs, kinds: R
   const accuracy = all.find((o) => o.accuracy !== undefined)?.accuracy;
   return {
     eval_set: info.evalSet,
-    eval_set_kind: info.kind,
+    ...(info.kind ? { eval_set_kind: info.kind } : {}),
     ...(info.runtime ? { runtime: info.runtime } : {}),
     samples: info.samples,
     ...(top1.length ? { top1_agreement: Math.min(...top1) } : {}),

@@ -33,7 +33,7 @@ export interface MeasurePlan {
   kinds?: Record<string, OutputKind>;
   /** How the evaluation set is run (chunks, state fed back); absent: all samples in one run. */
   evalPlan?: EvalPlan;
-  /** `random` when the evaluation inputs are seeded random (fidelity unverified); absent: data. */
+  /** `random` when the evaluation inputs are seeded random (fidelity unverified); absent: not recorded. */
   evalSetKind?: 'data' | 'random';
   batches: number[];
   /** Explicit input shapes per latency point (see ProbeRequest.shapes). */
@@ -95,7 +95,7 @@ export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, 
       const kinds = plan.kinds ?? { [Object.keys(outputs)[0]!]: plan.classifier === false ? 'regression' : 'classification' };
       const fidelity = compareAll(reference, outputs, kinds, {
         evalSet: plan.evalSet,
-        kind: plan.evalSetKind ?? 'data',
+        kind: plan.evalSetKind,
         runtime: `onnxruntime-web ${probe.ortVersion} wasm`,
         samples,
         ...(plan.labels ? { labels: plan.labels } : {}),
