@@ -9,6 +9,7 @@ import { compress } from './pipeline.js';
 import type { Progress } from './progress.js';
 import { CompressInputError } from './source.js';
 import { INT8_FORMS, type Int8Form } from './variants.js';
+import { describeFidelity } from '../measure/fidelity.js';
 import { FLOOR_HELP } from '../measure/gate.js';
 import { AUTO_RULES } from '../measure/kinds.js';
 
@@ -131,7 +132,7 @@ program.action(async (model: string, opts) => {
     progress.stop();
     const fp32 = manifest.variants.fp32!;
     for (const [name, v] of Object.entries(manifest.variants)) {
-      console.log(`${manifest.name}/${name}: ${(v.bytes / fp32.bytes).toFixed(2)}x size, fidelity ${v.fidelity.top1_agreement ?? v.fidelity.cosine}${v.fidelity.accuracy !== undefined ? `, accuracy ${v.fidelity.accuracy}` : ''}, p50 at ${v.latency.points.at(-1)!.items} items ${v.latency.points.at(-1)!.p50_ms} ms, wasm ${(v.edge_memory_bytes / 2 ** 20).toFixed(1)} MiB`);
+      console.log(`${manifest.name}/${name}: ${(v.bytes / fp32.bytes).toFixed(2)}x size, fidelity ${describeFidelity(v.fidelity)}${v.fidelity.accuracy !== undefined ? `, accuracy ${v.fidelity.accuracy}` : ''}, p50 at ${v.latency.points.at(-1)!.items} items ${v.latency.points.at(-1)!.p50_ms} ms, wasm ${(v.edge_memory_bytes / 2 ** 20).toFixed(1)} MiB`);
     }
     for (const d of dropped) console.log(`${manifest.name}/${d.variant}: NOT WRITTEN, below its floor in ${d.runtime}: ${d.failures.join('; ')}`);
     if (manifest.variants.fp32!.fidelity.eval_set_kind === 'random') console.error('compress: WARNING: fidelity measured on random inputs only (unverified); give --eval samples');

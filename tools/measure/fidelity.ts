@@ -143,3 +143,11 @@ function concat(outs: EvalOutputs, kinds: Record<string, OutputKind>): Float32Ar
   }
   return data;
 }
+
+/** One line per variant for logs: each output's metric that fits its kind, e.g. "'p' rel 0.012, 'y' cosine 0.9991". */
+export function describeFidelity(f: Fidelity): string {
+  if (!f.outputs) return `${f.top1_agreement !== undefined ? `top1 ${f.top1_agreement}` : `cosine ${f.cosine}`}`;
+  const metric = (o: OutputFidelity) =>
+    ({ classification: `top1 ${o.top1_agreement}`, regression: `cosine ${o.cosine}, snr ${o.snr_db} dB`, scalar: `rel ${o.mean_rel_err} (max ${o.max_rel_err})`, state: `drift ${o.drift} after ${o.steps ?? '?'} steps` })[o.kind];
+  return Object.entries(f.outputs).map(([name, o]) => `'${name}' ${metric(o)}`).join(', ');
+}

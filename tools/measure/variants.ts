@@ -12,7 +12,7 @@ import type { Fidelity, OutputKind, Variant, VariantName } from '../../src/regis
 import type { TensorSpec } from '../../src/protocol/datatypes.js';
 import { sha256 } from '../lib/sha256.js';
 import type { EvalOutputs, EvalPlan } from './eval-run.js';
-import { compareAll } from './fidelity.js';
+import { compareAll, describeFidelity } from './fidelity.js';
 import type { EncodedFeeds, EncodedOutputs, ProbeRequest, ProbeResult } from './probe.js';
 import { latencyProfile, runInterleaved, runProbe } from './probe-client.js';
 
@@ -126,7 +126,7 @@ export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, 
         fidelity,
         method: v.method,
       };
-      plan.log?.(`${v.name}: ${bytes.length} bytes, wasm heap ${(probe.edge_memory_bytes / 2 ** 20).toFixed(1)} MiB, load ${probe.load_ms} ms, p50@${first} ${points[0]?.p50_ms} ms (MAD ${points[0]?.mad_ms}), agreement ${fidelity.top1_agreement ?? '-'}, max err ${fidelity.max_abs_err}, cosine ${fidelity.cosine}`);
+      plan.log?.(`${v.name}: ${bytes.length} bytes, wasm heap ${(probe.edge_memory_bytes / 2 ** 20).toFixed(1)} MiB, load ${probe.load_ms} ms, p50@${first} ${points[0]?.p50_ms} ms (MAD ${points[0]?.mad_ms}), ${describeFidelity(fidelity)}`);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
