@@ -33,6 +33,7 @@ const Candidate = z
     target: z.enum(['edge', 'origin']),
     variant: VariantName,
     fidelity: z.number().openapi({ description: 'Top-1 agreement with fp32 (else cosine); fp32 is 1' }),
+    verified: z.boolean().openapi({ description: 'False when the fidelity was measured on random inputs only (policy unverified_fidelity)' }),
     predicted_ms: z.number().openapi({ description: 'Until the answer is back: compute with its tail margin, load, queue and batch wait (origin: round trip and its in-flight wait)' }),
     compute_ms: z.number().openapi({ description: 'The run\'s predicted compute: the learned mean, else the manifest\'s (what Server-Timing `predicted` says)' }),
     manifest_ms: z.number().openapi({ description: 'The same run predicted by the manifest profile x speed factor' }),

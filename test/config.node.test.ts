@@ -37,6 +37,7 @@ describe('parseConfig', () => {
       allow_client_pins: false,
       allow_non_finite: false,
       refuse_predicted_miss: false,
+      unverified_fidelity: 'avoid',
     });
     expect(config.models).toEqual({});
     expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 256, max_output_elements: 2 * MiB, max_json_depth: 64 });
@@ -152,6 +153,7 @@ describe('resolvePolicy', () => {
       allow_client_pins: 'global',
       allow_non_finite: 'global',
       refuse_predicted_miss: 'global',
+      unverified_fidelity: 'global',
     });
   });
 

@@ -42,6 +42,12 @@ export const PolicyFields = {
    * fastest runs, flagged as a predicted miss. A budget gone before anything runs is refused either way.
    */
   refuse_predicted_miss: z.boolean().default(false),
+  /**
+   * What to do with a compressed variant whose fidelity was measured on random inputs (manifest
+   * `eval_set_kind: random`), which overstate it: `serve` treats it as measured; `avoid` chooses it only when
+   * no verified candidate meets the budget; `refuse` never runs it unless pinned. fp32 is the reference, always verified.
+   */
+  unverified_fidelity: z.enum(['serve', 'avoid', 'refuse']).default('avoid'),
 };
 export const PolicySchema = z.object(PolicyFields).strict();
 export type Policy = z.infer<typeof PolicySchema>;
@@ -63,5 +69,6 @@ export const ModelPolicy = z
     allow_client_pins: PolicyFields.allow_client_pins.unwrap().optional(),
     allow_non_finite: PolicyFields.allow_non_finite.unwrap().optional(),
     refuse_predicted_miss: PolicyFields.refuse_predicted_miss.unwrap().optional(),
+    unverified_fidelity: PolicyFields.unverified_fidelity.unwrap().optional(),
   })
   .strict();

@@ -42,15 +42,51 @@ export const LatencyProfile = z.object({
 });
 export type LatencyProfile = z.infer<typeof LatencyProfile>;
 
-/** How close a variant's outputs are to the FP32 reference on evaluation inputs. */
+/** The kind of an output, which decides the metric it is compared and gated by (tools/measure/kinds.ts). */
+export const OutputKind = z.enum(['classification', 'regression', 'scalar', 'state']);
+export type OutputKind = z.infer<typeof OutputKind>;
+
+/**
+ * How one output compares with fp32; the metrics present depend on its kind: classification top-1 agreement
+ * (and accuracy with labels); regression cosine, SNR in dB (capped at 200: identical) and max error relative
+ * to the largest reference value; scalar absolute and relative errors; state the drift after `steps` steps
+ * with the state fed back (relative L2 error of the state).
+ */
+export const OutputFidelity = z.object({
+  kind: OutputKind,
+  top1_agreement: z.number().min(0).max(1).optional(),
+  accuracy: z.number().min(0).max(1).optional(),
+  cosine: z.number().min(-1).max(1).optional(),
+  snr_db: z.number().optional(),
+  max_rel_err: z.number().nonnegative().optional(),
+  mean_rel_err: z.number().nonnegative().optional(),
+  max_abs_err: z.number().nonnegative(),
+  mean_abs_err: z.number().nonnegative(),
+  drift: z.number().nonnegative().optional(),
+  steps: z.number().int().positive().optional(),
+});
+export type OutputFidelity = z.infer<typeof OutputFidelity>;
+
+/**
+ * How close a variant's outputs are to the FP32 reference on evaluation inputs. The summary fields (top-1
+ * agreement, cosine, errors) are the worst over the outputs, for the router; `outputs` has the detail.
+ */
 export const Fidelity = z.object({
   eval_set: z.string(),
+  /**
+   * `random`: measured on seeded random inputs, which overstate fidelity (issue 11): the router treats it as
+   * unverified (policy `unverified_fidelity`). `data`: measured on given samples. Absent (older manifests): data.
+   */
+  eval_set_kind: z.enum(['data', 'random']).optional(),
+  /** The runtime the outputs were measured in, e.g. "onnxruntime-web 1.30.0 wasm". */
+  runtime: z.string().optional(),
   samples: z.number().int().positive(),
   top1_agreement: z.number().min(0).max(1).optional(),
   accuracy: z.number().min(0).max(1).optional(),
   max_abs_err: z.number().nonnegative(),
   mean_abs_err: z.number().nonnegative(),
   cosine: z.number().min(-1).max(1),
+  outputs: z.record(z.string(), OutputFidelity).optional(),
 });
 export type Fidelity = z.infer<typeof Fidelity>;
 

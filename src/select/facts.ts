@@ -13,6 +13,8 @@ export interface VariantFacts {
   fidelity: number;
   /** Compared with the accuracy floor: labelled accuracy where known, else fidelity. */
   accuracy: number;
+  /** False when the fidelity was measured on random inputs only (see policy `unverified_fidelity`); absent: verified. */
+  verified?: boolean;
   edge_memory_bytes: number;
   /** p95 latency fit: fixed_ms + per_item_ms x items, on the profiling machine. */
   fixed_ms: number;
@@ -21,11 +23,20 @@ export interface VariantFacts {
 }
 
 /**
- * The scalar variants are ranked by: top-1 agreement with fp32 (the reference scores 1), else cosine.
- * Not labelled accuracy: on a finite test split a compressed variant can beat fp32 by noise.
+ * The scalar variants are ranked by: top-1 agreement with fp32 (the reference scores 1), else cosine, lowered
+ * to 1 - relative error of a scalar output or 1 - drift of a state output where worse (cosine says nothing
+ * about one value per sample). Not labelled accuracy: on a finite test split a compressed variant can beat
+ * fp32 by noise.
  */
 export function fidelityScore(v: Variant): number {
-  return v.fidelity.top1_agreement ?? v.fidelity.cosine;
+  const base = v.fidelity.top1_agreement ?? v.fidelity.cosine;
+  const errors = Object.values(v.fidelity.outputs ?? {}).map((o) => (o.kind === 'scalar' ? (o.mean_rel_err ?? 0) : o.kind === 'state' ? (o.drift ?? 0) : 0));
+  return Math.min(base, ...errors.map((e) => Math.max(0, 1 - e)));
+}
+
+/** Whether a variant's fidelity was measured on given data (fp32, the reference, always is). */
+export function isVerified(name: VariantName, v: Variant): boolean {
+  return name === 'fp32' || v.fidelity.eval_set_kind !== 'random';
 }
 
 /** What the accuracy floor is compared with: labelled accuracy where known, else the fidelity score. */
@@ -39,6 +50,7 @@ export function variantFacts(model: ModelManifest): VariantFacts[] {
     name,
     fidelity: fidelityScore(v),
     accuracy: accuracyOf(v),
+    verified: isVerified(name, v),
     edge_memory_bytes: v.edge_memory_bytes,
     fixed_ms: v.latency.fit.fixed_ms,
     per_item_ms: v.latency.fit.per_item_ms,

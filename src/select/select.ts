@@ -35,6 +35,8 @@ export interface SelectionPolicy {
   refuse_predicted_miss?: boolean;
   /** Longest an idle edge engine waits for company to batch with (0 without batching), bounded by the slack. */
   batch_wait_ms?: number;
+  /** Variants whose fidelity is unverified (random eval set): see the policy field; absent: 'serve'. */
+  unverified_fidelity?: 'serve' | 'avoid' | 'refuse';
 }
 
 /** Live state of this isolate, read at decision time. */
@@ -82,6 +84,8 @@ export interface Candidate {
   target: Target;
   variant: VariantName;
   fidelity: number;
+  /** False when the fidelity was measured on random inputs only. */
+  verified: boolean;
   /** Everything until the answer is back (compute with its margin, load, queue, batch wait; origin: round trip). */
   predicted_ms: number;
   /** The run's own predicted compute (the learned mean, else the manifest's): what `predicted` in Server-Timing says. */
@@ -149,7 +153,7 @@ function edgeCandidate(v: VariantFacts, input: SelectionInput, budget: number): 
   // An idle engine waits for company up to the batch delay (less what the queue already made it wait), never past the slack.
   const wait = Math.max(0, Math.min((policy.batch_wait_ms ?? 0) - live.edge_queue_ms, budget - ahead));
   const predicted = ahead + wait;
-  const base = { target: 'edge' as const, variant: v.name, fidelity: v.fidelity, predicted_ms: round(predicted), compute_ms: round3(c.mean), manifest_ms: round3(c.manifest), observations: c.observations };
+  const base = { target: 'edge' as const, variant: v.name, fidelity: v.fidelity, verified: v.verified !== false, predicted_ms: round(predicted), compute_ms: round3(c.mean), manifest_ms: round3(c.manifest), observations: c.observations };
   const pinned = input.pinned === v.name;
   if (input.pinned && !pinned) return { ...base, kept: false, why: `not the pinned variant ${input.pinned}` };
   if (!fitsEdge(v, policy.edge_memory_budget_bytes)) {
@@ -158,6 +162,7 @@ function edgeCandidate(v: VariantFacts, input: SelectionInput, budget: number): 
   if (live.unhealthy_variants.has(v.name)) return { ...base, kept: false, why: 'failed at the edge recently' };
   if (!pinned && !policy.variants.includes(v.name)) return { ...base, kept: false, why: 'not in the allowed variants' };
   if (!pinned && v.accuracy < policy.accuracy_floor) return { ...base, kept: false, why: `accuracy ${v.accuracy} below floor ${policy.accuracy_floor}` };
+  if (!pinned && !base.verified && policy.unverified_fidelity === 'refuse') return { ...base, kept: false, why: 'fidelity unverified (measured on random inputs); policy refuses it' };
   return { ...base, kept: true, why: load ? `includes ${round(load)} ms to load` : 'loaded' };
 }
 
@@ -169,7 +174,7 @@ function originCandidate(input: SelectionInput): Candidate | undefined {
   const c = compute(v, input, 'origin', policy.origin_speed_factor);
   const queued = live.origin_queue_ms ?? 0;
   const predicted = live.origin_rtt_ms + c.margined + queued;
-  const base = { target: 'origin' as const, variant, fidelity: v.fidelity, predicted_ms: round(predicted), compute_ms: round3(c.mean), manifest_ms: round3(c.manifest), observations: c.observations };
+  const base = { target: 'origin' as const, variant, fidelity: v.fidelity, verified: v.verified !== false, predicted_ms: round(predicted), compute_ms: round3(c.mean), manifest_ms: round3(c.manifest), observations: c.observations };
   if (!policy.origin_enabled) return { ...base, kept: false, why: 'origin disabled for this model' };
   if (!live.origin_healthy) return { ...base, kept: false, why: 'origin unhealthy' };
   return { ...base, kept: true, why: `~${round(live.origin_rtt_ms)} ms round trip${queued > 0 ? `, ~${round(queued)} ms behind calls in flight` : ''}` };
@@ -204,15 +209,19 @@ export function selectRoute(input: SelectionInput): RouteDecision {
     }
     reason = `predicted SLO miss: fastest is ${chosen.variant} at ${chosen.target} (${chosen.predicted_ms} ms > ${budget} ms budget)`;
   } else {
-    chosen = mostFaithful(meeting, input.policy.fidelity_tolerance ?? 0);
+    // 'avoid': unverified fidelity only counts when nothing verified meets the budget.
+    const verified = meeting.filter((c) => c.verified);
+    const pool = input.policy.unverified_fidelity === 'avoid' && verified.length > 0 ? verified : meeting;
+    chosen = mostFaithful(pool, input.policy.fidelity_tolerance ?? 0);
     if (input.network.save_data) {
       const slack = input.policy.save_data_fidelity_slack;
-      chosen = meeting.filter((c) => c.fidelity >= chosen.fidelity - slack).reduce((a, b) => (b.predicted_ms < a.predicted_ms ? b : a));
+      chosen = pool.filter((c) => c.fidelity >= chosen.fidelity - slack).reduce((a, b) => (b.predicted_ms < a.predicted_ms ? b : a));
     }
     reason = input.pinned
       ? `pinned ${chosen.variant} at ${chosen.target}`
       : `${chosen.variant} at ${chosen.target}: most accurate within ${budget} ms budget (predicted ${chosen.predicted_ms} ms)`;
     if (input.network.save_data && !input.pinned) reason += ', save-data';
+    if (!chosen.verified) reason += ', fidelity unverified';
   }
   if (chosen.target === 'origin' && !input.pinned) {
     const edgeKept = kept.some((c) => c.target === 'edge');

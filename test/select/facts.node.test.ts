@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { readManifests } from '../../tools/lib/manifests.js';
 import type { Variant } from '../../src/registry/manifest.js';
-import { accuracyOf, computeMs, fidelityScore, fitsEdge, variantFacts } from '../../src/select/facts.js';
+import { accuracyOf, computeMs, fidelityScore, fitsEdge, isVerified, variantFacts } from '../../src/select/facts.js';
 
 const models = new Map(readManifests('models').map((m) => [m.name, m]));
 const MiB = 1024 * 1024;
@@ -24,6 +24,7 @@ describe('variant facts', () => {
         name: f.name,
         fidelity: fidelityScore(v),
         accuracy: accuracyOf(v),
+        verified: isVerified(f.name, v),
         edge_memory_bytes: v.edge_memory_bytes,
         fixed_ms: v.latency.fit.fixed_ms,
         per_item_ms: v.latency.fit.per_item_ms,
@@ -35,6 +36,19 @@ describe('variant facts', () => {
   it('ranks by top-1 agreement with fp32 when measured, else by cosine', () => {
     expect(fidelityScore(withFidelity({ top1_agreement: 0.97, cosine: 0.5 }))).toBe(0.97);
     expect(fidelityScore(withFidelity({ cosine: 0.995 }))).toBe(0.995);
+  });
+
+  it('lowers the score to 1 - relative error of a scalar output and 1 - drift of a state output, where worse', () => {
+    const outputs = { p: { kind: 'scalar' as const, max_abs_err: 0.1, mean_abs_err: 0.05, mean_rel_err: 0.04 }, s: { kind: 'state' as const, max_abs_err: 0, mean_abs_err: 0, drift: 0.02 } };
+    expect(fidelityScore(withFidelity({ cosine: 0.9999, outputs }))).toBeCloseTo(0.96, 9);
+    expect(fidelityScore(withFidelity({ cosine: 0.9, outputs }))).toBe(0.9);
+  });
+
+  it('counts fidelity measured on random inputs as unverified, except fp32 (the reference) and older manifests', () => {
+    expect(isVerified('int8', withFidelity({ eval_set_kind: 'random' }))).toBe(false);
+    expect(isVerified('fp32', withFidelity({ eval_set_kind: 'random' }))).toBe(true);
+    expect(isVerified('int8', withFidelity({ eval_set_kind: 'data' }))).toBe(true);
+    expect(isVerified('int8', withFidelity({}))).toBe(true);
   });
 
   it('compares labelled accuracy with the floor when known, else the fidelity score', () => {

@@ -405,6 +405,82 @@ describe('selectRoute picks a target and variant', () => {
   });
 });
 
+/**
+ * The mnist-like model after a compression on random inputs: int8 claims fp32's fidelity (random inputs
+ * overstate it, issue 11) but is unverified; fp16 was measured on real samples.
+ */
+const RANDOM_INT8: readonly VariantFacts[] = MNIST.map((v) => (v.name === 'int8' ? { ...v, fidelity: 1, accuracy: 1, verified: false } : v));
+
+describe('selectRoute and unverified fidelity (policy unverified_fidelity)', () => {
+  interface Row {
+    name: string;
+    scenario: Scenario;
+    target: 'edge' | 'origin' | 'none';
+    variant: VariantName;
+    meets: boolean;
+    reason: RegExp;
+  }
+  const loose = { fidelity_tolerance: 0.005 };
+  const rows: Row[] = [
+    {
+      name: "'serve' takes the unverified claim at its word: int8 ties fp32 and is fastest",
+      scenario: { variants: RANDOM_INT8, policy: { ...loose, unverified_fidelity: 'serve' } },
+      target: 'edge',
+      variant: 'int8',
+      meets: true,
+      reason: /^int8 at edge: .*, fidelity unverified$/,
+    },
+    {
+      name: "'avoid' passes over an unverified variant while a verified one meets the budget",
+      // fp32 (1) and fp16 (0.998) are verified and within the tolerance: the faster fp16 wins.
+      scenario: { variants: RANDOM_INT8, policy: { ...loose, unverified_fidelity: 'avoid' } },
+      target: 'edge',
+      variant: 'fp16',
+      meets: true,
+      reason: /^fp16 at edge: most accurate/,
+    },
+    {
+      name: "'avoid' still runs the unverified variant when it is the only one meeting the budget",
+      // 100 items, budget 30: fp32 52, fp16 36.5, origin 66 miss; int8 21 fits.
+      scenario: { variants: RANDOM_INT8, items: 100, policy: { slo_ms: 88, unverified_fidelity: 'avoid' } },
+      target: 'edge',
+      variant: 'int8',
+      meets: true,
+      reason: /^int8 at edge: .*, fidelity unverified$/,
+    },
+    {
+      name: "'refuse' never keeps the unverified variant, even when that means a predicted miss",
+      scenario: { variants: RANDOM_INT8, items: 100, policy: { slo_ms: 88, unverified_fidelity: 'refuse' } },
+      target: 'edge',
+      variant: 'fp16',
+      meets: false,
+      reason: /^predicted SLO miss: fastest is fp16 at edge/,
+    },
+    {
+      name: "'refuse' lets a client pin the unverified variant",
+      scenario: { variants: RANDOM_INT8, pinned: 'int8', policy: { unverified_fidelity: 'refuse' } },
+      target: 'edge',
+      variant: 'int8',
+      meets: true,
+      reason: /^pinned int8 at edge, fidelity unverified$/,
+    },
+  ];
+
+  it.each(rows)('$name', ({ scenario, target, variant, meets, reason }) => {
+    const d = decide(scenario);
+    expect(d.target).toBe(target);
+    expect(d.variant).toBe(variant);
+    expect(d.meets_slo).toBe(meets);
+    expect(d.reason).toMatch(reason);
+  });
+
+  it('lists each candidate as verified or not, and says why a refused one is not kept', () => {
+    const d = decide({ variants: RANDOM_INT8, policy: { unverified_fidelity: 'refuse' } });
+    expect(d.candidates.map((c) => [c.target, c.variant, c.verified])).toEqual([['edge', 'fp32', true], ['edge', 'fp16', true], ['edge', 'int8', false], ['origin', 'fp32', true]]);
+    expect(candidate(d, 'edge', 'int8')).toMatchObject({ kept: false, why: 'fidelity unverified (measured on random inputs); policy refuses it' });
+  });
+});
+
 describe('selectRoute refuses what cannot be met', () => {
   interface Row {
     name: string;

@@ -15,8 +15,19 @@ import { tensorsToCalibrate, type ActivationRanges } from './int8-static.js';
 const SAMPLE_CAP = 200_000;
 const sig = (x: number) => Number(x.toPrecision(6));
 
+/**
+ * Samples per calibration run: 1 when a fixed feed (a state) has a batch of its own, else the batch the
+ * model fixes on its inputs' axis 0 (e.g. 1), else 8.
+ */
+function runBatch(m: ModelProto, feeds: Feeds): number {
+  if (Object.values(feeds).some((f) => f.fixed && f.dims.length > 0)) return 1;
+  const weights = new Set(m.graph.initializer.map((t) => t.name));
+  const fixed = m.graph.input.filter((i) => !weights.has(i.name)).map((i) => Number(i.type.tensor_type.shape?.dim?.[0]?.dim_value ?? 0)).filter((d) => d > 0);
+  return fixed.length ? Math.min(...fixed) : 8;
+}
+
 /** Collects ranges of the activations static quantization needs, for both calibration methods at once. */
-export async function calibrate(m: ModelProto, feeds: Feeds, chunk = 8): Promise<{ minmax: ActivationRanges; percentile: ActivationRanges }> {
+export async function calibrate(m: ModelProto, feeds: Feeds, chunk = runBatch(m, feeds)): Promise<{ minmax: ActivationRanges; percentile: ActivationRanges }> {
   const probe = structuredClone(m);
   const softmaxInputs = probe.graph.node.filter((n) => n.op_type === 'Softmax').map((n) => n.input[0]!);
   const names = [...new Set([...tensorsToCalibrate(probe), ...softmaxInputs])];

@@ -3,12 +3,15 @@
  * variants (fp32, fp16, int8) with measured fidelity and latency, and writes `models/<name>/` with its
  * manifest. Exit codes: 0 written, 2 bad input (nothing written), 1 unexpected failure (nothing written).
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { compress } from './pipeline.js';
 import type { Progress } from './progress.js';
 import { CompressInputError } from './source.js';
 import { INT8_FORMS, type Int8Form } from './variants.js';
+import { describeFidelity } from '../measure/fidelity.js';
+import { FLOOR_HELP } from '../measure/gate.js';
+import { AUTO_RULES } from '../measure/kinds.js';
 
 const ints = (v: string) => {
   const list = v.split(',').map(Number);
@@ -25,6 +28,15 @@ const sizes = (v: string) => v.split(',').map((s) => {
   if (!m) throw new InvalidArgumentError('expected HxW[,HxW...] e.g. 320x320,640x640');
   return [Number(m[1]), Number(m[2])] as [number, number];
 });
+const collect = (v: string, acc: string[] = []) => [...acc, v];
+/** `lo,hi` for every input, or `name=lo,hi` for one. */
+const range = (v: string, acc: { all?: [number, number]; byInput: Record<string, [number, number]> } = { byInput: {} }) => {
+  const m = /^(?:([^=]+)=)?(-?[\d.e+-]+),(-?[\d.e+-]+)$/.exec(v);
+  const lo = Number(m?.[2]);
+  const hi = Number(m?.[3]);
+  if (!m || !Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo) throw new InvalidArgumentError('expected lo,hi or name=lo,hi with lo <= hi, e.g. -1,1 or x=0,255');
+  return m[1] ? { ...acc, byInput: { ...acc.byInput, [m[1]]: [lo, hi] as [number, number] } } : { ...acc, all: [lo, hi] as [number, number] };
+};
 const forms = (v: string) => {
   const list = v.split(',');
   const bad = list.filter((f) => !(INT8_FORMS as readonly string[]).includes(f));
@@ -55,11 +67,11 @@ const program = new Command('compress')
   .argument('<model>', 'FP32 ONNX model file (weights inside the file, default-domain opset 7..21)')
   .requiredOption('--name <name>', 'model name: the folder models/<name>/ and the manifest name')
   .option('--models-dir <dir>', 'where model folders live', 'models')
-  .option('--calibration <file>', 'calibration inputs, JSON {"<input>": {"dims": [N, ...], "data": [...]}}; used by static QDQ and as the evaluation set when --eval is absent')
-  .option('--eval <file>', 'evaluation inputs (same format), e.g. a real test split; else the calibration set; else seeded random inputs')
+  .option('--calibration <[input=]files>', 'calibration samples (repeatable, one per input): a JSON feeds file {"<input>": {"dims": [N, ...], "data": [...]}}, or .npy / .wav / .png / .jpg files or a directory of them (see below); used by static QDQ and as the evaluation set when --eval is absent', collect)
+  .option('--eval <[input=]files>', 'evaluation samples (same forms), e.g. a real test split; else the calibration set; else seeded random inputs, and the fidelity is marked unverified', collect)
   .option('--labels <file>', 'JSON array of class indices, one per evaluation sample: adds labelled accuracy per variant')
   .option('--eval-set-name <text>', 'how the manifest describes the evaluation set')
-  .option('--fidelity-floor <metric=value>', 'the INT8 variant must keep top1=<0..1> (agreement with fp32) or cosine=<0..1>; default top1=0.99 for classifiers, cosine=0.99 otherwise')
+  .option('--fidelity-floor <[output:]metric=value>', `floors every compressed variant must keep in onnxruntime-web, per output kind or per output (repeatable or comma-separated); metrics: ${FLOOR_HELP}; defaults top1=0.99, cosine=0.99, rel=0.05, drift=0.05`, collect)
   .option('--exclude <nodes>', 'comma-separated node names to keep in fp32 in the INT8 variant', (v) => v.split(',').filter(Boolean), [] as string[])
   .option('--no-auto-exclude', 'do not exclude the most sensitive nodes automatically when the floor is missed')
   .option('--max-exclude <n>', 'at most this many nodes excluded automatically', (v) => ints(v)[0]!, 8)
@@ -68,10 +80,13 @@ const program = new Command('compress')
   .option('--batches <list>', 'batch sizes of the latency profile', ints, [1, 2, 4, 8, 16, 32])
   .option('--sizes <HxW,...>', 'instead of batches, profile batch 1 at these sizes of the last two axes (items = pixels/1024)', sizes)
   .option('--samples <n>', 'random evaluation samples when no data is given', (v) => ints(v)[0]!, 32)
+  .option('--max-samples <n>', 'at most this many samples taken from files (in file order)', (v) => ints(v)[0]!, 256)
+  .option('--sample-rate <hz>', 'resample WAV samples linearly to this rate (else their own rate, which must agree)', (v) => ints(v)[0]!)
+  .option('--steps <n>', 'a stateful model runs this many steps with its state fed back; its drift is measured after them', (v) => ints(v)[0]!, 8)
   .option('--seed <n>', 'seed of random inputs', (v) => Number(v), 7)
-  .addOption(new Option('--task <task>', 'how outputs are compared: classifier (top-1 per row of the last axis) or embedding').choices(['auto', 'classifier', 'embedding']).default('auto'))
+  .option('--task <kind|output=kind>', 'kind of the outputs (repeatable): auto, classifier, regression (or embedding), scalar, state; for one output: name=kind. See "Output kinds" below', collect)
   .option('--int-high <n>', 'INT64 inputs drawn in [0, n) (token ids); inputs named *mask* are all 1', (v) => ints(v)[0]!, 2)
-  .option('--input-range <lo,hi>', 'random FP32 inputs uniform in [lo, hi)', (v) => v.split(',').map(Number) as [number, number], [0, 1] as [number, number])
+  .option('--input-range <[input=]lo,hi>', 'values of an input (repeatable): random FP32 inputs uniform in [lo, hi) (default 0,1); image pixels 0..255 and audio -1..1 mapped linearly onto it; an INT64 input with a range: integers in [lo, hi) (lo when equal: a constant, e.g. sr=16000,16000)', range)
   .option('--runs <n>', 'timed runs per latency point (after warm-up; capped by --budget-ms)', (v) => ints(v)[0]!, 60)
   .option('--warmup <n>', 'warm-up runs per latency point', (v) => ints(v)[0]!, 5)
   .option('--budget-ms <n>', 'time budget per latency point', (v) => ints(v)[0]!, 4000)
@@ -80,6 +95,23 @@ const program = new Command('compress')
   .option('--ignore-weights', 'write a .gitignore for the .onnx files (setup regenerates them from the recorded recipe)')
   .option('--quiet', 'no progress output')
   .addHelpText('after', `
+Samples (--calibration, --eval): [input=]path[,path...]; a path is a file or a directory (its files in name
+order). Without input=, the first float input that is not a state. Inputs without samples get random values
+(see --input-range), state inputs start at zero.
+  .json      the feeds format above, every input at once
+  .npy       float32/64, int8/16/32/64, uint8/16, bool, little-endian, C order: [N, ...sample] or one sample
+  .wav       mixed to mono, cut into consecutive frames of the input's length (a short file is padded with
+             silence); values -1..1 mapped onto the input's range
+  .png .jpg  resized bilinearly to the input's HxW; [C,H,W] (C 1 or 3) is CHW, [H,W,C] is NHWC, [H,W] gray;
+             1 channel is luminance, 3 is RGB; pixels 0..255 mapped onto the input's range (default 0,1)
+Without samples the fidelity is measured on seeded random inputs, which overstate it: the manifest says
+eval_set_kind: random and the router treats it as unverified (policy unverified_fidelity).
+
+Output kinds (--task auto), every output compared and gated by its own:
+${AUTO_RULES.map((r) => `  ${r}`).join('\n')}
+A variant below any output's floor in onnxruntime-web (the runtime that serves it) is not written; the
+manifest's provenance.dropped_variants says why.
+
 Writes models/<name>/{fp32,fp16,int8}.onnx and manifest.json (plus calibration-ranges.json for static INT8)
 into a temporary folder first and renames it into place: on any error nothing is written.
 
@@ -90,18 +122,20 @@ Examples:
 program.action(async (model: string, opts) => {
   const progress = bars(Boolean(opts.quiet));
   try {
-    const { manifest, candidates } = await compress({
+    const { manifest, candidates, dropped } = await compress({
       input: model, name: opts.name, modelsDir: opts.modelsDir, calibration: opts.calibration, eval: opts.eval, labels: opts.labels, evalSetName: opts.evalSetName,
       fidelityFloor: opts.fidelityFloor, exclude: opts.exclude, autoExclude: opts.autoExclude, maxExclude: opts.maxExclude, forms: opts.int8Forms,
-      shapes: opts.shape, batches: opts.batches, sizes: opts.sizes, samples: opts.samples, seed: opts.seed, task: opts.task, intHigh: opts.intHigh,
-      inputRange: opts.inputRange, runs: opts.runs, warmup: opts.warmup, budgetMs: opts.budgetMs, description: opts.description, synthetic: opts.synthetic,
+      shapes: opts.shape, batches: opts.batches, sizes: opts.sizes, samples: opts.samples, seed: opts.seed, task: opts.task ?? ['auto'], intHigh: opts.intHigh,
+      inputRange: opts.inputRange?.all ?? [0, 1], inputRanges: opts.inputRange?.byInput, dataRange: opts.inputRange?.all, maxSamples: opts.maxSamples, sampleRate: opts.sampleRate, steps: opts.steps, runs: opts.runs, warmup: opts.warmup, budgetMs: opts.budgetMs, description: opts.description, synthetic: opts.synthetic,
       ignoreWeights: Boolean(opts.ignoreWeights), command: `npm run compress -- ${process.argv.slice(2).join(' ')}`, progress,
     });
     progress.stop();
     const fp32 = manifest.variants.fp32!;
     for (const [name, v] of Object.entries(manifest.variants)) {
-      console.log(`${manifest.name}/${name}: ${(v.bytes / fp32.bytes).toFixed(2)}x size, fidelity ${v.fidelity.top1_agreement ?? v.fidelity.cosine}${v.fidelity.accuracy !== undefined ? `, accuracy ${v.fidelity.accuracy}` : ''}, p50 at ${v.latency.points.at(-1)!.items} items ${v.latency.points.at(-1)!.p50_ms} ms, wasm ${(v.edge_memory_bytes / 2 ** 20).toFixed(1)} MiB`);
+      console.log(`${manifest.name}/${name}: ${(v.bytes / fp32.bytes).toFixed(2)}x size, fidelity ${describeFidelity(v.fidelity)}${v.fidelity.accuracy !== undefined ? `, accuracy ${v.fidelity.accuracy}` : ''}, p50 at ${v.latency.points.at(-1)!.items} items ${v.latency.points.at(-1)!.p50_ms} ms, wasm ${(v.edge_memory_bytes / 2 ** 20).toFixed(1)} MiB`);
     }
+    for (const d of dropped) console.log(`${manifest.name}/${d.variant}: NOT WRITTEN, below its floor in ${d.runtime}: ${d.failures.join('; ')}`);
+    if (manifest.variants.fp32!.fidelity.eval_set_kind === 'random') console.error('compress: WARNING: fidelity measured on random inputs only (unverified); give --eval samples');
     console.log(`int8 form: ${candidates.map((c) => `${c.form} ${c.status}${c.p50_ms !== undefined ? ` (${c.p50_ms.toFixed(1)} ms)` : ''}`).join(', ')}`);
     console.log(`wrote ${opts.modelsDir}/${manifest.name}/`);
   } catch (err) {

@@ -1,44 +1,41 @@
 /**
  * Quick fidelity checks in onnxruntime-node (in process, single thread), used while choosing the INT8 form
- * and excluding sensitive nodes; the fidelity written to the manifest is measured again in onnxruntime-web
- * by the probe, which is the runtime the Worker runs.
+ * and excluding sensitive nodes. They only steer the search: the decision whether a variant is written as
+ * servable is the same gate applied to its outputs in onnxruntime-web (the probe, pipeline.ts), the runtime
+ * the Worker serves it in, because the two runtimes' integer kernels differ (issue 11: 0.92 here, 0.869 there).
  */
 import * as ort from 'onnxruntime-node';
+import type { OutputKind } from '../../src/registry/manifest.js';
 import { encodeModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/types.js';
-import { compareOutputs } from '../measure/stats.js';
+import { runEval, type EvalOutputs, type EvalPlan, type RunOutputs } from '../measure/eval-run.js';
+import { compareAll } from '../measure/fidelity.js';
+import { gate, type Floor, type GateResult } from '../measure/gate.js';
 import type { Feeds } from './feeds.js';
-import { CompressInputError } from './source.js';
 
-/** The metric the INT8 form must keep above a floor. */
-export interface FidelityFloor {
-  metric: 'top1' | 'cosine';
-  value: number;
+/** How outputs are judged: their kinds, each output's floors, and how the set is run. */
+export interface Judge {
+  kinds: Record<string, OutputKind>;
+  floors: Record<string, Floor[]>;
+  plan: EvalPlan;
 }
 
-/** Parses `top1=0.99` / `cosine=0.995`. */
-export function parseFloor(text: string): FidelityFloor {
-  const m = /^(top1|cosine)=(0(\.\d+)?|1(\.0+)?)$/.exec(text.trim());
-  if (!m) throw new CompressInputError(`--fidelity-floor '${text}': expected top1=<0..1> or cosine=<0..1>`);
-  return { metric: m[1] as FidelityFloor['metric'], value: Number(m[2]) };
-}
-
-/** Runs a model on feeds in onnxruntime-node and returns its first output. */
-export async function runNode(model: ModelProto | Uint8Array, feeds: Feeds): Promise<Float32Array> {
+/** Runs a model over the evaluation feeds in onnxruntime-node and returns every output. */
+export async function runNode(model: ModelProto | Uint8Array, feeds: Feeds, plan: EvalPlan): Promise<EvalOutputs> {
   const session = await ort.InferenceSession.create(model instanceof Uint8Array ? model : encodeModel(model), { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   try {
-    const input: Record<string, ort.Tensor> = {};
-    for (const [name, f] of Object.entries(feeds)) input[name] = new ort.Tensor(f.type, f.data, f.dims);
-    const out = await session.run(input);
-    return out[session.outputNames[0]!]!.data as Float32Array;
+    return await runEval(async (part) => {
+      const input: Record<string, ort.Tensor> = {};
+      for (const [name, f] of Object.entries(part)) input[name] = new ort.Tensor(f.type, f.data, f.dims);
+      return (await session.run(input)) as unknown as RunOutputs;
+    }, feeds, plan);
   } finally {
     await session.release();
   }
 }
 
-/** Compares a candidate's first output to the reference; `score` is the floor's metric. */
-export function score(reference: Float32Array, actual: Float32Array, width: number, classifier: boolean, floor: FidelityFloor) {
-  const c = compareOutputs(reference, actual, width, undefined, classifier);
-  const value = floor.metric === 'top1' ? (c.top1_agreement ?? 0) : c.cosine;
-  return { ...c, value, passes: value >= floor.value };
+/** A candidate's outputs against the reference's, through the gate. */
+export function score(reference: EvalOutputs, actual: EvalOutputs, judge: Judge): GateResult {
+  const fidelity = compareAll(reference, actual, judge.kinds, { evalSet: '', kind: 'data', samples: 1, steps: judge.plan.steps });
+  return gate(fidelity, judge.floors);
 }

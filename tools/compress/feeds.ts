@@ -1,27 +1,25 @@
 /**
  * Input data for calibration and evaluation: a JSON file in the documented format, checked against the
- * model's inputs, or seeded random inputs that respect each input's shape and type.
+ * model's inputs, or seeded random inputs that respect each input's shape and type (samples from .npy,
+ * audio and image files: data/samples.ts).
  *
  * File format: `{ "<input name>": { "dims": [N, ...], "data": [flat numbers, row-major] }, ... }` where axis 0
- * counts samples and every model input is present. Labels: a JSON array of N integers.
+ * counts samples and every model input is present (state inputs may be left out: they start at zero).
+ * Labels: a JSON array of N integers.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { TensorSpec } from '../../src/protocol/datatypes.js';
 import { Prng } from '../lib/prng.js';
+import type { Feeds } from '../measure/eval-run.js';
 import { CompressInputError } from './source.js';
 
-/** One input's data for a batch of samples. */
-export interface Feed {
-  type: 'float32' | 'int64';
-  dims: number[];
-  data: Float32Array | BigInt64Array;
-}
-export type Feeds = Record<string, Feed>;
+export type { Feed, Feeds } from '../measure/eval-run.js';
+export { sampleCount, sliceFeeds } from '../measure/eval-run.js';
 
 const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
 
 /** Reads and checks a feeds file against the model's inputs. `what` names the file in errors. */
-export function readFeeds(path: string, inputs: TensorSpec[], what: string): Feeds {
+export function readFeeds(path: string, inputs: TensorSpec[], what: string, state: ReadonlySet<string> = new Set()): Feeds {
   const fail = (msg: string): never => { throw new CompressInputError(`${what} file ${path} does not match the model inputs: ${msg}`); };
   if (!existsSync(path)) throw new CompressInputError(`${what} file ${path}: no such file`);
   let raw: unknown;
@@ -38,12 +36,13 @@ export function readFeeds(path: string, inputs: TensorSpec[], what: string): Fee
   let samples: number | undefined;
   for (const spec of inputs) {
     const entry = obj[spec.name];
+    if (!entry && state.has(spec.name)) continue;
     if (!entry) fail(`missing input '${spec.name}'`);
     const { dims, data } = entry!;
     if (!Array.isArray(dims) || !dims.every((d) => Number.isInteger(d) && d > 0)) fail(`'${spec.name}'.dims must be positive integers`);
     const d = dims as number[];
     if (d.length !== spec.shape.length) fail(`'${spec.name}' has rank ${d.length}, the model expects ${spec.shape.length} (${JSON.stringify(spec.shape)})`);
-    d.forEach((v, i) => { if (spec.shape[i]! >= 0 && spec.shape[i] !== v) fail(`'${spec.name}' dim ${i} is ${v}, the model fixes it to ${spec.shape[i]}`); });
+    d.forEach((v, i) => { if (i > 0 && spec.shape[i]! >= 0 && spec.shape[i] !== v) fail(`'${spec.name}' dim ${i} is ${v}, the model fixes it to ${spec.shape[i]}`); });
     if (samples !== undefined && d[0] !== samples) fail(`'${spec.name}' has ${d[0]} samples, other inputs ${samples}`);
     samples = d[0];
     if (!Array.isArray(data) || data.length !== size(d)) fail(`'${spec.name}'.data must be a flat array of ${size(d)} numbers (dims ${JSON.stringify(d)})`);
@@ -65,36 +64,46 @@ export function readLabels(path: string, samples: number): Int32Array {
   return Int32Array.from(raw as number[]);
 }
 
+/** How inputs without data are filled: ranges per input (else `lo`..`hi`), INT64 ids below `intHigh`. */
+export interface RandomOptions {
+  lo?: number;
+  hi?: number;
+  intHigh?: number;
+  ranges?: Record<string, [number, number]>;
+  /** State inputs: fixed zeros (the initial state), not samples. */
+  state?: ReadonlySet<string>;
+}
+
 /**
- * Seeded random feeds: FP32 uniform in [lo, hi), INT64 in [0, intHigh) (inputs named like "mask": all 1).
- * `shape` gives every dim; -1 entries are not allowed here (resolve them first).
+ * Seeded random feeds: FP32 uniform in [lo, hi), INT64 in [0, intHigh) or, with a range named for the
+ * input, integers in [lo, hi) (lo when lo = hi: a constant such as a sample rate); inputs named like
+ * "mask" are all 1. Rank-0 inputs and state inputs are `fixed` (one tensor for every run; state starts at 0).
+ * `shapes` gives every dim; -1 entries are not allowed here (resolve them first).
  */
-export function randomFeeds(inputs: TensorSpec[], shapes: Record<string, number[]>, seed: number, opts: { lo?: number; hi?: number; intHigh?: number } = {}): Feeds {
+export function randomFeeds(inputs: TensorSpec[], shapes: Record<string, number[]>, seed: number, opts: RandomOptions = {}): Feeds {
   const prng = new Prng(seed);
-  const lo = opts.lo ?? 0;
-  const hi = opts.hi ?? 1;
   const feeds: Feeds = {};
   for (const spec of inputs) {
-    const dims = shapes[spec.name]!;
+    let dims = shapes[spec.name]!;
+    const state = opts.state?.has(spec.name) ?? false;
+    const fixed = state || spec.shape.length === 0;
+    // A state's batch axis is not always axis 0 (e.g. [2, N, 128]): its declared dims, dynamic ones 1.
+    if (state) dims = spec.shape.map((d) => (d >= 0 ? d : 1));
+    const [lo, hi] = opts.ranges?.[spec.name] ?? [opts.lo ?? 0, opts.hi ?? 1];
+    const n = size(dims);
     if (spec.datatype === 'INT64') {
-      const fill = spec.name.includes('mask') ? () => 1n : () => BigInt(prng.int(opts.intHigh ?? 2));
-      feeds[spec.name] = { type: 'int64', dims, data: BigInt64Array.from({ length: size(dims) }, fill) };
-    } else feeds[spec.name] = { type: 'float32', dims, data: Float32Array.from({ length: size(dims) }, () => lo + (hi - lo) * prng.next()) };
+      const named = opts.ranges?.[spec.name];
+      const fill = state ? () => 0n : named ? () => BigInt(Math.floor(lo) + (hi > lo ? prng.int(Math.ceil(hi - lo)) : 0)) : spec.name.includes('mask') ? () => 1n : () => BigInt(prng.int(opts.intHigh ?? 2));
+      feeds[spec.name] = { type: 'int64', dims, data: BigInt64Array.from({ length: n }, fill), ...(fixed ? { fixed } : {}) };
+    } else feeds[spec.name] = { type: 'float32', dims, data: Float32Array.from({ length: n }, () => (state ? 0 : lo + (hi - lo) * prng.next())), ...(fixed ? { fixed } : {}) };
   }
   return feeds;
 }
 
-/** Number of samples (axis 0) in a feeds set. */
-export function sampleCount(feeds: Feeds): number {
-  return Object.values(feeds)[0]?.dims[0] ?? 0;
-}
-
-/** Samples [from, to) of every feed. */
-export function sliceFeeds(feeds: Feeds, from: number, to: number): Feeds {
-  const out: Feeds = {};
-  for (const [name, f] of Object.entries(feeds)) {
-    const per = size(f.dims.slice(1));
-    out[name] = { type: f.type, dims: [to - from, ...f.dims.slice(1)], data: f.data.slice(from * per, to * per) as Float32Array | BigInt64Array };
-  }
-  return out;
+/** Fills the inputs `given` lacks with random feeds of the same sample count (see randomFeeds). */
+export function completeFeeds(inputs: TensorSpec[], given: Feeds, shapes: (samples: number) => Record<string, number[]>, seed: number, opts: RandomOptions): Feeds {
+  const missing = inputs.filter((i) => !given[i.name]);
+  if (missing.length === 0) return given;
+  const n = Object.values(given).find((f) => !f.fixed)?.dims[0] ?? 1;
+  return { ...randomFeeds(missing, shapes(n), seed, opts), ...given };
 }

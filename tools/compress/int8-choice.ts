@@ -12,7 +12,8 @@ import { runProbe } from '../measure/probe-client.js';
 import { encodeModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/types.js';
 import { calibrate } from './calibrate.js';
-import { runNode, score, type FidelityFloor } from './evaluate.js';
+import type { EvalOutputs } from '../measure/eval-run.js';
+import { runNode, score, type Judge } from './evaluate.js';
 import { sampleCount, type Feeds } from './feeds.js';
 import { dynamicCandidates } from './int8-dynamic.js';
 import { staticCandidates, type ActivationRanges } from './int8-static.js';
@@ -35,15 +36,13 @@ export interface Int8Trial {
   model: ModelProto;
   /** Candidate forms, in order of preference. */
   forms: Int8Form[];
-  /** First output of the fp32 model on `evalFeeds` (onnxruntime-node): what candidates are scored against. */
-  reference: Float32Array;
+  /** Outputs of the fp32 model on `evalFeeds` (onnxruntime-node): what candidates are scored against. */
+  reference: EvalOutputs;
   evalFeeds: Feeds;
   /** Calibration samples for the static (QDQ) forms, calibrated once on first need. */
   calibFeeds: Feeds;
-  floor: FidelityFloor;
-  /** Width of one output row, and whether rows are class scores (top-1) or embeddings (cosine). */
-  width: number;
-  classifier: boolean;
+  /** Output kinds, floors and how the set is run (evaluate.ts). */
+  judge: Judge;
   /** Nodes the user keeps in fp32; more are excluded (up to maxExclude) only with autoExclude. */
   exclude: string[];
   autoExclude: boolean;
@@ -67,7 +66,7 @@ type Passing = Omit<Int8Choice, 'candidates'> & { bytes: Uint8Array };
 export async function chooseInt8(t: Int8Trial): Promise<Int8Choice> {
   const { candidates, passing } = await scoreForms(t);
   if (passing.length === 0) {
-    throw new CompressInputError(`no INT8 form meets the fidelity floor ${t.floor.metric}=${t.floor.value}: ${candidates.map((c) => `${c.form}: ${c.reason ?? c.status}`).join('; ')}`);
+    throw new CompressInputError(`no INT8 form meets the fidelity floors in onnxruntime-node: ${candidates.map((c) => `${c.form}: ${c.reason ?? c.status}`).join('; ')}`);
   }
   if (passing.length > 1) timeForms(t, passing, candidates);
   // Forms are in preference order; a later one wins only when clearly faster (15%), so timing noise
@@ -97,29 +96,29 @@ async function scoreForms(t: Int8Trial): Promise<{ candidates: CandidateReport[]
         ranges = await calibrate(t.model, t.calibFeeds);
       }
       const r = isStatic ? (form === 'qdq-minmax' ? ranges!.minmax : ranges!.percentile) : undefined;
-      const fid = async (exclude: string[]) => score(t.reference, await runNode(buildInt8(t.model, form, exclude, r), t.evalFeeds), t.width, t.classifier, t.floor);
+      const fid = async (exclude: string[]) => score(t.reference, await runNode(buildInt8(t.model, form, exclude, r), t.evalFeeds, t.judge.plan), t.judge);
       let exclude = [...t.exclude];
       let s = await fid(exclude);
-      p.step(`${form}: ${t.floor.metric} ${s.value.toFixed(4)}`);
+      p.step(`${form}: ${s.label}`);
       if (!s.passes && t.autoExclude) {
         // Sensitivity: the fidelity gained by leaving each node alone in fp32; exclude the best gains first.
         const pool = nodes.filter((n) => !exclude.includes(n));
         p.step(`${form}: sensitivity of ${pool.length} nodes`, pool.length);
         const gains: [string, number][] = [];
         for (const n of pool) {
-          gains.push([n, (await fid([...exclude, n])).value - s.value]);
+          gains.push([n, (await fid([...exclude, n])).margin - s.margin]);
           p.tick(n);
         }
         gains.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
         for (const [n] of gains.slice(0, t.maxExclude)) {
           exclude = [...exclude, n];
           s = await fid(exclude);
-          p.log(`${form}: excluded ${n} -> ${t.floor.metric} ${s.value.toFixed(4)}`);
+          p.log(`${form}: excluded ${n} -> ${s.label}`);
           if (s.passes) break;
         }
       }
       if (!s.passes) {
-        candidates.push({ form, status: 'below floor', fidelity: s.value, excluded: exclude, reason: `${t.floor.metric} ${s.value.toFixed(4)} < ${t.floor.value}` });
+        candidates.push({ form, status: 'below floor', fidelity: s.value, excluded: exclude, reason: s.failures.join('; ') });
         continue;
       }
       passing.push({ form, exclude, ...(r ? { ranges: r } : {}), bytes: encodeModel(buildInt8(t.model, form, exclude, r)) });

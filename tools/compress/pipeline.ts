@@ -8,38 +8,30 @@ import { ModelManifest } from '../../src/registry/manifest.js';
 import { sha256 } from '../lib/sha256.js';
 import { encodeFeeds, measureVariants } from '../measure/variants.js';
 import { calibrate } from './calibrate.js';
-import { parseFloor, runNode, type FidelityFloor } from './evaluate.js';
-import { randomFeeds, readFeeds, readLabels, sampleCount, sliceFeeds, type Feeds } from './feeds.js';
+import { runNode } from './evaluate.js';
+import { evaluationSets, judgeOf, type EvalSetOptions } from './eval-set.js';
+import { sliceFeeds } from './feeds.js';
 import { chooseInt8, type CandidateReport } from './int8-choice.js';
 import { writeModelFolder } from './model-folder.js';
 import { silent, type Progress } from './progress.js';
-import { latencyShapes, resolveShapes } from './shapes.js';
+import { latencyShapes } from './shapes.js';
 import { CompressInputError, readSource } from './source.js';
 import { buildVariants, int8Method, passInput, type Int8Form, type Recipe } from './variants.js';
+import { dropBelowFloor, type DroppedVariant } from './web-gate.js';
 
-export interface CompressOptions {
+export interface CompressOptions extends EvalSetOptions {
   input: string;
   name: string;
   modelsDir: string;
-  calibration?: string;
-  eval?: string;
-  labels?: string;
-  evalSetName?: string;
-  fidelityFloor?: string;
+  /** `[output:]metric=value` floors (gate.ts); absent: each output kind's default. */
+  fidelityFloor?: string | string[];
   exclude: string[];
   autoExclude: boolean;
   maxExclude: number;
   forms: Int8Form[];
-  /** Shape templates for inputs with dynamic dims other than the batch (axis 0 is replaced). */
-  shapes: Record<string, number[]>;
   batches: number[];
   /** Latency over input sizes instead of batches: [height, width] of the last two axes, batch 1. */
   sizes?: [number, number][];
-  samples: number;
-  seed: number;
-  task: 'auto' | 'classifier' | 'embedding';
-  intHigh: number;
-  inputRange: [number, number];
   runs: number;
   warmup: number;
   budgetMs: number;
@@ -56,30 +48,19 @@ export interface CompressOptions {
 }
 
 /** Runs the whole pipeline; returns the manifest written. Throws CompressInputError for bad inputs. */
-export async function compress(o: CompressOptions): Promise<{ manifest: ModelManifest; candidates: CandidateReport[] }> {
+export async function compress(o: CompressOptions): Promise<{ manifest: ModelManifest; candidates: CandidateReport[]; dropped: DroppedVariant[] }> {
   const p = o.progress ?? silent;
   if (!/^[A-Za-z0-9_.-]+$/.test(o.name)) throw new CompressInputError(`--name '${o.name}': use letters, digits, '_', '.', '-'`);
   p.step('reading model');
   const src = readSource(o.input);
   const inputs = src.inputs;
-  const out0 = src.outputs[0]!;
-  const lastDim = out0.shape[out0.shape.length - 1] ?? -1;
-  const classifier = o.task === 'classifier' || (o.task === 'auto' && lastDim >= 2);
-  const width = lastDim > 0 ? lastDim : 1;
-  const floor: FidelityFloor = o.fidelityFloor ? parseFloor(o.fidelityFloor) : { metric: classifier ? 'top1' : 'cosine', value: 0.99 };
-  if (floor.metric === 'top1' && !classifier) throw new CompressInputError(`--fidelity-floor top1 needs class scores; this model's output '${out0.name}' is not treated as a classifier (use cosine=, or --task classifier)`);
   const unknownExclude = o.exclude.filter((n) => !src.model.graph.node.some((x) => x.name === n));
   if (unknownExclude.length) throw new CompressInputError(`--exclude: no node named ${unknownExclude.map((n) => `'${n}'`).join(', ')} (node names are as in the model, unnamed nodes are <op>_<index>)`);
 
-  // Evaluation and calibration sets.
-  const calibration = o.calibration ? readFeeds(o.calibration, inputs, 'calibration') : undefined;
-  const evalFile = o.eval ? readFeeds(o.eval, inputs, 'evaluation') : undefined;
-  const random = () => randomFeeds(inputs, resolveShapes(inputs, o.shapes, o.samples), o.seed, { lo: o.inputRange[0], hi: o.inputRange[1], intHigh: o.intHigh });
-  const evalFeeds: Feeds = evalFile ?? calibration ?? random();
-  const evalSet = o.evalSetName ?? (evalFile ? `evaluation file ${o.eval}` : calibration ? `calibration set ${o.calibration}` : `seeded random inputs (seed ${o.seed}, uniform [${o.inputRange.join(', ')})${inputs.some((i) => i.datatype === 'INT64') ? `, ids < ${o.intHigh}` : ''})`);
-  const evalCount = sampleCount(evalFeeds);
-  const labels = o.labels ? readLabels(o.labels, evalCount) : undefined;
-  const calibFeeds = calibration ?? evalFeeds;
+  // Evaluation and calibration sets (eval-set.ts); random ones make the fidelity unverified.
+  const sets = evaluationSets(o, inputs, src.outputs);
+  const { evalFeeds, calibFeeds, evalSet, labels } = sets;
+  if (sets.kind === 'random') p.log(`WARNING: no --eval or --calibration samples: fidelity is measured on seeded random inputs, which overstate it; the manifest marks it unverified (eval_set_kind: random) and the router avoids such variants (policy unverified_fidelity)`);
   const latency = latencyShapes(inputs, o);
 
   // Graphs below opset 13 are upgraded once (DynamicQuantizeLinear needs 11, per-channel DequantizeLinear 13);
@@ -97,16 +78,16 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   }
 
   p.step('reference outputs (onnxruntime-node)');
-  const reference = await runNode(src.bytes, evalFeeds);
+  const reference = await runNode(src.bytes, evalFeeds, sets.plan);
+  const judge = judgeOf(src.model, inputs, src.outputs, o, reference, sets.plan);
+  p.log(`outputs: ${Object.entries(judge.floors).map(([n, f]) => `'${n}' ${judge.kinds[n]} (${f.map((x) => `${x.metric} ${['rel', 'drift'].includes(x.metric) ? '<=' : '>='} ${x.value}`).join(', ')})`).join('; ')}`);
   const best = await chooseInt8({
     model: src.model,
     forms: o.forms,
     reference,
     evalFeeds,
     calibFeeds,
-    floor,
-    width,
-    classifier,
+    judge,
     exclude: o.exclude,
     autoExclude: o.autoExclude,
     maxExclude: o.maxExclude,
@@ -119,6 +100,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   const built = buildVariants(src.model, { ...recipe, upgrade: undefined });
   const files: Record<string, Uint8Array | string> = { 'fp32.onnx': src.bytes, 'fp16.onnx': built.fp16, 'int8.onnx': built.int8 };
   if (best.ranges) files['calibration-ranges.json'] = JSON.stringify(best.ranges) + '\n';
+  let dropped: DroppedVariant[] = [];
   const manifest = await writeModelFolder({ modelsDir: o.modelsDir, name: o.name, files, ignoreWeights: o.ignoreWeights }, (stage) => {
     p.step('measuring fp32, fp16, int8 in onnxruntime-web (latency, memory, fidelity)', 3);
     const variants = measureVariants({
@@ -131,9 +113,11 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
       ],
       evalFeeds: encodeFeeds(evalFeeds),
       evalSet,
-      width,
+      evalSetKind: sets.kind,
+      width: 1,
       ...(labels ? { labels } : {}),
-      classifier,
+      kinds: judge.kinds,
+      evalPlan: sets.plan,
       batches: latency.shapes.map((s) => s.items),
       shapes: latency.shapes,
       warmup: o.warmup,
@@ -145,6 +129,9 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
       item: latency.item,
       log: (line) => { p.tick(line.split(':')[0]); p.log(line); },
     });
+    // The decision in the serving runtime: a variant below a floor there is not written (web-gate.ts).
+    dropped = dropBelowFloor(variants, judge.floors, stage);
+    for (const d of dropped) p.log(`DROPPED ${d.variant}: below its floor in ${d.runtime}: ${d.failures.join('; ')}`);
     let testAccuracy: number | undefined;
     if (labels) testAccuracy = variants.fp32!.fidelity.accuracy;
     return ModelManifest.parse({
@@ -165,14 +152,16 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
         opset: src.opset,
         normalized: { constants_lifted: src.lifted, batchnorm_folded: src.folded },
         recipe: { ...(upgrade ? { upgrade } : {}), fp16: recipe.fp16, int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges_file: 'calibration-ranges.json' } : {}) } },
-        fidelity_floor: `${floor.metric}=${floor.value}`,
+        fidelity_floors: Object.fromEntries(Object.entries(judge.floors).map(([n, f]) => [n, { kind: judge.kinds[n], floors: f.map((x) => `${x.metric}=${x.value}`) }])),
+        ...(dropped.length ? { dropped_variants: dropped } : {}),
         int8_candidates: candidates,
         eval_set: evalSet,
-        calibration: o.calibration ? `file ${o.calibration} (${sampleCount(calibFeeds)} samples)` : `the evaluation set (${sampleCount(calibFeeds)} samples)`,
+        eval_set_kind: sets.kind,
+        calibration: sets.calibration,
         ...o.extraProvenance,
         command: o.command,
       },
     });
   });
-  return { manifest, candidates };
+  return { manifest, candidates, dropped };
 }

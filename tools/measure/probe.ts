@@ -10,6 +10,7 @@ import { model, node, valueInfo } from '../onnx/build.js';
 import { encodeModel } from '../onnx/io.js';
 import { Prng } from '../lib/prng.js';
 import { percentile } from '../lib/percentile.js';
+import { runEval, type EvalOutputs, type EvalPlan, type Feeds, type RunOutputs } from './eval-run.js';
 import { probeFeeds } from './probe-feeds.js';
 import { round } from './stats.js';
 
@@ -32,9 +33,10 @@ export interface ProbeRequest {
    * is reported as.
    */
   shapes?: { items: number; dims: Record<string, number[]> }[];
-  /** Evaluation feeds (JSON file, see encodeFeeds) whose first output is written to evalOut as raw f32. */
+  /** Evaluation feeds (JSON file, see encodeFeeds), run as `evalPlan` says; every output goes to evalOut (see encodeOutputs). */
   evalIn?: string;
   evalOut?: string;
+  evalPlan?: EvalPlan;
 }
 
 /** What the probe reports. */
@@ -70,19 +72,24 @@ ort.env.wasm.numThreads = 1;
 
 const feeds = (req: ProbeRequest, batch: number, prng: Prng) => probeFeeds(ort, req, batch, prng);
 
-/** Serialised evaluation feeds: name -> {type, dims, base64 of raw little-endian data}. */
-export type EncodedFeeds = Record<string, { type: 'float32' | 'int64'; dims: number[]; data: string }>;
+/** Serialised evaluation feeds: name -> {type, dims, base64 of raw little-endian data, fixed}. */
+export type EncodedFeeds = Record<string, { type: 'float32' | 'int64'; dims: number[]; data: string; fixed?: boolean }>;
+/** Serialised outputs of an evaluation run: name -> {width, last, base64 of raw f32}. */
+export type EncodedOutputs = Record<string, { width: number; last: number; data: string }>;
 
-function decodeFeeds(file: string): Record<string, InstanceType<typeof ort.Tensor>> {
+function decodeFeeds(file: string): Feeds {
   const enc = JSON.parse(readFileSync(file, 'utf8')) as EncodedFeeds;
-  const out: Record<string, InstanceType<typeof ort.Tensor>> = {};
+  const out: Feeds = {};
   for (const [name, f] of Object.entries(enc)) {
     const buf = Buffer.from(f.data, 'base64');
     const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-    out[name] = f.type === 'float32' ? new ort.Tensor('float32', new Float32Array(ab), f.dims) : new ort.Tensor('int64', new BigInt64Array(ab), f.dims);
+    out[name] = { type: f.type, dims: f.dims, data: f.type === 'float32' ? new Float32Array(ab) : new BigInt64Array(ab), ...(f.fixed ? { fixed: true } : {}) };
   }
   return out;
 }
+
+const encodeOutputs = (outs: EvalOutputs): EncodedOutputs =>
+  Object.fromEntries(Object.entries(outs).map(([name, o]) => [name, { width: o.width, last: o.last, data: Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength).toString('base64') }]));
 
 const req = JSON.parse(process.argv[2]!) as ProbeRequest;
 // Initialise the WASM backend with a one-node model first, so load_ms is this variant's session creation
@@ -126,9 +133,13 @@ const points: ProbeResult['points'] = batches.map((batch) => {
 });
 
 if (req.evalIn && req.evalOut) {
-  const out = await session.run(decodeFeeds(req.evalIn));
-  const first = out[session.outputNames[0]!]!.data as Float32Array;
-  writeFileSync(req.evalOut, new Uint8Array(first.buffer, first.byteOffset, first.byteLength));
+  const run = async (part: Feeds) => {
+    const input: Record<string, InstanceType<typeof ort.Tensor>> = {};
+    for (const [name, f] of Object.entries(part)) input[name] = new ort.Tensor(f.type, f.data, f.dims);
+    return (await session.run(input)) as unknown as RunOutputs;
+  };
+  const outs = await runEval(run, decodeFeeds(req.evalIn), req.evalPlan ?? { chunk: 1 << 30, state: [], steps: 1 });
+  writeFileSync(req.evalOut, JSON.stringify(encodeOutputs(outs)));
 }
 await session.release();
 const result: ProbeResult = { load_ms: round(load_ms, 1), edge_memory_bytes, points, ortVersion: ort.env.versions.web ?? '', simd: ort.env.wasm.simd !== false };

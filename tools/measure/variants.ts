@@ -8,12 +8,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LatencyProfile } from '../../src/registry/manifest.js';
-import type { Fidelity, Variant, VariantName } from '../../src/registry/manifest.js';
+import type { Fidelity, OutputKind, Variant, VariantName } from '../../src/registry/manifest.js';
 import type { TensorSpec } from '../../src/protocol/datatypes.js';
 import { sha256 } from '../lib/sha256.js';
-import type { EncodedFeeds, ProbeRequest, ProbeResult } from './probe.js';
+import type { EvalOutputs, EvalPlan } from './eval-run.js';
+import { compareAll, describeFidelity } from './fidelity.js';
+import type { EncodedFeeds, EncodedOutputs, ProbeRequest, ProbeResult } from './probe.js';
 import { latencyProfile, runInterleaved, runProbe } from './probe-client.js';
-import { compareOutputs } from './stats.js';
 
 /** What to measure for one model. */
 export interface MeasurePlan {
@@ -26,8 +27,14 @@ export interface MeasurePlan {
   /** Last-axis width of the first output (classes or hidden size) for row-wise comparison. */
   width: number;
   labels?: ArrayLike<number>;
-  /** False when outputs are not class scores (top-1 agreement is then meaningless and left out). */
+  /** False when outputs are not class scores (top-1 agreement is then meaningless and left out). Used without `kinds`: first output only. */
   classifier?: boolean;
+  /** Kind of every output compared (kinds.ts); absent: the first output, by `classifier`. */
+  kinds?: Record<string, OutputKind>;
+  /** How the evaluation set is run (chunks, state fed back); absent: all samples in one run. */
+  evalPlan?: EvalPlan;
+  /** `random` when the evaluation inputs are seeded random (fidelity unverified); absent: not recorded. */
+  evalSetKind?: 'data' | 'random';
   batches: number[];
   /** Explicit input shapes per latency point (see ProbeRequest.shapes). */
   shapes?: ProbeRequest['shapes'];
@@ -43,10 +50,20 @@ export interface MeasurePlan {
 }
 
 /** Encodes typed arrays as the probe's evaluation feeds file format. */
-export function encodeFeeds(feeds: Record<string, { data: Float32Array | BigInt64Array; dims: number[] }>): EncodedFeeds {
+export function encodeFeeds(feeds: Record<string, { data: Float32Array | BigInt64Array; dims: number[]; fixed?: boolean }>): EncodedFeeds {
   const out: EncodedFeeds = {};
   for (const [name, f] of Object.entries(feeds)) {
-    out[name] = { type: f.data instanceof Float32Array ? 'float32' : 'int64', dims: f.dims, data: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64') };
+    out[name] = { type: f.data instanceof Float32Array ? 'float32' : 'int64', dims: f.dims, data: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64'), ...(f.fixed ? { fixed: true } : {}) };
+  }
+  return out;
+}
+
+function decodeOutputs(text: string): EvalOutputs {
+  const enc = JSON.parse(text) as EncodedOutputs;
+  const out: EvalOutputs = {};
+  for (const [name, o] of Object.entries(enc)) {
+    const buf = Buffer.from(o.data, 'base64');
+    out[name] = { width: o.width, last: o.last, data: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)) };
   }
   return out;
 }
@@ -60,10 +77,11 @@ export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, 
   const evalIn = join(work, 'feeds.json');
   writeFileSync(evalIn, JSON.stringify(plan.evalFeeds));
   const result: Partial<Record<VariantName, Variant>> = {};
-  let reference: Float32Array | undefined;
+  let reference: EvalOutputs | undefined;
   try {
     const probed: { v: MeasurePlan['variants'][number]; file: string; bytes: Buffer; probe: ProbeResult; fidelity: Fidelity }[] = [];
     const first = plan.batches[0]!;
+    const samples = Object.values(plan.evalFeeds).find((f) => !f.fixed)?.dims[0] ?? 1;
     for (const v of plan.variants) {
       const file = v.file ?? `${v.name}.onnx`;
       const path = join(plan.dir, file);
@@ -71,11 +89,19 @@ export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, 
       const evalOut = join(work, `${v.name}.f32`);
       // Latency comes from the interleaved run below: here one short point, for memory after a run.
       const shapes = plan.shapes?.filter((s) => s.items === first);
-      const probe = runProbe({ model: path, inputs: plan.inputs, batches: [first], warmup: 1, runs: 3, budgetMsPerPoint: 0, ...(shapes ? { shapes } : {}), seq: plan.seq, intHigh: plan.intHigh, evalIn, evalOut });
-      const raw = readFileSync(evalOut);
-      const outputs = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+      const probe = runProbe({ model: path, inputs: plan.inputs, batches: [first], warmup: 1, runs: 3, budgetMsPerPoint: 0, ...(shapes ? { shapes } : {}), seq: plan.seq, intHigh: plan.intHigh, evalIn, evalOut, ...(plan.evalPlan ? { evalPlan: plan.evalPlan } : {}) });
+      const outputs = decodeOutputs(readFileSync(evalOut, 'utf8'));
       reference ??= outputs;
-      probed.push({ v, file, bytes, probe, fidelity: { eval_set: plan.evalSet, ...compareOutputs(reference, outputs, plan.width, plan.labels, plan.classifier ?? true) } });
+      const kinds = plan.kinds ?? { [Object.keys(outputs)[0]!]: plan.classifier === false ? 'regression' : 'classification' };
+      const fidelity = compareAll(reference, outputs, kinds, {
+        evalSet: plan.evalSet,
+        kind: plan.evalSetKind,
+        runtime: `onnxruntime-web ${probe.ortVersion} wasm`,
+        samples,
+        ...(plan.labels ? { labels: plan.labels } : {}),
+        ...(plan.evalPlan?.state.length ? { steps: Math.min(plan.evalPlan.steps, samples) } : {}),
+      });
+      probed.push({ v, file, bytes, probe, fidelity });
     }
     const latency = runInterleaved({
       variants: probed.map((p) => ({ name: p.v.name, model: join(plan.dir, p.file) })),
@@ -100,7 +126,7 @@ export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, 
         fidelity,
         method: v.method,
       };
-      plan.log?.(`${v.name}: ${bytes.length} bytes, wasm heap ${(probe.edge_memory_bytes / 2 ** 20).toFixed(1)} MiB, load ${probe.load_ms} ms, p50@${first} ${points[0]?.p50_ms} ms (MAD ${points[0]?.mad_ms}), agreement ${fidelity.top1_agreement ?? '-'}, max err ${fidelity.max_abs_err}, cosine ${fidelity.cosine}`);
+      plan.log?.(`${v.name}: ${bytes.length} bytes, wasm heap ${(probe.edge_memory_bytes / 2 ** 20).toFixed(1)} MiB, load ${probe.load_ms} ms, p50@${first} ${points[0]?.p50_ms} ms (MAD ${points[0]?.mad_ms}), ${describeFidelity(fidelity)}`);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,119 @@
+/**
+ * What kind of value each model output is, which decides how it is compared with fp32 and gated:
+ * classification, regression (features, embeddings, maps, spectrograms), scalar (at most one value per
+ * sample) or state (fed back into an input on the next call). `--task` sets kinds; `auto` guesses them with
+ * the heuristic below, kept conservative: calling mel bins or embeddings a classifier made top-1 agreement
+ * the gate, which says nothing about them (issue 11).
+ */
+import type { TensorSpec } from '../../src/protocol/datatypes.js';
+import type { OutputKind } from '../../src/registry/manifest.js';
+import type { ModelProto, NodeProto } from '../onnx/types.js';
+
+export const KIND_ALIASES: Record<string, OutputKind> = {
+  classifier: 'classification',
+  classification: 'classification',
+  embedding: 'regression',
+  regression: 'regression',
+  scalar: 'scalar',
+  state: 'state',
+};
+
+/** `--task` parsed: a kind for every output (`all`) and/or per output name. */
+export interface TaskSpec {
+  all?: OutputKind;
+  byOutput: Record<string, OutputKind>;
+}
+
+/** The heuristic, as `--help` prints it. */
+export const AUTO_RULES = [
+  'state: an output that pairs with an input by name (state/stateN, h0/hn, past_x/present_x, x_in/x_out) and shape: fed back',
+  'scalar: at most one value per sample (e.g. [N], [N,1], a probability or a score)',
+  'classification: a last axis of fixed size >= 2 AND a hint that it holds class scores: produced by Softmax/LogSoftmax, read by ArgMax/TopK, or named like logits/prob/softmax/class/label',
+  'regression: everything else (embeddings, feature maps, mel bins, hidden states)',
+];
+
+/** Parses `--task` values: `auto`, a kind for all outputs, or `name=kind` (repeatable). Throws with a message. */
+export function parseTask(values: readonly string[]): TaskSpec {
+  const spec: TaskSpec = { byOutput: {} };
+  const kind = (k: string) => {
+    const v = KIND_ALIASES[k];
+    if (!v) throw new Error(`--task: unknown kind '${k}'; one of auto, ${Object.keys(KIND_ALIASES).join(', ')}`);
+    return v;
+  };
+  for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
+    const eq = value.lastIndexOf('=');
+    if (eq > 0) spec.byOutput[value.slice(0, eq)] = kind(value.slice(eq + 1));
+    else if (value !== 'auto') spec.all = kind(value);
+  }
+  return spec;
+}
+
+/** A name with the affixes that mark the in/out side of a recurrent pair stripped: `state_out` -> `state`. */
+const stem = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .replace(/^(new|next|out|in|prev|past|present|last|initial|init)/, '')
+    .replace(/(out|in|new|next|n|\d+)$/, '');
+
+const compatible = (a: TensorSpec, b: TensorSpec) => a.datatype === b.datatype && a.shape.length === b.shape.length && a.shape.every((d, i) => d < 0 || b.shape[i]! < 0 || d === b.shape[i]);
+
+/** State pairs: each output whose stem and shape match exactly one input's. `forced` outputs must pair. */
+export function statePairs(inputs: TensorSpec[], outputs: TensorSpec[], forced: readonly string[] = []): { input: string; output: string }[] {
+  const pairs: { input: string; output: string }[] = [];
+  for (const out of outputs) {
+    const s = stem(out.name);
+    let match = inputs.filter((i) => s !== '' && stem(i.name) === s && compatible(i, out));
+    if (match.length !== 1 && forced.includes(out.name)) match = inputs.filter((i) => i.datatype === out.datatype && JSON.stringify(i.shape) === JSON.stringify(out.shape));
+    if (match.length === 1 && !pairs.some((p) => p.input === match[0]!.name)) pairs.push({ input: match[0]!.name, output: out.name });
+    else if (forced.includes(out.name)) throw new Error(`--task ${out.name}=state: no single input pairs with it (same stem and shape); inputs are ${inputs.map((i) => `'${i.name}' ${JSON.stringify(i.shape)}`).join(', ')}`);
+  }
+  return pairs;
+}
+
+const PASS_THROUGH = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Cast']);
+const SCORE_NAME = /logit|prob|softmax|class|label/i;
+
+/** Whether an output looks like scores over classes: produced by (Log)Softmax, read by ArgMax/TopK, or named so. */
+function scoreHints(model: ModelProto | undefined, name: string): boolean {
+  if (SCORE_NAME.test(name)) return true;
+  if (!model) return false;
+  const nodes = model.graph.node;
+  const producer = (t: string): NodeProto | undefined => nodes.find((n) => n.output.includes(t));
+  let t = name;
+  for (let hops = 0; hops < 8; hops++) {
+    if (nodes.some((n) => (n.op_type === 'ArgMax' || n.op_type === 'TopK') && n.input[0] === t)) return true;
+    const p = producer(t);
+    if (!p) return false;
+    if (p.op_type === 'Softmax' || p.op_type === 'LogSoftmax') return true;
+    if (!PASS_THROUGH.has(p.op_type)) return false;
+    t = p.input[0]!;
+  }
+  return false;
+}
+
+/**
+ * The kind of every output. `widths` (values per sample, from a reference run) settle outputs whose
+ * non-batch dims are dynamic. Explicit kinds win; `state` needs a pairing input (see statePairs).
+ */
+export function outputKinds(model: ModelProto | undefined, inputs: TensorSpec[], outputs: TensorSpec[], task: TaskSpec, widths: Record<string, number> = {}): Record<string, OutputKind> {
+  const unknown = Object.keys(task.byOutput).filter((n) => !outputs.some((o) => o.name === n));
+  if (unknown.length) throw new Error(`--task: no output named ${unknown.map((u) => `'${u}'`).join(', ')}; outputs are ${outputs.map((o) => `'${o.name}'`).join(', ')}`);
+  const forced = outputs.filter((o) => (task.byOutput[o.name] ?? task.all) === 'state').map((o) => o.name);
+  const paired = new Set(statePairs(inputs, outputs, forced).map((p) => p.output));
+  const kinds: Record<string, OutputKind> = {};
+  for (const out of outputs) {
+    const explicit = task.byOutput[out.name] ?? (paired.has(out.name) ? 'state' : task.all);
+    if (explicit) {
+      kinds[out.name] = explicit;
+      continue;
+    }
+    const rest = out.shape.slice(1);
+    const perSample = rest.every((d) => d >= 0) ? rest.reduce((a, b) => a * b, 1) : widths[out.name];
+    const last = out.shape.at(-1) ?? -1;
+    if (out.shape.length <= 1 || (perSample !== undefined && perSample <= 1)) kinds[out.name] = 'scalar';
+    else if (last >= 2 && scoreHints(model, out.name)) kinds[out.name] = 'classification';
+    else kinds[out.name] = 'regression';
+  }
+  return kinds;
+}
