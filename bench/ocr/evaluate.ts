@@ -60,8 +60,11 @@ export function assign(drawn: readonly Box[], read: readonly ReadLine[]): { perL
   return { perLine: groups.map((g) => [...g].sort((a, b) => a.box.x0 - b.box.x0).map((r) => r.text).join(' ')), spurious };
 }
 
-/** Runs the pipeline over every page. `cls` also scores the direction classifier when loaded. */
-export async function evaluate(pipe: OcrPipeline, pages: readonly RenderedPage[], opts: { cls?: boolean } = {}): Promise<EvalResult> {
+/**
+ * Runs the pipeline over every page. `cls` also scores the direction classifier when loaded; `recOnly: false`
+ * skips the rec-only pass (its readings are then empty), for runs that only vary the detector.
+ */
+export async function evaluate(pipe: OcrPipeline, pages: readonly RenderedPage[], opts: { cls?: boolean; recOnly?: boolean } = {}): Promise<EvalResult> {
   const t0 = performance.now();
   const out: EvalResult = { lines: [], spurious_chars: 0, det: { drawn: 0, found: 0, boxes: 0, matched_boxes: 0 }, seconds: 0 };
   if (opts.cls) out.cls = { crops: 0, correct: 0 };
@@ -77,7 +80,7 @@ export async function evaluate(pipe: OcrPipeline, pages: readonly RenderedPage[]
     out.spurious_chars += spurious.reduce((s, r) => s + [...r.text.replace(/\s/g, '')].length, 0);
     for (const [i, line] of page.lines.entries()) {
       const gt = crop(page.image, line.box);
-      const rec = (await pipe.recognize(gt)).text;
+      const rec = opts.recOnly === false ? '' : (await pipe.recognize(gt)).text;
       out.lines.push(lineResult(line, perLine[i]!, rec));
       if (out.cls) {
         out.cls.crops += 2;

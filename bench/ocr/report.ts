@@ -1,7 +1,7 @@
 /**
  * The OCR bench's results (bench/results/ocr.json) and their Markdown: the summary per variant, CER by text
- * size and string kind, and sample readings. `ocrSection` is the short form `npm run bench:compress`
- * appends to its own report.
+ * size and string kind, and sample readings. `ocrSection` and `ocrSummary` are the short forms
+ * `npm run bench:compress` appends to its own report.
  */
 
 export interface CerStat {
@@ -33,6 +33,8 @@ export type OcrResults = {
   corpus: { seed: number; short_strings: number; prose_lines: number; lines: number; pages: number; fonts: string[]; sizes_px: { min: number; max: number; bands: Record<string, number> }; kinds: Record<string, number> };
   metric: string;
   variants: Record<string, VariantReport>;
+  /** Each det variant but fp32 with the fp32 recogniser: what the detector alone costs end to end. */
+  det_alone: Record<string, { det: string; e2e: CerStat; e2e_nospace: CerStat; recall: number; precision: number }>;
   lines: { text: string; kind: string; font: string; size: number; read: Record<string, { e2e: string; rec: string }> }[];
 };
 
@@ -54,6 +56,22 @@ export function corpusLine(r: OcrResults): string {
   const c = r.corpus;
   return `${c.lines} known strings (${c.short_strings} generated words, numbers and codes with seed ${c.seed}, ${c.prose_lines} lines of English prose) on ${c.pages} pages, ` +
     `${c.sizes_px.min}-${c.sizes_px.max} px, fonts ${c.fonts.join(', ')}; rendered by ${r.renderer}; run in ${r.runtime}. Repeat: \`${r.command}\`.`;
+}
+
+/** Detector variants with the fp32 recogniser, next to fp32 + fp32. */
+function detAloneTable(r: OcrResults): string[] {
+  const fp32 = Object.values(r.variants).find((v) => v.files['det'] === 'fp32' && v.files['rec'] === 'fp32');
+  const rows = Object.values(r.det_alone ?? {});
+  if (!rows.length || !fp32) return [];
+  return [
+    'The detector alone (each det variant with the fp32 recogniser, end to end):',
+    '',
+    '| det variant | CER end to end | spaces ignored | det recall | det precision |',
+    '| --- | --- | --- | --- | --- |',
+    `| fp32 | ${pct(fp32.cer.e2e.cer)} | ${pct(fp32.cer.e2e_nospace.cer)} | ${pct(fp32.det.recall)} | ${pct(fp32.det.precision)} |`,
+    ...rows.map((d) => `| ${d.det} | ${pct(d.e2e.cer)} | ${pct(d.e2e_nospace.cer)} | ${pct(d.recall)} | ${pct(d.precision)} |`),
+    '',
+  ];
 }
 
 function groupTable(r: OcrResults, by: 'by_size' | 'by_kind', title: string): string[] {
@@ -95,6 +113,7 @@ export function markdown(r: OcrResults): string {
     '',
     `${r.metric} Rec-only reads each line's own drawn box (the browser's line box), so det errors do not enter it; det recall and precision count boxes with IoU ≥ 0.5 against drawn lines. cls: every line box upright and turned 180°.`,
     '',
+    ...detAloneTable(r),
     ...groupTable(r, 'by_size', 'By text size'),
     ...groupTable(r, 'by_kind', 'By kind of string'),
     ...samples(r),
@@ -103,5 +122,11 @@ export function markdown(r: OcrResults): string {
 
 /** The short form for `npm run bench:compress`. */
 export function ocrSection(r: OcrResults): string[] {
-  return [`OCR character error rate on real rendered text (from bench/results/ocr.json, ${r.measured_at?.slice(0, 10) ?? 'undated'}): ${corpusLine(r)}`, '', ...summaryTable(r), ''];
+  return [`OCR character error rate on real rendered text (from bench/results/ocr.json, ${r.measured_at?.slice(0, 10) ?? 'undated'}): ${corpusLine(r)}`, '', ...summaryTable(r), '', ...detAloneTable(r)];
+}
+
+/** The short form for bench/results/compress.json: CERs, det recall and cls accuracy per variant. */
+export function ocrSummary(r: OcrResults): Record<string, unknown> {
+  const variants = Object.fromEntries(Object.entries(r.variants).map(([k, v]) => [k, { files: v.files, ...v.cer, det_recall: v.det.recall, cls_accuracy: v.cls_accuracy }]));
+  return { measured_at: r.measured_at, command: r.command, corpus: r.corpus, variants, det_alone: r.det_alone };
 }

@@ -67,13 +67,24 @@ export async function runOcrBench(opts: OcrBenchOptions = OCR_DEFAULTS): Promise
     console.log(`${name}: CER end to end ${pct(t.e2e.cer)} (no spaces ${pct(t.e2e_nospace.cer)}), rec-only ${pct(t.rec.cer)} (no spaces ${pct(t.rec_nospace.cer)}) in ${results[name]!.result.seconds.toFixed(0)} s`);
   }
 
+  // The detector alone: each det variant other than fp32 with the fp32 recogniser, end to end.
+  const fp32Rec = variantPlan('fp32', modelsDir).rec.path;
+  const detAlone: OcrResults['det_alone'] = {};
+  for (const { name, plan } of plans.filter((p) => p.plan.det.variant !== 'fp32')) {
+    const pipe = await OcrPipeline.load({ det: plan.det.path, rec: fp32Rec });
+    const r = await evaluate(pipe, pages, { recOnly: false }).finally(() => pipe.release());
+    const t = tally(r.lines, r.spurious_chars);
+    detAlone[name] = rounded({ det: plan.det.variant, e2e: t.e2e, e2e_nospace: t.e2e_nospace, recall: r.det.found / r.det.drawn, precision: r.det.matched_boxes / Math.max(1, r.det.boxes) });
+    console.log(`det ${plan.det.variant} + rec fp32: CER end to end ${pct(t.e2e.cer)} (no spaces ${pct(t.e2e_nospace.cer)})`);
+  }
+
   const sizes = samples.length ? pages.flatMap((p) => p.lines.map((l) => l.size)) : [];
   const data: OcrResults = {
     command: `npm run bench:ocr -- --strings ${opts.strings} --prose ${opts.prose} --seed ${opts.seed}`,
     runtime: `onnxruntime-web ${ort.env.versions.web ?? ''} wasm, 1 thread`,
     renderer: `Chromium ${browserVersion} (playwright-core), device scale 1`,
     corpus: {
-      seed: opts.seed, short_strings: opts.strings, prose_lines: opts.prose, lines: sizes.length, pages: pages.length, fonts,
+      seed: opts.seed, short_strings: opts.strings, prose_lines: samples.filter((s) => s.kind === 'prose').length, lines: sizes.length, pages: pages.length, fonts,
       sizes_px: { min: Math.min(...sizes), max: Math.max(...sizes), bands: countBy(sizes.map(sizeBand)) },
       kinds: countBy(samples.map((s) => s.kind)),
     },
@@ -88,6 +99,7 @@ export async function runOcrBench(opts: OcrBenchOptions = OCR_DEFAULTS): Promise
       by_size: rounded(breakdown(r.lines, (l) => sizeBand(l.size))),
       by_font: rounded(breakdown(r.lines, (l) => l.font)),
     }])),
+    det_alone: detAlone,
     lines: pages.flatMap((p) => p.lines).map((l, i) => ({ text: l.text, kind: l.kind, font: l.font, size: l.size, read: Object.fromEntries(Object.entries(results).map(([n, r]) => [n, { e2e: r.result.lines[i]!.e2e, rec: r.result.lines[i]!.rec }])) })),
   };
   writeResult('ocr', data);

@@ -17,6 +17,7 @@ import { assign, evaluate, tally } from '../../bench/ocr/evaluate.js';
 import { OcrPipeline } from '../../bench/ocr/pipeline.js';
 import { decodePng } from '../../bench/ocr/png.js';
 import { ctcDecode, loadDictionary } from '../../bench/ocr/rec.js';
+import { markdown, ocrSection, type OcrResults, type VariantReport } from '../../bench/ocr/report.js';
 import { CHROMIUM, openBrowser, renderPages, type RenderedPage } from '../../bench/ocr/render.js';
 import { variantPlan } from '../../bench/ocr/run.js';
 
@@ -117,6 +118,31 @@ describe('the corpus', () => {
     const plan = variantPlan('wint8', dir);
     expect([plan.det.variant, plan.rec.variant, plan.cls.variant]).toEqual(['fp32', 'wint8', 'fp32']);
     expect(() => variantPlan('int8', join(dir, 'nowhere'))).toThrow(/no such file/);
+  });
+});
+
+describe('the report', () => {
+  const stat = (errors: number, chars: number) => ({ errors, chars, cer: errors / chars });
+  const cers = (e: number) => ({ e2e: stat(e + 2, 100), e2e_nospace: stat(e, 90), rec: stat(1, 100), rec_nospace: stat(0, 90) });
+  const variant = (det: string, e: number): VariantReport => ({
+    files: { det, rec: det, cls: det }, seconds: 1, cer: cers(e), det: { drawn: 4, found: 4, boxes: 4, matched_boxes: 4, recall: 1, precision: 1 }, cls_accuracy: 1, spurious_chars: 0,
+    by_kind: { word: { lines: 4, ...cers(e) } }, by_size: { 'large (≥27px)': { lines: 4, ...cers(e) } }, by_font: { 'DejaVu Sans': { lines: 4, ...cers(e) } },
+  });
+  const results: OcrResults = {
+    command: 'npm run bench:ocr', runtime: 'onnxruntime-web', renderer: 'Chromium', metric: 'CER.',
+    corpus: { seed: 1, short_strings: 3, prose_lines: 1, lines: 4, pages: 1, fonts: ['DejaVu Sans'], sizes_px: { min: 28, max: 36, bands: { 'large (≥27px)': 4 } }, kinds: { word: 4 } },
+    variants: { fp32: variant('fp32', 1), int8: variant('int8', 3) },
+    det_alone: { int8: { det: 'int8', e2e: stat(4, 100), e2e_nospace: stat(2, 90), recall: 0.75, precision: 1 } },
+    lines: [{ text: 'a|b', kind: 'word', font: 'DejaVu Sans', size: 28, read: { fp32: { e2e: 'a|b', rec: '' }, int8: { e2e: 'ab', rec: 'ab' } } }],
+  };
+
+  it('tabulates every variant, the detector alone, and sample readings with table characters escaped', () => {
+    const md = markdown(results);
+    expect(md).toContain('| fp32 | fp32 / fp32 / fp32 | 3.00% | 1.11% | 1.00% | 0.00% | 100.00% | 100.00% | 100.00% |');
+    expect(md).toContain('| int8 | int8 / int8 / int8 | 5.00% | 3.33% |');
+    expect(md).toContain('| int8 | 4.00% | 2.22% | 75.00% | 100.00% |');
+    expect(md).toContain('| `a\\|b` | DejaVu Sans, 28px | `a\\|b` | ∅ | `ab` | `ab` |');
+    expect(ocrSection(results).join('\n')).toContain('Repeat: `npm run bench:ocr`');
   });
 });
 
