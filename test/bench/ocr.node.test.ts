@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cer, cerCount, levenshtein, total } from '../../bench/ocr/cer.js';
@@ -92,10 +93,47 @@ describe('PaddleOCR post-processing', () => {
     expect(spurious.map((s) => s.text)).toEqual(['noise']);
   });
 
+  it('decodes PNG rows under every filter, palette and grey+alpha images (alpha over white)', () => {
+    const rgb = [[10, 200, 30, 250, 5, 128, 0, 255, 77], [9, 9, 9, 100, 150, 200, 255, 0, 1]];
+    const rows = [0, 1, 2, 3, 4].flatMap((f) => rgb.map((r) => [f, r] as const));
+    expect(decodePng(png(2, 3, rows.map(([, r]) => r), rows.map(([f]) => f))).data).toEqual(Uint8Array.from(rows.flatMap(([, r]) => r)));
+    const plte = [255, 0, 0, 0, 0, 255];
+    expect([...decodePng(png(3, 1, [[1, 0]], [0], 2, plte)).data]).toEqual([0, 0, 255, 255, 0, 0]);
+    expect([...decodePng(png(4, 2, [[0, 0, 100, 255]], [1])).data]).toEqual([255, 255, 255, 100, 100, 100]);
+    expect(() => decodePng(png(2, 3, [[1, 2, 3]], [7]))).toThrow(/row 0 has unknown filter type 7/);
+    expect(() => decodePng(png(2, 3, [[1, 2, 3]], [0], 2))).toThrow(/PNG image data is truncated \(4 of 7 bytes\)/);
+  });
+
   it('refuses what is not a PNG by name', () => {
     expect(() => decodePng(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]))).toThrow(/not a PNG file/);
   });
 });
+
+/** A PNG of 8-bit rows (`colorType` 2 = RGB, 3 = palette, 4 = grey+alpha), each row under its own filter. */
+function png(colorType: number, bpp: number, rows: number[][], filters: number[], width = rows[0]!.length / bpp, plte?: number[]): Uint8Array {
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, 'latin1');
+    Buffer.from(data).copy(out, 8);
+    return out; // the CRC is not checked by the decoder, so zeros do
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(rows.length, 4);
+  ihdr.set([8, colorType, 0, 0, 0], 8);
+  const raw = rows.flatMap((row, y) => {
+    const prev = y > 0 ? rows[y - 1]! : row.map(() => 0);
+    return [filters[y]!, ...row.map((v, x) => {
+      const a = x >= bpp ? row[x - bpp]! : 0, b = prev[x]!, c = x >= bpp ? prev[x - bpp]! : 0;
+      const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+      const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][filters[y]!] ?? 0;
+      return (v - pred) & 0xff;
+    })];
+  });
+  const parts = [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), ...(plte ? [chunk('PLTE', Uint8Array.from(plte))] : []), chunk('IDAT', deflateSync(Uint8Array.from(raw))), chunk('IEND', new Uint8Array())];
+  return Buffer.concat(parts);
+}
 
 describe('the corpus', () => {
   it('is the same for the same seed and uses only characters in the dictionary', () => {
