@@ -23,7 +23,7 @@ export interface DetInput {
 /** Resize to multiples of 32 (longest side ≤ 960) and normalise, channels in BGR order as cv2 loads them. */
 export function detPreprocess(img: RgbImage): DetInput {
   const ratio = Math.max(img.width, img.height) > DET.limitSide ? DET.limitSide / Math.max(img.width, img.height) : 1;
-  const to32 = (v: number) => Math.max(Math.round(Math.trunc(v * ratio) / 32) * 32, 32);
+  const to32 = (v: number) => Math.max(roundHalfEven(Math.trunc(v * ratio) / 32) * 32, 32);
   const width = to32(img.width), height = to32(img.height);
   const r = width === img.width && height === img.height ? img : resize(img, width, height);
   const plane = width * height;
@@ -32,6 +32,12 @@ export function detPreprocess(img: RgbImage): DetInput {
     for (let c = 0; c < 3; c++) data[c * plane + i] = (r.data[i * 3 + (2 - c)]! / 255 - MEAN[c]!) / STD[c]!;
   }
   return { data, width, height };
+}
+
+/** Python's round(): halves go to the even neighbour (a 656 px side becomes 640, not 672). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** A detected text box in the original image's pixels, with its mean probability. */

@@ -13,7 +13,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cer, cerCount, levenshtein, total } from '../../bench/ocr/cer.js';
 import { proseLines, shortStrings, type Sample } from '../../bench/ocr/corpus.js';
-import { DET, detPostprocess, readingOrder } from '../../bench/ocr/det.js';
+import { DET, detPostprocess, detPreprocess, readingOrder, roundHalfEven } from '../../bench/ocr/det.js';
 import { assign, evaluate, tally } from '../../bench/ocr/evaluate.js';
 import { OcrPipeline } from '../../bench/ocr/pipeline.js';
 import { decodePng } from '../../bench/ocr/png.js';
@@ -63,6 +63,20 @@ describe('PaddleOCR post-processing', () => {
     steps.forEach((k, t) => (probs[t * dict.length + k] = 0.9));
     expect(ctcDecode(probs, steps.length, dict.length, dict)).toEqual({ text: 'aab', score: expect.closeTo(0.9, 5) });
     expect(() => ctcDecode(probs, steps.length, dict.length, dict.slice(1))).toThrow(/dictionary has 6624 entries, the model 6625/);
+  });
+
+  it('resizes the detector\'s input to multiples of 32 as PaddleOCR does (Python rounding, longest side ≤ 960)', () => {
+    const size = (width: number, height: number) => {
+      const r = detPreprocess({ width, height, data: new Uint8Array(width * height * 3).fill(255) });
+      return [r.width, r.height, r.data.length];
+    };
+    expect([roundHalfEven(20.5), roundHalfEven(19.5), roundHalfEven(-2.5), roundHalfEven(3.2)]).toEqual([20, 20, -2, 3]);
+    expect(size(640, 656)).toEqual([640, 640, 3 * 640 * 640]);
+    expect(size(100, 10)).toEqual([96, 32, 3 * 96 * 32]);
+    expect(size(1920, 496)).toEqual([960, 256, 3 * 960 * 256]);
+    // Pure red, in BGR order as cv2 loads it, through ImageNet mean/std taken in that order.
+    const red = detPreprocess({ width: 32, height: 32, data: Uint8Array.from({ length: 32 * 32 * 3 }, (_, i) => (i % 3 === 0 ? 255 : 0)) }).data;
+    expect([red[0], red[32 * 32], red[2 * 32 * 32]].map((v) => v!.toFixed(4))).toEqual([(-0.485 / 0.229).toFixed(4), (-0.456 / 0.224).toFixed(4), (0.594 / 0.225).toFixed(4)]);
   });
 
   it('turns a probability map into unclipped boxes in the original image\'s pixels, in reading order', () => {
