@@ -3,7 +3,9 @@
  * one run. Sizes, fidelity and accuracy come from the committed manifests (measured by `npm run compress`);
  * the INT8-vs-FP32 speed on the transformer is re-measured here, fp32 and int8 alternating in fresh
  * onnxruntime-web processes, at batch 1 and 16; a transformer scaling sweep (3 configs) is generated and
- * measured the same way. Writes bench/results/compress.json and bench/results/compress.md.
+ * measured the same way. The OCR models' character error rates on real rendered text come from
+ * bench/results/ocr.json (`npm run bench:ocr`, run here when that file is absent). Writes
+ * bench/results/compress.json and bench/results/compress.md.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,8 @@ import { encodeModel } from '../tools/onnx/io.js';
 import { normalize } from '../tools/compress/graph.js';
 import { buildVariants } from '../tools/compress/variants.js';
 import { TRANSFORMER_SMALL, SMALL_SEQ } from '../tools/models/transformer/small.js';
+import { ocrSection, ocrSummary, type OcrResults } from './ocr/report.js';
+import { runOcrBench } from './ocr/run.js';
 
 const MODELS = ['mnist', 'ppocr-cls', 'ppocr-rec', 'ppocr-det', 'transformer-small'].filter((m) => existsSync(join('models', m, 'manifest.json')));
 const TARGETS = { int8Size: 0.3, fp16Size: 0.52, mnistInt8Drop: 0.005, mnistFp16Drop: 0.001, transformerInt8Speedup: 2 };
@@ -110,7 +114,11 @@ const md: string[] = [
   ...checks.map((c) => `| ${c.target} | ${c.value} | ${c.met ? 'yes' : '**no**'} |`),
   '',
 ];
+// Fidelity of the OCR variants on real text: from the OCR bench's results, measured now if there are none.
+const OCR_JSON = 'bench/results/ocr.json';
+const ocr = existsSync(OCR_JSON) ? (JSON.parse(readFileSync(OCR_JSON, 'utf8')) as OcrResults) : await runOcrBench().catch((e: Error) => e);
+md.push(...(ocr instanceof Error ? [`OCR character error rate: not measured (${ocr.message.split('\n')[0]}); run \`npm run bench:ocr\`.`, ''] : ocrSection(ocr)));
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/compress.json', JSON.stringify({ measured_at: new Date().toISOString(), models: rows, transformer_scaling: scaling, targets: checks }, null, 2) + '\n');
+writeFileSync('bench/results/compress.json', JSON.stringify({ measured_at: new Date().toISOString(), models: rows, transformer_scaling: scaling, targets: checks, ocr: ocr instanceof Error ? { error: ocr.message } : ocrSummary(ocr) }, null, 2) + '\n');
 writeFileSync('bench/results/compress.md', md.join('\n'));
 console.log(md.join('\n'));

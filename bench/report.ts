@@ -9,6 +9,7 @@ import { isMain } from './lib/entry.js';
 import { RESULTS_DIR } from './lib/results.js';
 import { fmt } from './lib/stats.js';
 import { barChart, lineChart } from './lib/svg.js';
+import { corpusLine, summaryTable } from './ocr/report.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any;
@@ -105,6 +106,8 @@ export function writeReport(dir = RESULTS_DIR): string[] {
     const att = v.adaptive_attainment_attainable ?? v.adaptive_attainment_feasible;
     out.push(`Verdict: adaptive ${pct(att)} of attainable requests (target 99%: ${v.attainment_target_met ? 'met' : 'missed'}); static policies with the same or better attainment: ${v.static_policies_with_same_or_better_attainment.join(', ') || 'none'}; adaptive fidelity higher than all of them: ${v.fidelity_target_met ? 'yes' : 'no'}${v.fidelity_ties?.length ? ` (ties: ${v.fidelity_ties.join(', ')})` : ''}${v.prediction_error_target_met === undefined ? '' : `; median prediction error <= 20% after 50 answers per variant: ${v.prediction_error_target_met ? 'met' : 'missed'}`}.`, '');
   }
+  const ocr = load(dir, 'ocr');
+  if (ocr) out.push('## OCR character error rate on real rendered text (`npm run bench:ocr`)', '', `Measured ${ocr.measured_at}: ${corpusLine(ocr)} Details: [ocr.md](ocr.md).`, '', ...summaryTable(ocr), '');
   const fleet = load(dir, 'fleet');
   if (fleet) {
     out.push('## Fleet simulation (`npm run bench:fleet`)', '', `${fleet.scenarios[0].world.pops} PoPs (speed 0.5-2x the profiling machine, origin 10-150 ms away, client mixes of ECT, Device-Memory and Save-Data, a diurnal day), ${fleet.scenarios[0].world.requests} requests per policy, the gateway's own \`decide\` per request; attainable = met by the oracle (which knows every candidate's true latency). Starting profiles as measured (x1) and deliberately 2x wrong each way.`, '', '![fleet attainment](fleet.svg)', '');

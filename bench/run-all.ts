@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every question in one run, one after another (each starts and stops its own stack so
- * they never compete for the 2 cores), then the report. About 6-8 minutes on 2 cores.
+ * they never compete for the 2 cores), then the report. About 6-8 minutes on 2 cores, plus 8-12 for
+ * the OCR step (three variants' det, rec and cls over 278 rendered lines).
  */
 import { runBatching } from './batching.js';
 import { runBinary } from './binary.js';
@@ -13,6 +14,7 @@ import { writeReport } from './report.js';
 import { runRouting } from './routing.js';
 import { runVariants } from './variants.js';
 import { runFleetBench } from './fleet/run.js';
+import { runOcrBench } from './ocr/run.js';
 
 const steps: [string, () => Promise<unknown>][] = [
   ['overhead', () => runOverhead()],
@@ -23,6 +25,7 @@ const steps: [string, () => Promise<unknown>][] = [
   ['routing', () => runRouting()],
   ['binary', () => runBinary()],
   ['fleet', () => runFleetBench()],
+  ['ocr', () => runOcrBench()],
 ];
 
 await runEntry('bench', async () => {
