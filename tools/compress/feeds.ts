@@ -89,8 +89,9 @@ export function sampleCount(feeds: Feeds): number {
   return Object.values(feeds)[0]?.dims[0] ?? 0;
 }
 
-/** Samples [from, to) of every feed. */
+/** Samples [from, to) of every feed; the whole set as it is (inputs whose axis 0 is not the batch too). */
 export function sliceFeeds(feeds: Feeds, from: number, to: number): Feeds {
+  if (from === 0 && to >= sampleCount(feeds)) return feeds;
   const out: Feeds = {};
   for (const [name, f] of Object.entries(feeds)) {
     const per = size(f.dims.slice(1));

@@ -12,6 +12,7 @@ import { runProbe } from '../measure/probe-client.js';
 import { encodeModel } from '../onnx/io.js';
 import type { ModelProto } from '../onnx/types.js';
 import { calibrate } from './calibrate.js';
+import { oneLine } from './failure.js';
 import { runNode, score, type FidelityFloor } from './evaluate.js';
 import { sampleCount, type Feeds } from './feeds.js';
 import { dynamicCandidates } from './int8-dynamic.js';
@@ -67,7 +68,7 @@ type Passing = Omit<Int8Choice, 'candidates'> & { bytes: Uint8Array };
 export async function chooseInt8(t: Int8Trial): Promise<Int8Choice> {
   const { candidates, passing } = await scoreForms(t);
   if (passing.length === 0) {
-    throw new CompressInputError(`no INT8 form meets the fidelity floor ${t.floor.metric}=${t.floor.value}: ${candidates.map((c) => `${c.form}: ${c.reason ?? c.status}`).join('; ')}`);
+    throw new CompressInputError(`no INT8 form meets the fidelity floor ${t.floor.metric}=${t.floor.value}: ${candidates.map((c) => `${c.form}: ${c.reason ?? c.status}`).join('; ')} (--only fp32,fp16 writes the model without an INT8 variant)`);
   }
   if (passing.length > 1) timeForms(t, passing, candidates);
   // Forms are in preference order; a later one wins only when clearly faster (15%), so timing noise
@@ -125,7 +126,7 @@ async function scoreForms(t: Int8Trial): Promise<{ candidates: CandidateReport[]
       passing.push({ form, exclude, ...(r ? { ranges: r } : {}), bytes: encodeModel(buildInt8(t.model, form, exclude, r)) });
       candidates.push({ form, status: 'passed', fidelity: s.value, excluded: exclude });
     } catch (err) {
-      candidates.push({ form, status: 'failed', excluded: [], reason: (err as Error).message.split('\n')[0]!.slice(0, 200) });
+      candidates.push({ form, status: 'failed', excluded: [], reason: oneLine(err) });
     }
   }
   return { candidates, passing };
