@@ -72,8 +72,6 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   const passes = only.some((v) => v !== 'fp32');
   p.step('reading model');
   const src = readSource(o.input, { passes });
-  p.step('loading the model in onnxruntime-web');
-  await during('loading the model in onnxruntime-web', () => checkLoadsInWeb(src.path, src.original));
   const inputs = src.inputs;
   const batch = fixedBatch(inputs);
   const out0 = src.outputs[0]!;
@@ -96,6 +94,9 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   const labels = o.labels ? readLabels(o.labels, evalCount) : undefined;
   const calibFeeds = calibration ?? evalFeeds;
   const latency = latencyShapes(inputs, o);
+  // After the cheap checks of the user's files, before any run: an op onnxruntime-web lacks is bad input.
+  p.step('loading the model in onnxruntime-web');
+  await during('loading the model in onnxruntime-web', () => checkLoadsInWeb(src.path, src.original));
 
   // Graphs below opset 13 are upgraded once (DynamicQuantizeLinear needs 11, per-channel DequantizeLinear 13);
   // the Softmax ranks that check needs come from one short run.
