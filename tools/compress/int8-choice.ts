@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { TensorSpec } from '../../src/protocol/datatypes.js';
 import { runProbe } from '../measure/probe-client.js';
 import { encodeModel } from '../onnx/io.js';
+import { allNodes } from '../onnx/scopes.js';
 import type { ModelProto } from '../onnx/types.js';
 import { calibrate } from './calibrate.js';
 import { oneLine } from './failure.js';
@@ -88,7 +89,7 @@ async function scoreForms(t: Int8Trial): Promise<{ candidates: CandidateReport[]
   for (const form of t.forms) {
     const isStatic = form.startsWith('qdq');
     const nodes = isStatic ? staticCandidates(t.model).map((n) => n.name) : dynamicCandidates(t.model, form === 'dynamic' ? 'matmul+conv' : 'matmul');
-    if (nodes.length === 0 || (form === 'dynamic' && !t.model.graph.node.some((n) => n.op_type === 'Conv') && t.forms.includes('dynamic-matmul'))) {
+    if (nodes.length === 0 || (form === 'dynamic' && !allNodes(t.model.graph).some((n) => n.op_type === 'Conv') && t.forms.includes('dynamic-matmul'))) {
       candidates.push({ form, status: 'not applicable', excluded: [], reason: nodes.length ? 'same as dynamic-matmul (no Conv)' : 'no quantizable node' });
       continue;
     }

@@ -59,6 +59,27 @@ export function controlFlowNet(): ModelProto {
   }, 'weights inside If branches and a Loop body');
 }
 
+/**
+ * x [T,8] -> Scan over rows { s = s + Tanh(MatMul(x_t, W_scan)) } -> ys [T,8], the running state per step;
+ * W_scan is a top-level initializer read only inside the body.
+ */
+export function scanNet(): ModelProto {
+  const prng = new Prng(15);
+  const body = graph(
+    'scan_body',
+    [node('MatMul', ['x_t', 'W_scan'], ['p'], 'scan_mm'), node('Tanh', ['p'], ['q'], 'scan_tanh'), node('Add', ['s_in', 'q'], ['s_out'], 'scan_add'), node('Identity', ['s_out'], ['y_t'], 'scan_emit')],
+    [valueInfo('s_out', DataType.FLOAT, [8]), valueInfo('y_t', DataType.FLOAT, [8])],
+    [valueInfo('s_in', DataType.FLOAT, [8]), valueInfo('x_t', DataType.FLOAT, [8])],
+  );
+  return model({
+    name: 'scan',
+    node: [node('Scan', ['s0', 'x'], ['s_final', 'ys'], 'scan', { body, num_scan_inputs: 1 })],
+    initializer: [floatTensor('s0', [8], new Float32Array(8)), floatTensor('W_scan', [8, 8], w(prng, 64, 0.5))],
+    input: [valueInfo('x', DataType.FLOAT, ['T', 8])],
+    output: [valueInfo('ys', DataType.FLOAT, ['T', 8])],
+  }, 'weights read inside a Scan body');
+}
+
 /** x [N,16] -> MatMul -> com.microsoft Gelu -> MatMul -> y [N,4]; declares ai.onnx.ml without using it. */
 export function declaredDomainsNet(): ModelProto {
   const prng = new Prng(12);

@@ -19,7 +19,7 @@ import { toFp16 as uniformFp16 } from '../../../tools/compress/uniform-fp16.js';
 import { toInt8 as uniformInt8 } from '../../../tools/compress/uniform-int8.js';
 import type { Feeds } from '../../../tools/compress/feeds.js';
 import { runOnnx } from './graphs.js';
-import { controlFlowNet, fixedBatchNet, guardsNet, GUARDS, LOUD, QUIET, WIDTH } from './hard-graphs.js';
+import { controlFlowNet, fixedBatchNet, guardsNet, GUARDS, LOUD, QUIET, scanNet, WIDTH } from './hard-graphs.js';
 
 const rows = (values: number[][]): Feeds => ({ x: { type: 'float32', dims: [values.length, values[0]!.length], data: Float32Array.from(values.flat()) } });
 // mean(x) > 0.5 takes the then-branch, below it the else-branch.
@@ -97,6 +97,21 @@ describe('control flow through the graph passes', () => {
     const { model: q, quantized } = toStaticInt8(model, { method: 'minmax', ranges: {}, ranks: {} });
     expect(quantized).toEqual([]);
     expect(await runOnnx(q, loud)).toEqual(await runOnnx(model, loud));
+  });
+
+  it('converts and quantizes a Scan body that reads an outer weight', async () => {
+    const { model } = normalize(scanNet());
+    const steps = rows([[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8], [1, 0.5, 0, -0.5, -1, 0.5, 0, 0.25], [0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3]]);
+    const reference = await runOnnx(model, steps);
+    const half = toFp16(model);
+    expect(half.report.subgraphs).toBe(1);
+    expect(half.model.graph.initializer.find((t) => t.name === 'W_scan')!.data_type).toBe(DataType.FLOAT16);
+    const q = toDynamicInt8(model, 'matmul');
+    expect(q.report.quantized).toEqual(['scan_mm']);
+    for (const variant of [half.model, q.model]) {
+      sorted(variant);
+      expect(compareOutputs(reference, await runOnnx(variant, steps), 8, undefined, false).cosine).toBeGreaterThan(0.99);
+    }
   });
 
   it('the uniform fp16 and int8 passes convert subgraphs too and stay close', async () => {
