@@ -82,6 +82,8 @@ export function readSource(path: string, o: { passes: boolean } = { passes: true
     throw new CompressInputError(`${path}: onnxruntime-web cannot run ${ops}: it only has kernels for the domains ${[...RUNNABLE_DOMAINS].filter(Boolean).join(', ')}`);
   }
   const graphs = allGraphs(original.graph);
+  const sparse = graphs.reduce((n, g) => n + (g.sparse_initializer?.length ?? 0), 0);
+  if (o.passes && sparse) throw new CompressInputError(`${path}: ${sparse} sparse initializer(s): the compression passes rewrite dense initializers only (--only fp32 profiles the model as it is)`);
   const tensors = graphs.flatMap((g) => [...g.initializer, ...g.node.flatMap((n) => (n.attribute ?? []).flatMap((a) => (a.t ? [a.t] : [])))]);
   const external = tensors.filter((t) => t.data_location === 1 || (t.external_data?.length ?? 0) > 0);
   if (external.length) throw new CompressInputError(`${path}: weights stored as external data (${external.slice(0, 3).map((t) => t.name || '(constant)').join(', ')}${external.length > 3 ? ', ...' : ''}); save the model with weights inside the .onnx file`);

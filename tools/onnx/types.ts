@@ -69,6 +69,8 @@ export interface GraphProto {
   input: ValueInfoProto[];
   output: ValueInfoProto[];
   value_info?: ValueInfoProto[];
+  /** Sparse initializers, kept as their encoded bytes (the passes refuse models that have them). */
+  sparse_initializer?: Uint8Array[];
   doc_string?: string;
 }
 

@@ -4,6 +4,9 @@
  * dynamic int8, and every pass leaves the graph topologically sorted; fp16 keeps the constants whose value
  * it would change.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareOutputs } from '../../../tools/measure/stats.js';
 import { floatTensor, node } from '../../../tools/onnx/build.js';
@@ -15,6 +18,7 @@ import { floats, normalize } from '../../../tools/compress/graph.js';
 import { toDynamicInt8 } from '../../../tools/compress/int8-dynamic.js';
 import { toStaticInt8 } from '../../../tools/compress/int8-static.js';
 import { fixedBatch, latencyShapes } from '../../../tools/compress/shapes.js';
+import { readSource } from '../../../tools/compress/source.js';
 import { toFp16 as uniformFp16 } from '../../../tools/compress/uniform-fp16.js';
 import { toInt8 as uniformInt8 } from '../../../tools/compress/uniform-int8.js';
 import type { Feeds } from '../../../tools/compress/feeds.js';
@@ -35,6 +39,26 @@ describe('control flow through the graph passes', () => {
     expect(graphNamed(back, 'then').node.map((n) => n.op_type)).toEqual(['Constant', 'MatMul', 'Add']);
     expect(graphNamed(back, 'body').input.map((i) => i.name)).toEqual(['i', 'c_in', 'h_in']);
     expect(encodeModel(back)).toEqual(bytes);
+  });
+
+  it('keeps sequence-typed values and sparse initializers through a decode and re-encode, and the passes refuse sparse ones', () => {
+    const m = controlFlowNet();
+    // TypeProto.Sequence { elem_type: TypeProto { tensor_type { elem_type: FLOAT } } }, as a Loop body may carry.
+    const sequence = Uint8Array.of(0x0a, 0x04, 0x0a, 0x02, 0x08, 0x01);
+    m.graph.value_info = [{ name: 'seq', type: { sequence_type: sequence } as never }];
+    m.graph.sparse_initializer = [Uint8Array.of(0x1a, 0x01, 0x04)]; // SparseTensorProto { dims: [4] }
+    const bytes = encodeModel(m);
+    const back = decodeModel(bytes);
+    expect(new Uint8Array((back.graph.value_info![0]!.type as unknown as { sequence_type: Uint8Array }).sequence_type)).toEqual(sequence);
+    expect(encodeModel(back)).toEqual(bytes);
+    const dir = mkdtempSync(join(tmpdir(), 'sparse-'));
+    try {
+      writeFileSync(join(dir, 'sparse.onnx'), bytes);
+      expect(() => readSource(join(dir, 'sparse.onnx'))).toThrow(/1 sparse initializer\(s\): the compression passes rewrite dense initializers only/);
+      expect(readSource(join(dir, 'sparse.onnx'), { passes: false }).floatWeights).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps weights only subgraphs read and lifts Constants inside subgraphs into their own initializers', async () => {
