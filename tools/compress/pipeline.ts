@@ -112,32 +112,29 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
     }
   }
 
-  let best: Int8Choice | undefined;
-  if (only.includes('int8')) {
-    p.step('reference outputs (onnxruntime-node)');
-    const reference = await runNode(src.bytes, evalFeeds).catch((err: unknown) => {
-      // The source model, unchanged, on inputs made to its declared shapes: if it refuses them, the model
-      // (or the user's data) is what is wrong.
-      const dims = Object.entries(evalFeeds).map(([k, f]) => `${k} ${JSON.stringify(f.dims)}`).join(', ');
-      const hint = !evalFile && !calibration && batch === undefined && o.samples > 1 ? '; if the model only runs at batch 1 though its inputs say otherwise, pass --samples 1 --batches 1' : '';
-      throw new CompressInputError(`onnxruntime-node cannot run ${o.input} on the evaluation set (${dims}): ${oneLine(err)}${hint}`);
-    });
-    best = await during('choosing the INT8 form', () => chooseInt8({
-      model: src.model,
-      forms: o.forms,
-      reference,
-      evalFeeds,
-      calibFeeds,
-      floor,
-      width,
-      classifier,
-      exclude: o.exclude,
-      autoExclude: o.autoExclude,
-      maxExclude: o.maxExclude,
-      timing: { inputs, ends: [...new Set([latency.shapes[0]!, latency.shapes[latency.shapes.length - 1]!])], runs: o.runs, budgetMs: o.budgetMs, intHigh: o.intHigh },
-      progress: p,
-    }));
-  }
+  // The source model, unchanged, on inputs made to its declared shapes: if it refuses them, the model (or
+  // the user's data) is what is wrong.
+  const referenceOutputs = () => runNode(src.bytes, evalFeeds).catch((err: unknown) => {
+    const dims = Object.entries(evalFeeds).map(([k, f]) => `${k} ${JSON.stringify(f.dims)}`).join(', ');
+    const hint = !evalFile && !calibration && batch === undefined && o.samples > 1 ? '; if the model only runs at batch 1 though its inputs say otherwise, pass --samples 1 --batches 1' : '';
+    throw new CompressInputError(`onnxruntime-node cannot run ${o.input} on the evaluation set (${dims}): ${oneLine(err)}${hint}`);
+  });
+  if (only.includes('int8')) p.step('reference outputs (onnxruntime-node)');
+  const best: Int8Choice | undefined = !only.includes('int8') ? undefined : await during('choosing the INT8 form', async () => chooseInt8({
+    model: src.model,
+    forms: o.forms,
+    reference: await referenceOutputs(),
+    evalFeeds,
+    calibFeeds,
+    floor,
+    width,
+    classifier,
+    exclude: o.exclude,
+    autoExclude: o.autoExclude,
+    maxExclude: o.maxExclude,
+    timing: { inputs, ends: [...new Set([latency.shapes[0]!, latency.shapes[latency.shapes.length - 1]!])], runs: o.runs, budgetMs: o.budgetMs, intHigh: o.intHigh },
+    progress: p,
+  }));
   const candidates = best?.candidates ?? [];
 
   const recipe: PartialRecipe = { ...(upgrade ? { upgrade } : {}), ...(only.includes('fp16') ? { fp16: { keep_fp32: [] } } : {}), ...(best ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}) } } : {}) };
