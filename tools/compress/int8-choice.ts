@@ -10,9 +10,11 @@ import { join } from 'node:path';
 import type { TensorSpec } from '../../src/protocol/datatypes.js';
 import { runProbe } from '../measure/probe-client.js';
 import { encodeModel } from '../onnx/io.js';
+import { allNodes } from '../onnx/scopes.js';
 import type { ModelProto } from '../onnx/types.js';
 import { calibrate } from './calibrate.js';
 import type { EvalOutputs } from '../measure/eval-run.js';
+import { oneLine } from './failure.js';
 import { runNode, score, type Judge } from './evaluate.js';
 import { sampleCount, type Feeds } from './feeds.js';
 import { dynamicCandidates } from './int8-dynamic.js';
@@ -66,7 +68,7 @@ type Passing = Omit<Int8Choice, 'candidates'> & { bytes: Uint8Array };
 export async function chooseInt8(t: Int8Trial): Promise<Int8Choice> {
   const { candidates, passing } = await scoreForms(t);
   if (passing.length === 0) {
-    throw new CompressInputError(`no INT8 form meets the fidelity floors in onnxruntime-node: ${candidates.map((c) => `${c.form}: ${c.reason ?? c.status}`).join('; ')}`);
+    throw new CompressInputError(`no INT8 form meets the fidelity floors in onnxruntime-node: ${candidates.map((c) => `${c.form}: ${c.reason ?? c.status}`).join('; ')} (--only fp32,fp16 writes the model without an INT8 variant)`);
   }
   if (passing.length > 1) timeForms(t, passing, candidates);
   // Forms are in preference order; a later one wins only when clearly faster (15%), so timing noise
@@ -86,7 +88,7 @@ async function scoreForms(t: Int8Trial): Promise<{ candidates: CandidateReport[]
   for (const form of t.forms) {
     const isStatic = form.startsWith('qdq');
     const nodes = isStatic ? staticCandidates(t.model).map((n) => n.name) : dynamicCandidates(t.model, form === 'dynamic' ? 'matmul+conv' : 'matmul');
-    if (nodes.length === 0 || (form === 'dynamic' && !t.model.graph.node.some((n) => n.op_type === 'Conv') && t.forms.includes('dynamic-matmul'))) {
+    if (nodes.length === 0 || (form === 'dynamic' && !allNodes(t.model.graph).some((n) => n.op_type === 'Conv') && t.forms.includes('dynamic-matmul'))) {
       candidates.push({ form, status: 'not applicable', excluded: [], reason: nodes.length ? 'same as dynamic-matmul (no Conv)' : 'no quantizable node' });
       continue;
     }
@@ -124,7 +126,7 @@ async function scoreForms(t: Int8Trial): Promise<{ candidates: CandidateReport[]
       passing.push({ form, exclude, ...(r ? { ranges: r } : {}), bytes: encodeModel(buildInt8(t.model, form, exclude, r)) });
       candidates.push({ form, status: 'passed', fidelity: s.value, excluded: exclude });
     } catch (err) {
-      candidates.push({ form, status: 'failed', excluded: [], reason: (err as Error).message.split('\n')[0]!.slice(0, 200) });
+      candidates.push({ form, status: 'failed', excluded: [], reason: oneLine(err) });
     }
   }
   return { candidates, passing };

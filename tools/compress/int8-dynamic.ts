@@ -7,11 +7,17 @@
  *
  * ConvInteger in onnxruntime 1.30 accepts INT8 weights but only a per-tensor weight zero point (tried), so
  * weights are symmetric (zero point 0, omitted) and the per-channel scale is applied after the integer conv.
+ *
+ * Nodes inside `If`/`Loop`/`Scan` subgraphs are quantized by the same rule (dynamic quantization needs no
+ * calibration, so a subgraph is no harder than the top-level graph): a weight is any float initializer
+ * visible to the node, its own graph's or an outer one, and the int8 copy goes into the node's own graph.
+ * Outer weights that nothing reads any more are dropped; ones still read elsewhere are kept.
  */
 import { floatTensor, int8Tensor, int64Tensor, node } from '../onnx/build.js';
-import { DataType, type ModelProto, type NodeProto, type TensorProto } from '../onnx/types.js';
+import { DataType, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../onnx/types.js';
 import { quantizeSymmetric } from './uniform-int8.js';
 import { floats } from './graph.js';
+import { allGraphs, graphScopes, readNames, topoSort, type GraphScope } from '../onnx/scopes.js';
 
 /** Which ops a dynamic pass rewrites. */
 export type DynamicOps = 'matmul' | 'matmul+conv';
@@ -23,38 +29,71 @@ export interface DynamicReport {
 const attrI = (n: NodeProto, name: string, d: number) => { const a = n.attribute?.find((x) => x.name === name); return a ? (a.i ?? 0) : d; };
 const attrF = (n: NodeProto, name: string, d: number) => { const a = n.attribute?.find((x) => x.name === name); return a ? (a.f ?? 0) : d; };
 
-/** Node names a dynamic pass could quantize (MatMul/Gemm with a 2-D constant weight; Conv with a constant weight). */
-export function dynamicCandidates(m: ModelProto, ops: DynamicOps): string[] {
-  const inits = new Map(m.graph.initializer.map((t) => [t.name, t]));
+/** The nodes of one graph a dynamic pass could quantize, given the initializers visible in it. */
+function candidatesIn({ graph, inits }: GraphScope, ops: DynamicOps): NodeProto[] {
   const fw = (name: string | undefined) => { const t = name ? inits.get(name) : undefined; return t?.data_type === DataType.FLOAT ? t : undefined; };
-  return m.graph.node.filter((n) => {
+  return graph.node.filter((n) => {
     if (n.op_type === 'MatMul') return fw(n.input[1])?.dims.length === 2;
     if (n.op_type === 'Gemm') return fw(n.input[1])?.dims.length === 2 && attrI(n, 'transA', 0) === 0 && attrF(n, 'alpha', 1) === 1 && attrF(n, 'beta', 1) === 1;
     if (n.op_type === 'Conv') return ops === 'matmul+conv' && (fw(n.input[1])?.dims.length ?? 0) >= 3 && attrI(n, 'group', 1) >= 1;
     return false;
-  }).map((n) => n.name);
+  });
+}
+
+/**
+ * Node names a dynamic pass could quantize (MatMul/Gemm with a 2-D constant weight; Conv with a constant
+ * weight), top-level graph first, then subgraphs.
+ */
+export function dynamicCandidates(m: ModelProto, ops: DynamicOps): string[] {
+  return graphScopes(m.graph).flatMap((s) => candidatesIn(s, ops).map((n) => n.name));
+}
+
+/**
+ * Keeps the initializers each graph still reads (`before` is its list before the pass) followed by the
+ * ones the pass added to it, in every graph.
+ */
+function settleInitializers(root: GraphProto, before: Map<GraphProto, TensorProto[]>, added: Map<GraphProto, TensorProto[]>): void {
+  for (const g of allGraphs(root)) {
+    const read = readNames(g);
+    g.initializer = [...(before.get(g) ?? g.initializer).filter((t) => read.has(t.name)), ...(added.get(g) ?? [])];
+  }
 }
 
 /** Returns the dynamically quantized model; nodes in `exclude` stay fp32. */
 export function toDynamicInt8(source: ModelProto, ops: DynamicOps, exclude: ReadonlySet<string> = new Set()): { model: ModelProto; report: DynamicReport } {
   const m = structuredClone(source);
-  const g = m.graph;
-  const inits = new Map(g.initializer.map((t) => [t.name, t]));
-  const targets = new Set(dynamicCandidates(m, ops).filter((n) => !exclude.has(n)));
+  const scopes = graphScopes(m.graph);
+  const before = new Map(scopes.map((s) => [s.graph, s.graph.initializer] as const));
+  const addedTo = new Map<GraphProto, TensorProto[]>();
+  const quantized: string[] = [];
+  for (const s of scopes) {
+    const targets = candidatesIn(s, ops).filter((n) => !exclude.has(n.name));
+    quantized.push(...targets.map((n) => n.name));
+    if (targets.length) addedTo.set(s.graph, quantizeGraph(s, new Set(targets)));
+  }
+  settleInitializers(m.graph, before, addedTo);
+  topoSort(m.graph);
+  for (const g of allGraphs(m.graph)) g.value_info = [];
+  m.doc_string = `${m.doc_string ?? ''} [dynamic int8 (${ops}), per-channel symmetric weights]`.trim();
+  return { model: m, report: { quantized } };
+}
+
+/** Rewrites the target nodes of one graph in place; returns the initializers to add to it. */
+function quantizeGraph({ graph: g, scope, inits }: GraphScope, targets: ReadonlySet<NodeProto>): TensorProto[] {
   const added: TensorProto[] = [];
   const nodes: NodeProto[] = [];
   const quantizedInputs = new Map<string, string>();
   const quantizeInput = (x: string, at: string) => {
     let p = quantizedInputs.get(x);
     if (!p) {
-      p = `${x}__dq`;
+      p = scope ? `${x}__dq__${scope}` : `${x}__dq`;
       quantizedInputs.set(x, p);
       nodes.push(node('DynamicQuantizeLinear', [x], [p, `${p}_scale`, `${p}_zero_point`], `${at}/DynamicQuantizeLinear`));
     }
     return p;
   };
   for (const n of g.node) {
-    if (!targets.has(n.name)) {
+    if (!targets.has(n)) {
       nodes.push(n);
       continue;
     }
@@ -102,12 +141,8 @@ export function toDynamicInt8(source: ModelProto, ops: DynamicOps, exclude: Read
     );
     if (bias) nodes.push(node('Add', [`${out}__nobias`, bias], [out], `${n.name}/BiasAdd`));
   }
-  const stillRead = new Set(nodes.flatMap((n) => n.input));
-  g.initializer = [...g.initializer.filter((t) => stillRead.has(t.name) || g.output.some((o) => o.name === t.name)), ...added];
   g.node = nodes;
-  g.value_info = [];
-  m.doc_string = `${m.doc_string ?? ''} [dynamic int8 (${ops}), per-channel symmetric weights]`.trim();
-  return { model: m, report: { quantized: [...targets] } };
+  return added;
 }
 
 /**
@@ -117,8 +152,16 @@ export function toDynamicInt8(source: ModelProto, ops: DynamicOps, exclude: Read
  */
 export function quantizeEmbeddings(source: ModelProto, exclude: ReadonlySet<string> = new Set()): ModelProto {
   const m = structuredClone(source);
-  const g = m.graph;
-  const inits = new Map(g.initializer.map((t) => [t.name, t]));
+  const scopes = graphScopes(m.graph);
+  const before = new Map(scopes.map((s) => [s.graph, s.graph.initializer] as const));
+  const addedTo = new Map(scopes.map((s) => [s.graph, embeddingsIn(s, exclude)] as const));
+  settleInitializers(m.graph, before, addedTo);
+  topoSort(m.graph);
+  return m;
+}
+
+/** Rewrites one graph's embedding lookups in place; returns the initializers to add to it. */
+function embeddingsIn({ graph: g, inits }: GraphScope, exclude: ReadonlySet<string>): TensorProto[] {
   const added: TensorProto[] = [];
   const nodes: NodeProto[] = [];
   for (const n of g.node) {
@@ -138,8 +181,6 @@ export function quantizeEmbeddings(source: ModelProto, exclude: ReadonlySet<stri
       node('Mul', [`${out}__float`, `${out}__scale`], [out], `${n.name}/Dequantize`),
     );
   }
-  const read = new Set(nodes.flatMap((x) => x.input));
-  g.initializer = [...g.initializer.filter((t) => read.has(t.name)), ...added];
   g.node = nodes;
-  return m;
+  return added;
 }

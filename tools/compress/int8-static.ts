@@ -5,12 +5,16 @@
  * leaving a quantized Conv/MatMul/Gemm. onnxruntime fuses DQ→Conv→Q into QLinearConv and DQ→MatMul→Q into
  * QLinearMatMul at load time, so these nodes run in integer arithmetic with no run-time range search.
  * Per-channel DequantizeLinear needs opset 13; older graphs are upgraded first (opset.ts).
+ * Nodes inside `If`/`Loop`/`Scan` subgraphs stay fp32 (the dynamic forms do quantize them): calibration
+ * runs the graph with activations exposed as outputs, which only top-level tensors can be. Weights a
+ * subgraph reads from the outer scope are kept.
  */
 import { floatTensor, int8Tensor, node } from '../onnx/build.js';
 import { DataType, type ModelProto, type NodeProto, type TensorProto } from '../onnx/types.js';
 import { quantizeSymmetric } from './uniform-int8.js';
 import { floats } from './graph.js';
 import { upgradeToOpset13 } from './opset.js';
+import { nodeReads, topoSort } from '../onnx/scopes.js';
 
 /** Calibrated [min, max] per activation tensor, and the rank of each tensor seen (for the opset upgrade). */
 export interface ActivationRanges {
@@ -104,9 +108,10 @@ export function toStaticInt8(source: ModelProto, calib: ActivationRanges, exclud
     );
     dequantized.set(y, y);
   }
-  const read = new Set(nodes.flatMap((n) => n.input));
+  const read = new Set([...nodes.flatMap(nodeReads), ...g.output.map((o) => o.name)]);
   g.initializer = [...g.initializer.filter((t) => read.has(t.name)), ...added];
   g.node = nodes;
+  topoSort(g);
   g.value_info = [];
   m.doc_string = `${m.doc_string ?? ''} [static int8 QDQ, ${calib.method} calibration]`.trim();
   return { model: m, quantized: [...targets] };

@@ -2,21 +2,27 @@
  * The compression pipeline behind `npm run compress`: read and check the FP32 model, set up the evaluation
  * and calibration sets, choose the INT8 form (int8-choice.ts), build FP16 and INT8 from the recorded
  * recipe, measure every variant in the Worker's runtime and write `models/<name>/` (model-folder.ts).
+ * `only` limits the variants (`--only fp32` profiles any model onnxruntime-web runs, compressible or not);
+ * a failing step is named in the error (failure.ts).
  */
 import { relative } from 'node:path';
-import { ModelManifest } from '../../src/registry/manifest.js';
+import { ModelManifest, type VariantName } from '../../src/registry/manifest.js';
+import { allNodes } from '../onnx/scopes.js';
 import { sha256 } from '../lib/sha256.js';
 import { encodeFeeds, measureVariants } from '../measure/variants.js';
 import { calibrate } from './calibrate.js';
 import { runNode } from './evaluate.js';
 import { evaluationSets, judgeOf, type EvalSetOptions } from './eval-set.js';
 import { sliceFeeds } from './feeds.js';
-import { chooseInt8, type CandidateReport } from './int8-choice.js';
+import { fp16Method } from './fp16.js';
+import { during, oneLine } from './failure.js';
+import { chooseInt8, type CandidateReport, type Int8Choice } from './int8-choice.js';
 import { writeModelFolder } from './model-folder.js';
 import { silent, type Progress } from './progress.js';
-import { latencyShapes } from './shapes.js';
+import { fixedBatch, latencyShapes } from './shapes.js';
 import { CompressInputError, readSource } from './source.js';
-import { buildVariants, int8Method, passInput, type Int8Form, type Recipe } from './variants.js';
+import { buildSome, int8Method, passInput, type Int8Form, type PartialRecipe, type Recipe } from './variants.js';
+import { checkLoadsInWeb } from './web-check.js';
 import { dropBelowFloor, type DroppedVariant } from './web-gate.js';
 
 export interface CompressOptions extends EvalSetOptions {
@@ -45,14 +51,19 @@ export interface CompressOptions extends EvalSetOptions {
   extraProvenance?: Record<string, unknown>;
   command: string;
   progress?: Progress;
+  /** The variants to write (fp32 must be one: it is the reference); all three when absent. */
+  only?: VariantName[];
 }
 
 /** Runs the whole pipeline; returns the manifest written. Throws CompressInputError for bad inputs. */
 export async function compress(o: CompressOptions): Promise<{ manifest: ModelManifest; candidates: CandidateReport[]; dropped: DroppedVariant[] }> {
   const p = o.progress ?? silent;
   if (!/^[A-Za-z0-9_.-]+$/.test(o.name)) throw new CompressInputError(`--name '${o.name}': use letters, digits, '_', '.', '-'`);
+  const only: VariantName[] = o.only ?? ['fp32', 'fp16', 'int8'];
+  if (!only.includes('fp32')) throw new CompressInputError(`--only ${only.join(',')}: fp32 is the reference every other variant is measured against; include it (--only fp32,${only.join(',')})`);
+  const passes = only.some((v) => v !== 'fp32');
   p.step('reading model');
-  const src = readSource(o.input);
+  const src = readSource(o.input, { passes });
   const inputs = src.inputs;
   const unknownExclude = o.exclude.filter((n) => !src.model.graph.node.some((x) => x.name === n));
   if (unknownExclude.length) throw new CompressInputError(`--exclude: no node named ${unknownExclude.map((n) => `'${n}'`).join(', ')} (node names are as in the model, unnamed nodes are <op>_<index>)`);
@@ -62,13 +73,16 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   const { evalFeeds, calibFeeds, evalSet, labels } = sets;
   if (sets.kind === 'random') p.log(`WARNING: no --eval or --calibration samples: fidelity is measured on seeded random inputs, which overstate it; the manifest marks it unverified (eval_set_kind: random) and the router avoids such variants (policy unverified_fidelity)`);
   const latency = latencyShapes(inputs, o);
+  // After the cheap checks of the user's files, before any run: an op onnxruntime-web lacks is bad input.
+  p.step('loading the model in onnxruntime-web');
+  await during('loading the model in onnxruntime-web', () => checkLoadsInWeb(src.path, src.original));
 
   // Graphs below opset 13 are upgraded once (DynamicQuantizeLinear needs 11, per-channel DequantizeLinear 13);
   // the Softmax ranks that check needs come from one short run.
   let upgrade: Recipe['upgrade'];
-  if (src.opset < 13) {
+  if (passes && src.opset < 13) {
     const softmax = new Set(src.model.graph.node.filter((n) => n.op_type === 'Softmax').map((n) => n.input[0]!));
-    const { minmax } = await calibrate(src.model, sliceFeeds(calibFeeds, 0, 1));
+    const { minmax } = await during('ranks for the opset upgrade (onnxruntime-node)', () => calibrate(src.model, sliceFeeds(calibFeeds, 0, fixedBatch(inputs) ?? 1)));
     upgrade = { ranks: Object.fromEntries(Object.entries(minmax.ranks).filter(([t]) => softmax.has(t)).sort()) };
     try {
       src.model = passInput(src.model, { upgrade });
@@ -77,11 +91,17 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
     }
   }
 
+  // The source model, unchanged, on inputs made to its declared shapes: if it refuses them, the model (or
+  // the user's data) is what is wrong.
   p.step('reference outputs (onnxruntime-node)');
-  const reference = await runNode(src.bytes, evalFeeds, sets.plan);
+  const reference = await runNode(src.bytes, evalFeeds, sets.plan).catch((err: unknown) => {
+    const dims = Object.entries(evalFeeds).map(([k, f]) => `${k} ${JSON.stringify(f.dims)}`).join(', ');
+    const hint = sets.kind === 'random' && o.samples > 1 ? '; if the model only runs at batch 1 though its inputs say otherwise, pass --samples 1 --batches 1' : '';
+    throw new CompressInputError(`onnxruntime-node cannot run ${o.input} on the evaluation set (${dims}): ${oneLine(err)}${hint}`);
+  });
   const judge = judgeOf(src.model, inputs, src.outputs, o, reference, sets.plan);
   p.log(`outputs: ${Object.entries(judge.floors).map(([n, f]) => `'${n}' ${judge.kinds[n]} (${f.map((x) => `${x.metric} ${['rel', 'drift'].includes(x.metric) ? '<=' : '>='} ${x.value}`).join(', ')})`).join('; ')}`);
-  const best = await chooseInt8({
+  const best: Int8Choice | undefined = !only.includes('int8') ? undefined : await during('choosing the INT8 form', async () => chooseInt8({
     model: src.model,
     forms: o.forms,
     reference,
@@ -91,26 +111,28 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
     exclude: o.exclude,
     autoExclude: o.autoExclude,
     maxExclude: o.maxExclude,
-    timing: { inputs, ends: [latency.shapes[0]!, latency.shapes[latency.shapes.length - 1]!], runs: o.runs, budgetMs: o.budgetMs, intHigh: o.intHigh },
+    timing: { inputs, ends: [...new Set([latency.shapes[0]!, latency.shapes[latency.shapes.length - 1]!])], runs: o.runs, budgetMs: o.budgetMs, intHigh: o.intHigh },
     progress: p,
-  });
-  const { candidates } = best;
+  }));
+  const candidates = best?.candidates ?? [];
 
-  const recipe: Recipe = { ...(upgrade ? { upgrade } : {}), fp16: { keep_fp32: [] }, int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}) } };
-  const built = buildVariants(src.model, { ...recipe, upgrade: undefined });
-  const files: Record<string, Uint8Array | string> = { 'fp32.onnx': src.bytes, 'fp16.onnx': built.fp16, 'int8.onnx': built.int8 };
-  if (best.ranges) files['calibration-ranges.json'] = JSON.stringify(best.ranges) + '\n';
+  const recipe: PartialRecipe = { ...(upgrade ? { upgrade } : {}), ...(only.includes('fp16') ? { fp16: { keep_fp32: [] } } : {}), ...(best ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}) } } : {}) };
+  const built = await during('building the variants', () => buildSome(src.model, { ...recipe, upgrade: undefined }));
+  const files: Record<string, Uint8Array | string> = { 'fp32.onnx': src.bytes, ...(built.fp16 ? { 'fp16.onnx': built.fp16 } : {}), ...(built.int8 ? { 'int8.onnx': built.int8 } : {}) };
+  if (best?.ranges) files['calibration-ranges.json'] = JSON.stringify(best.ranges) + '\n';
+  const subgraphNodes = allNodes(src.model.graph).length - src.model.graph.node.length;
+  const methods: Record<VariantName, () => string> = {
+    fp32: () => 'reference fp32 (source model, unchanged)',
+    fp16: () => fp16Method(built.fp16Report!),
+    int8: () => int8Method(best!.form, best!.exclude, subgraphNodes),
+  };
   let dropped: DroppedVariant[] = [];
-  const manifest = await writeModelFolder({ modelsDir: o.modelsDir, name: o.name, files, ignoreWeights: o.ignoreWeights }, (stage) => {
-    p.step('measuring fp32, fp16, int8 in onnxruntime-web (latency, memory, fidelity)', 3);
-    const variants = measureVariants({
+  const manifest = await during(`writing ${o.modelsDir}/${o.name}/`, () => writeModelFolder({ modelsDir: o.modelsDir, name: o.name, files, ignoreWeights: o.ignoreWeights }, async (stage) => {
+    p.step(`measuring ${only.join(', ')} in onnxruntime-web (latency, memory, fidelity)`, only.length);
+    const variants = await during('measuring the variants in onnxruntime-web', () => measureVariants({
       dir: stage,
       inputs,
-      variants: [
-        { name: 'fp32', method: 'reference fp32 (source model, unchanged)' },
-        { name: 'fp16', method: `fp16 weights (${built.fp16Report.clamped} values clamped to ±65504); fp16 compute only where the CPU provider has fp16 kernels (${built.fp16Report.fp16Nodes} nodes), fp32 elsewhere behind casts (${built.fp16Report.fp32Nodes} nodes); fp32 io` },
-        { name: 'int8', method: int8Method(best.form, best.exclude) },
-      ],
+      variants: only.map((name) => ({ name, method: methods[name]() })),
       evalFeeds: encodeFeeds(evalFeeds),
       evalSet,
       evalSetKind: sets.kind,
@@ -128,7 +150,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
       runtimeNote: latency.note,
       item: latency.item,
       log: (line) => { p.tick(line.split(':')[0]); p.log(line); },
-    });
+    }));
     // The decision in the serving runtime: a variant below a floor there is not written (web-gate.ts).
     dropped = dropBelowFloor(variants, judge.floors, stage);
     for (const d of dropped) p.log(`DROPPED ${d.variant}: below its floor in ${d.runtime}: ${d.failures.join('; ')}`);
@@ -151,10 +173,12 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
         source_sha256: sha256(src.bytes),
         opset: src.opset,
         normalized: { constants_lifted: src.lifted, batchnorm_folded: src.folded },
-        recipe: { ...(upgrade ? { upgrade } : {}), fp16: recipe.fp16, int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges_file: 'calibration-ranges.json' } : {}) } },
+        recipe: { ...(upgrade ? { upgrade } : {}), ...(recipe.fp16 ? { fp16: recipe.fp16 } : {}), ...(best ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges_file: 'calibration-ranges.json' } : {}) } } : {}) },
+        ...(only.length < 3 ? { variants_written: only } : {}),
+        ...(built.fp16Report ? { fp16_kept_fp32: built.fp16Report.kept } : {}),
         fidelity_floors: Object.fromEntries(Object.entries(judge.floors).map(([n, f]) => [n, { kind: judge.kinds[n], floors: f.map((x) => `${x.metric}=${x.value}`) }])),
         ...(dropped.length ? { dropped_variants: dropped } : {}),
-        int8_candidates: candidates,
+        ...(best ? { int8_candidates: candidates } : {}),
         eval_set: evalSet,
         eval_set_kind: sets.kind,
         calibration: sets.calibration,
@@ -162,6 +186,6 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
         command: o.command,
       },
     });
-  });
+  }));
   return { manifest, candidates, dropped };
 }

@@ -8,10 +8,13 @@
  * W_q is INT8, symmetric per output column (zero point 0, so MatMulInteger's b_zero_point is omitted and
  * only the per-column scales differ). Activations are UINT8 asymmetric, quantized at run time.
  * Embedding tables read by Gather are stored INT8 with a per-row scale and dequantized after the lookup,
- * so the lookup never materialises the fp32 table. Everything else (biases, norms) stays FP32.
+ * so the lookup never materialises the fp32 table. Everything else (biases, norms) stays FP32, and so does
+ * everything inside `If`/`Loop`/`Scan` subgraphs (only the top-level graph is quantized; weights a subgraph
+ * reads from the outer scope are kept).
  */
 import { floatTensor, int8Tensor, node, tensorData } from '../onnx/build.js';
 import { DataType, type ModelProto, type NodeProto, type TensorProto } from '../onnx/types.js';
+import { nodeReads, topoSort } from '../onnx/scopes.js';
 
 /** Symmetric int8 quantization of a [rows, cols] matrix, one scale per column or per row. */
 export function quantizeSymmetric(w: Float32Array, rows: number, cols: number, axis: 'column' | 'row'): { q: Int8Array; scale: Float32Array } {
@@ -86,9 +89,10 @@ export function toInt8(source: ModelProto): ModelProto {
     }
   }
   // A weight shared with a non-quantized consumer must be kept; only drop those no remaining node reads.
-  const stillRead = new Set(nodes.flatMap((n) => n.input));
+  const stillRead = new Set([...nodes.flatMap(nodeReads), ...g.output.map((o) => o.name)]);
   g.initializer = [...g.initializer.filter((t) => !replaced.has(t.name) || stillRead.has(t.name)), ...added];
   g.node = nodes;
+  topoSort(g);
   g.value_info = [];
   m.doc_string = `${m.doc_string ?? ''} [dynamic int8, per-channel symmetric weights]`.trim();
   return m;

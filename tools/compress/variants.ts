@@ -21,15 +21,18 @@ export interface Recipe {
   int8: { form: Int8Form; exclude: string[]; ranges?: ActivationRanges };
 }
 
-/** Human description of an INT8 form for the manifest's `method`. */
-export function int8Method(form: Int8Form, excluded: string[]): string {
+/** Human description of an INT8 form for the manifest's `method`; `subgraphNodes` counts nodes inside If/Loop/Scan. */
+export function int8Method(form: Int8Form, excluded: string[], subgraphNodes = 0): string {
   const base = {
     dynamic: 'dynamic int8: DynamicQuantizeLinear + MatMulInteger/ConvInteger, int8 per-channel symmetric weights',
     'dynamic-matmul': 'dynamic int8 (MatMul/Gemm only; Conv fp32): DynamicQuantizeLinear + MatMulInteger, int8 per-channel symmetric weights',
     'qdq-minmax': 'static int8 QDQ: per-channel symmetric int8 weights, uint8 activations calibrated min-max',
     'qdq-percentile': 'static int8 QDQ: per-channel symmetric int8 weights, uint8 activations calibrated 99.99th percentile',
   }[form];
-  return `${base}; fp32 io${excluded.length ? `; ${excluded.length} sensitive node(s) kept fp32` : ''}`;
+  const inside = !subgraphNodes ? '' : form.startsWith('qdq')
+    ? `; the ${subgraphNodes} node(s) inside If/Loop/Scan subgraphs left fp32 (calibration cannot see inside them)`
+    : `; If/Loop/Scan subgraphs (${subgraphNodes} nodes) quantized by the same rule`;
+  return `${base}; fp32 io${excluded.length ? `; ${excluded.length} sensitive node(s) kept fp32` : ''}${inside}`;
 }
 
 /** Builds one INT8 model. */
@@ -46,9 +49,21 @@ export function passInput(normalized: ModelProto, recipe: Pick<Recipe, 'upgrade'
   return recipe.upgrade ? upgradeToOpset13(structuredClone(normalized), recipe.upgrade.ranks) : normalized;
 }
 
+/** A recipe for some of the variants (`--only`): a variant without an entry is not built. */
+export type PartialRecipe = Pick<Recipe, 'upgrade'> & Partial<Pick<Recipe, 'fp16' | 'int8'>>;
+
 /** Encoded fp16 and int8 variants of a normalized model. */
 export function buildVariants(normalized: ModelProto, recipe: Recipe): { fp16: Uint8Array; int8: Uint8Array; fp16Report: Fp16Report } {
+  const built = buildSome(normalized, recipe);
+  return { fp16: built.fp16!, int8: built.int8!, fp16Report: built.fp16Report! };
+}
+
+/** Encoded variants of a normalized model, for the variants the recipe has an entry for. */
+export function buildSome(normalized: ModelProto, recipe: PartialRecipe): { fp16?: Uint8Array; int8?: Uint8Array; fp16Report?: Fp16Report } {
   const model = passInput(normalized, recipe);
-  const fp16 = toFp16(model, new Set(recipe.fp16.keep_fp32));
-  return { fp16: encodeModel(fp16.model), fp16Report: fp16.report, int8: encodeModel(buildInt8(model, recipe.int8.form, recipe.int8.exclude, recipe.int8.ranges)) };
+  const fp16 = recipe.fp16 ? toFp16(model, new Set(recipe.fp16.keep_fp32)) : undefined;
+  return {
+    ...(fp16 ? { fp16: encodeModel(fp16.model), fp16Report: fp16.report } : {}),
+    ...(recipe.int8 ? { int8: encodeModel(buildInt8(model, recipe.int8.form, recipe.int8.exclude, recipe.int8.ranges)) } : {}),
+  };
 }

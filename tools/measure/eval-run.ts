@@ -44,8 +44,9 @@ export function sampleCount(feeds: Feeds): number {
   return Object.values(feeds).find((f) => !f.fixed)?.dims[0] ?? 0;
 }
 
-/** Samples [from, to) of every feed; fixed feeds are passed as they are. */
+/** Samples [from, to) of every feed; fixed feeds are passed as they are, and the whole range is the set itself. */
 export function sliceFeeds(feeds: Feeds, from: number, to: number): Feeds {
+  if (from === 0 && to >= sampleCount(feeds)) return feeds;
   const out: Feeds = {};
   for (const [name, f] of Object.entries(feeds)) {
     if (f.fixed) {

@@ -13,10 +13,13 @@ import { fitLatency } from './stats.js';
 const PROBE = fileURLToPath(new URL('./probe.ts', import.meta.url));
 const INTERLEAVE = fileURLToPath(new URL('./interleave.ts', import.meta.url));
 
+/** The end of a child's stderr, from a line start: a message cut mid-name misleads more than a short one. */
+const tail = (stderr: string) => stderr.slice(Math.max(0, stderr.lastIndexOf('\n', stderr.length - 1500) + 1));
+
 /** Measures one variant in a child process; throws with the child's stderr if it fails. */
 export function runProbe(req: ProbeRequest): ProbeResult {
   const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', PROBE, JSON.stringify(req)], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (child.status !== 0) throw new Error(`probe failed for ${req.model} (exit ${child.status}):\n${child.stderr.slice(-1500)}`);
+  if (child.status !== 0) throw new Error(`probe failed for ${req.model} (exit ${child.status}):\n${tail(child.stderr)}`);
   const last = child.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as ProbeResult;
 }
@@ -24,7 +27,7 @@ export function runProbe(req: ProbeRequest): ProbeResult {
 /** Measures several variants' latency interleaved in one child process (interleave.ts). */
 export function runInterleaved(req: InterleaveRequest): InterleaveResult {
   const child = spawnSync(process.execPath, ['--import', 'tsx', INTERLEAVE, JSON.stringify(req)], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (child.status !== 0) throw new Error(`interleaved probe failed (exit ${child.status}):\n${child.stderr.slice(-1500)}`);
+  if (child.status !== 0) throw new Error(`interleaved probe failed (exit ${child.status}):\n${tail(child.stderr)}`);
   return JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as InterleaveResult;
 }
 

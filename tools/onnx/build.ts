@@ -1,6 +1,7 @@
 /**
  * Small helpers to assemble ONNX graphs by hand: initializers from typed arrays, nodes with typed
- * attributes, value infos with symbolic (dim_param) dimensions, and a model at opset 17 / IR 8.
+ * attributes (subgraphs included: `If` and `Loop` builders), value infos with symbolic (dim_param)
+ * dimensions, and a model at opset 17 / IR 8.
  */
 import { DataType, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './types.js';
 
@@ -50,7 +51,7 @@ export function tensorData(t: TensorProto): Float32Array | Uint16Array | Int8Arr
   }
 }
 
-type AttrValue = number | string | number[] | { float: number } | { floats: number[] } | TensorProto;
+type AttrValue = number | string | number[] | { float: number } | { floats: number[] } | TensorProto | GraphProto;
 
 function attribute(name: string, value: AttrValue): AttributeProto {
   if (typeof value === 'number') return { name, type: 2, i: value };
@@ -58,6 +59,7 @@ function attribute(name: string, value: AttrValue): AttributeProto {
   if (Array.isArray(value)) return { name, type: 7, ints: value };
   if ('float' in value) return { name, type: 1, f: value.float };
   if ('floats' in value) return { name, type: 6, floats: value.floats };
+  if ('node' in value) return { name, type: 5, g: value };
   return { name, type: 4, t: value };
 }
 
@@ -78,6 +80,24 @@ export function valueInfo(name: string, elemType: number, dims: (number | string
     name,
     type: { tensor_type: { elem_type: elemType, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dim_param: d } : { dim_value: d })) } } },
   };
+}
+
+/** A graph (for a subgraph: its inputs and outputs are the body's signature; it may read outer names). */
+export function graph(name: string, nodes: NodeProto[], outputs: ValueInfoProto[], inputs: ValueInfoProto[] = [], initializer: TensorProto[] = []): GraphProto {
+  return { name, node: nodes, initializer, input: inputs, output: outputs };
+}
+
+/** `If(cond)`: runs `then` or `otherwise`; both must have as many outputs, of the same types, as `outputs`. */
+export function ifNode(cond: string, then: GraphProto, otherwise: GraphProto, outputs: string[], name: string): NodeProto {
+  return node('If', [cond], outputs, name, { then_branch: then, else_branch: otherwise });
+}
+
+/**
+ * `Loop(tripCount, '', ...carried)`: runs `body` tripCount times. The body's inputs are (iteration INT64 [],
+ * condition BOOL [], ...carried) and its outputs (condition, ...carried updated).
+ */
+export function loopNode(tripCount: string, carried: string[], body: GraphProto, outputs: string[], name: string): NodeProto {
+  return node('Loop', [tripCount, '', ...carried], outputs, name, { body });
 }
 
 /** Wraps a graph into a model at opset 17 / IR 8 with a fixed producer (no timestamps: bytes must be reproducible). */

@@ -1,8 +1,10 @@
 /**
  * The subset of the ONNX protobuf schema (onnx.proto3, IR version 8) that the model tools read and write,
  * embedded as text so protobufjs can build codecs without a generated file. Field numbers follow
- * onnx/onnx.proto3 exactly; fields we never use (training info, functions, sparse tensors) are left out,
- * which protobufjs tolerates on decode by skipping them.
+ * onnx/onnx.proto3 exactly; fields we never use (training info, functions) are left out, which protobufjs
+ * tolerates on decode by skipping them. Fields a model needs but the tools never look into (sparse
+ * initializers; sequence, map and optional types, common in Loop bodies) are declared as raw `bytes`, so
+ * they survive a decode and re-encode unchanged instead of being dropped.
  */
 import protobuf from 'protobufjs';
 
@@ -73,6 +75,7 @@ message GraphProto {
   repeated ValueInfoProto input = 11;
   repeated ValueInfoProto output = 12;
   repeated ValueInfoProto value_info = 13;
+  repeated bytes sparse_initializer = 15;
 }
 
 message TensorProto {
@@ -114,6 +117,10 @@ message TypeProto {
   }
   oneof value {
     Tensor tensor_type = 1;
+    bytes sequence_type = 4;
+    bytes map_type = 5;
+    bytes sparse_tensor_type = 8;
+    bytes optional_type = 9;
   }
   string denotation = 6;
 }

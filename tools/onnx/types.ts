@@ -36,6 +36,10 @@ export interface AttributeProto {
   t?: TensorProto;
   floats?: number[];
   ints?: number[];
+  /** A subgraph (type 5, GRAPH): `If` then/else branches, `Loop` and `Scan` bodies. */
+  g?: GraphProto;
+  /** Subgraphs (type 10, GRAPHS). */
+  graphs?: GraphProto[];
 }
 
 export interface NodeProto {
@@ -54,6 +58,7 @@ export interface Dimension {
 
 export interface ValueInfoProto {
   name: string;
+  /** Subgraph inputs of some exporters leave the type (or its shape) out: read it with `?.`. */
   type: { tensor_type: { elem_type: number; shape: { dim: Dimension[] } } };
 }
 
@@ -64,6 +69,8 @@ export interface GraphProto {
   input: ValueInfoProto[];
   output: ValueInfoProto[];
   value_info?: ValueInfoProto[];
+  /** Sparse initializers, kept as their encoded bytes (the passes refuse models that have them). */
+  sparse_initializer?: Uint8Array[];
   doc_string?: string;
 }
 

@@ -13,12 +13,13 @@ import type { TransformerConfig } from '../models/transformer/config.js';
 import { buildTransformer } from '../models/transformer/graph.js';
 import type { ActivationRanges } from '../compress/int8-static.js';
 import { readSource } from '../compress/source.js';
-import { buildVariants, type Recipe } from '../compress/variants.js';
+import { buildSome, type PartialRecipe, type Recipe } from '../compress/variants.js';
 
 interface CompressProvenance {
   source: { file?: string; generator?: string; config?: TransformerConfig };
   source_sha256: string;
-  recipe: Omit<Recipe, 'int8'> & { int8: Omit<Recipe['int8'], 'ranges'> & { ranges_file?: string } };
+  /** Entries only for the variants that were built (`--only` leaves some out). */
+  recipe: Pick<Recipe, 'upgrade'> & Partial<Pick<Recipe, 'fp16'>> & { int8?: Omit<Recipe['int8'], 'ranges'> & { ranges_file?: string } };
 }
 
 /** Writes the requested variant files of `dir` (fp32 copied/generated, fp16/int8 rebuilt); returns their sha256. */
@@ -42,11 +43,15 @@ export function replayCompressed(dir: string, manifest: ModelManifest, variants:
     const tmp = join(dir, manifest.variants.fp32!.file);
     if (!variants.includes('fp32') && !existsSync(tmp)) write('fp32', fp32);
     const src = readSource(tmp);
-    const { ranges_file, ...int8 } = prov.recipe.int8;
+    const { ranges_file, ...int8 } = prov.recipe.int8 ?? {};
     const ranges = ranges_file ? (JSON.parse(readFileSync(join(dir, ranges_file), 'utf8')) as ActivationRanges) : undefined;
-    const built = buildVariants(src.model, { ...prov.recipe, int8: { ...int8, ...(ranges ? { ranges } : {}) } });
-    if (variants.includes('fp16')) write('fp16', built.fp16);
-    if (variants.includes('int8')) write('int8', built.int8);
+    const recipe: PartialRecipe = { ...prov.recipe, int8: prov.recipe.int8 ? { ...(int8 as Recipe['int8']), ...(ranges ? { ranges } : {}) } : undefined };
+    const built = buildSome(src.model, recipe);
+    for (const v of ['fp16', 'int8'] as const) {
+      if (!variants.includes(v)) continue;
+      if (!built[v]) throw new Error(`${v}: provenance.recipe has no ${v} entry to rebuild it from`);
+      write(v, built[v]);
+    }
   }
   return out;
 }

@@ -65,13 +65,12 @@ describe('fp16 variant', () => {
     expect(c.cosine).toBeGreaterThan(0.9999);
   });
 
-  it('clamps weights beyond the fp16 range instead of making them infinite', () => {
+  it('keeps weights beyond the fp16 range in fp32 and reports them, instead of clamping them', () => {
     const { model } = normalize(tokenNet());
     model.graph.initializer = model.graph.initializer.map((t) => (t.name === 'bias' ? floatTensor('bias', [16], new Float32Array(16).fill(1e6)) : t));
     const { model: half, report } = toFp16(model);
-    expect(report.clamped).toBe(16);
-    const bits = new Uint16Array(new Uint8Array(half.graph.initializer.find((t) => t.name === 'bias')!.raw_data!).buffer);
-    expect(bits[0]).toBe(0x7bff); // 65504
+    expect(report.kept).toEqual([{ tensor: 'bias', reason: expect.stringMatching(/1e\+6 is beyond the fp16 range/) }]);
+    expect(half.graph.initializer.find((t) => t.name === 'bias')!.data_type).toBe(DataType.FLOAT);
   });
 });
 

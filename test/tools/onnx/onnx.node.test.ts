@@ -49,6 +49,8 @@ describe('fp16 conversion', () => {
     [65504, 0x7bff],
     [1e6, 0x7bff], // clamped, not Infinity
     [-1e6, 0xfbff],
+    [Infinity, 0x7c00], // fp16 has infinities: a bound of +Infinity must not start binding at 65504
+    [-Infinity, 0xfc00],
     [2 ** -24, 0x0001], // smallest subnormal
     [0, 0],
   ])('converts %f to 0x%s bits', (value, bits) => {
