@@ -89,9 +89,12 @@ describe('npm start under an origin crash', () => {
     expect(out).toMatch(/origin exited \(SIGKILL\); restarting/);
     expect(edge.length).toBeGreaterThan(3);
     expect(originOnly.length).toBeGreaterThan(0);
+    // While the origin is down: 503 with Retry-After. Once it listens again its first cold 1 GB run may still
+    // miss the request's deadline on a loaded machine: a 504 then is the honest answer, never a 500 or a 502.
+    expect(originOnly.some((r) => r.status === 503), JSON.stringify(originOnly)).toBe(true);
     for (const r of originOnly) {
-      expect(r.status).toBe(503);
-      expect(Number(r.retryAfter)).toBeGreaterThan(0);
+      expect([503, 504]).toContain(r.status);
+      if (r.status === 503) expect(Number(r.retryAfter)).toBeGreaterThan(0);
     }
     expect(backAfter, 'origin-only model served again after the crash').toBeDefined();
     console.log(`origin-only model served again ${backAfter} ms after the origin was killed`);
