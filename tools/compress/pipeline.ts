@@ -3,7 +3,8 @@
  * and calibration sets, choose the INT8 form (int8-choice.ts), build FP16 and INT8 from the recorded
  * recipe, measure every variant in the Worker's runtime and write `models/<name>/` (model-folder.ts).
  */
-import { relative } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { ModelManifest } from '../../src/registry/manifest.js';
 import { sha256 } from '../lib/sha256.js';
 import { encodeFeeds, measureVariants } from '../measure/variants.js';
@@ -15,7 +16,7 @@ import { writeModelFolder } from './model-folder.js';
 import { silent, type Progress } from './progress.js';
 import { latencyShapes, resolveShapes } from './shapes.js';
 import { CompressInputError, readSource } from './source.js';
-import { buildVariants, int8Method, passInput, type Int8Form, type Recipe } from './variants.js';
+import { buildVariants, gateWeightOnly, INT8W_LOAD, int8Method, int8wMethod, passInput, weightOnlyRecipe, type Int8Form, type Recipe, type WeightOnlyVerdict } from './variants.js';
 
 export interface CompressOptions {
   input: string;
@@ -30,6 +31,8 @@ export interface CompressOptions {
   autoExclude: boolean;
   maxExclude: number;
   forms: Int8Form[];
+  /** Also make the weight-only int8 variant (int8w; default true). */
+  int8w?: boolean;
   /** Shape templates for inputs with dynamic dims other than the batch (axis 0 is replaced). */
   shapes: Record<string, number[]>;
   batches: number[];
@@ -115,12 +118,14 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   });
   const { candidates } = best;
 
-  const recipe: Recipe = { ...(upgrade ? { upgrade } : {}), fp16: { keep_fp32: [] }, int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}) } };
+  const int8w = o.int8w === false ? undefined : weightOnlyRecipe(o);
+  const recipe: Recipe = { ...(upgrade ? { upgrade } : {}), fp16: { keep_fp32: [] }, int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}) }, ...(int8w ? { int8w } : {}) };
   const built = buildVariants(src.model, { ...recipe, upgrade: undefined });
-  const files: Record<string, Uint8Array | string> = { 'fp32.onnx': src.bytes, 'fp16.onnx': built.fp16, 'int8.onnx': built.int8 };
+  const files: Record<string, Uint8Array | string> = { 'fp32.onnx': src.bytes, 'fp16.onnx': built.fp16, 'int8.onnx': built.int8, ...(built.int8w ? { 'int8w.onnx': built.int8w.bytes } : {}) };
+  let int8wVerdict: WeightOnlyVerdict | undefined;
   if (best.ranges) files['calibration-ranges.json'] = JSON.stringify(best.ranges) + '\n';
   const manifest = await writeModelFolder({ modelsDir: o.modelsDir, name: o.name, files, ignoreWeights: o.ignoreWeights }, (stage) => {
-    p.step('measuring fp32, fp16, int8 in onnxruntime-web (latency, memory, fidelity)', 3);
+    p.step(`measuring ${Object.keys(files).filter((f) => f.endsWith('.onnx')).map((f) => f.slice(0, -5)).join(', ')} in onnxruntime-web (latency, memory, fidelity)`, built.int8w ? 4 : 3);
     const variants = measureVariants({
       dir: stage,
       inputs,
@@ -128,6 +133,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
         { name: 'fp32', method: 'reference fp32 (source model, unchanged)' },
         { name: 'fp16', method: `fp16 weights (${built.fp16Report.clamped} values clamped to ±65504); fp16 compute only where the CPU provider has fp16 kernels (${built.fp16Report.fp16Nodes} nodes), fp32 elsewhere behind casts (${built.fp16Report.fp32Nodes} nodes); fp32 io` },
         { name: 'int8', method: int8Method(best.form, best.exclude) },
+        ...(built.int8w && int8w ? [{ name: 'int8w' as const, method: int8wMethod(built.int8w.report, int8w), load: INT8W_LOAD }] : []),
       ],
       evalFeeds: encodeFeeds(evalFeeds),
       evalSet,
@@ -145,6 +151,14 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
       item: latency.item,
       log: (line) => { p.tick(line.split(':')[0]); p.log(line); },
     });
+    // int8w is gated on its fidelity in onnxruntime-web, the runtime that serves it: below the floor it is not written.
+    if (variants.int8w) {
+      int8wVerdict = gateWeightOnly(variants.int8w.fidelity, floor);
+      if (int8wVerdict.status !== 'served') {
+        delete variants.int8w;
+        rmSync(join(stage, 'int8w.onnx'));
+      }
+    }
     let testAccuracy: number | undefined;
     if (labels) testAccuracy = variants.fp32!.fidelity.accuracy;
     return ModelManifest.parse({
@@ -164,7 +178,8 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
         source_sha256: sha256(src.bytes),
         opset: src.opset,
         normalized: { constants_lifted: src.lifted, batchnorm_folded: src.folded },
-        recipe: { ...(upgrade ? { upgrade } : {}), fp16: recipe.fp16, int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges_file: 'calibration-ranges.json' } : {}) } },
+        recipe: { ...(upgrade ? { upgrade } : {}), fp16: recipe.fp16, int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges_file: 'calibration-ranges.json' } : {}) }, ...(int8w && variants.int8w ? { int8w } : {}) },
+        ...(int8wVerdict ? { int8w: int8wVerdict } : {}),
         fidelity_floor: `${floor.metric}=${floor.value}`,
         int8_candidates: candidates,
         eval_set: evalSet,

@@ -9,6 +9,9 @@ import { toFp16, type Fp16Report } from './fp16.js';
 import { quantizeEmbeddings, toDynamicInt8 } from './int8-dynamic.js';
 import { upgradeToOpset13 } from './opset.js';
 import { toStaticInt8, type ActivationRanges } from './int8-static.js';
+import { INT8W_MIN_ELEMENTS, toWeightOnlyInt8, type WeightOnlyReport } from './int8-weight-only.js';
+import type { Fidelity, VariantLoad } from '../../src/registry/manifest.js';
+import type { FidelityFloor } from './evaluate.js';
 
 export const INT8_FORMS = ['dynamic', 'dynamic-matmul', 'qdq-minmax', 'qdq-percentile'] as const;
 export type Int8Form = (typeof INT8_FORMS)[number];
@@ -19,6 +22,35 @@ export interface Recipe {
   upgrade?: { ranks: Record<string, number> };
   fp16: { keep_fp32: string[] };
   int8: { form: Int8Form; exclude: string[]; ranges?: ActivationRanges };
+  /** Weight-only int8 (int8-weight-only.ts): nodes whose weights stay fp32, and the size threshold. Absent: no int8w. */
+  int8w?: { exclude: string[]; min_elements: number };
+}
+
+/** How an int8w file must be opened (the manifest variant's `load`). */
+export const INT8W_LOAD: VariantLoad = { fold_dequantize: true };
+
+/** Human description of an int8w variant for the manifest's `method`. */
+export function int8wMethod(report: WeightOnlyReport, recipe: NonNullable<Recipe['int8w']>): string {
+  return `weight-only int8: ${report.quantized.length} weights (>= ${recipe.min_elements} elements) stored int8 with per-channel symmetric scales behind DequantizeLinear, folded into fp32 weights at session creation (session.disable_quant_qdq); fp32 compute, fp32 io${recipe.exclude.length ? `; ${recipe.exclude.length} node(s) kept fp32` : ''}`;
+}
+
+/** What the gate decided for int8w; recorded in the manifest's provenance. */
+export interface WeightOnlyVerdict {
+  status: 'served' | 'below floor';
+  metric: FidelityFloor['metric'];
+  value: number;
+  floor: number;
+}
+
+/** int8w is served only when its fidelity measured in onnxruntime-web keeps the floor int8 must keep. */
+export function gateWeightOnly(fidelity: Fidelity, floor: FidelityFloor): WeightOnlyVerdict {
+  const value = floor.metric === 'top1' ? (fidelity.top1_agreement ?? 0) : fidelity.cosine;
+  return { status: value >= floor.value ? 'served' : 'below floor', metric: floor.metric, value, floor: floor.value };
+}
+
+/** The int8w recipe for a compress run: the user's `--exclude` nodes keep fp32 weights here too. */
+export function weightOnlyRecipe(o: { exclude: string[] }): NonNullable<Recipe['int8w']> {
+  return { exclude: [...o.exclude], min_elements: INT8W_MIN_ELEMENTS };
 }
 
 /** Human description of an INT8 form for the manifest's `method`. */
@@ -46,9 +78,15 @@ export function passInput(normalized: ModelProto, recipe: Pick<Recipe, 'upgrade'
   return recipe.upgrade ? upgradeToOpset13(structuredClone(normalized), recipe.upgrade.ranks) : normalized;
 }
 
-/** Encoded fp16 and int8 variants of a normalized model. */
-export function buildVariants(normalized: ModelProto, recipe: Recipe): { fp16: Uint8Array; int8: Uint8Array; fp16Report: Fp16Report } {
+/** Encoded fp16, int8 and (when the recipe has it) int8w variants of a normalized model. */
+export function buildVariants(normalized: ModelProto, recipe: Recipe): { fp16: Uint8Array; int8: Uint8Array; fp16Report: Fp16Report; int8w?: { bytes: Uint8Array; report: WeightOnlyReport } } {
   const model = passInput(normalized, recipe);
   const fp16 = toFp16(model, new Set(recipe.fp16.keep_fp32));
-  return { fp16: encodeModel(fp16.model), fp16Report: fp16.report, int8: encodeModel(buildInt8(model, recipe.int8.form, recipe.int8.exclude, recipe.int8.ranges)) };
+  const int8w = recipe.int8w ? toWeightOnlyInt8(model, new Set(recipe.int8w.exclude), recipe.int8w.min_elements) : undefined;
+  return {
+    fp16: encodeModel(fp16.model),
+    fp16Report: fp16.report,
+    int8: encodeModel(buildInt8(model, recipe.int8.form, recipe.int8.exclude, recipe.int8.ranges)),
+    ...(int8w ? { int8w: { bytes: encodeModel(int8w.model), report: int8w.report } } : {}),
+  };
 }

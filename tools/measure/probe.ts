@@ -12,6 +12,8 @@ import { Prng } from '../lib/prng.js';
 import { percentile } from '../lib/percentile.js';
 import { probeFeeds } from './probe-feeds.js';
 import { round } from './stats.js';
+import { sessionOptionsFor } from '../../src/engine/ort-session.js';
+import type { VariantLoad } from '../../src/registry/manifest.js';
 
 /** What to measure; see `runProbe` in probe-client.ts. */
 export interface ProbeRequest {
@@ -35,6 +37,8 @@ export interface ProbeRequest {
   /** Evaluation feeds (JSON file, see encodeFeeds) whose first output is written to evalOut as raw f32. */
   evalIn?: string;
   evalOut?: string;
+  /** The variant's manifest `load`: the session is opened as the gateway opens it. */
+  load?: VariantLoad;
 }
 
 /** What the probe reports. */
@@ -91,7 +95,7 @@ const warmup = await ort.InferenceSession.create(encodeModel(model({ name: 'warm
 await warmup.release();
 const bytes = readFileSync(req.model);
 const t0 = performance.now();
-const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+const session = await ort.InferenceSession.create(bytes, sessionOptionsFor(req.load, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }));
 const load_ms = performance.now() - t0;
 const prng = new Prng(7);
 const batches = req.shapes?.map((s) => s.items) ?? req.batches;

@@ -14,6 +14,7 @@ import { sessionOptionsFor } from '../../../src/engine/ort-session.js';
 import { randomFeeds, type Feeds } from '../../../tools/compress/feeds.js';
 import { normalize } from '../../../tools/compress/graph.js';
 import { toWeightOnlyInt8 } from '../../../tools/compress/int8-weight-only.js';
+import { gateWeightOnly } from '../../../tools/compress/variants.js';
 import { Prng } from '../../../tools/lib/prng.js';
 import { compareOutputs } from '../../../tools/measure/stats.js';
 import { floatTensor, model, node, valueInfo } from '../../../tools/onnx/build.js';
@@ -134,5 +135,13 @@ describe('weight-only int8 (int8w)', () => {
     expect(sessionOptionsFor({ fold_dequantize: true }, { extra: { session: { use_ort_model_bytes_directly: '1' }, optimization: { x: '1' } } })).toEqual({
       extra: { session: { use_ort_model_bytes_directly: '1', disable_quant_qdq: '1' }, optimization: { x: '1' } },
     });
+  });
+});
+
+describe('the int8w gate', () => {
+  const fidelity = { eval_set: 'test', samples: 8, top1_agreement: 0.985, max_abs_err: 0.1, mean_abs_err: 0.01, cosine: 0.9995 };
+  it('serves int8w only when its measured fidelity keeps the floor int8 must keep, by the floor metric', () => {
+    expect(gateWeightOnly(fidelity, { metric: 'top1', value: 0.99 })).toEqual({ status: 'below floor', metric: 'top1', value: 0.985, floor: 0.99 });
+    expect(gateWeightOnly(fidelity, { metric: 'cosine', value: 0.99 }).status).toBe('served');
   });
 });
