@@ -11,7 +11,8 @@ import { ModelManifest, type Variant } from '../../src/registry/manifest.js';
 import { sha256 } from '../lib/sha256.js';
 import { encodeFeeds, measureVariants } from '../measure/variants.js';
 import { encodeModel, writeFileAtomic } from '../onnx/io.js';
-import { parseFloor } from './evaluate.js';
+import { parseFloor, runNode } from './evaluate.js';
+import { chooseWeightOnly } from './int8w-choice.js';
 import { randomFeeds, readFeeds, readLabels, sampleCount } from './feeds.js';
 import { toWeightOnlyInt8 } from './int8-weight-only.js';
 import type { CompressOptions } from './pipeline.js';
@@ -25,26 +26,29 @@ import { gateWeightOnly, INT8W_LOAD, int8wMethod, passInput, weightOnlyRecipe, t
  * evaluation set, gates it, and writes int8w.onnx and the manifest. Returns the verdict (nothing is written
  * below the floor) and the variant.
  */
-export function addWeightOnly(o: CompressOptions, log: (line: string) => void = () => {}): { verdict: WeightOnlyVerdict; variant?: Variant } {
+export async function addWeightOnly(o: CompressOptions, log: (line: string) => void = () => {}): Promise<{ verdict: WeightOnlyVerdict; variant?: Variant }> {
   const dir = join(o.modelsDir, o.name);
   const manifestPath = join(dir, 'manifest.json');
   const manifest = ModelManifest.parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
   const prov = manifest.provenance as { source_sha256?: string; recipe?: Recipe; fidelity_floor?: string };
   const src = readSource(o.input);
   if (prov.source_sha256 !== sha256(src.bytes) || !prov.recipe) throw new CompressInputError(`${o.input} is not the source ${dir} was compressed from (sha256 or recipe differ): rerun its models: script`);
-  const recipe = weightOnlyRecipe(o);
-  const built = toWeightOnlyInt8(passInput(src.model, prov.recipe), new Set(recipe.exclude), recipe.min_elements);
-  const bytes = encodeModel(built.model);
-  log(`int8w: ${built.report.quantized.length} weights int8, ${bytes.length} bytes (${(bytes.length / src.bytes.length).toFixed(3)}x fp32)`);
-
   // The evaluation set and output comparison of the compress pipeline (pipeline.ts), so the numbers compare.
   const inputs = src.inputs;
   const lastDim = src.outputs[0]!.shape.at(-1) ?? -1;
+  const width = lastDim > 0 ? lastDim : 1;
   const classifier = o.task === 'classifier' || (o.task === 'auto' && lastDim >= 2);
   const evalFeeds = o.eval ? readFeeds(o.eval, inputs, 'evaluation') : o.calibration ? readFeeds(o.calibration, inputs, 'calibration') : randomFeeds(inputs, resolveShapes(inputs, o.shapes, o.samples), o.seed, { lo: o.inputRange[0], hi: o.inputRange[1], intHigh: o.intHigh });
   const labels = o.labels ? readLabels(o.labels, sampleCount(evalFeeds)) : undefined;
   const floor = parseFloor(prov.fidelity_floor ?? `${classifier ? 'top1' : 'cosine'}=0.99`);
   const latency = latencyShapes(inputs, o);
+
+  const model = passInput(src.model, prov.recipe);
+  const progress = { step: log, tick() {}, log };
+  const { recipe } = await chooseWeightOnly({ model, reference: await runNode(src.bytes, evalFeeds), evalFeeds, floor, width, classifier, recipe: weightOnlyRecipe(o), autoExclude: o.autoExclude, maxExclude: o.maxExclude, progress });
+  const built = toWeightOnlyInt8(model, new Set(recipe.exclude), recipe.min_elements);
+  const bytes = encodeModel(built.model);
+  log(`int8w: ${built.report.quantized.length} weights int8, ${recipe.exclude.length} node(s) kept fp32, ${bytes.length} bytes (${(bytes.length / src.bytes.length).toFixed(3)}x fp32)`);
 
   const work = mkdtempSync(join(tmpdir(), 'int8w-'));
   try {
@@ -53,7 +57,7 @@ export function addWeightOnly(o: CompressOptions, log: (line: string) => void = 
     const measured = measureVariants({
       dir: work, inputs,
       variants: [{ name: 'fp32', method: 'reference' }, { name: 'int8w', method: int8wMethod(built.report, recipe), load: INT8W_LOAD }],
-      evalFeeds: encodeFeeds(evalFeeds), evalSet: manifest.variants.fp32!.fidelity.eval_set, width: lastDim > 0 ? lastDim : 1,
+      evalFeeds: encodeFeeds(evalFeeds), evalSet: manifest.variants.fp32!.fidelity.eval_set, width,
       ...(labels ? { labels } : {}), classifier, batches: latency.shapes.map((s) => s.items), shapes: latency.shapes,
       warmup: o.warmup, runs: o.runs, budgetMsPerPoint: o.budgetMs, seq: 1, intHigh: o.intHigh, runtimeNote: latency.note, item: latency.item, log,
     });

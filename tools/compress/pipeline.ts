@@ -12,6 +12,7 @@ import { calibrate } from './calibrate.js';
 import { parseFloor, runNode, type FidelityFloor } from './evaluate.js';
 import { randomFeeds, readFeeds, readLabels, sampleCount, sliceFeeds, type Feeds } from './feeds.js';
 import { chooseInt8, type CandidateReport } from './int8-choice.js';
+import { chooseWeightOnly } from './int8w-choice.js';
 import { writeModelFolder } from './model-folder.js';
 import { silent, type Progress } from './progress.js';
 import { latencyShapes, resolveShapes } from './shapes.js';
@@ -118,7 +119,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   });
   const { candidates } = best;
 
-  const int8w = o.int8w === false ? undefined : weightOnlyRecipe(o);
+  const int8w = o.int8w === false ? undefined : (await chooseWeightOnly({ model: src.model, reference, evalFeeds, floor, width, classifier, recipe: weightOnlyRecipe(o), autoExclude: o.autoExclude, maxExclude: o.maxExclude, progress: p })).recipe;
   const recipe: Recipe = { ...(upgrade ? { upgrade } : {}), fp16: { keep_fp32: [] }, int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}) }, ...(int8w ? { int8w } : {}) };
   const built = buildVariants(src.model, { ...recipe, upgrade: undefined });
   const files: Record<string, Uint8Array | string> = { 'fp32.onnx': src.bytes, 'fp16.onnx': built.fp16, 'int8.onnx': built.int8, ...(built.int8w ? { 'int8w.onnx': built.int8w.bytes } : {}) };
