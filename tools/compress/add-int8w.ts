@@ -29,7 +29,8 @@ import { gateWeightOnly, INT8W_LOAD, int8wMethod, passInput, weightOnlyRecipe, t
 export async function addWeightOnly(o: CompressOptions, log: (line: string) => void = () => {}): Promise<{ verdict: WeightOnlyVerdict; variant?: Variant }> {
   const dir = join(o.modelsDir, o.name);
   const manifestPath = join(dir, 'manifest.json');
-  const manifest = ModelManifest.parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
+  const raw = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, Record<string, unknown>>;
+  const manifest = ModelManifest.parse(raw);
   const prov = manifest.provenance as { source_sha256?: string; recipe?: Recipe; fidelity_floor?: string };
   const src = readSource(o.input);
   if (prov.source_sha256 !== sha256(src.bytes) || !prov.recipe) throw new CompressInputError(`${o.input} is not the source ${dir} was compressed from (sha256 or recipe differ): rerun its models: script`);
@@ -45,7 +46,7 @@ export async function addWeightOnly(o: CompressOptions, log: (line: string) => v
 
   const model = passInput(src.model, prov.recipe);
   const progress = { step: log, tick() {}, log };
-  const { recipe } = await chooseWeightOnly({ model, reference: await runNode(src.bytes, evalFeeds), evalFeeds, floor, width, classifier, recipe: weightOnlyRecipe(o), autoExclude: o.autoExclude, maxExclude: o.maxExclude, progress });
+  const { recipe } = await chooseWeightOnly({ model, reference: await runNode(src.bytes, evalFeeds), evalFeeds, floor, width, classifier, recipe: weightOnlyRecipe(o), autoExclude: o.int8wAutoExclude ?? o.autoExclude, maxExclude: o.maxExclude, progress });
   const built = toWeightOnlyInt8(model, new Set(recipe.exclude), recipe.min_elements);
   const bytes = encodeModel(built.model);
   log(`int8w: ${built.report.quantized.length} weights int8, ${recipe.exclude.length} node(s) kept fp32, ${bytes.length} bytes (${(bytes.length / src.bytes.length).toFixed(3)}x fp32)`);
@@ -66,11 +67,13 @@ export async function addWeightOnly(o: CompressOptions, log: (line: string) => v
     log(`int8w: ${verdict.metric} ${verdict.value} (floor ${verdict.floor}): ${verdict.status}`);
     if (verdict.status !== 'served') return { verdict };
     writeFileAtomic(join(dir, variant.file), bytes);
-    const next = ModelManifest.parse({
-      ...manifest,
-      variants: { ...manifest.variants, int8w: variant },
-      provenance: { ...manifest.provenance, recipe: { ...prov.recipe, int8w: recipe }, int8w: { ...verdict, command: `npm run models:int8w -- ${o.name}` } },
-    });
+    // The committed JSON as it was, plus int8w: the other variants' entries are not rewritten.
+    const next = {
+      ...raw,
+      variants: { ...raw['variants'], int8w: variant },
+      provenance: { ...raw['provenance'], recipe: { ...(raw['provenance']!['recipe'] as object), int8w: recipe }, int8w: { ...verdict, command: `npm run models:int8w -- ${o.name}` } },
+    };
+    ModelManifest.parse(next);
     writeFileAtomic(manifestPath, JSON.stringify(next, null, 2) + '\n');
     return { verdict, variant };
   } finally {

@@ -34,6 +34,8 @@ export interface CompressOptions {
   forms: Int8Form[];
   /** Also make the weight-only int8 variant (int8w; default true). */
   int8w?: boolean;
+  /** Sensitivity search for int8w (default: autoExclude); it costs one fp32-compute run per weight-bearing node. */
+  int8wAutoExclude?: boolean;
   /** Shape templates for inputs with dynamic dims other than the batch (axis 0 is replaced). */
   shapes: Record<string, number[]>;
   batches: number[];
@@ -119,7 +121,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   });
   const { candidates } = best;
 
-  const int8w = o.int8w === false ? undefined : (await chooseWeightOnly({ model: src.model, reference, evalFeeds, floor, width, classifier, recipe: weightOnlyRecipe(o), autoExclude: o.autoExclude, maxExclude: o.maxExclude, progress: p })).recipe;
+  const int8w = o.int8w === false ? undefined : (await chooseWeightOnly({ model: src.model, reference, evalFeeds, floor, width, classifier, recipe: weightOnlyRecipe(o), autoExclude: o.int8wAutoExclude ?? o.autoExclude, maxExclude: o.maxExclude, progress: p })).recipe;
   const recipe: Recipe = { ...(upgrade ? { upgrade } : {}), fp16: { keep_fp32: [] }, int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}) }, ...(int8w ? { int8w } : {}) };
   const built = buildVariants(src.model, { ...recipe, upgrade: undefined });
   const files: Record<string, Uint8Array | string> = { 'fp32.onnx': src.bytes, 'fp16.onnx': built.fp16, 'int8.onnx': built.int8, ...(built.int8w ? { 'int8w.onnx': built.int8w.bytes } : {}) };
