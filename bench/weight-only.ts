@@ -40,7 +40,7 @@ export interface WeightOnlyRow {
 }
 
 /** Measures every model in MODELS that has an int8w variant; `rounds` alternating rounds per variant. */
-export function weightOnlySideBySide(rounds = 2): WeightOnlyRow[] {
+export function weightOnlySideBySide(rounds = 3): WeightOnlyRow[] {
   const rows: WeightOnlyRow[] = [];
   for (const [name, spec] of Object.entries(MODELS)) {
     const m = ModelManifest.parse(JSON.parse(readFileSync(join('models', name, 'manifest.json'), 'utf8')));
@@ -53,7 +53,7 @@ export function weightOnlySideBySide(rounds = 2): WeightOnlyRow[] {
       for (const r of order) {
         const v = m.variants[r.variant]!;
         const load = 'load' in r ? r.load : v.load;
-        const probe = runProbe({ model: join('models', name, v.file), inputs: m.inputs, batches: spec.batches, shapes, warmup: 2, runs: 8, budgetMsPerPoint: 4000, seq: 1, intHigh: 2, ...(load ? { load } : {}) });
+        const probe = runProbe({ model: join('models', name, v.file), inputs: m.inputs, batches: spec.batches, shapes, warmup: 3, runs: 12, budgetMsPerPoint: 4000, seq: 1, intHigh: 2, ...(load ? { load } : {}) });
         const s = seen.get(r.label) ?? { load: [], mem: 0, p50: {} };
         s.load.push(probe.load_ms);
         s.mem = probe.edge_memory_bytes;
