@@ -19,7 +19,7 @@ export const ExplainRequest = z
     slo_ms: z.number().positive().optional().openapi({ description: 'Latency budget (ms); else the model policy', example: 50 }),
     items: z.number().int().positive().optional().openapi({ description: 'Batch size (items per request)', example: 1 }),
     request_bytes: z.number().int().nonnegative().optional().openapi({ description: 'Body size, sent over the client downlink', example: 8000 }),
-    variant: z.string().optional().openapi({ description: 'Pinned variant (fp32, fp16, int8)' }),
+    variant: z.string().optional().openapi({ description: 'Pinned variant (fp32, fp16, int8, int8w)' }),
     hints: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
       .optional()

@@ -9,7 +9,7 @@ import type { Policy } from './config/policy.js';
 import { ModelPolicy, PolicySchema, PolicyFields } from './config/policy.js';
 import { zodMessage } from './lib/zod-message.js';
 import { LearnedProfiles } from './registry/learned.js';
-import { VariantName } from './registry/manifest.js';
+import { VARIANT_NAMES, VariantName } from './registry/manifest.js';
 
 const MiB = 1024 * 1024;
 
@@ -65,7 +65,7 @@ export const GatewayConfigSchema = z
          */
         request_overhead_ms: z.number().nonnegative().default(REQUEST_OVERHEAD_MS),
         /** Variants ("model/variant") to load on an isolate's first request, in the background. */
-        warm: z.array(z.string().regex(/^[A-Za-z0-9_.-]+\/(fp32|fp16|int8)$/, 'must be "model/variant"')).default([]),
+        warm: z.array(z.string().regex(new RegExp(`^[A-Za-z0-9_.-]+/(${VARIANT_NAMES.join('|')})$`), 'must be "model/variant"')).default([]),
       })
       .strict()
       .prefault({}),

@@ -25,7 +25,7 @@ describe('parseConfig', () => {
     expect(config.site).toBe('edge');
     expect(config.policy).toEqual({
       slo_ms: 500,
-      variants: ['fp32', 'fp16', 'int8'],
+      variants: ['fp32', 'fp16', 'int8', 'int8w'],
       accuracy_floor: 0,
       save_data_fidelity_slack: 0.01,
       fidelity_tolerance: 0.0005,

@@ -5,7 +5,7 @@
  */
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
 
-export const VARIANT_COLOURS: Record<VariantName, string> = { fp32: '#2557d6', fp16: '#d9822b', int8: '#1d7a46' };
+export const VARIANT_COLOURS: Record<VariantName, string> = { fp32: '#2557d6', fp16: '#d9822b', int8: '#1d7a46', int8w: '#8a3ffc' };
 
 const W = 460;
 const H = 232;

@@ -70,7 +70,7 @@ export const VersionedParams = ModelParams.extend({ version: z.string().openapi(
 export const RoutingHeaders = z.object({
   'x-slo-ms': z.string().optional().openapi({ description: 'Latency budget in ms for this request (wins over parameters.slo_ms)', example: '100' }),
   'x-request-deadline-ms': z.string().optional().openapi({ description: 'How long the caller will wait, in ms from now (a gateway tells its origin); caps the deadline', example: '450' }),
-  'x-model-variant': z.string().optional().openapi({ description: 'Pin a variant: fp32, fp16 or int8', example: 'int8' }),
+  'x-model-variant': z.string().optional().openapi({ description: 'Pin a variant: fp32, fp16, int8 or int8w (weight-only int8: int8 storage, fp32 compute)', example: 'int8' }),
   'x-request-id': z.string().optional().openapi({ description: 'Kept, returned and sent on to the origin; generated when absent' }),
   rtt: z.string().optional().openapi({ description: 'Client Hint: round trip in ms' }),
   ect: z.string().optional().openapi({ description: 'Client Hint: effective connection type (slow-2g, 2g, 3g, 4g)' }),

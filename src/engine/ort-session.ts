@@ -7,7 +7,7 @@ import type * as ortTypes from 'onnxruntime-common';
 import { EngineFailure } from '../errors.js';
 import { datatypeOfOrt, DATATYPE_INFO } from '../protocol/datatypes.js';
 import type { InferenceRequest, Tensor } from '../protocol/tensor.js';
-import type { ModelManifest, VariantName } from '../registry/manifest.js';
+import type { ModelManifest, VariantLoad, VariantName } from '../registry/manifest.js';
 import type { ModelStore } from './model-store.js';
 import { variantKey } from './model-store.js';
 
@@ -15,6 +15,20 @@ import { variantKey } from './model-store.js';
 export interface OrtModule {
   InferenceSession: { create(bytes: Uint8Array, options?: ortTypes.InferenceSession.SessionOptions): Promise<ortTypes.InferenceSession> };
   Tensor: new (type: string, data: unknown, dims: readonly number[]) => ortTypes.Tensor;
+}
+
+/**
+ * The engine's session options plus what the variant's file needs (its manifest `load`), for every runtime
+ * that opens it (the edge, the origin, the measuring probes), so they all run the same graph. `extra` is
+ * onnxruntime's session config: both onnxruntime-web and onnxruntime-node 1.30 pass it on.
+ */
+export function sessionOptionsFor(load: VariantLoad | undefined, base: ortTypes.InferenceSession.SessionOptions = {}): ortTypes.InferenceSession.SessionOptions {
+  if (!load?.fold_dequantize) return base;
+  const extra = base.extra ?? {};
+  const session = (extra['session'] ?? {}) as Record<string, unknown>;
+  // Off, onnxruntime keeps DequantizeLinear for its QDQ fusions and runs it on every call; on, constant
+  // folding turns the int8 weights into fp32 initializers once, at session creation.
+  return { ...base, extra: { ...extra, session: { ...session, disable_quant_qdq: '1' } } };
 }
 
 /** Fetches and opens a variant; any failure (missing, corrupt, unloadable) is an EngineFailure. */
@@ -34,7 +48,7 @@ export async function openSession(
   }
   if (!bytes) throw new EngineFailure(`variant file ${key} is not in any model store`);
   try {
-    return await ort.InferenceSession.create(bytes, options);
+    return await ort.InferenceSession.create(bytes, sessionOptionsFor(model.variants[variant]?.load, options));
   } catch (cause) {
     throw new EngineFailure(`could not load ${key}: ${(cause as Error).message}`, { cause });
   }

@@ -6,7 +6,12 @@
 import { z } from 'zod';
 import { TensorSpec } from '../protocol/datatypes.js';
 
-export const VARIANT_NAMES = ['fp32', 'fp16', 'int8'] as const;
+/**
+ * `int8w` is weight-only INT8: int8 weights in the file (about a quarter of fp32 to store and download),
+ * dequantized when the session is created, fp32 compute (see its `load`). For models whose integer kernels
+ * are slow in WASM (ConvInteger), where `int8` would keep its convolutions fp32 and stay large.
+ */
+export const VARIANT_NAMES = ['fp32', 'fp16', 'int8', 'int8w'] as const;
 export const VariantName = z.enum(VARIANT_NAMES);
 export type VariantName = z.infer<typeof VariantName>;
 
@@ -90,6 +95,14 @@ export const Fidelity = z.object({
 });
 export type Fidelity = z.infer<typeof Fidelity>;
 
+/**
+ * How a variant's file must be opened. `fold_dequantize`: its weights are stored int8 behind
+ * DequantizeLinear nodes of constant inputs, which onnxruntime folds into fp32 weights at session creation
+ * only with its QDQ handling off (`session.disable_quant_qdq`); without it every run would dequantize again.
+ */
+export const VariantLoad = z.object({ fold_dequantize: z.boolean().optional() });
+export type VariantLoad = z.infer<typeof VariantLoad>;
+
 export const Variant = z.object({
   file: z.string().min(1),
   bytes: z.number().int().positive(),
@@ -100,6 +113,8 @@ export const Variant = z.object({
   fidelity: Fidelity,
   /** How the variant was made, e.g. "fp16 weights+compute, fp32 io" or "dynamic int8, per-channel". */
   method: z.string(),
+  /** Session options the file needs (absent: none). */
+  load: VariantLoad.optional(),
 });
 export type Variant = z.infer<typeof Variant>;
 

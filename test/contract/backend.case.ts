@@ -52,7 +52,7 @@ export function backendContract(name: string, subject: ContractSubject): void {
     const { backend, registry } = subject;
     const mnist = () => registry.get('mnist');
 
-    it.each(['fp32', 'fp16', 'int8'] as const)('classifies 100 real digits with %s and reports that variant as the one that ran', async (variant) => {
+    it.each(['fp32', 'fp16', 'int8', 'int8w'] as const)('classifies 100 real digits with %s and reports that variant as the one that ran', async (variant) => {
       const res = await backend.infer(ask(mnist(), variant, [mnistRows(0, 100)]));
       expect(res.variant).toBe(variant);
       expect(res.outputs).toHaveLength(1);

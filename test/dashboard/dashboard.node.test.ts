@@ -80,9 +80,9 @@ describe('the dashboard in a real browser against the Worker in workerd', () => 
     await expect(page.title()).resolves.toBe('Gateway dashboard');
     const mnist = page.locator('[data-model="mnist"]');
     await mnist.waitFor();
-    expect(await mnist.locator('tr[data-variant]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-variant')))).toEqual(['fp32', 'fp16', 'int8']);
+    expect(await mnist.locator('tr[data-variant]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-variant')))).toEqual(['fp32', 'fp16', 'int8', 'int8w']);
     expect(await mnist.locator('tr[data-variant="int8"]').innerText()).toMatch(/edge[\s\S]*99\.90%/);
-    expect(await mnist.locator('svg.chart polyline').count()).toBe(6);
+    expect(await mnist.locator('svg.chart polyline').count()).toBe(8);
     const large = page.locator('[data-model="transformer-large"]');
     expect(await large.innerText()).toMatch(/synthetic/);
     expect(await large.locator('tr[data-variant="fp32"]').innerText()).toMatch(/origin/);

@@ -310,13 +310,13 @@ describe('the data plane', () => {
   it('places each variant by the edge memory budget and is ready while the edge or the origin can serve', async () => {
     const { plane, state, source } = harness();
     const large = registry.get('transformer-large');
-    expect(await plane.modelStatus(mnist)).toEqual({ ready: true, placement: { fp32: 'edge', fp16: 'edge', int8: 'edge' } });
+    expect(await plane.modelStatus(mnist)).toEqual({ ready: true, placement: { fp32: 'edge', fp16: 'edge', int8: 'edge', int8w: 'edge' } });
     expect(await plane.modelStatus(large)).toEqual({ ready: true, placement: { fp32: 'origin', fp16: 'origin', int8: 'origin' } });
     state.healthy = false;
     expect((await plane.modelStatus(large)).ready).toBe(false);
     expect((await plane.modelStatus(mnist)).ready).toBe(true);
     source.current = parseConfig({ models: { mnist: { edge_memory_budget_bytes: 1000 } } });
-    expect(await plane.modelStatus(mnist)).toEqual({ ready: false, placement: { fp32: 'origin', fp16: 'origin', int8: 'origin' } });
+    expect(await plane.modelStatus(mnist)).toEqual({ ready: false, placement: { fp32: 'origin', fp16: 'origin', int8: 'origin', int8w: 'origin' } });
   });
 
   it('loads the configured hot variants through the edge backend, skipping bad entries', async () => {

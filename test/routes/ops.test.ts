@@ -66,7 +66,7 @@ describe('explain and config', () => {
     // 3g's 270 ms round trip leaves a 5 ms SLO no budget: such a request would be refused (422), with the arithmetic.
     expect(res.body.decision).toMatchObject({ target: 'none', refused: true });
     expect(res.body.decision.reason).toBe('SLO cannot be met: 5 ms SLO - 270 ms network - 4 ms gateway overhead = -269 ms budget');
-    expect(res.body.decision.candidates.map((c: any) => `${c.target}/${c.variant}`)).toEqual(['edge/fp32', 'edge/fp16', 'edge/int8', 'origin/fp32']);
+    expect(res.body.decision.candidates.map((c: any) => `${c.target}/${c.variant}`)).toEqual(['edge/fp32', 'edge/fp16', 'edge/int8', 'edge/int8w', 'origin/fp32']);
     // A budget every candidate is predicted to miss still runs the fastest, best effort, flagged.
     const miss = await post('/admin/explain', { model: 'transformer-large', slo_ms: 400, items: 4 });
     expect(miss.body.decision).toMatchObject({ target: 'origin', meets_slo: false });

@@ -15,7 +15,7 @@ describe('server and model metadata', () => {
     const { body } = await get('/v2/models');
     const mnist = body.models.find((m: any) => m.name === 'mnist');
     expect(mnist.versions).toEqual(['1']);
-    expect(mnist.variants.map((v: any) => v.name).sort()).toEqual(['fp16', 'fp32', 'int8']);
+    expect(mnist.variants.map((v: any) => v.name).sort()).toEqual(['fp16', 'fp32', 'int8', 'int8w']);
     for (const v of mnist.variants) expect(v).toMatchObject({ bytes: expect.any(Number), placement: 'edge' });
   });
 
@@ -46,7 +46,7 @@ describe('server and model metadata', () => {
 
 describe('inference at the edge', () => {
   it('classifies real digits correctly with every variant', async () => {
-    for (const variant of ['fp32', 'fp16', 'int8']) {
+    for (const variant of ['fp32', 'fp16', 'int8', 'int8w']) {
       const res = await post('/v2/models/mnist/infer', mnistBody(0, 100), { 'x-model-variant': variant, 'x-slo-ms': '10000' });
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       expect(res.headers.get('x-model-variant')).toBe(variant);

@@ -86,6 +86,7 @@ const program = new Command('compress')
   .option('--no-auto-exclude', 'do not exclude the most sensitive nodes automatically when the floor is missed')
   .option('--max-exclude <n>', 'at most this many nodes excluded automatically', (v) => ints(v)[0]!, 8)
   .option('--int8-forms <forms>', `INT8 forms to try; the fastest in WASM inside the floor wins (${INT8_FORMS.join(', ')})`, forms, [...INT8_FORMS])
+  .option('--no-int8w', 'do not make the weight-only int8 variant (int8w: int8 weights in the file, dequantized when loaded, fp32 compute)')
   .option('--shape <name=dims>', 'sizes of dynamic non-batch dims of an input, e.g. x=1,3,48,192 (axis 0 is the batch; repeatable)', shape, {} as Record<string, number[]>)
   .option('--batches <list>', 'batch sizes of the latency profile', ints, [1, 2, 4, 8, 16, 32])
   .option('--sizes <HxW,...>', 'instead of batches, profile batch 1 at these sizes of the last two axes (items = pixels/1024)', sizes)
@@ -123,7 +124,7 @@ ${AUTO_RULES.map((r) => `  ${r}`).join('\n')}
 A variant below any output's floor in onnxruntime-web (the runtime that serves it) is not written; the
 manifest's provenance.dropped_variants says why.
 
-Writes models/<name>/{fp32,fp16,int8}.onnx and manifest.json (plus calibration-ranges.json for static INT8)
+Writes models/<name>/{fp32,fp16,int8,int8w}.onnx and manifest.json (plus calibration-ranges.json for static INT8)
 into a temporary folder first and renames it into place: on any error nothing is written.
 
 Subgraphs (If/Loop/Scan): fp16 converts weights inside them too; INT8 leaves their nodes fp32. Operators
@@ -147,7 +148,7 @@ program.action(async (model: string, opts) => {
   try {
     const { manifest, candidates, dropped } = await compress({
       input: model, name: opts.name, modelsDir: opts.modelsDir, calibration: opts.calibration, eval: opts.eval, labels: opts.labels, evalSetName: opts.evalSetName,
-      fidelityFloor: opts.fidelityFloor, exclude: opts.exclude, autoExclude: opts.autoExclude, maxExclude: opts.maxExclude, forms: opts.int8Forms,
+      fidelityFloor: opts.fidelityFloor, exclude: opts.exclude, autoExclude: opts.autoExclude, maxExclude: opts.maxExclude, forms: opts.int8Forms, int8w: opts.int8w,
       shapes: opts.shape, batches: opts.batches, sizes: opts.sizes, samples: opts.samples, seed: opts.seed, task: opts.task ?? ['auto'], intHigh: opts.intHigh,
       inputRange: opts.inputRange?.all ?? [0, 1], inputRanges: opts.inputRange?.byInput, dataRange: opts.inputRange?.all, maxSamples: opts.maxSamples, sampleRate: opts.sampleRate, steps: opts.steps, runs: opts.runs, warmup: opts.warmup, budgetMs: opts.budgetMs, description: opts.description, synthetic: opts.synthetic,
       ignoreWeights: Boolean(opts.ignoreWeights), ...(opts.only ? { only: opts.only } : {}), command: `npm run compress -- ${process.argv.slice(2).join(' ')}`, progress,

@@ -17,11 +17,12 @@ import { sliceFeeds } from './feeds.js';
 import { fp16Method } from './fp16.js';
 import { during, oneLine } from './failure.js';
 import { chooseInt8, type CandidateReport, type Int8Choice } from './int8-choice.js';
+import { chooseWeightOnly } from './int8w-choice.js';
 import { writeModelFolder } from './model-folder.js';
 import { silent, type Progress } from './progress.js';
 import { fixedBatch, latencyShapes } from './shapes.js';
 import { CompressInputError, readSource } from './source.js';
-import { buildSome, int8Method, passInput, type Int8Form, type PartialRecipe, type Recipe } from './variants.js';
+import { buildSome, gateWeightOnly, INT8W_LOAD, int8Method, int8wMethod, passInput, weightOnlyRecipe, type Int8Form, type PartialRecipe, type Recipe, type WeightOnlyVerdict } from './variants.js';
 import { checkLoadsInWeb } from './web-check.js';
 import { dropBelowFloor, type DroppedVariant } from './web-gate.js';
 
@@ -35,6 +36,10 @@ export interface CompressOptions extends EvalSetOptions {
   autoExclude: boolean;
   maxExclude: number;
   forms: Int8Form[];
+  /** Also make the weight-only int8 variant (int8w; default true). */
+  int8w?: boolean;
+  /** Sensitivity search for int8w (default: autoExclude); it costs one fp32-compute run per weight-bearing node. */
+  int8wAutoExclude?: boolean;
   batches: number[];
   /** Latency over input sizes instead of batches: [height, width] of the last two axes, batch 1. */
   sizes?: [number, number][];
@@ -59,7 +64,7 @@ export interface CompressOptions extends EvalSetOptions {
 export async function compress(o: CompressOptions): Promise<{ manifest: ModelManifest; candidates: CandidateReport[]; dropped: DroppedVariant[] }> {
   const p = o.progress ?? silent;
   if (!/^[A-Za-z0-9_.-]+$/.test(o.name)) throw new CompressInputError(`--name '${o.name}': use letters, digits, '_', '.', '-'`);
-  const only: VariantName[] = o.only ?? ['fp32', 'fp16', 'int8'];
+  const only: VariantName[] = o.only ?? ['fp32', 'fp16', 'int8', ...(o.int8w === false ? [] : ['int8w' as const])];
   if (!only.includes('fp32')) throw new CompressInputError(`--only ${only.join(',')}: fp32 is the reference every other variant is measured against; include it (--only fp32,${only.join(',')})`);
   const passes = only.some((v) => v !== 'fp32');
   p.step('reading model');
@@ -116,23 +121,26 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   }));
   const candidates = best?.candidates ?? [];
 
-  const recipe: PartialRecipe = { ...(upgrade ? { upgrade } : {}), ...(only.includes('fp16') ? { fp16: { keep_fp32: [] } } : {}), ...(best ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}) } } : {}) };
+  const int8w = !only.includes('int8w') ? undefined : (await during('choosing the int8w exclusions', () => chooseWeightOnly({ model: src.model, reference, evalFeeds, judge, recipe: weightOnlyRecipe(o), autoExclude: o.int8wAutoExclude ?? o.autoExclude, maxExclude: o.maxExclude, progress: p }))).recipe;
+  const recipe: PartialRecipe = { ...(upgrade ? { upgrade } : {}), ...(int8w ? { int8w } : {}), ...(only.includes('fp16') ? { fp16: { keep_fp32: [] } } : {}), ...(best ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}) } } : {}) };
   const built = await during('building the variants', () => buildSome(src.model, { ...recipe, upgrade: undefined }));
-  const files: Record<string, Uint8Array | string> = { 'fp32.onnx': src.bytes, ...(built.fp16 ? { 'fp16.onnx': built.fp16 } : {}), ...(built.int8 ? { 'int8.onnx': built.int8 } : {}) };
+  const files: Record<string, Uint8Array | string> = { 'fp32.onnx': src.bytes, ...(built.fp16 ? { 'fp16.onnx': built.fp16 } : {}), ...(built.int8 ? { 'int8.onnx': built.int8 } : {}), ...(built.int8w ? { 'int8w.onnx': built.int8w.bytes } : {}) };
   if (best?.ranges) files['calibration-ranges.json'] = JSON.stringify(best.ranges) + '\n';
   const subgraphNodes = allNodes(src.model.graph).length - src.model.graph.node.length;
   const methods: Record<VariantName, () => string> = {
     fp32: () => 'reference fp32 (source model, unchanged)',
     fp16: () => fp16Method(built.fp16Report!),
     int8: () => int8Method(best!.form, best!.exclude, subgraphNodes),
+    int8w: () => int8wMethod(built.int8w!.report, int8w!),
   };
   let dropped: DroppedVariant[] = [];
+  let int8wVerdict: WeightOnlyVerdict | undefined;
   const manifest = await during(`writing ${o.modelsDir}/${o.name}/`, () => writeModelFolder({ modelsDir: o.modelsDir, name: o.name, files, ignoreWeights: o.ignoreWeights }, async (stage) => {
     p.step(`measuring ${only.join(', ')} in onnxruntime-web (latency, memory, fidelity)`, only.length);
     const variants = await during('measuring the variants in onnxruntime-web', () => measureVariants({
       dir: stage,
       inputs,
-      variants: only.map((name) => ({ name, method: methods[name]() })),
+      variants: only.map((name) => ({ name, method: methods[name](), ...(name === 'int8w' ? { load: INT8W_LOAD } : {}) })),
       evalFeeds: encodeFeeds(evalFeeds),
       evalSet,
       evalSetKind: sets.kind,
@@ -152,6 +160,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
       log: (line) => { p.tick(line.split(':')[0]); p.log(line); },
     }));
     // The decision in the serving runtime: a variant below a floor there is not written (web-gate.ts).
+    if (variants.int8w) int8wVerdict = gateWeightOnly(variants.int8w.fidelity, judge.floors);
     dropped = dropBelowFloor(variants, judge.floors, stage);
     for (const d of dropped) p.log(`DROPPED ${d.variant}: below its floor in ${d.runtime}: ${d.failures.join('; ')}`);
     let testAccuracy: number | undefined;
@@ -173,8 +182,9 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
         source_sha256: sha256(src.bytes),
         opset: src.opset,
         normalized: { constants_lifted: src.lifted, batchnorm_folded: src.folded },
-        recipe: { ...(upgrade ? { upgrade } : {}), ...(recipe.fp16 ? { fp16: recipe.fp16 } : {}), ...(best ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges_file: 'calibration-ranges.json' } : {}) } } : {}) },
-        ...(only.length < 3 ? { variants_written: only } : {}),
+        recipe: { ...(upgrade ? { upgrade } : {}), ...(recipe.fp16 ? { fp16: recipe.fp16 } : {}), ...(best ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges_file: 'calibration-ranges.json' } : {}) } } : {}), ...(int8w && variants.int8w ? { int8w } : {}) },
+        ...(int8wVerdict ? { int8w: int8wVerdict } : {}),
+        ...(o.only ? { variants_written: only } : {}),
         ...(built.fp16Report ? { fp16_kept_fp32: built.fp16Report.kept } : {}),
         fidelity_floors: Object.fromEntries(Object.entries(judge.floors).map(([n, f]) => [n, { kind: judge.kinds[n], floors: f.map((x) => `${x.metric}=${x.value}`) }])),
         ...(dropped.length ? { dropped_variants: dropped } : {}),

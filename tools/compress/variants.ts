@@ -9,6 +9,9 @@ import { toFp16, type Fp16Report } from './fp16.js';
 import { quantizeEmbeddings, toDynamicInt8 } from './int8-dynamic.js';
 import { upgradeToOpset13 } from './opset.js';
 import { toStaticInt8, type ActivationRanges } from './int8-static.js';
+import { INT8W_MIN_ELEMENTS, toWeightOnlyInt8, type WeightOnlyReport } from './int8-weight-only.js';
+import type { Fidelity, VariantLoad } from '../../src/registry/manifest.js';
+import { gate, type Floor } from '../measure/gate.js';
 
 export const INT8_FORMS = ['dynamic', 'dynamic-matmul', 'qdq-minmax', 'qdq-percentile'] as const;
 export type Int8Form = (typeof INT8_FORMS)[number];
@@ -19,6 +22,34 @@ export interface Recipe {
   upgrade?: { ranks: Record<string, number> };
   fp16: { keep_fp32: string[] };
   int8: { form: Int8Form; exclude: string[]; ranges?: ActivationRanges };
+  /** Weight-only int8 (int8-weight-only.ts): nodes whose weights stay fp32, and the size threshold. Absent: no int8w. */
+  int8w?: { exclude: string[]; min_elements: number };
+}
+
+/** How an int8w file must be opened (the manifest variant's `load`). */
+export const INT8W_LOAD: VariantLoad = { fold_dequantize: true };
+
+/** Human description of an int8w variant for the manifest's `method`. */
+export function int8wMethod(report: WeightOnlyReport, recipe: NonNullable<Recipe['int8w']>): string {
+  return `weight-only int8: ${report.quantized.length} weights (>= ${recipe.min_elements} elements) stored int8 with per-channel symmetric scales behind DequantizeLinear, folded into fp32 weights at session creation (session.disable_quant_qdq); fp32 compute, fp32 io${recipe.exclude.length ? `; ${recipe.exclude.length} node(s) kept fp32` : ''}`;
+}
+
+/** What the gate decided for int8w; recorded in the manifest's provenance. */
+export interface WeightOnlyVerdict {
+  status: 'served' | 'below floor';
+  /** The worst output's check, e.g. "'y' top1 0.985 < 0.99". */
+  check: string;
+}
+
+/** int8w is served only when its fidelity measured in onnxruntime-web keeps every output's floor, as int8 must. */
+export function gateWeightOnly(fidelity: Pick<Fidelity, 'outputs'>, floors: Record<string, Floor[]>): WeightOnlyVerdict {
+  const g = gate(fidelity, floors);
+  return { status: g.passes ? 'served' : 'below floor', check: g.label };
+}
+
+/** The int8w recipe for a compress run: the user's `--exclude` nodes keep fp32 weights here too. */
+export function weightOnlyRecipe(o: { exclude: string[] }): NonNullable<Recipe['int8w']> {
+  return { exclude: [...o.exclude], min_elements: INT8W_MIN_ELEMENTS };
 }
 
 /** Human description of an INT8 form for the manifest's `method`; `subgraphNodes` counts nodes inside If/Loop/Scan. */
@@ -50,20 +81,24 @@ export function passInput(normalized: ModelProto, recipe: Pick<Recipe, 'upgrade'
 }
 
 /** A recipe for some of the variants (`--only`): a variant without an entry is not built. */
-export type PartialRecipe = Pick<Recipe, 'upgrade'> & Partial<Pick<Recipe, 'fp16' | 'int8'>>;
+export type PartialRecipe = Pick<Recipe, 'upgrade' | 'int8w'> & Partial<Pick<Recipe, 'fp16' | 'int8'>>;
 
-/** Encoded fp16 and int8 variants of a normalized model. */
-export function buildVariants(normalized: ModelProto, recipe: Recipe): { fp16: Uint8Array; int8: Uint8Array; fp16Report: Fp16Report } {
+type Built = { fp16?: Uint8Array; int8?: Uint8Array; fp16Report?: Fp16Report; int8w?: { bytes: Uint8Array; report: WeightOnlyReport } };
+
+/** Encoded fp16, int8 and (when the recipe has it) int8w variants of a normalized model. */
+export function buildVariants(normalized: ModelProto, recipe: Recipe): { fp16: Uint8Array; int8: Uint8Array; fp16Report: Fp16Report; int8w?: { bytes: Uint8Array; report: WeightOnlyReport } } {
   const built = buildSome(normalized, recipe);
-  return { fp16: built.fp16!, int8: built.int8!, fp16Report: built.fp16Report! };
+  return { fp16: built.fp16!, int8: built.int8!, fp16Report: built.fp16Report!, ...(built.int8w ? { int8w: built.int8w } : {}) };
 }
 
 /** Encoded variants of a normalized model, for the variants the recipe has an entry for. */
-export function buildSome(normalized: ModelProto, recipe: PartialRecipe): { fp16?: Uint8Array; int8?: Uint8Array; fp16Report?: Fp16Report } {
+export function buildSome(normalized: ModelProto, recipe: PartialRecipe): Built {
   const model = passInput(normalized, recipe);
   const fp16 = recipe.fp16 ? toFp16(model, new Set(recipe.fp16.keep_fp32)) : undefined;
+  const int8w = recipe.int8w ? toWeightOnlyInt8(model, new Set(recipe.int8w.exclude), recipe.int8w.min_elements) : undefined;
   return {
     ...(fp16 ? { fp16: encodeModel(fp16.model), fp16Report: fp16.report } : {}),
     ...(recipe.int8 ? { int8: encodeModel(buildInt8(model, recipe.int8.form, recipe.int8.exclude, recipe.int8.ranges)) } : {}),
+    ...(int8w ? { int8w: { bytes: encodeModel(int8w.model), report: int8w.report } } : {}),
   };
 }

@@ -12,10 +12,13 @@ import { Prng } from '../lib/prng.js';
 import type { FeedSpec } from './probe-feeds.js';
 import { probeFeeds } from './probe-feeds.js';
 import { roundOrder, summarise } from './profile.js';
+import { sessionOptionsFor } from '../../src/engine/ort-session.js';
+import type { VariantLoad } from '../../src/registry/manifest.js';
 
 /** What to measure: variant files by name, and the points (see ProbeRequest for the shared fields). */
 export interface InterleaveRequest extends FeedSpec {
-  variants: { name: string; model: string }[];
+  /** `load`: the variant's manifest `load`, so each session is opened as the gateway opens it. */
+  variants: { name: string; model: string; load?: VariantLoad }[];
   batches: number[];
   warmup: number;
   /** Timed runs per variant and point, over all rounds. */
@@ -32,7 +35,7 @@ ort.env.wasm.numThreads = 1;
 
 const req = JSON.parse(process.argv[2]!) as InterleaveRequest;
 const sessions = new Map<string, Awaited<ReturnType<typeof ort.InferenceSession.create>>>();
-for (const v of req.variants) sessions.set(v.name, await ort.InferenceSession.create(readFileSync(v.model), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }));
+for (const v of req.variants) sessions.set(v.name, await ort.InferenceSession.create(readFileSync(v.model), sessionOptionsFor(v.load, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' })));
 const prng = new Prng(7);
 const inputs = new Map(req.batches.map((b) => [b, probeFeeds(ort, req, b, prng)]));
 const samples = new Map(req.variants.map((v) => [v.name, new Map(req.batches.map((b) => [b, [] as number[]]))]));

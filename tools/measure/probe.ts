@@ -13,6 +13,8 @@ import { percentile } from '../lib/percentile.js';
 import { runEval, type EvalOutputs, type EvalPlan, type Feeds, type RunOutputs } from './eval-run.js';
 import { probeFeeds } from './probe-feeds.js';
 import { round } from './stats.js';
+import { sessionOptionsFor } from '../../src/engine/ort-session.js';
+import type { VariantLoad } from '../../src/registry/manifest.js';
 
 /** What to measure; see `runProbe` in probe-client.ts. */
 export interface ProbeRequest {
@@ -37,6 +39,8 @@ export interface ProbeRequest {
   evalIn?: string;
   evalOut?: string;
   evalPlan?: EvalPlan;
+  /** The variant's manifest `load`: the session is opened as the gateway opens it. */
+  load?: VariantLoad;
 }
 
 /** What the probe reports. */
@@ -98,7 +102,7 @@ const warmup = await ort.InferenceSession.create(encodeModel(model({ name: 'warm
 await warmup.release();
 const bytes = readFileSync(req.model);
 const t0 = performance.now();
-const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+const session = await ort.InferenceSession.create(bytes, sessionOptionsFor(req.load, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }));
 const load_ms = performance.now() - t0;
 const prng = new Prng(7);
 const batches = req.shapes?.map((s) => s.items) ?? req.batches;

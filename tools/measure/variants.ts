@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LatencyProfile } from '../../src/registry/manifest.js';
-import type { Fidelity, OutputKind, Variant, VariantName } from '../../src/registry/manifest.js';
+import type { Fidelity, OutputKind, Variant, VariantLoad, VariantName } from '../../src/registry/manifest.js';
 import type { TensorSpec } from '../../src/protocol/datatypes.js';
 import { sha256 } from '../lib/sha256.js';
 import type { EvalOutputs, EvalPlan } from './eval-run.js';
@@ -20,8 +20,8 @@ import { latencyProfile, runInterleaved, runProbe } from './probe-client.js';
 export interface MeasurePlan {
   dir: string;
   inputs: TensorSpec[];
-  /** Variants in order; fp32 must be first. `method` goes into the manifest as is. */
-  variants: { name: VariantName; method: string; bytesOverride?: number; file?: string }[];
+  /** Variants in order; fp32 must be first. `method` and `load` go into the manifest as they are. */
+  variants: { name: VariantName; method: string; bytesOverride?: number; file?: string; load?: VariantLoad }[];
   evalFeeds: EncodedFeeds;
   evalSet: string;
   /** Last-axis width of the first output (classes or hidden size) for row-wise comparison. */
@@ -89,7 +89,7 @@ export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, 
       const evalOut = join(work, `${v.name}.f32`);
       // Latency comes from the interleaved run below: here one short point, for memory after a run.
       const shapes = plan.shapes?.filter((s) => s.items === first);
-      const probe = runProbe({ model: path, inputs: plan.inputs, batches: [first], warmup: 1, runs: 3, budgetMsPerPoint: 0, ...(shapes ? { shapes } : {}), seq: plan.seq, intHigh: plan.intHigh, evalIn, evalOut, ...(plan.evalPlan ? { evalPlan: plan.evalPlan } : {}) });
+      const probe = runProbe({ model: path, inputs: plan.inputs, batches: [first], warmup: 1, runs: 3, budgetMsPerPoint: 0, ...(shapes ? { shapes } : {}), seq: plan.seq, intHigh: plan.intHigh, evalIn, evalOut, ...(plan.evalPlan ? { evalPlan: plan.evalPlan } : {}), ...(v.load ? { load: v.load } : {}) });
       const outputs = decodeOutputs(readFileSync(evalOut, 'utf8'));
       reference ??= outputs;
       const kinds = plan.kinds ?? { [Object.keys(outputs)[0]!]: plan.classifier === false ? 'regression' : 'classification' };
@@ -104,7 +104,7 @@ export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, 
       probed.push({ v, file, bytes, probe, fidelity });
     }
     const latency = runInterleaved({
-      variants: probed.map((p) => ({ name: p.v.name, model: join(plan.dir, p.file) })),
+      variants: probed.map((p) => ({ name: p.v.name, model: join(plan.dir, p.file), ...(p.v.load ? { load: p.v.load } : {}) })),
       inputs: plan.inputs,
       batches: plan.batches,
       shapes: plan.shapes,
@@ -125,6 +125,7 @@ export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, 
         latency: latencyProfile({ ...probe, points }, plan.runtimeNote, plan.item),
         fidelity,
         method: v.method,
+        ...(v.load ? { load: v.load } : {}),
       };
       plan.log?.(`${v.name}: ${bytes.length} bytes, wasm heap ${(probe.edge_memory_bytes / 2 ** 20).toFixed(1)} MiB, load ${probe.load_ms} ms, p50@${first} ${points[0]?.p50_ms} ms (MAD ${points[0]?.mad_ms}), ${describeFidelity(fidelity)}`);
     }

@@ -1,7 +1,7 @@
 /**
  * Setup-time rebuild of a compressed model's variant files from its committed manifest: the source model
  * (a file from node_modules, or the synthetic transformer from its config) is checked against
- * `provenance.source_sha256`, then fp16 and int8 are rebuilt from `provenance.recipe` (plus the committed
+ * `provenance.source_sha256`, then fp16, int8 and int8w are rebuilt from `provenance.recipe` (plus the committed
  * calibration-ranges.json for static INT8) with the same deterministic passes the CLI used. No measurement.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ interface CompressProvenance {
   recipe: Pick<Recipe, 'upgrade'> & Partial<Pick<Recipe, 'fp16'>> & { int8?: Omit<Recipe['int8'], 'ranges'> & { ranges_file?: string } };
 }
 
-/** Writes the requested variant files of `dir` (fp32 copied/generated, fp16/int8 rebuilt); returns their sha256. */
+/** Writes the requested variant files of `dir` (fp32 copied/generated, fp16/int8/int8w rebuilt); returns their sha256. */
 export function replayCompressed(dir: string, manifest: ModelManifest, variants: readonly VariantName[]): Record<string, { bytes: number; sha256: string }> {
   const prov = manifest.provenance as unknown as CompressProvenance;
   let fp32: Uint8Array;
@@ -51,6 +51,10 @@ export function replayCompressed(dir: string, manifest: ModelManifest, variants:
       if (!variants.includes(v)) continue;
       if (!built[v]) throw new Error(`${v}: provenance.recipe has no ${v} entry to rebuild it from`);
       write(v, built[v]);
+    }
+    if (variants.includes('int8w')) {
+      if (!built.int8w) throw new Error('the manifest has an int8w variant but its recipe has no int8w entry');
+      write('int8w', built.int8w.bytes);
     }
   }
   return out;

@@ -29,12 +29,16 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('compressing PaddleOCR cls', () => {
-  it('writes a manifest the gateway accepts, with three measured variants', () => {
+  it('writes a manifest the gateway accepts, with four measured variants', () => {
     const onDisk = ModelManifest.parse(JSON.parse(readFileSync(join(dir, 'ppocr-cls', 'manifest.json'), 'utf8')));
     expect(onDisk.name).toBe('ppocr-cls');
-    expect(Object.keys(onDisk.variants).sort()).toEqual(['fp16', 'fp32', 'int8']);
+    expect(Object.keys(onDisk.variants).sort()).toEqual(['fp16', 'fp32', 'int8', 'int8w']);
     const fp32 = onDisk.variants.fp32!;
     expect(onDisk.variants.fp16!.bytes / fp32.bytes).toBeLessThan(0.55);
+    // Weight-only int8 of this small MobileNetV3 (depthwise 3x3 convs carry a scale per 9 weights): about a third.
+    expect(onDisk.variants.int8w!.bytes / fp32.bytes).toBeLessThan(0.35);
+    expect(onDisk.variants.int8w!.load).toEqual({ fold_dequantize: true });
+    expect(onDisk.provenance['int8w']).toMatchObject({ status: 'served', check: expect.stringMatching(/ top1 /) });
     for (const v of Object.values(onDisk.variants)) {
       expect(v.latency.points.map((p) => p.items)).toEqual([1, 4]);
       expect(v.latency.runtime).toMatch(/onnxruntime-web .* 1 thread.*items = batch size/);
@@ -48,7 +52,7 @@ describe('compressing PaddleOCR cls', () => {
 
   it('produces variants that run in onnxruntime-node and agree with fp32 on text images', async () => {
     const feeds = { x: { type: 'float32' as const, dims: [4, 3, 48, 192], data: textImages(4, 48, 192, 99, { rotate: true }) } };
-    const outs = await Promise.all(['fp32', 'fp16', 'int8'].map((v) => runOnnx(readFileSync(join(dir, 'ppocr-cls', `${v}.onnx`)), feeds)));
+    const outs = await Promise.all(['fp32', 'fp16', 'int8', 'int8w'].map((v) => runOnnx(readFileSync(join(dir, 'ppocr-cls', `${v}.onnx`)), feeds)));
     for (const out of outs) {
       expect(out.length).toBe(8);
       for (let r = 0; r < 4; r++) expect(out[2 * r]! + out[2 * r + 1]!).toBeCloseTo(1, 3);
@@ -59,8 +63,9 @@ describe('compressing PaddleOCR cls', () => {
   it('rebuilds byte-identical variants from the recorded recipe, as setup does', () => {
     const replayDir = mkdtempSync(join(dir, 'replay-'));
     rmSync(replayDir, { recursive: true });
-    const written = replayCompressed(join(dir, 'ppocr-cls'), manifest, ['fp16', 'int8']);
+    const written = replayCompressed(join(dir, 'ppocr-cls'), manifest, ['fp16', 'int8', 'int8w']);
     expect(written['fp16']!.sha256).toBe(manifest.variants.fp16!.sha256);
     expect(written['int8']!.sha256).toBe(manifest.variants.int8!.sha256);
+    expect(written['int8w']!.sha256).toBe(manifest.variants.int8w!.sha256);
   });
 });

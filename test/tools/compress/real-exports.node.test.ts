@@ -86,7 +86,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('compressing real-world export shapes', () => {
   it('converts weights inside If branches and a Loop body, and every variant keeps its claims in onnxruntime-web', () => {
     const m = manifests['control-flow']!;
-    expect(Object.keys(m.variants).sort()).toEqual(['fp16', 'fp32', 'int8']);
+    expect(Object.keys(m.variants).sort()).toEqual(['fp16', 'fp32', 'int8', 'int8w']);
     expect(m.provenance['normalized']).toEqual({ constants_lifted: 2, batchnorm_folded: 0 });
     const fp16 = readModel(join(dir, 'models', 'control-flow', 'fp16.onnx'));
     for (const g of allGraphs(fp16.graph)) for (const t of g.initializer) if (t.dims.length > 1) expect(t.data_type, t.name).toBe(DataType.FLOAT16);
@@ -106,7 +106,7 @@ describe('compressing real-world export shapes', () => {
 
   it('accepts an unused ai.onnx.ml import and a com.microsoft op onnxruntime-web runs', () => {
     const m = manifests['domains']!;
-    expect(Object.keys(m.variants).sort()).toEqual(['fp16', 'fp32', 'int8']);
+    expect(Object.keys(m.variants).sort()).toEqual(['fp16', 'fp32', 'int8', 'int8w']);
     checkClaims('domains', 16, 4, [rows(16, [new Array(16).fill(0.5), new Array(16).fill(-1)])]);
   });
 

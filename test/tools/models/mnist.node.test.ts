@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ModelManifest } from '../../../src/registry/manifest.js';
+import { sessionOptionsFor } from '../../../src/engine/ort-session.js';
 import { sha256 } from '../../../tools/lib/sha256.js';
 
 const dir = 'models/mnist';
@@ -10,14 +11,14 @@ const manifest = ModelManifest.parse(JSON.parse(readFileSync(`${dir}/manifest.js
 const samples = JSON.parse(readFileSync(`${dir}/samples.json`, 'utf8')) as { inputs: number[][]; labels: number[] };
 
 describe('mnist model files', () => {
-  it('has a manifest with fp32, fp16 and int8 variants and a test accuracy of at least 93%', () => {
-    expect(Object.keys(manifest.variants).sort()).toEqual(['fp16', 'fp32', 'int8']);
+  it('has a manifest with fp32, fp16, int8 and int8w variants and a test accuracy of at least 93%', () => {
+    expect(Object.keys(manifest.variants).sort()).toEqual(['fp16', 'fp32', 'int8', 'int8w']);
     expect(manifest.test_accuracy).toBeGreaterThanOrEqual(0.93);
     expect(manifest.inputs).toEqual([{ name: 'input', datatype: 'FP32', shape: [-1, 784] }]);
     expect(manifest.outputs).toEqual([{ name: 'logits', datatype: 'FP32', shape: [-1, 10] }]);
   });
 
-  it.each(['fp32', 'fp16', 'int8'] as const)('%s file matches its manifest size and sha256', (name) => {
+  it.each(['fp32', 'fp16', 'int8', 'int8w'] as const)('%s file matches its manifest size and sha256', (name) => {
     const v = manifest.variants[name]!;
     const bytes = readFileSync(`${dir}/${v.file}`);
     expect(statSync(`${dir}/${v.file}`).size).toBe(v.bytes);
@@ -27,6 +28,7 @@ describe('mnist model files', () => {
   it('compressed variants are smaller than fp32', () => {
     expect(manifest.variants.fp16!.bytes).toBeLessThan(manifest.variants.fp32!.bytes * 0.55);
     expect(manifest.variants.int8!.bytes).toBeLessThan(manifest.variants.fp32!.bytes * 0.3);
+    expect(manifest.variants.int8w!.bytes).toBeLessThan(manifest.variants.fp32!.bytes * 0.3);
   });
 
   it('ships 200 labelled test digits of 784 pixels in 0..1', () => {
@@ -36,8 +38,8 @@ describe('mnist model files', () => {
     expect(new Set(samples.labels).size).toBe(10);
   });
 
-  it.each(['fp32', 'fp16', 'int8'] as const)('%s classifies the sample digits with at least 93%% accuracy', async (name) => {
-    const session = await ort.InferenceSession.create(`${dir}/${manifest.variants[name]!.file}`);
+  it.each(['fp32', 'fp16', 'int8', 'int8w'] as const)('%s classifies the sample digits with at least 93%% accuracy', async (name) => {
+    const session = await ort.InferenceSession.create(`${dir}/${manifest.variants[name]!.file}`, sessionOptionsFor(manifest.variants[name]!.load));
     const out = await session.run({ input: new ort.Tensor('float32', Float32Array.from(samples.inputs.flat()), [200, 784]) });
     const logits = out['logits']!.data as Float32Array;
     let correct = 0;

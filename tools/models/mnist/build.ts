@@ -1,6 +1,6 @@
 /**
  * `npm run models:mnist`: the whole MNIST pipeline, train -> compress (the `npm run compress` pipeline:
- * fp16/int8 variants, fidelity and labelled accuracy on the real test split, WASM latency) -> manifest.
+ * fp16/int8/int8w variants, fidelity and labelled accuracy on the real test split, WASM latency) -> manifest.
  * Reproducible: the .onnx bytes (and so their sha256) are identical run to run; only timings differ.
  * `--no-train` reuses the existing fp32.onnx and training.json (to re-compress and re-measure only).
  */
@@ -8,24 +8,24 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { compress } from '../../compress/pipeline.js';
+import { compress, type CompressOptions } from '../../compress/pipeline.js';
 import { loadAllDigits, splitDigits } from './data.js';
 import { DEFAULT_TRAIN, trainMnist, type TrainingRecord } from './train.js';
 
-const { values } = parseArgs({ options: { 'no-train': { type: 'boolean' } } });
 const dir = DEFAULT_TRAIN.outDir;
-const log = (line: string) => console.log(`[mnist] ${line}`);
 
-const record: TrainingRecord = values['no-train'] ? JSON.parse(readFileSync(join(dir, 'training.json'), 'utf8')) : trainMnist(DEFAULT_TRAIN, log);
-const { train, test } = splitDigits(loadAllDigits(), DEFAULT_TRAIN.trainCount, record.seed);
-const work = mkdtempSync(join(tmpdir(), 'mnist-'));
-try {
+/**
+ * The compress options of mnist (shared with `npm run models:int8w`): writes the real test split (evaluation
+ * set and labels) and the calibration digits into `work`.
+ */
+export function mnistOptions(work: string, record: TrainingRecord, command: string): CompressOptions {
+  const { train, test } = splitDigits(loadAllDigits(), DEFAULT_TRAIN.trainCount, record.seed);
   const feeds = (pixels: Float32Array, count: number) => JSON.stringify({ input: { dims: [count, 784], data: Array.from(pixels) } });
   const calibCount = 256;
   writeFileSync(join(work, 'eval.json'), feeds(test.pixels, test.count));
   writeFileSync(join(work, 'labels.json'), JSON.stringify(Array.from(test.labels)));
   writeFileSync(join(work, 'calibration.json'), feeds(train.pixels.subarray(0, calibCount * 784), calibCount));
-  const { manifest } = await compress({
+  return {
     input: join(dir, 'fp32.onnx'), name: 'mnist', modelsDir: 'models',
     calibration: join(work, 'calibration.json'), eval: join(work, 'eval.json'), labels: join(work, 'labels.json'),
     evalSetName: `mnist test split (${test.count} digits)`,
@@ -42,10 +42,25 @@ try {
       calibration_set: `first ${calibCount} digits of the training split`,
       reproducible: 'same Node version -> identical .onnx bytes (seeded PRNG, fixed data order, single thread)',
     },
-    command: `npm run models:mnist${values['no-train'] ? ' -- --no-train' : ''}`,
-    progress: { step: log, tick() {}, log },
-  });
-  log(`manifest written: test accuracy ${manifest.test_accuracy}`);
-} finally {
-  rmSync(work, { recursive: true, force: true });
+    command,
+  };
+}
+
+/** The committed training record of models/mnist (what `--no-train` reuses). */
+export function mnistRecord(): TrainingRecord {
+  return JSON.parse(readFileSync(join(dir, 'training.json'), 'utf8')) as TrainingRecord;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { 'no-train': { type: 'boolean' } } });
+  const log = (line: string) => console.log(`[mnist] ${line}`);
+  const record: TrainingRecord = values['no-train'] ? mnistRecord() : trainMnist(DEFAULT_TRAIN, log);
+  const work = mkdtempSync(join(tmpdir(), 'mnist-'));
+  try {
+    const options = mnistOptions(work, record, `npm run models:mnist${values['no-train'] ? ' -- --no-train' : ''}`);
+    const { manifest } = await compress({ ...options, progress: { step: log, tick() {}, log } });
+    log(`manifest written: test accuracy ${manifest.test_accuracy}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }

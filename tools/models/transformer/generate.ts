@@ -1,5 +1,5 @@
 /**
- * Writes the fp32/fp16/int8 files of a synthetic transformer into a folder (each atomically) and returns
+ * Writes the fp32/fp16/int8(/int8w) files of a synthetic transformer into a folder (each atomically) and returns
  * their sizes and sha256. Used by `npm run models:transformer` (which then measures them) and by
  * `npm run models` (which only checks them against the committed manifest).
  */
@@ -9,6 +9,7 @@ import { sha256 } from '../../lib/sha256.js';
 import { writeModel } from '../../onnx/io.js';
 import { toFp16 } from '../../compress/uniform-fp16.js';
 import { toInt8 } from '../../compress/uniform-int8.js';
+import { toWeightOnlyInt8 } from '../../compress/int8-weight-only.js';
 import type { TransformerConfig } from './config.js';
 import { buildTransformer } from './graph.js';
 
@@ -22,7 +23,7 @@ export interface WrittenVariant {
 /** Generates the requested variants of `config` into `dir`. */
 export function generateTransformer(config: TransformerConfig, dir: string, variants: readonly VariantName[] = ['fp32', 'fp16', 'int8']): Record<string, WrittenVariant> {
   const fp32 = buildTransformer(config);
-  const make = { fp32: () => fp32, fp16: () => toFp16(fp32), int8: () => toInt8(fp32) };
+  const make = { fp32: () => fp32, fp16: () => toFp16(fp32), int8: () => toInt8(fp32), int8w: () => toWeightOnlyInt8(fp32).model };
   const out: Record<string, WrittenVariant> = {};
   for (const name of variants) {
     const file = `${name}.onnx`;
