@@ -27,6 +27,15 @@ const TARGETS = { int8Size: 0.3, fp16Size: 0.52, mnistInt8Drop: 0.005, mnistFp16
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const r4 = (x: number) => Math.round(x * 10000) / 10000;
 
+/** Each output's fidelity by the metric of its kind (what the gate checks), e.g. "'y' top1 0.99; 'mel' snr 41.2 dB". */
+function byKind(f: { outputs?: Record<string, { kind: string; top1_agreement?: number; cosine?: number; snr_db?: number; max_rel_err?: number; drift?: number }> }): string {
+  if (!f.outputs) return '-';
+  return Object.entries(f.outputs).map(([name, o]) => {
+    const m = o.kind === 'classification' ? `top1 ${o.top1_agreement}` : o.kind === 'scalar' ? `rel err ${o.max_rel_err}` : o.kind === 'state' ? `drift ${o.drift}` : `cosine ${o.cosine}, snr ${o.snr_db} dB`;
+    return `'${name}' ${o.kind}: ${m}`;
+  }).join('; ');
+}
+
 const load = (name: string) => ModelManifest.parse(JSON.parse(readFileSync(join('models', name, 'manifest.json'), 'utf8')));
 const rows = MODELS.map((name) => {
   const m = load(name);
@@ -35,7 +44,7 @@ const rows = MODELS.map((name) => {
   const variants = Object.fromEntries(Object.entries(m.variants).map(([k, v]) => [k, {
     bytes: v.bytes, size_ratio: r2(v.bytes / fp32.bytes), top1: v.fidelity.top1_agreement, accuracy: v.fidelity.accuracy, cosine: v.fidelity.cosine,
     max_abs_err: v.fidelity.max_abs_err, p50_last_ms: at(v).p50_ms, speedup_last: r2(at(fp32).p50_ms / at(v).p50_ms), p50_first_ms: v.latency.points[0]!.p50_ms,
-    edge_mib: r2(v.edge_memory_bytes / 2 ** 20), method: v.method,
+    edge_mib: r2(v.edge_memory_bytes / 2 ** 20), method: v.method, by_output: byKind(v.fidelity), eval_set_kind: v.fidelity.eval_set_kind ?? 'unrecorded',
   }]));
   return { name, items_last: at(fp32).items, eval_set: fp32.fidelity.eval_set, runtime: fp32.latency.runtime, int8_form: (m.provenance['recipe'] as { int8?: { form?: string } } | undefined)?.int8?.form, variants };
 });
@@ -107,9 +116,9 @@ const checks = [
 const md: string[] = [
   `Measured by \`npm run bench:compress\` on ${new Date().toISOString().slice(0, 10)} (onnxruntime-web WASM, 1 thread).`,
   '',
-  '| model | variant | size × fp32 | top-1 agreement | accuracy | cosine | p50 at max items (ms) | speed × fp32 | edge MiB | int8 form |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-  ...rows.flatMap((r) => Object.entries(r.variants).map(([k, v]) => `| ${r.name} | ${k} | ${v.size_ratio} | ${v.top1 ?? '-'} | ${v.accuracy ?? '-'} | ${v.cosine} | ${v.p50_last_ms} (${r.items_last} items) | ${v.speedup_last} | ${v.edge_mib} | ${k === 'int8' ? r.int8_form : k === 'int8w' ? 'weight-only' : ''} |`)),
+  '| model | variant | size × fp32 | top-1 agreement | accuracy | cosine | each output by its kind | eval set | p50 at max items (ms) | speed × fp32 | edge MiB | int8 form |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...rows.flatMap((r) => Object.entries(r.variants).map(([k, v]) => `| ${r.name} | ${k} | ${v.size_ratio} | ${v.top1 ?? '-'} | ${v.accuracy ?? '-'} | ${v.cosine} | ${v.by_output} | ${v.eval_set_kind} | ${v.p50_last_ms} (${r.items_last} items) | ${v.speedup_last} | ${v.edge_mib} | ${k === 'int8' ? r.int8_form : k === 'int8w' ? 'weight-only' : ''} |`)),
   '',
   'Transformer scaling, fp32 vs int8 (dynamic-matmul) vs fp16 side by side in one run, sequence length 32:',
   '',
