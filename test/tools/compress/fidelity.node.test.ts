@@ -14,6 +14,9 @@ import { encodeModel } from '../../../tools/onnx/io.js';
 import { Prng } from '../../../tools/lib/prng.js';
 import { melNet, scalarNet, stateNet } from './kind-graphs.js';
 import { npy } from './npy-writer.js';
+import { serveEachVariant } from './serve-check.js';
+import { randomFeeds } from '../../../tools/compress/feeds.js';
+import { resolveShapes } from '../../../tools/compress/shapes.js';
 
 let dir: string;
 
@@ -81,4 +84,22 @@ describe('fidelity by output kind, measured in onnxruntime-web', () => {
     expect(m.provenance['dropped_variants']).toEqual([{ variant: 'fp16', runtime: expect.stringMatching(/^onnxruntime-web /), failures: dropped[0]!.failures }]);
     expect(m.variants.int8!.fidelity.outputs!['log_mel']).toMatchObject({ kind: 'regression', snr_db: 200, cosine: 1 });
   }, 240_000);
+
+  it('serves the scalar, stateful and mel models it wrote through the gateway app, every variant close to fp32', async () => {
+    for (const name of ['scalar', 'state', 'mel']) {
+      const m = onDisk(name);
+      const feeds = randomFeeds(m.inputs, resolveShapes(m.inputs, {}, 3), 11, { lo: -1, hi: 1 });
+      const served = await serveEachVariant(join(dir, 'models'), m, feeds);
+      const ref = served['fp32']!.first!;
+      for (const variant of Object.keys(m.variants)) {
+        const s = served[variant]!;
+        expect(s.status, `${name}/${variant}: ${JSON.stringify(s.body).slice(0, 300)}`).toBe(200);
+        expect(s.servedVariant).toBe(variant);
+        expect(s.first!.every(Number.isFinite)).toBe(true);
+        // Within the worst relative error any written variant may have (the floors are rel 0.05, cosine 0.99).
+        const scale = Math.max(...ref.map(Math.abs), 1e-6);
+        s.first!.forEach((x, i) => expect(Math.abs(x - ref[i]!) / scale, `${name}/${variant}[${i}]`).toBeLessThanOrEqual(0.1));
+      }
+    }
+  }, 120_000);
 });

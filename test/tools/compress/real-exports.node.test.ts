@@ -21,6 +21,7 @@ import { replayCompressed } from '../../../tools/setup/replay.js';
 import { noWeightsNet } from './graphs.js';
 import { controlFlowNet, declaredDomainsNet, fixedBatchNet, guardsNet, LOUD, QUIET, WIDTH } from './hard-graphs.js';
 import { runWeb } from './web-run.js';
+import { serveEachVariant } from './serve-check.js';
 
 let dir: string;
 const manifests: Record<string, ModelManifest> = {};
@@ -84,6 +85,24 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('compressing real-world export shapes', () => {
+  it('serves every variant of every model through the gateway app, answering as onnxruntime-web does', async () => {
+    for (const [name, m] of Object.entries(manifests)) {
+      const fixed = m.inputs[0]!.shape[0]!;
+      const feeds = evalSet(name, fixed > 0 ? fixed : 3);
+      const served = await serveEachVariant(join(dir, 'models'), m, feeds);
+      const inWeb = web(name, [feeds]);
+      for (const variant of Object.keys(m.variants)) {
+        const s = served[variant]!;
+        expect(s.status, `${name}/${variant}: ${JSON.stringify(s.body).slice(0, 300)}`).toBe(200);
+        expect(s.servedVariant).toBe(variant);
+        // onnxruntime-node (the origin) and onnxruntime-web run the same file: the same answer up to float noise.
+        const w = inWeb[variant]![0]!;
+        expect(s.first!.length).toBe(w.length);
+        s.first!.forEach((x, i) => expect(Math.abs(x - w[i]!), `${name}/${variant}[${i}]`).toBeLessThanOrEqual(1e-3 * Math.max(1, Math.abs(w[i]!))));
+      }
+    }
+  }, 120_000);
+
   it('converts weights inside If branches and a Loop body, and every variant keeps its claims in onnxruntime-web', () => {
     const m = manifests['control-flow']!;
     expect(Object.keys(m.variants).sort()).toEqual(['fp16', 'fp32', 'int8', 'int8w']);
