@@ -74,7 +74,7 @@ describe('explain and config', () => {
     // Learned against manifest, per candidate: what the selector predicts from and what it started from.
     for (const c of res.body.decision.candidates) expect(c).toMatchObject({ compute_ms: expect.any(Number), manifest_ms: expect.any(Number), observations: expect.any(Number) });
     // mnist's fidelity was measured on its real test split: every candidate is verified, and the policy says what unverified ones would get.
-    expect(res.body.decision.candidates.map((c: any) => c.verified)).toEqual([true, true, true, true]);
+    expect(res.body.decision.candidates.map((c: any) => c.verified)).toEqual([true, true, true, true, true]);
     expect(res.body.policy).toMatchObject({ unverified_fidelity: 'avoid' });
     expect(res.body.learning).toEqual({ enabled: true, clock_frozen: false });
     const big = await post('/admin/explain', { model: 'transformer-large', slo_ms: 60000 });
