@@ -28,7 +28,12 @@ import { liveView } from './select/live.js';
  */
 export type GatewayEnv = Env & { ORIGIN_TOKEN?: string; ADMIN_OPEN?: string };
 
-type Gateway = { fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response>; warm?: () => Promise<void> };
+type Gateway = {
+  fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response>;
+  warm?: () => Promise<void>;
+  /** The data plane behind the app, for in-isolate measurement (bench/workers/stages.ts) without HTTP. */
+  plane?: DataPlane;
+};
 
 let gateway: Gateway | undefined;
 let startupError: Error | undefined;
@@ -95,6 +100,7 @@ export function buildGateway(env: GatewayEnv): Gateway {
       return app.fetch(req, e, ctx);
     },
     warm: () => plane.warm(),
+    plane,
   };
 }
 
