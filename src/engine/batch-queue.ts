@@ -12,12 +12,10 @@
  *
  * Waiting for more requests is a bet: it costs the head request the wait, and pays only if someone arrives
  * within it and a shared run is cheaper than separate ones. So the queue waits only when both hold: the
- * batch holds fewer requests than this key has lately had in flight at once (an EWMA of the requests in
- * flight each arrival finds, itself included; no history yet: wait, as a plain dynamic batcher would), and
- * the model's predicted cost says one more item saves at least `MIN_SAVING` of a lone run (a fixed cost per
- * run). A caller alone, however fast it sends (its next request comes only after this answer), a batch that
- * already holds everyone in flight, and a model whose cost is linear in the batch never wait; what piled up
- * while a run was going still shares the next run.
+ * requests for this key have been arriving closer together than the wait (an EWMA of their gaps; no
+ * history yet: wait, as a plain dynamic batcher would), and the model's predicted cost says one more item in
+ * the run saves at least `MIN_SAVING` of a lone run (a fixed cost per run). A lone caller, or a model whose
+ * cost is linear in the batch, never waits; what piled up while a run was going still shares the next run.
  *
  * Work nobody waits for is dropped, never run: a request whose client left (its signal aborted) leaves the
  * queue at its next poll, and one whose deadline has passed before its run starts is failed with `expired()` instead
@@ -30,8 +28,8 @@ import { ClientClosedRequest } from '../errors.js';
 const POLL_MS = 2;
 /** One more item must save at least this share of a lone run's predicted cost for a wait to be worth it. */
 const MIN_SAVING = 0.1;
-/** Weight of the newest arrival in the in-flight average. */
-const CONCURRENCY_ALPHA = 0.25;
+/** Weight of the newest gap in the arrival-gap average. */
+const GAP_ALPHA = 0.25;
 export interface BatchPolicy {
   /** Largest total batch (sum of the requests' batch sizes); 1 turns batching off. */
   maxBatch: number;
@@ -69,8 +67,8 @@ export interface BatchRun<R> {
 export class BatchQueue<R> {
   private readonly queue: QueueItem<R>[] = [];
   private running = false;
-  /** Per key: requests submitted and not yet answered, and the EWMA of that count at each arrival. */
-  private readonly flights = new Map<string, { now: number; typical?: number }>();
+  /** Per key: the last arrival (queue clock) and the EWMA of the gaps between arrivals (ms). */
+  private readonly arrivals = new Map<string, { last: number; gapMs?: number }>();
 
   constructor(
     /** Runs a batch; one outcome per request, in order (a run that throws fails them all). */
@@ -94,15 +92,7 @@ export class BatchQueue<R> {
    */
   async submit(item: QueueItem<R>, waitUntil?: (work: Promise<unknown>) => void): Promise<R> {
     this.queue.push(item);
-    const flight = this.arrived(item.key);
-    try {
-      return await this.await(item, waitUntil);
-    } finally {
-      flight.now--;
-    }
-  }
-
-  private async await(item: QueueItem<R>, waitUntil?: (work: Promise<unknown>) => void): Promise<R> {
+    this.arrived(item.key);
     while (!item.result) {
       if (item.signal?.aborted) {
         this.remove(item);
@@ -131,7 +121,7 @@ export class BatchQueue<R> {
     if (head.policy.maxBatch > 1 && total() < head.policy.maxBatch) {
       const slack = Math.min(...batch.map((i) => i.startBy)) - this.now();
       const wait = Math.min(head.policy.maxDelayMs - (this.now() - head.enqueuedAt), slack);
-      if (wait > 0 && this.worthWaiting(head, batch.length, total())) {
+      if (wait > 0 && this.worthWaiting(head, total(), wait)) {
         await this.sleep(wait);
         batch = this.gather(head);
       }
@@ -148,24 +138,22 @@ export class BatchQueue<R> {
     }
   }
 
-  /** Whether more requests are likely to join (fewer in the batch than lately in flight) and would make the run cheaper. */
-  private worthWaiting(head: QueueItem<R>, requests: number, total: number): boolean {
-    const typical = this.flights.get(head.key)?.typical;
-    if (typical !== undefined && requests >= Math.round(typical)) return false;
+  /** Whether another request is expected within `waitMs` and would make the run cheaper than alone. */
+  private worthWaiting(head: QueueItem<R>, total: number, waitMs: number): boolean {
+    const gap = this.arrivals.get(head.key)?.gapMs;
+    if (gap !== undefined && gap > waitMs) return false;
     const alone = head.predictMs(1);
     const saving = head.predictMs(total) + alone - head.predictMs(total + 1);
     return !(alone > 0 && saving < MIN_SAVING * alone);
   }
 
-  private arrived(key: string): { now: number; typical?: number } {
-    let f = this.flights.get(key);
-    // The first arrival sets no history: one request says nothing of the traffic yet.
-    if (!f) this.flights.set(key, (f = { now: 1 }));
-    else {
-      f.now++;
-      f.typical = f.typical === undefined ? f.now : f.typical + CONCURRENCY_ALPHA * (f.now - f.typical);
-    }
-    return f;
+  private arrived(key: string): void {
+    const now = this.now();
+    const a = this.arrivals.get(key);
+    if (!a) return void this.arrivals.set(key, { last: now });
+    const gap = Math.max(0, now - a.last);
+    a.gapMs = a.gapMs === undefined ? gap : a.gapMs + GAP_ALPHA * (gap - a.gapMs);
+    a.last = now;
   }
 
   private remove(item: QueueItem<R>): void {
