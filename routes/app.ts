@@ -42,6 +42,11 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
   app.use(async function logRequest(c, next) {
     const t0 = Date.now();
     await next();
+    const status = c.res.status;
+    // Sampled: answered model requests only (errors are always logged, so are admin and metrics calls).
+    const rate = plane.config.logging.request_sample_rate;
+    const logged = rate >= 1 || status >= 400 || !c.get('inference') || Math.random() < rate;
+    if (!logged && !bindings.analytics) return;
     const h = c.res.headers;
     const path = new URL(c.req.url).pathname;
     const entry = {
@@ -50,7 +55,7 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
       method: c.req.method,
       path,
       model: /^\/v2\/models\/([^/]+)/.exec(path)?.[1],
-      status: c.res.status,
+      status,
       variant: h.get('x-model-variant') ?? undefined,
       target: h.get('x-served-by') ?? undefined,
       reason: h.get('x-route-reason') ?? undefined,
@@ -59,7 +64,7 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
       ...c.get('inference'),
       ms: Date.now() - t0,
     };
-    console.log(JSON.stringify(entry));
+    if (logged) console.log(JSON.stringify(entry));
     if (bindings.analytics && entry.model) {
       // One data point per model request: index by model; blobs and doubles in a fixed order (README).
       bindings.analytics.writeDataPoint({

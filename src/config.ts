@@ -148,6 +148,19 @@ export const GatewayConfigSchema = z
       .prefault({}),
     /** Online latency learning (src/config/learning.ts). */
     learning: LearningSchema.prefault({}),
+    /** The structured request log (routes/app.ts): one JSON line per request, read by the feedback Tail Worker. */
+    logging: z
+      .object({
+        /**
+         * Fraction of answered inferences (2xx) that write their log line; every error (4xx, 5xx) and every
+         * other route is always logged. A line cost more CPU than the rest of the gateway around the model in
+         * local workerd (`npm run bench:overhead`); the feedback learner (tail/) needs only a sample, and the
+         * Analytics Engine data point still records every request.
+         */
+        request_sample_rate: z.number().min(0).max(1).default(0.1),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -71,6 +71,10 @@ export interface Running {
   url: string;
   /** Wall-clock ms from spawn to ready. */
   startMs: number;
+  /** workerd's DevTools inspector (gateways only): bench/lib/cpu-profile.ts records the isolate's CPU profile. */
+  inspectorPort?: number;
+  /** The launched process (a process group leader): bench/lib/proc-cpu.ts finds its workerd under it. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -167,7 +171,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Running> {
   const { child, log } = launch('npx', args, { WRANGLER_SEND_METRICS: 'false' });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/v2/health/live`, 120, child, log);
-  return { url, startMs: performance.now() - t0, stop: stopper(child) };
+  return { url, startMs: performance.now() - t0, inspectorPort: inspector, pid: child.pid!, stop: stopper(child) };
 }
 
 /** Stops everything still running (entries call it in `finally`). */

@@ -6,6 +6,7 @@
  * inference strictly needs (JSON.parse, tensors, session.run, JSON.stringify); what the stages do not
  * explain is reported as `unattributed`, never spread over them.
  */
+import { Hono } from 'hono';
 import type * as ortTypes from 'onnxruntime-common';
 import catalog from '../../models/catalog.json';
 import { parseConfig } from '../../src/config.js';
@@ -82,6 +83,18 @@ export async function measureStages(s: StageInputs): Promise<Record<string, unkn
     await res.arrayBuffer();
   });
 
+  // What any Worker pays for the same call: a Request and a Response built and read (workerd's objects).
+  const runtimeFloor = await meanUs(n, async () => {
+    const res = new Response('{"live":true}', { headers: { 'content-type': 'application/json' } });
+    new Request('http://gateway.bench/v2/health/live');
+    await res.arrayBuffer();
+  });
+  // A Hono app with that one route and no middleware: the framework's own floor.
+  const bareHono = new Hono().get('/v2/health/live', (c) => c.json({ live: true }));
+  const honoFloor = await meanUs(n, async () => {
+    const res = await bareHono.fetch(new Request('http://gateway.bench/v2/health/live'), env, ctx);
+    await res.arrayBuffer();
+  });
   // A model route with a path parameter (zod-openapi param validation, the registry lookup), no inference.
   const metadataRoute = await meanUs(n, async () => {
     const res = await gateway.fetch(new Request(`http://gateway.bench/v2/models/${s.model}`), env, ctx);
@@ -150,7 +163,7 @@ export async function measureStages(s: StageInputs): Promise<Record<string, unkn
     stages_us: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, round(v)])),
     // Parts of app_around_plane timed alone: a route that does nothing (middleware, routing, request log), the
     // body read, and the rate limiter binding.
-    app_parts_us: { plane_with_signal_and_waituntil: round(planeWithContext), trivial_route: round(appFloor), metadata_route: round(metadataRoute), body_read: round(bodyRead), rate_limit: round(rateLimit), analytics: round(analyticsUs), log_line: round(logUs) },
+    app_parts_us: { plane_with_signal_and_waituntil: round(planeWithContext), runtime_floor: round(runtimeFloor), hono_floor: round(honoFloor), trivial_route: round(appFloor), metadata_route: round(metadataRoute), body_read: round(bodyRead), rate_limit: round(rateLimit), analytics: round(analyticsUs), log_line: round(logUs) },
     gateway_server_timing_us: fromGateway,
   };
 }
