@@ -14,15 +14,16 @@ import { startGateway } from './lib/stack.js';
 import { gatewayConfig } from './lib/gateway-config.js';
 import { r3, serverTiming, summarize, table } from './lib/stats.js';
 import { cell } from './lib/cannon.js';
+import { STAGE_ORDER, stageBreakdown, type StageBreakdown } from './lib/stages.js';
 
 export interface OverheadOptions {
-  cases?: { model: string; variant: string; iterations: number; seconds: number; loop: number }[];
+  cases?: { model: string; variant: string; iterations: number; seconds: number; stageMs: number }[];
   write?: boolean;
 }
 
 const DEFAULT_CASES = [
-  { model: 'mnist', variant: 'fp32', iterations: 300, seconds: 20, loop: 1000 },
-  { model: 'transformer-small', variant: 'int8', iterations: 50, seconds: 20, loop: 40 },
+  { model: 'mnist', variant: 'fp32', iterations: 300, seconds: 20, stageMs: 1500 },
+  { model: 'transformer-small', variant: 'int8', iterations: 50, seconds: 20, stageMs: 3000 },
 ];
 
 /**
@@ -41,23 +42,6 @@ async function saturated(url: string, model: string, variant: string, body: stri
   const g = med(gw);
   const b = med(bare);
   return { connections: 8, rounds, seconds, gateway_rps: g, bare_rps: b, ratio: r3(g / b), gateway_cpu_ms_per_request: r3(1000 / g), bare_cpu_ms_per_request: r3(1000 / b), target_met: g / b >= 0.8 };
-}
-
-/** The in-isolate cost of each stage of one request (bench/workers/stages.ts), `loop` calls each. */
-async function stageBreakdown(url: string, model: string, variant: string, body: string, loop: number): Promise<StageBreakdown> {
-  const res = await fetch(`${url}/__stages?model=${model}&variant=${variant}&n=${loop}`, { method: 'POST', body });
-  const json = (await res.json()) as StageBreakdown & { error?: string };
-  if (res.status !== 200) throw new Error(`/__stages answered ${res.status}: ${json.error}`);
-  return json;
-}
-
-interface StageBreakdown {
-  iterations: number;
-  full_us: number;
-  bare_us: number;
-  stages_us: Record<string, number>;
-  app_parts_us: Record<string, number>;
-  gateway_server_timing_us: Record<string, number>;
 }
 
 export async function runOverhead(opts: OverheadOptions = {}) {
@@ -91,7 +75,7 @@ export async function runOverhead(opts: OverheadOptions = {}) {
       gateway_worker_total: summarize(g.worker), gateway_infer: summarize(g.infer),
       bare_worker_total: summarize(b.worker), bare_session_run: summarize(b.run),
     };
-    const stages = await stageBreakdown(gw.url, c.model, c.variant, body, c.loop);
+    const stages = await stageBreakdown(gw, c.model, c.variant, body, c.stageMs);
     const throughput = await saturated(gw.url, c.model, c.variant, body);
     const overP50 = s.gateway_worker_total.p50 - s.bare_session_run.p50;
     const ratioP50 = s.gateway_worker_total.p50 / s.bare_session_run.p50;
@@ -123,14 +107,15 @@ export async function runOverhead(opts: OverheadOptions = {}) {
     ['model', 'variant', 'gateway req/s', 'bare req/s', 'gateway / bare', 'CPU ms/request gateway', 'bare', 'target >= 0.8x'],
     ...out.map((o) => [o.model, o.variant, o.throughput.gateway_rps, o.throughput.bare_rps, o.throughput.ratio, o.throughput.gateway_cpu_ms_per_request, o.throughput.bare_cpu_ms_per_request, o.throughput.target_met ? 'met' : 'missed']),
   ]);
-  const stageNames = [...new Set(breakdowns.flatMap((o) => Object.keys(o.stages.stages_us)))];
-  table('overhead: in-isolate cost per request by stage (µs, mean of a loop of calls, no HTTP)', [
-    ['stage', ...breakdowns.map((o) => o.name)],
-    ['gateway, whole request', ...breakdowns.map((o) => o.stages.full_us)],
-    ...stageNames.map((k) => [`  ${k}`, ...breakdowns.map((o) => o.stages.stages_us[k] ?? '')]),
-    ...['trivial_route', 'metadata_route', 'body_read', 'rate_limit', 'analytics', 'log_line'].map((k) => [`    of app_around_plane, timed alone: ${k}`, ...breakdowns.map((o) => o.stages.app_parts_us[k] ?? '')]),
-    ['bare: parse, run, stringify', ...breakdowns.map((o) => o.stages.bare_us)],
-    ['gateway / bare', ...breakdowns.map((o) => r3(o.stages.full_us / o.stages.bare_us))],
+  table('overhead: CPU per iteration of each stage in the isolate (µs; workerd CPU from /proc, no HTTP)', [
+    ['stage', ...breakdowns.flatMap((o) => [`${o.name} CPU`, 'wall', 'dev proxy CPU'])],
+    ...STAGE_ORDER.map((k) => [k, ...breakdowns.flatMap((o) => { const c = o.stages.stages[k]!; return [c.cpu_us, c.wall_us, c.dev_proxy_cpu_us]; })]),
+  ]);
+  const parts = [...new Set(breakdowns.flatMap((o) => Object.keys(o.stages.partition_cpu_us)))];
+  table('overhead: where the whole gateway\'s CPU goes (µs per request, a partition of `full`)', [
+    ['part', ...breakdowns.map((o) => o.name)],
+    ...parts.map((k) => [k, ...breakdowns.map((o) => o.stages.partition_cpu_us[k] ?? '')]),
+    ['full / bare (CPU)', ...breakdowns.map((o) => r3(o.stages.stages.full!.cpu_us / o.stages.stages.bare!.cpu_us))],
   ]);
   if (opts.write !== false) writeResult('overhead', { gateway_start_ms: r3(gw.startMs), note: 'local workerd; in-worker clocks are performance.now() (advances locally)', cases: out });
   await gw.stop();

@@ -31,6 +31,8 @@ export interface AppOptions {
   mount?: (app: Hono<V2Env>) => void;
 }
 
+const HINTS = CLIENT_HINTS.join(', ');
+
 /** Builds the app around one data plane. */
 export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, adminOpen = false }: AppOptions): Hono<V2Env> {
   const app = new Hono<V2Env>();
@@ -81,8 +83,8 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
   });
   app.use(async function exposeRoutingHeaders(c, next) {
     await next();
-    c.header('accept-ch', CLIENT_HINTS.join(', '));
-    c.header('vary', CLIENT_HINTS.join(', '), { append: true });
+    c.header('accept-ch', HINTS);
+    c.header('vary', HINTS, { append: true });
   });
   const inferAuth = apiKeyAuth(bindings);
   app.post('/v2/models/:model/infer', inferAuth);

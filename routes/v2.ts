@@ -13,7 +13,7 @@ import { zodMessage } from '../src/lib/zod-message.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
 import type { V2Env } from './env.js';
 import { inferenceLog, routedHeaders } from './v2/headers.js';
-import { errors, InferRequest, InferResponse, json, ModelList, ModelMetadata, ModelParams, RoutedHeaders, RoutingHeaders, ServerMetadata, VersionedParams } from './v2/schemas.js';
+import { errors, InferRequest, InferResponse, json, ModelList, ModelMetadata, ModelParams, RoutedHeaders, ROUTING_HEADERS, ServerMetadata, VersionedParams } from './v2/schemas.js';
 
 const SERVER_NAME = 'edge-inference-gateway';
 const SERVER_VERSION = '0.1.0';
@@ -114,9 +114,9 @@ export function v2Routes(): OpenAPIHono<V2Env> {
       path: `${path}/infer`,
       summary: 'Inference',
       description: 'Runs the request on the variant (edge or origin) that meets the SLO with the best fidelity; the response headers say what ran and why.',
+      parameters: ROUTING_HEADERS,
       request: {
         params,
-        headers: RoutingHeaders,
         // A reference, not the zod schema itself: a zod body would make zod-openapi validate (and 415) before the
         // data plane, whose decoder gives the protocol's own 400/413 messages.
         body: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/InferRequest' } } } },

@@ -38,3 +38,20 @@ export function descendants(root: number, comm?: RegExp): number[] {
 export function cpuMs(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + (stat(pid)?.cpuMs ?? 0), 0);
 }
+
+/**
+ * The workerd processes of a `wrangler dev` gateway: the one running the Worker's isolate (started with the
+ * DevTools inspector) and the rest (wrangler's proxy in front of it, which also relays the isolate's console
+ * output: dev-only work a production Worker does not pay).
+ */
+export function workerdOf(root: number): { isolate: number[]; dev: number[] } {
+  const pids = descendants(root, /workerd/);
+  const hasInspector = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--inspector-addr');
+    } catch {
+      return false;
+    }
+  };
+  return { isolate: pids.filter(hasInspector), dev: pids.filter((p) => !hasInspector(p)) };
+}

@@ -3,14 +3,14 @@
  * export, except POST /__bare, which does only what inference strictly needs — JSON.parse, one ort.Tensor
  * per input, session.run, JSON.stringify — on the same onnxruntime-web runtime and precompiled WASM, so the
  * overhead bench can compare the two in one isolate. With `x-bench-timing: 1` either path reports its
- * in-worker total (and /__bare its session.run alone) in `x-bench-timing`. POST /__stages?model=&variant=&n=
- * with an inference body answers the per-stage cost breakdown of bench/workers/stages.ts (a gateway of its
- * own, built from the same bindings, called in a loop without HTTP).
+ * in-worker total (and /__bare its session.run alone) in `x-bench-timing`. POST /__stages?stage=&model=&variant=&n=
+ * with an inference body runs one stage of bench/workers/stages.ts `n` times in a loop (a
+ * gateway of its own, built from the same bindings, called without HTTP) and answers how many iterations ran.
  */
 import wasmModule from '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import type * as ortTypes from 'onnxruntime-common';
 import gateway, { buildGateway } from '../../src/worker.js';
-import { measureStages } from './stages.js';
+import { runStage } from './stages.js';
 import { wasmRuntime } from '../../src/engine/wasm-runtime.js';
 
 interface BareInput {
@@ -69,10 +69,10 @@ async function stages(request: Request, env: Env, ctx: ExecutionContext): Promis
   const url = new URL(request.url);
   const model = url.searchParams.get('model') ?? 'mnist';
   const variant = url.searchParams.get('variant') ?? 'fp32';
-  const n = Number(url.searchParams.get('n') ?? 200);
+  const n = Number(url.searchParams.get('n') ?? 1000);
   stagesGateway ??= buildGateway(env);
-  const result = await measureStages({ gateway: stagesGateway, env, ctx, ort: wasmRuntime(wasmModule), session: await session(env, model, variant), model, variant, body: await request.text(), n });
-  return Response.json(result);
+  const inputs = { gateway: stagesGateway, env, ctx, ort: wasmRuntime(wasmModule), session: await session(env, model, variant), model, variant, body: await request.text() };
+  return Response.json(await runStage(url.searchParams.get('stage') ?? 'full', inputs, n));
 }
 
 export default {

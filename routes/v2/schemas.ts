@@ -66,19 +66,23 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({ 
 export const ModelParams = z.object({ model: z.string().openapi({ param: { name: 'model', in: 'path' }, example: 'mnist' }) });
 export const VersionedParams = ModelParams.extend({ version: z.string().openapi({ param: { name: 'version', in: 'path' }, example: '1' }) });
 
-/** Request headers the router reads (documented only: every string is accepted here, the data plane judges them). */
-export const RoutingHeaders = z.object({
-  'x-slo-ms': z.string().optional().openapi({ description: 'Latency budget in ms for this request (wins over parameters.slo_ms)', example: '100' }),
-  'x-request-deadline-ms': z.string().optional().openapi({ description: 'How long the caller will wait, in ms from now (a gateway tells its origin); caps the deadline', example: '450' }),
-  'x-model-variant': z.string().optional().openapi({ description: 'Pin a variant: fp32, fp16, int8 or int8w (weight-only int8: int8 storage, fp32 compute)', example: 'int8' }),
-  'x-request-id': z.string().optional().openapi({ description: 'Kept, returned and sent on to the origin; generated when absent' }),
-  rtt: z.string().optional().openapi({ description: 'Client Hint: round trip in ms' }),
-  ect: z.string().optional().openapi({ description: 'Client Hint: effective connection type (slow-2g, 2g, 3g, 4g)' }),
-  downlink: z.string().optional().openapi({ description: 'Client Hint: downlink in Mbit/s' }),
-  'save-data': z.string().optional().openapi({ description: 'Client Hint: "on" trades a little fidelity for speed' }),
-  'device-memory': z.string().optional().openapi({ description: 'Client Hint: device memory in GiB' }),
-  'sec-ch-ua-mobile': z.string().optional().openapi({ description: 'Client Hint: "?1" on mobile' }),
-});
+/**
+ * The routing headers of an inference, documented as OpenAPI header parameters but not validated on the way
+ * in: all are optional strings, and the data plane parses and checks each one itself with its own 400
+ * (src/select/request-params.ts), so a schema pass would only cost each request a copy of every header.
+ */
+export const ROUTING_HEADERS = [
+  { name: 'x-slo-ms', description: 'Latency budget in ms for this request (wins over parameters.slo_ms)', example: '100' },
+  { name: 'x-request-deadline-ms', description: 'How long the caller will wait, in ms from now (a gateway tells its origin); caps the deadline', example: '450' },
+  { name: 'x-model-variant', description: 'Pin a variant: fp32, fp16, int8 or int8w (weight-only int8: int8 storage, fp32 compute)', example: 'int8' },
+  { name: 'x-request-id', description: 'Kept, returned and sent on to the origin; generated when absent' },
+  { name: 'rtt', description: 'Client Hint: round trip in ms' },
+  { name: 'ect', description: 'Client Hint: effective connection type (slow-2g, 2g, 3g, 4g)' },
+  { name: 'downlink', description: 'Client Hint: downlink in Mbit/s' },
+  { name: 'save-data', description: 'Client Hint: "on" trades a little fidelity for speed' },
+  { name: 'device-memory', description: 'Client Hint: device memory in GiB' },
+  { name: 'sec-ch-ua-mobile', description: 'Client Hint: "?1" on mobile' },
+].map(({ name, description, example }) => ({ in: 'header' as const, name, required: false, description, schema: { type: 'string' as const, ...(example ? { example } : {}) } }));
 
 export const RoutedHeaders = z.object({
   'x-model-variant': z.string().openapi({ description: 'The variant that produced the answer' }),

@@ -11,11 +11,14 @@
  * handed to its driver's `waitUntil`, so a driver whose client goes away still finishes the others' run.
  *
  * Waiting for more requests is a bet: it costs the head request the wait, and pays only if someone arrives
- * within it and a shared run is cheaper than separate ones. So the queue waits only when both hold: the
- * requests for this key have been arriving closer together than the wait (an EWMA of their gaps; no
- * history yet: wait, as a plain dynamic batcher would), and the model's predicted cost says one more item in
- * the run saves at least `MIN_SAVING` of a lone run (a fixed cost per run). A lone caller, or a model whose
- * cost is linear in the batch, never waits; what piled up while a run was going still shares the next run.
+ * within it and a shared run is cheaper than separate ones. So the queue waits only when both hold: lately,
+ * requests for this key have arrived while another of them was in flight (an EWMA of that, starting from
+ * "yes" so a new key batches as a plain dynamic batcher would), and the model's predicted cost says one more
+ * item saves at least `MIN_SAVING` of a lone run (a fixed cost per run). A serial caller, however fast it
+ * sends, never finds its previous request in flight, so after a few requests it stops waiting (arrival
+ * gaps cannot tell it apart: its requests come closer together than the wait only because of the wait);
+ * a model whose cost is linear in the batch never waits; what piled up while a run was going still shares
+ * the next run.
  *
  * Work nobody waits for is dropped, never run: a request whose client left (its signal aborted) leaves the
  * queue at its next poll, and one whose deadline has passed before its run starts is failed with `expired()` instead
@@ -28,8 +31,12 @@ import { ClientClosedRequest } from '../errors.js';
 const POLL_MS = 2;
 /** One more item must save at least this share of a lone run's predicted cost for a wait to be worth it. */
 const MIN_SAVING = 0.1;
-/** Weight of the newest gap in the arrival-gap average. */
-const GAP_ALPHA = 0.25;
+/** Weight of the newest arrival in the average of arrivals that found company in flight. */
+const OVERLAP_ALPHA = 0.25;
+/** Wait only when at least this share of recent arrivals found another request of the key in flight. */
+const MIN_OVERLAP = 0.5;
+/** Most keys (model, variant, input shapes) whose arrivals the queue remembers. */
+const MAX_KEYS = 1024;
 export interface BatchPolicy {
   /** Largest total batch (sum of the requests' batch sizes); 1 turns batching off. */
   maxBatch: number;
@@ -67,8 +74,8 @@ export interface BatchRun<R> {
 export class BatchQueue<R> {
   private readonly queue: QueueItem<R>[] = [];
   private running = false;
-  /** Per key: the last arrival (queue clock) and the EWMA of the gaps between arrivals (ms). */
-  private readonly arrivals = new Map<string, { last: number; gapMs?: number }>();
+  /** Per key: requests submitted and not yet answered, and the EWMA of "an arrival found one in flight". */
+  private readonly flights = new Map<string, { inFlight: number; overlap: number }>();
 
   constructor(
     /** Runs a batch; one outcome per request, in order (a run that throws fails them all). */
@@ -92,7 +99,16 @@ export class BatchQueue<R> {
    */
   async submit(item: QueueItem<R>, waitUntil?: (work: Promise<unknown>) => void): Promise<R> {
     this.queue.push(item);
-    this.arrived(item.key);
+    // Only keys that can batch keep history (a key per request would otherwise grow the map forever).
+    const flight = item.policy.maxBatch > 1 ? this.arrived(item.key) : undefined;
+    try {
+      return await this.settle(item, waitUntil);
+    } finally {
+      if (flight) flight.inFlight--;
+    }
+  }
+
+  private async settle(item: QueueItem<R>, waitUntil?: (work: Promise<unknown>) => void): Promise<R> {
     while (!item.result) {
       if (item.signal?.aborted) {
         this.remove(item);
@@ -121,7 +137,7 @@ export class BatchQueue<R> {
     if (head.policy.maxBatch > 1 && total() < head.policy.maxBatch) {
       const slack = Math.min(...batch.map((i) => i.startBy)) - this.now();
       const wait = Math.min(head.policy.maxDelayMs - (this.now() - head.enqueuedAt), slack);
-      if (wait > 0 && this.worthWaiting(head, total(), wait)) {
+      if (wait > 0 && this.worthWaiting(head, total())) {
         await this.sleep(wait);
         batch = this.gather(head);
       }
@@ -138,22 +154,29 @@ export class BatchQueue<R> {
     }
   }
 
-  /** Whether another request is expected within `waitMs` and would make the run cheaper than alone. */
-  private worthWaiting(head: QueueItem<R>, total: number, waitMs: number): boolean {
-    const gap = this.arrivals.get(head.key)?.gapMs;
-    if (gap !== undefined && gap > waitMs) return false;
+  /** Whether others are likely to join (arrivals lately found company) and would make the run cheaper. */
+  private worthWaiting(head: QueueItem<R>, total: number): boolean {
+    if ((this.flights.get(head.key)?.overlap ?? 1) < MIN_OVERLAP) return false;
     const alone = head.predictMs(1);
     const saving = head.predictMs(total) + alone - head.predictMs(total + 1);
     return !(alone > 0 && saving < MIN_SAVING * alone);
   }
 
-  private arrived(key: string): void {
-    const now = this.now();
-    const a = this.arrivals.get(key);
-    if (!a) return void this.arrivals.set(key, { last: now });
-    const gap = Math.max(0, now - a.last);
-    a.gapMs = a.gapMs === undefined ? gap : a.gapMs + GAP_ALPHA * (gap - a.gapMs);
-    a.last = now;
+  /** Keys with arrival history (bounded by `MAX_KEYS`). */
+  get trackedKeys(): number {
+    return this.flights.size;
+  }
+
+  private arrived(key: string): { inFlight: number; overlap: number } {
+    let f = this.flights.get(key);
+    if (!f) {
+      // Dynamic shapes can make many keys: forget the oldest idle one past the bound.
+      if (this.flights.size >= MAX_KEYS) for (const [k, v] of this.flights) if (v.inFlight === 0) { this.flights.delete(k); break; }
+      this.flights.set(key, (f = { inFlight: 0, overlap: 1 }));
+    }
+    f.overlap += OVERLAP_ALPHA * ((f.inFlight > 0 ? 1 : 0) - f.overlap);
+    f.inFlight++;
+    return f;
   }
 
   private remove(item: QueueItem<R>): void {

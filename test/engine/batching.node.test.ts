@@ -94,21 +94,29 @@ describe('BatchQueue', () => {
     expect(sleeps).toEqual([]);
   });
 
-  it('stops waiting for a lone caller whose requests come further apart than the wait, and waits again in a burst', async () => {
+  it('stops waiting for a serial caller however fast it sends, and waits again in a burst', async () => {
     const { queue, sleeps, item, clock } = harness(1);
-    // Requests 20 ms apart: after the first (no history: wait as a plain batcher), no more waits.
-    for (const id of ['a', 'b', 'c', 'd']) {
-      await queue.submit(item(id, 'k', 1, clock.t + 1000, 8, 4));
-      clock.t += 20;
+    // Back to back, no gap at all: each request arrives only after the previous answer. The first waits
+    // (no history: a plain batcher), and soon none does, though they come closer together than the wait.
+    const waited: boolean[] = [];
+    for (let i = 0; i < 8; i++) {
+      const before = sleeps.length;
+      await queue.submit(item(`s${i}`, 'k', 1, clock.t + 1000, 8, 4));
+      waited.push(sleeps.length > before);
     }
-    expect(sleeps).toEqual([4]);
-    sleeps.length = 0;
-    // Then a burst: arrivals close together pull the gap average under the wait again, so the next request
-    // waits for company.
+    expect(waited[0]).toBe(true);
+    expect(waited.slice(4)).toEqual([false, false, false, false]);
+    // Then a burst: arrivals that find others in flight make the next request wait for company again.
     await Promise.all(Array.from({ length: 12 }, (_, i) => queue.submit(item(`burst${i}`, 'k', 1, clock.t + 1000, 8, 4))));
     sleeps.length = 0;
     await queue.submit(item('next', 'k', 1, clock.t + 1000, 8, 4));
     expect(sleeps).toEqual([4]);
+  });
+
+  it('keeps no arrival history for requests that cannot batch', async () => {
+    const { queue, item } = harness();
+    for (let i = 0; i < 50; i++) await queue.submit(item(`u${i}`, `unique${i}`, 1, 1000, 1));
+    expect(queue.trackedKeys).toBe(0);
   });
 
   it('gives each request of a run its own outcome', async () => {
