@@ -50,7 +50,7 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
     const logged = rate >= 1 || status >= 400 || !c.get('inference') || Math.random() < rate;
     if (!logged && !bindings.analytics) return;
     const h = c.res.headers;
-    const path = new URL(c.req.url).pathname;
+    const path = c.req.path;
     const entry = {
       event: 'request',
       request_id: c.get('requestId'),
@@ -82,9 +82,11 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
     return cors({ origin: origins.includes('*') ? '*' : origins, exposeHeaders: ['x-model-variant', 'x-served-by', 'x-route-reason', 'server-timing', 'x-request-id'] })(c, next);
   });
   app.use(async function exposeRoutingHeaders(c, next) {
-    await next();
+    // Set before the answer exists, so they are written when the Response is built (errors included);
+    // after next() each would copy the finished Response's headers.
     c.header('accept-ch', HINTS);
     c.header('vary', HINTS, { append: true });
+    await next();
   });
   const inferAuth = apiKeyAuth(bindings);
   app.post('/v2/models/:model/infer', inferAuth);

@@ -37,6 +37,9 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   return false;
 }
 
+/** Created on first use (nothing at import time); decode() without `stream` keeps no state between calls. */
+let utf8: TextDecoder | undefined;
+
 /**
  * Splits a request body into its JSON header and binary tail; plain JSON when no header length is sent.
  * The header length must be plain decimal, and the JSON no deeper than `maxDepth`: hostile nesting is
@@ -56,7 +59,7 @@ export function parseRequestBody(body: Uint8Array, headerLength: string | undefi
   let text: string;
   let json: unknown;
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(jsonBytes);
+    text = (utf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })).decode(jsonBytes);
   } catch (e) {
     throw new InvalidInput(`malformed JSON body: ${(e as Error).message}`);
   }

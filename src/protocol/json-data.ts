@@ -15,6 +15,16 @@ export function toTypedArray(values: unknown[], datatype: Tensor['datatype'], na
   const bad = (i: number, why: string): never => {
     throw new InvalidInput(`input '${name}': element ${i} (${brief(values[i], 40)}) ${why} for ${datatype}`);
   };
+  // One loop per kind of target, so the common float case checks each element once and stores it directly
+  // (a request's tensors are the bulk of its bytes).
+  if (out instanceof Float32Array || out instanceof Float64Array) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v !== 'number' || v !== v) bad(i, 'is not a number');
+      out[i] = v as number;
+    }
+    return out;
+  }
   for (let i = 0; i < values.length; i++) {
     let v = values[i];
     if (datatype === 'BOOL') {

@@ -147,9 +147,11 @@ export function decodeInferRequest(body: unknown, model: ModelSignature, limits:
       continue;
     }
     if (input.data === undefined) throw new InvalidInput(`input '${input.name}': missing data (or parameters.binary_data_size for binary data)`);
-    const values: unknown[] = [];
-    flatten(input.data, values, input.name, limits.max_tensor_elements);
     const expected = elementCount(shape);
+    // Already flat (the usual case): converted in place, no copy; nested rows are flattened first.
+    const flat = Array.isArray(input.data) && input.data.length === expected && !input.data.some(Array.isArray);
+    const values: unknown[] = flat ? (input.data as unknown[]) : [];
+    if (!flat) flatten(input.data, values, input.name, limits.max_tensor_elements);
     if (values.length !== expected) {
       throw new InvalidInput(`input '${input.name}': shape ${JSON.stringify(shape)} needs ${expected} elements, data has ${values.length}`);
     }
