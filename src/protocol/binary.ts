@@ -20,21 +20,38 @@ export interface RequestBody {
   bytes: number;
 }
 
-/** Nesting of a JSON text (brackets outside strings), stopping as soon as it passes `limit`. */
+/**
+ * Nesting of a JSON text (brackets outside strings), stopping as soon as it passes `limit`: hostile nesting
+ * is refused after reading a few bytes, before anything parses it. The search jumps from bracket or quote to
+ * the next (a native regex scan) and over each string to its closing quote, so a tensor's digits are not
+ * visited one by one in JavaScript.
+ */
 export function jsonDepthExceeds(text: string, limit: number): boolean {
+  const tokens = /[[\]{}"]/g;
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92 /* \\ */) i++;
-      else if (c === 34 /* " */) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 91 /* [ */ || c === 123 /* { */) {
+  for (let m = tokens.exec(text); m; m = tokens.exec(text)) {
+    const c = text.charCodeAt(m.index);
+    if (c === 34 /* " */) {
+      const end = stringEnd(text, m.index + 1);
+      if (end < 0) return false; // unterminated: JSON.parse names the error
+      tokens.lastIndex = end;
+    } else if (c === 91 /* [ */ || c === 123 /* { */) {
       if (++depth > limit) return true;
-    } else if (c === 93 || c === 125) depth--;
+    } else depth--;
   }
   return false;
+}
+
+/** Index just past the quote closing a string whose content starts at `from`, or -1. */
+function stringEnd(text: string, from: number): number {
+  for (let at = from; ; ) {
+    const q = text.indexOf('"', at);
+    if (q < 0) return -1;
+    let slashes = 0;
+    while (q - slashes - 1 >= from && text.charCodeAt(q - slashes - 1) === 92 /* \\ */) slashes++;
+    if (slashes % 2 === 0) return q + 1;
+    at = q + 1;
+  }
 }
 
 /** Created on first use (nothing at import time); decode() without `stream` keeps no state between calls. */

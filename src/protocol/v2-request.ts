@@ -74,6 +74,26 @@ function flatten(data: unknown, out: unknown[], name: string, limit: number): vo
   }
 }
 
+/**
+ * The typed array of one input's `data`. Already flat and the right length (the usual case): converted
+ * directly, with no copy and no separate pass looking for nested rows; only if that fails on an element that
+ * is itself an array is the data flattened first (rows may nest, even unevenly) and converted again.
+ */
+function tensorData(data: unknown, shape: number[], datatype: Tensor['datatype'], name: string, limits: RequestLimits): Tensor['data'] {
+  const expected = elementCount(shape);
+  if (Array.isArray(data) && data.length === expected) {
+    try {
+      return toTypedArray(data, datatype, name);
+    } catch (e) {
+      if (!data.some(Array.isArray)) throw e;
+    }
+  }
+  const values: unknown[] = [];
+  flatten(data, values, name, limits.max_tensor_elements);
+  if (values.length !== expected) throw new InvalidInput(`input '${name}': shape ${JSON.stringify(shape)} needs ${expected} elements, data has ${values.length}`);
+  return toTypedArray(values, datatype, name);
+}
+
 function parseShape(raw: unknown[], name: string, limits: RequestLimits): number[] {
   const shape: number[] = [];
   for (const d of raw) {
@@ -147,15 +167,8 @@ export function decodeInferRequest(body: unknown, model: ModelSignature, limits:
       continue;
     }
     if (input.data === undefined) throw new InvalidInput(`input '${input.name}': missing data (or parameters.binary_data_size for binary data)`);
-    const expected = elementCount(shape);
-    // Already flat (the usual case): converted in place, no copy; nested rows are flattened first.
-    const flat = Array.isArray(input.data) && input.data.length === expected && !input.data.some(Array.isArray);
-    const values: unknown[] = flat ? (input.data as unknown[]) : [];
-    if (!flat) flatten(input.data, values, input.name, limits.max_tensor_elements);
-    if (values.length !== expected) {
-      throw new InvalidInput(`input '${input.name}': shape ${JSON.stringify(shape)} needs ${expected} elements, data has ${values.length}`);
-    }
-    inputs.push({ name: input.name, datatype: spec.datatype as Tensor['datatype'], shape, data: toTypedArray(values, spec.datatype as Tensor['datatype'], input.name) });
+    const datatype = spec.datatype as Tensor['datatype'];
+    inputs.push({ name: input.name, datatype, shape, data: tensorData(input.data, shape, datatype, input.name, limits) });
   }
   reader.finish();
   if (!options.allowNonFinite) inputs.forEach(refuseNonFinite);

@@ -2,8 +2,9 @@
  * Triton's binary tensor extension: request bodies split at Inference-Header-Content-Length, binary
  * inputs read in order with their sizes checked, binary outputs encoded and decoded back.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { joinBinaryBody, parseRequestBody } from '../../src/protocol/binary.js';
+import { joinBinaryBody, jsonDepthExceeds, parseRequestBody } from '../../src/protocol/binary.js';
 import type { Tensor } from '../../src/protocol/tensor.js';
 import { decodeInferRequest } from '../../src/protocol/v2-request.js';
 import { decodeInferResponse, encodeInferResponse } from '../../src/protocol/v2-response.js';
@@ -84,5 +85,35 @@ describe('binary responses', () => {
     const back = decodeInferResponse(parsed.json, parsed.binary);
     expect([...back[0]!.data]).toEqual([0.5, 1, -1]);
     expect([...back[1]!.data]).toEqual([42n]);
+  });
+});
+
+/** The plain definition: walk every character, brackets outside strings, a backslash skips the next one. */
+function depthExceedsByChars(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > limit) return true;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return false;
+}
+
+describe('JSON depth limit', () => {
+  it('agrees with the character-by-character definition on any JSON and on any bracket soup', () => {
+    fc.assert(fc.property(fc.json({ maxDepth: 8 }), fc.nat(8), (text, limit) => jsonDepthExceeds(text, limit) === depthExceedsByChars(text, limit)), { numRuns: 3000 });
+    const soup = fc.string({ unit: fc.constantFrom('[', ']', '{', '}', '"', '\\', 'a', '1', ',') });
+    fc.assert(fc.property(soup, fc.nat(6), (text, limit) => jsonDepthExceeds(text, limit) === depthExceedsByChars(text, limit)), { numRuns: 10000 });
+  });
+
+  it('ignores brackets inside strings, escaped quotes included', () => {
+    expect(jsonDepthExceeds('{"a":"[[[[\\"[[[["}', 1)).toBe(false);
+    expect(jsonDepthExceeds('{"a":"x\\\\",  "b":[[1]]}', 2)).toBe(true);
   });
 });
