@@ -1,6 +1,6 @@
 /**
  * Turns bench/results/*.json into bench/results/README.md with SVG charts written next to it:
- * latency-vs-batch.svg, throughput-vs-concurrency.svg, batching.svg, slo-attainment.svg, coldstart.svg.
+ * latency-vs-batch.svg, side-by-side.svg, batching.svg, slo-attainment.svg, coldstart.svg.
  * Entries that have not run are left out. `npm run bench:report` (also the last step of `npm run bench`).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -43,6 +43,15 @@ export function writeReport(dir = RESULTS_DIR): string[] {
         [o.model, o.variant, o.pairs, 'client HTTP (gateway vs /__bare)', o.gateway_client.p50, o.gateway_client.p99, o.bare_client.p50, o.bare_client.p99, o.client_ratio_p50, o.client_ratio_p99, o.client_overhead_ms_p50, o.client_overhead_ms_p99, ''],
         [o.model, o.variant, o.pairs, 'in-worker total vs session.run alone', o.gateway_worker_total.p50, o.gateway_worker_total.p99, o.bare_session_run.p50, o.bare_session_run.p99, o.worker_ratio_p50, o.worker_ratio_p99, o.worker_overhead_ms_p50, o.worker_overhead_ms_p99, o.target_met ? 'met' : 'missed'],
       ])]), '', 'In-worker times come from workerd\'s `performance.now()`, which has 1 ms granularity locally: sub-millisecond runs read as 0.', '');
+    out.push('### Saturated throughput, concurrency 8, one isolate (median of alternating rounds)', '', md([['model', 'variant', 'gateway req/s', 'bare req/s', 'gateway / bare', 'isolate CPU ms/req gateway', 'bare', 'dev proxy CPU ms/req gateway', 'bare', 'target ≥ 0.8×'],
+      ...overhead.cases.filter((o: Json) => o.throughput?.gateway).map((o: Json) => { const t = o.throughput; return [o.model, o.variant, t.gateway_rps, t.bare_rps, t.ratio, t.gateway.isolate_cpu_ms, t.bare.isolate_cpu_ms, t.gateway.proxy_cpu_ms, t.bare.proxy_cpu_ms, t.target_met ? 'met' : 'missed']; })]), '');
+    const withStages = overhead.cases.filter((o: Json) => o.stages?.stages);
+    if (withStages.length) {
+      const names = Object.keys(withStages[0].stages.stages);
+      out.push('### Cost per stage in the isolate (CPU µs per iteration from /proc, no HTTP; `bench/workers/stages.ts`)', '', md([['stage', ...withStages.flatMap((o: Json) => [`${o.model} CPU µs`, 'wall µs', 'dev proxy µs'])], ...names.map((k) => [k, ...withStages.flatMap((o: Json) => { const c = o.stages.stages[k]; return [c?.cpu_us, c?.wall_us, c?.dev_proxy_cpu_us]; })])]), '');
+      const parts = Object.keys(withStages[0].stages.partition_cpu_us);
+      out.push('Where the whole gateway\'s CPU goes (a partition of `full`, µs):', '', md([['part', ...withStages.map((o: Json) => `${o.model} ${o.variant}`)], ...parts.map((k) => [k, ...withStages.map((o: Json) => o.stages.partition_cpu_us[k])])]), '');
+    }
   }
   const variants = load(dir, 'variants');
   if (variants) {
@@ -55,13 +64,16 @@ export function writeReport(dir = RESULTS_DIR): string[] {
     out.push(md([['model', 'variant', 'batch', 'n', 'client p50', 'client p95', 'infer p50', 'infer p95'], ...variants.rows.map((r: Json) => [r.model, r.variant, r.batch, r.n, r.client_p50, r.client_p95, r.infer_p50, r.infer_p95])]), '');
   }
   const loadR = load(dir, 'load');
-  if (loadR) {
-    put('throughput-vs-concurrency.svg', lineChart([
-      { title: 'mnist throughput vs concurrency', xLabel: 'connections', yLabel: 'req/s', logX: true, series: ['edge', 'origin'].map((s) => ({ name: s, points: loadR.cells.filter((c: Json) => c.side === s).map((c: Json) => [c.connections, c.rps] as [number, number]) })) },
-      { title: 'mnist p99 vs concurrency', xLabel: 'connections', yLabel: 'ms', logX: true, series: ['edge', 'origin'].map((s) => ({ name: s, points: loadR.cells.filter((c: Json) => c.side === s).map((c: Json) => [c.connections, c.p99] as [number, number]) })) },
-    ]));
-    out.push('## Load: edge vs origin (`npm run bench:load`)', '', `autocannon, ${loadR.seconds_per_cell} s per cell, SLO ${loadR.slo_ms} ms. ${loadR.note}.`, '', '![throughput vs concurrency](throughput-vs-concurrency.svg)', '');
-    out.push(md([['side', 'served by', 'conc', 'req/s', 'p50', 'p95', 'p99', 'errors', 'statuses', 'SLO attainment'], ...loadR.cells.map((c: Json) => [c.side, c.served_by, c.connections, c.rps, c.p50, c.p95, c.p99, c.errors, Object.entries(c.statuses ?? {}).map(([k, v]) => `${k}: ${v}`).join(', '), pct(c.slo_attainment)])]), '');
+  if (loadR?.cells?.[0]?.model) {
+    const sides = ['gateway', 'bare Worker', 'origin direct', 'origin via gateway'];
+    const cases = [...new Set(loadR.cells.map((c: Json) => `${c.model} ${c.variant}`))] as string[];
+    const at = (k: string, side: string, n: number) => loadR.cells.find((c: Json) => `${c.model} ${c.variant}` === k && c.side === side && c.connections === n);
+    put('side-by-side.svg', lineChart(cases.flatMap((k) => [
+      { title: `${k}: req/s`, xLabel: 'concurrency', yLabel: 'req/s', logX: true, series: sides.map((s) => ({ name: s, points: loadR.concurrency.map((n: number) => [n, at(k, s, n)?.rps ?? 0] as [number, number]) })) },
+      { title: `${k}: p99`, xLabel: 'concurrency', yLabel: 'ms', logX: true, series: sides.map((s) => ({ name: s, points: loadR.concurrency.map((n: number) => [n, at(k, s, n)?.p99 ?? 0] as [number, number]) })) },
+    ])));
+    out.push('## Side by side: gateway, bare Worker, origin direct, origin via gateway (`npm run bench:load`)', '', `${loadR.note}.`, '', '![side by side](side-by-side.svg)', '');
+    out.push(md([['model', 'conc', ...sides.flatMap((s) => [`${s} req/s`, 'p50', 'p99'])], ...cases.flatMap((k) => loadR.concurrency.map((n: number) => [k, n, ...sides.flatMap((s) => { const c = at(k, s, n); return [c?.rps, c?.p50, c?.p99]; })]))]), '');
   }
   const batching = load(dir, 'batching');
   if (batching) {

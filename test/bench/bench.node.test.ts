@@ -18,7 +18,7 @@ const summary = (p50: number) => ({ n: 3, mean: p50, p50, p95: p50, p99: p50, mi
 const fixtures: Record<string, unknown> = {
   overhead: { measured_at: 'now', machine: { cpus: 2, cpu: 'test' }, cases: [{ model: 'mnist', variant: 'fp32', pairs: 3, gateway_client: summary(2), bare_client: summary(1), gateway_worker_total: summary(1), bare_session_run: summary(0.5), client_ratio_p50: 2, client_ratio_p99: 2, client_overhead_ms_p50: 1, client_overhead_ms_p99: 1, worker_ratio_p50: 2, worker_ratio_p99: 2, worker_overhead_ms_p50: 0.5, worker_overhead_ms_p99: 0.5, target_met: true }] },
   variants: { rows: [1, 2, 4].flatMap((batch) => ['fp32', 'fp16', 'int8'].map((variant) => ({ model: 'mnist', variant, batch, n: 2, client_p50: batch, client_p95: batch, infer_p50: 0, infer_p95: 0 }))) },
-  load: { seconds_per_cell: 1, slo_ms: 100, note: 'fixture', cells: [1, 8].flatMap((connections) => ['edge', 'origin'].map((side) => ({ side, served_by: side, connections, rps: connections * 10, p50: 1, p95: 2, p99: 3, errors: 0, non2xx: 0, slo_attainment: 1 }))) },
+  load: { concurrency: [1, 8], note: 'fixture', cells: [1, 8].flatMap((connections) => ['gateway', 'bare Worker', 'origin direct', 'origin via gateway'].map((side) => ({ model: 'mnist', variant: 'fp32', side, served_by: side, connections, rps: connections * 10, p50: 1, p95: 2, p99: 3, errors: 0, non2xx: 0, slo_attainment: 1 }))) },
   batching: { policy: 'fixture', cells: ['on', 'off'].map((batching) => ({ model: 'transformer-small', variant: 'int8', connections: 64, batching, rps: batching === 'on' ? 30 : 10, mean_batch: 4, p50: 1, p95: 2, p99: 3, slo_ms: 100, slo_attainment: 1, errors: 0, non2xx: 0 })), ratios: [{ model: 'transformer-small', connections: 64, rps_ratio: 3, p99_on: 3, slo_ms: 100, target_met: true }] },
   coldstart: { runtime_init_ms: 40, target: { first_answer_ms: 200, limit_ms: 300, met: true }, rows: [{ model: 'mnist', variant: 'int8', file_bytes: 1e5, ttfb_ms: 90, load_ms: 60, warm_load_ms: 20, runtime_init_ms: 40, infer_ms: 1, other_ms: 29, process_start_ms: 5000 }] },
   memory: { source: 'fixture', fresh: [{ model: 'mnist', variant: 'int8', manifest_edge_memory_bytes: 16777216, resident_bytes: 113034, sessions: 1 }], loaded_in_turn: [{ model: 'mnist', variant: 'int8', resident_bytes: 113034, sessions: 2 }] },
@@ -72,7 +72,7 @@ describe('bench tooling', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bench-report-'));
     for (const [name, data] of Object.entries(fixtures)) writeFileSync(join(dir, `${name}.json`), JSON.stringify(data));
     const written = writeReport(dir);
-    expect(written).toEqual(expect.arrayContaining(['README.md', 'latency-vs-batch.svg', 'throughput-vs-concurrency.svg', 'batching.svg', 'coldstart.svg', 'slo-attainment.svg']));
+    expect(written).toEqual(expect.arrayContaining(['README.md', 'latency-vs-batch.svg', 'side-by-side.svg', 'batching.svg', 'coldstart.svg', 'slo-attainment.svg']));
     const readme = readFileSync(join(dir, 'README.md'), 'utf8');
     expect(readme).toContain('![latency vs batch](latency-vs-batch.svg)');
     expect(readFileSync(join(dir, 'slo-attainment.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\n$/);
