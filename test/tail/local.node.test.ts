@@ -42,7 +42,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms: n
 
 beforeAll(async () => {
   const gateway = await readFile(join(ROOT, 'wrangler.toml'), 'utf8');
-  await writeFile(GATEWAY_CONFIG, gateway.replace(/^(compatibility_date = .*)$/m, `$1\ntail_consumers = [{ service = "gateway-feedback" }]`));
+  // Every answered inference logs its request line here (the deployment samples them: logging.request_sample_rate),
+  // so the test knows how many lines the Tail Worker must receive.
+  const withTail = gateway.replace(/^(compatibility_date = .*)$/m, `$1\ntail_consumers = [{ service = "gateway-feedback" }]`);
+  await writeFile(GATEWAY_CONFIG, `${withTail}\n[vars.GATEWAY_CONFIG.logging]\nrequest_sample_rate = 1\n`);
   const tail = await readFile(join(ROOT, 'tail/wrangler.toml'), 'utf8');
   await writeFile(TAIL_CONFIG, tail.replace(/^FLUSH_INTERVAL_MS = .*$/m, 'FLUSH_INTERVAL_MS = "1"'));
   state = await mkdtemp(join(tmpdir(), 'feedback-local-'));

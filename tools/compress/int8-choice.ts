@@ -21,7 +21,7 @@ import { dynamicCandidates } from './int8-dynamic.js';
 import { staticCandidates, type ActivationRanges } from './int8-static.js';
 import type { Progress } from './progress.js';
 import { CompressInputError } from './source.js';
-import { buildInt8, type Int8Form } from './variants.js';
+import { buildInt8, WEIGHT_BITS, type Int8Form } from './variants.js';
 
 /** What happened to one candidate form; recorded in the manifest's provenance. */
 export interface CandidateReport {
@@ -98,7 +98,7 @@ async function scoreForms(t: Int8Trial): Promise<{ candidates: CandidateReport[]
         ranges = await calibrate(t.model, t.calibFeeds);
       }
       const r = isStatic ? (form === 'qdq-minmax' ? ranges!.minmax : ranges!.percentile) : undefined;
-      const fid = async (exclude: string[]) => score(t.reference, await runNode(buildInt8(t.model, form, exclude, r), t.evalFeeds, t.judge.plan), t.judge);
+      const fid = async (exclude: string[]) => score(t.reference, await runNode(buildInt8(t.model, form, exclude, r, WEIGHT_BITS), t.evalFeeds, t.judge.plan), t.judge);
       let exclude = [...t.exclude];
       let s = await fid(exclude);
       p.step(`${form}: ${s.label}`);
@@ -123,7 +123,7 @@ async function scoreForms(t: Int8Trial): Promise<{ candidates: CandidateReport[]
         candidates.push({ form, status: 'below floor', fidelity: s.value, excluded: exclude, reason: s.failures.join('; ') });
         continue;
       }
-      passing.push({ form, exclude, ...(r ? { ranges: r } : {}), bytes: encodeModel(buildInt8(t.model, form, exclude, r)) });
+      passing.push({ form, exclude, ...(r ? { ranges: r } : {}), bytes: encodeModel(buildInt8(t.model, form, exclude, r, WEIGHT_BITS)) });
       candidates.push({ form, status: 'passed', fidelity: s.value, excluded: exclude });
     } catch (err) {
       candidates.push({ form, status: 'failed', excluded: [], reason: oneLine(err) });

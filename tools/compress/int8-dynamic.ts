@@ -15,7 +15,7 @@
  */
 import { floatTensor, int8Tensor, int64Tensor, node } from '../onnx/build.js';
 import { DataType, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../onnx/types.js';
-import { quantizeSymmetric } from './uniform-int8.js';
+import { quantizeSymmetric, WEIGHT_BITS, weightQmax, type WeightBits } from './uniform-int8.js';
 import { floats } from './graph.js';
 import { allGraphs, graphScopes, readNames, topoSort, type GraphScope } from '../onnx/scopes.js';
 
@@ -59,8 +59,11 @@ function settleInitializers(root: GraphProto, before: Map<GraphProto, TensorProt
   }
 }
 
-/** Returns the dynamically quantized model; nodes in `exclude` stay fp32. */
-export function toDynamicInt8(source: ModelProto, ops: DynamicOps, exclude: ReadonlySet<string> = new Set()): { model: ModelProto; report: DynamicReport } {
+/**
+ * Returns the dynamically quantized model; nodes in `exclude` stay fp32. `weightBits` 7 keeps MatMul/Conv
+ * weights in [-63, 63] (see quantizeSymmetric); 8 rebuilds recipes recorded before it was an option.
+ */
+export function toDynamicInt8(source: ModelProto, ops: DynamicOps, exclude: ReadonlySet<string> = new Set(), weightBits: WeightBits = WEIGHT_BITS): { model: ModelProto; report: DynamicReport } {
   const m = structuredClone(source);
   const scopes = graphScopes(m.graph);
   const before = new Map(scopes.map((s) => [s.graph, s.graph.initializer] as const));
@@ -69,7 +72,7 @@ export function toDynamicInt8(source: ModelProto, ops: DynamicOps, exclude: Read
   for (const s of scopes) {
     const targets = candidatesIn(s, ops).filter((n) => !exclude.has(n.name));
     quantized.push(...targets.map((n) => n.name));
-    if (targets.length) addedTo.set(s.graph, quantizeGraph(s, new Set(targets)));
+    if (targets.length) addedTo.set(s.graph, quantizeGraph(s, new Set(targets), weightQmax(weightBits)));
   }
   settleInitializers(m.graph, before, addedTo);
   topoSort(m.graph);
@@ -79,7 +82,7 @@ export function toDynamicInt8(source: ModelProto, ops: DynamicOps, exclude: Read
 }
 
 /** Rewrites the target nodes of one graph in place; returns the initializers to add to it. */
-function quantizeGraph({ graph: g, scope, inits }: GraphScope, targets: ReadonlySet<NodeProto>): TensorProto[] {
+function quantizeGraph({ graph: g, scope, inits }: GraphScope, targets: ReadonlySet<NodeProto>, qmax: number): TensorProto[] {
   const added: TensorProto[] = [];
   const nodes: NodeProto[] = [];
   const quantizedInputs = new Map<string, string>();
@@ -105,7 +108,7 @@ function quantizeGraph({ graph: g, scope, inits }: GraphScope, targets: Readonly
     let bias: string | undefined = n.input[2] || undefined;
     if (n.op_type === 'Conv') {
       const M = w.dims[0]!;
-      const { q, scale } = quantizeSymmetric(floats(w), M, floats(w).length / M, 'row');
+      const { q, scale } = quantizeSymmetric(floats(w), M, floats(w).length / M, 'row', qmax);
       added.push(int8Tensor(wq, w.dims, q), floatTensor(ws, [1, M, ...w.dims.slice(2).map(() => 1)], scale));
       const conv = node('ConvInteger', [p, wq, `${p}_zero_point`], [`${out}__int32`], `${n.name}/ConvInteger`);
       if (n.attribute?.length) conv.attribute = structuredClone(n.attribute);
@@ -130,7 +133,7 @@ function quantizeGraph({ graph: g, scope, inits }: GraphScope, targets: Readonly
         values = t;
         [K, N] = [N, K];
       }
-      const { q, scale } = quantizeSymmetric(values, K, N, 'column');
+      const { q, scale } = quantizeSymmetric(values, K, N, 'column', qmax);
       added.push(int8Tensor(wq, [K, N], q), floatTensor(ws, [N], scale));
       nodes.push(node('MatMulInteger', [p, wq, `${p}_zero_point`], [`${out}__int32`], `${n.name}/MatMulInteger`));
     }

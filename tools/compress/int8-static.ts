@@ -11,7 +11,7 @@
  */
 import { floatTensor, int8Tensor, node } from '../onnx/build.js';
 import { DataType, type ModelProto, type NodeProto, type TensorProto } from '../onnx/types.js';
-import { quantizeSymmetric } from './uniform-int8.js';
+import { quantizeSymmetric, WEIGHT_BITS, weightQmax, type WeightBits } from './uniform-int8.js';
 import { floats } from './graph.js';
 import { upgradeToOpset13 } from './opset.js';
 import { nodeReads, topoSort } from '../onnx/scopes.js';
@@ -51,7 +51,8 @@ function uint8Params([lo, hi]: [number, number]): { scale: number; zero: number 
 }
 
 /** Returns the QDQ model; nodes in `exclude` (and nodes without calibrated ranges) stay fp32. */
-export function toStaticInt8(source: ModelProto, calib: ActivationRanges, exclude: ReadonlySet<string> = new Set()): { model: ModelProto; quantized: string[] } {
+export function toStaticInt8(source: ModelProto, calib: ActivationRanges, exclude: ReadonlySet<string> = new Set(), weightBits: WeightBits = WEIGHT_BITS): { model: ModelProto; quantized: string[] } {
+  const qmax = weightQmax(weightBits);
   const m = upgradeToOpset13(structuredClone(source), calib.ranks);
   const g = m.graph;
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
@@ -81,7 +82,7 @@ export function toStaticInt8(source: ModelProto, calib: ActivationRanges, exclud
     const conv = n.op_type === 'Conv';
     const channels = conv ? w.dims[0]! : w.dims[1]!;
     const values = floats(w);
-    const { q, scale } = conv ? quantizeSymmetric(values, channels, values.length / channels, 'row') : quantizeSymmetric(values, w.dims[0]!, channels, 'column');
+    const { q, scale } = conv ? quantizeSymmetric(values, channels, values.length / channels, 'row', qmax) : quantizeSymmetric(values, w.dims[0]!, channels, 'column', qmax);
     const wq = `${n.name}/W_int8`;
     added.push(int8Tensor(wq, w.dims, q), floatTensor(`${wq}/scale`, [channels], scale), int8Tensor(`${wq}/zero`, [channels], new Int8Array(channels)));
     nodes.push(node('DequantizeLinear', [wq, `${wq}/scale`, `${wq}/zero`], [`${wq}__dq`], `${n.name}/W_DequantizeLinear`, { axis: conv ? 0 : 1 }));

@@ -22,7 +22,7 @@ import { writeModelFolder } from './model-folder.js';
 import { silent, type Progress } from './progress.js';
 import { fixedBatch, latencyShapes } from './shapes.js';
 import { CompressInputError, readSource } from './source.js';
-import { buildSome, gateWeightOnly, INT8W_LOAD, int8Method, int8wMethod, passInput, weightOnlyRecipe, type Int8Form, type PartialRecipe, type Recipe, type WeightOnlyVerdict } from './variants.js';
+import { buildSome, WEIGHT_BITS, gateWeightOnly, INT8W_LOAD, int8Method, int8wMethod, passInput, weightOnlyRecipe, type Int8Form, type PartialRecipe, type Recipe, type WeightOnlyVerdict } from './variants.js';
 import { checkLoadsInWeb } from './web-check.js';
 import { dropBelowFloor, type DroppedVariant } from './web-gate.js';
 
@@ -122,7 +122,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   const candidates = best?.candidates ?? [];
 
   const int8w = !only.includes('int8w') ? undefined : (await during('choosing the int8w exclusions', () => chooseWeightOnly({ model: src.model, reference, evalFeeds, judge, recipe: weightOnlyRecipe(o), autoExclude: o.int8wAutoExclude ?? o.autoExclude, maxExclude: o.maxExclude, progress: p }))).recipe;
-  const recipe: PartialRecipe = { ...(upgrade ? { upgrade } : {}), ...(int8w ? { int8w } : {}), ...(only.includes('fp16') ? { fp16: { keep_fp32: [] } } : {}), ...(best ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}) } } : {}) };
+  const recipe: PartialRecipe = { ...(upgrade ? { upgrade } : {}), ...(int8w ? { int8w } : {}), ...(only.includes('fp16') ? { fp16: { keep_fp32: [] } } : {}), ...(best ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}), weight_bits: WEIGHT_BITS } } : {}) };
   const built = await during('building the variants', () => buildSome(src.model, { ...recipe, upgrade: undefined }));
   const files: Record<string, Uint8Array | string> = { 'fp32.onnx': src.bytes, ...(built.fp16 ? { 'fp16.onnx': built.fp16 } : {}), ...(built.int8 ? { 'int8.onnx': built.int8 } : {}), ...(built.int8w ? { 'int8w.onnx': built.int8w.bytes } : {}) };
   if (best?.ranges) files['calibration-ranges.json'] = JSON.stringify(best.ranges) + '\n';
@@ -182,7 +182,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
         source_sha256: sha256(src.bytes),
         opset: src.opset,
         normalized: { constants_lifted: src.lifted, batchnorm_folded: src.folded },
-        recipe: { ...(upgrade ? { upgrade } : {}), ...(recipe.fp16 ? { fp16: recipe.fp16 } : {}), ...(best ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges_file: 'calibration-ranges.json' } : {}) } } : {}), ...(int8w && variants.int8w ? { int8w } : {}) },
+        recipe: { ...(upgrade ? { upgrade } : {}), ...(recipe.fp16 ? { fp16: recipe.fp16 } : {}), ...(best ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges_file: 'calibration-ranges.json' } : {}), weight_bits: WEIGHT_BITS } } : {}), ...(int8w && variants.int8w ? { int8w } : {}) },
         ...(int8wVerdict ? { int8w: int8wVerdict } : {}),
         ...(o.only ? { variants_written: only } : {}),
         ...(built.fp16Report ? { fp16_kept_fp32: built.fp16Report.kept } : {}),

@@ -9,6 +9,8 @@ import { toFp16, type Fp16Report } from './fp16.js';
 import { quantizeEmbeddings, toDynamicInt8 } from './int8-dynamic.js';
 import { upgradeToOpset13 } from './opset.js';
 import { toStaticInt8, type ActivationRanges } from './int8-static.js';
+import { WEIGHT_BITS, type WeightBits } from './uniform-int8.js';
+export { WEIGHT_BITS } from './uniform-int8.js';
 import { INT8W_MIN_ELEMENTS, toWeightOnlyInt8, type WeightOnlyReport } from './int8-weight-only.js';
 import type { Fidelity, VariantLoad } from '../../src/registry/manifest.js';
 import { gate, type Floor } from '../measure/gate.js';
@@ -21,7 +23,8 @@ export interface Recipe {
   /** Ranks of Softmax inputs, when the source opset is below 13 and was upgraded (see opset.ts). */
   upgrade?: { ranks: Record<string, number> };
   fp16: { keep_fp32: string[] };
-  int8: { form: Int8Form; exclude: string[]; ranges?: ActivationRanges };
+  /** `weight_bits` absent: 8, as every recipe recorded before it existed (so their files rebuild bit for bit). */
+  int8: { form: Int8Form; exclude: string[]; ranges?: ActivationRanges; weight_bits?: WeightBits };
   /** Weight-only int8 (int8-weight-only.ts): nodes whose weights stay fp32, and the size threshold. Absent: no int8w. */
   int8w?: { exclude: string[]; min_elements: number };
 }
@@ -67,12 +70,12 @@ export function int8Method(form: Int8Form, excluded: string[], subgraphNodes = 0
 }
 
 /** Builds one INT8 model. */
-export function buildInt8(model: ModelProto, form: Int8Form, exclude: string[], ranges?: ActivationRanges): ModelProto {
+export function buildInt8(model: ModelProto, form: Int8Form, exclude: string[], ranges?: ActivationRanges, weightBits: WeightBits = WEIGHT_BITS): ModelProto {
   const ex = new Set(exclude);
-  if (form === 'dynamic') return quantizeEmbeddings(toDynamicInt8(model, 'matmul+conv', ex).model, ex);
-  if (form === 'dynamic-matmul') return quantizeEmbeddings(toDynamicInt8(model, 'matmul', ex).model, ex);
+  if (form === 'dynamic') return quantizeEmbeddings(toDynamicInt8(model, 'matmul+conv', ex, weightBits).model, ex);
+  if (form === 'dynamic-matmul') return quantizeEmbeddings(toDynamicInt8(model, 'matmul', ex, weightBits).model, ex);
   if (!ranges) throw new Error(`${form} needs calibration ranges`);
-  return quantizeEmbeddings(toStaticInt8(model, ranges, ex).model, ex);
+  return quantizeEmbeddings(toStaticInt8(model, ranges, ex, weightBits).model, ex);
 }
 
 /** The normalized model the passes start from: upgraded to opset 13 when the recipe says so. */
@@ -98,7 +101,7 @@ export function buildSome(normalized: ModelProto, recipe: PartialRecipe): Built 
   const int8w = recipe.int8w ? toWeightOnlyInt8(model, new Set(recipe.int8w.exclude), recipe.int8w.min_elements) : undefined;
   return {
     ...(fp16 ? { fp16: encodeModel(fp16.model), fp16Report: fp16.report } : {}),
-    ...(recipe.int8 ? { int8: encodeModel(buildInt8(model, recipe.int8.form, recipe.int8.exclude, recipe.int8.ranges)) } : {}),
+    ...(recipe.int8 ? { int8: encodeModel(buildInt8(model, recipe.int8.form, recipe.int8.exclude, recipe.int8.ranges, recipe.int8.weight_bits ?? 8)) } : {}),
     ...(int8w ? { int8w: { bytes: encodeModel(int8w.model), report: int8w.report } } : {}),
   };
 }
