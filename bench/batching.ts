@@ -13,7 +13,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { bareBatchCost, type BareBatchCost } from './lib/bare-batch.js';
+import { bareGain, type BareGain } from './lib/bare-batch.js';
 import { cell } from './lib/cannon.js';
 import type { Cell } from './lib/cannon.js';
 import { isMain, runEntry } from './lib/entry.js';
@@ -57,12 +57,11 @@ export async function runBatching(opts: BatchingOptions = {}) {
     { batching: 'on', gw: on },
     { batching: 'off', gw: offGw },
   ];
-  const bare: { model: string; variant: string; b1: BareBatchCost; b16: BareBatchCost; gain: number }[] = [];
+  const bare: ({ model: string; variant: string } & BareGain)[] = [];
   const rows: Row[] = [];
   for (const c of cases) {
     const body = inferBody(c.model, 1, 5);
-    const [b1, b16] = [await bareBatchCost(on, c.model, c.variant, body, 1), await bareBatchCost(on, c.model, c.variant, body, 16)];
-    bare.push({ model: c.model, variant: c.variant, b1, b16, gain: r2(b1.cpu_us_per_item / b16.cpu_us_per_item) });
+    bare.push({ model: c.model, variant: c.variant, ...(await bareGain(on, c.model, c.variant, body)) });
     if (!c.seconds) continue;
     const headers = { 'x-model-variant': c.variant };
     for (const g of gws) {
@@ -90,9 +89,9 @@ export async function runBatching(opts: BatchingOptions = {}) {
       p99_on: r.p99, p99_off: o.p99, slo_ms: r.slo_ms, p99_within_slo: r.p99 <= r.slo_ms, mean_batch: r.mean_batch,
     };
   });
-  table('bare session.run in the isolate (workerd CPU from /proc)', [
-    ['model', 'variant', 'µs/run b1', 'µs/run b16', 'µs/item b16', 'items/CPU-s b1', 'items/CPU-s b16', 'gain b16/b1'],
-    ...bare.map((b) => [b.model, b.variant, b.b1.cpu_us_per_run, b.b16.cpu_us_per_run, b.b16.cpu_us_per_item, b.b1.items_per_cpu_s, b.b16.items_per_cpu_s, b.gain]),
+  table('bare session.run in the isolate (workerd CPU from /proc; median of 3 interleaved rounds)', [
+    ['model', 'variant', 'µs/run b1', 'µs/run b16', 'µs/item b16', 'items/CPU-s b1', 'items/CPU-s b16', 'gain b16/b1', 'gain per round'],
+    ...bare.map((b) => [b.model, b.variant, b.b1.cpu_us_per_run, b.b16.cpu_us_per_run, b.b16.cpu_us_per_item, b.b1.items_per_cpu_s, b.b16.items_per_cpu_s, b.gain, b.gains.join(' ')]),
   ]);
   table('batching: on vs off (pinned variant, batch-1 requests)', [
     ['model', 'variant', 'conc', 'batching', 'req/s', 'mean batch', 'CPU µs/req', 'proxy µs/req', 'p50 ms', 'p99 ms', 'SLO ms', 'SLO attain', 'errors, statuses'],
