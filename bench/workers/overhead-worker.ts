@@ -6,12 +6,17 @@
  * in-worker total (and /__bare its session.run alone) in `x-bench-timing`. POST /__stages?stage=&model=&variant=&n=
  * with an inference body runs one stage of bench/workers/stages.ts `n` times in a loop (a
  * gateway of its own, built from the same bindings, called without HTTP) and answers how many iterations ran.
+ * POST /__bare_batch?model=&variant=&batch=&n= with a batch-1 inference body repeats its row `batch` times
+ * along axis 0 and runs that batch through session.run `n` times: what batching can give at all.
  */
 import wasmModule from '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import type * as ortTypes from 'onnxruntime-common';
 import gateway, { buildGateway } from '../../src/worker.js';
 import { runStage } from './stages.js';
 import { wasmRuntime } from '../../src/engine/wasm-runtime.js';
+import { sessionOptionsFor } from '../../src/engine/ort-session.js';
+import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
+import catalog from '../../models/catalog.json';
 
 interface BareInput {
   name: string;
@@ -36,7 +41,9 @@ function session(env: Env, model: string, variant: string): Promise<ortTypes.Inf
         if (!obj) throw new Error(`${key} is in neither ASSETS nor R2`);
         bytes = await obj.arrayBuffer();
       }
-      return wasmRuntime(wasmModule).InferenceSession.create(new Uint8Array(bytes));
+      // The variant's load options (int8w folds its weights once), as the gateway's engine opens it.
+      const load = (catalog.models as unknown as ModelManifest[]).find((m) => m.name === model)?.variants[variant as VariantName]?.load;
+      return wasmRuntime(wasmModule).InferenceSession.create(new Uint8Array(bytes), sessionOptionsFor(load));
     })();
     sessions.set(key, s);
     s.catch(() => sessions.delete(key));
@@ -63,6 +70,38 @@ async function bare(request: Request, env: Env): Promise<{ body: string; runMs: 
   return { body: JSON.stringify({ model_name: model, outputs }), runMs };
 }
 
+/** The batch-1 inputs of `body` repeated `batch` times along axis 0, as feeds. */
+function batchFeeds(body: string, batch: number): Record<string, ortTypes.Tensor> {
+  const ort = wasmRuntime(wasmModule);
+  const { inputs } = JSON.parse(body) as { inputs: BareInput[] };
+  const feeds: Record<string, ortTypes.Tensor> = {};
+  for (const i of inputs) {
+    if (i.shape[0] !== 1) throw new Error(`input ${i.name}: send batch 1 (shape ${JSON.stringify(i.shape)})`);
+    const row = i.data.length;
+    const shape = [batch, ...i.shape.slice(1)];
+    if (i.datatype === 'INT64') {
+      const data = new BigInt64Array(batch * row);
+      for (let b = 0; b < batch; b++) for (let k = 0; k < row; k++) data[b * row + k] = BigInt(i.data[k]!);
+      feeds[i.name] = new ort.Tensor('int64', data, shape);
+    } else {
+      const data = new Float32Array(batch * row);
+      for (let b = 0; b < batch; b++) data.set(i.data, b * row);
+      feeds[i.name] = new ort.Tensor('float32', data, shape);
+    }
+  }
+  return feeds;
+}
+
+async function bareBatch(request: Request, env: Env): Promise<Response> {
+  const url = new URL(request.url);
+  const s = await session(env, url.searchParams.get('model') ?? 'mnist', url.searchParams.get('variant') ?? 'fp32');
+  const feeds = batchFeeds(await request.text(), Number(url.searchParams.get('batch') ?? 1));
+  const n = Number(url.searchParams.get('n') ?? 10);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await s.run(feeds);
+  return Response.json({ iterations: n, wall_us: ((performance.now() - t0) * 1000) / n });
+}
+
 let stagesGateway: ReturnType<typeof buildGateway> | undefined;
 
 async function stages(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
@@ -80,6 +119,13 @@ export default {
     if (new URL(request.url).pathname === '/__stages' && request.method === 'POST') {
       try {
         return await stages(request, env, ctx);
+      } catch (e) {
+        return Response.json({ error: (e as Error).message }, { status: 500 });
+      }
+    }
+    if (new URL(request.url).pathname === '/__bare_batch' && request.method === 'POST') {
+      try {
+        return await bareBatch(request, env);
       } catch (e) {
         return Response.json({ error: (e as Error).message }, { status: 500 });
       }

@@ -16,7 +16,8 @@
  * "yes" so a new key batches as a plain dynamic batcher would), and the model's predicted cost says one more
  * item saves at least `MIN_SAVING` of a lone run (a fixed cost per run). A serial caller, however fast it
  * sends, never finds its previous request in flight, so after a few requests it stops waiting (arrival
- * gaps cannot tell it apart: its requests come closer together than the wait only because of the wait);
+ * gaps cannot tell it apart: its requests come closer together than the wait only because of the wait),
+ * except that every `PROBE_EVERY`-th run still waits, so a crowd that the history cannot see is found again;
  * a model whose cost is linear in the batch never waits; what piled up while a run was going still shares
  * the next run.
  *
@@ -35,6 +36,14 @@ const MIN_SAVING = 0.1;
 const OVERLAP_ALPHA = 0.25;
 /** Wait only when at least this share of recent arrivals found another request of the key in flight. */
 const MIN_OVERLAP = 0.5;
+/**
+ * After this many runs of a key without a wait, the next one waits anyway: a probe. Without it "nobody
+ * arrives in flight" is a trap: a run that never yields (a cheap model in WASM completes within the
+ * request's own microtasks) lets no other arrival see it in flight, so at concurrency 64 mnist-wide ran
+ * unbatched for a whole bench cell after its first arrivals came one at a time. A serial caller pays one
+ * wait in this many requests.
+ */
+const PROBE_EVERY = 16;
 /** Most keys (model, variant, input shapes) whose arrivals the queue remembers. */
 const MAX_KEYS = 1024;
 export interface BatchPolicy {
@@ -71,11 +80,14 @@ export interface BatchRun<R> {
   startedAt: number;
 }
 
+/** A key's arrival history: requests in flight, EWMA of arrivals that found company, runs since a wait. */
+interface Flight { inFlight: number; overlap: number; sinceWait: number }
+
 export class BatchQueue<R> {
   private readonly queue: QueueItem<R>[] = [];
   private running = false;
   /** Per key: requests submitted and not yet answered, and the EWMA of "an arrival found one in flight". */
-  private readonly flights = new Map<string, { inFlight: number; overlap: number }>();
+  private readonly flights = new Map<string, Flight>();
 
   constructor(
     /** Runs a batch; one outcome per request, in order (a run that throws fails them all). */
@@ -156,10 +168,14 @@ export class BatchQueue<R> {
 
   /** Whether others are likely to join (arrivals lately found company) and would make the run cheaper. */
   private worthWaiting(head: QueueItem<R>, total: number): boolean {
-    if ((this.flights.get(head.key)?.overlap ?? 1) < MIN_OVERLAP) return false;
     const alone = head.predictMs(1);
     const saving = head.predictMs(total) + alone - head.predictMs(total + 1);
-    return !(alone > 0 && saving < MIN_SAVING * alone);
+    if (alone > 0 && saving < MIN_SAVING * alone) return false;
+    const f = this.flights.get(head.key);
+    if (!f) return true;
+    if (f.overlap < MIN_OVERLAP && ++f.sinceWait < PROBE_EVERY) return false;
+    f.sinceWait = 0;
+    return true;
   }
 
   /** Keys with arrival history (bounded by `MAX_KEYS`). */
@@ -167,12 +183,12 @@ export class BatchQueue<R> {
     return this.flights.size;
   }
 
-  private arrived(key: string): { inFlight: number; overlap: number } {
+  private arrived(key: string): Flight {
     let f = this.flights.get(key);
     if (!f) {
       // Dynamic shapes can make many keys: forget the oldest idle one past the bound.
       if (this.flights.size >= MAX_KEYS) for (const [k, v] of this.flights) if (v.inFlight === 0) { this.flights.delete(k); break; }
-      this.flights.set(key, (f = { inFlight: 0, overlap: 1 }));
+      this.flights.set(key, (f = { inFlight: 0, overlap: 1, sinceWait: 0 }));
     }
     f.overlap += OVERLAP_ALPHA * ((f.inFlight > 0 ? 1 : 0) - f.overlap);
     f.inFlight++;

@@ -113,6 +113,21 @@ describe('BatchQueue', () => {
     expect(sleeps).toEqual([4]);
   });
 
+  it('still waits once every 16 runs of a serial caller, so a crowd its history cannot see is found again', async () => {
+    const { queue, sleeps, item, clock } = harness(1);
+    const waited: boolean[] = [];
+    for (let i = 0; i < 40; i++) {
+      const before = sleeps.length;
+      await queue.submit(item(`s${i}`, 'k', 1, clock.t + 1000, 8, 4));
+      waited.push(sleeps.length > before);
+    }
+    // The first two wait (history starts at "yes"), then one probe in every 16 runs, never more.
+    const probes = waited.flatMap((w, i) => (w && i >= 4 ? [i] : []));
+    expect(probes.length).toBeGreaterThanOrEqual(1);
+    expect(probes.length).toBeLessThanOrEqual(3);
+    for (let k = 1; k < probes.length; k++) expect(probes[k]! - probes[k - 1]!).toBe(16);
+  });
+
   it('keeps no arrival history for requests that cannot batch', async () => {
     const { queue, item } = harness();
     for (let i = 0; i < 50; i++) await queue.submit(item(`u${i}`, `unique${i}`, 1, 1000, 1));

@@ -1,6 +1,6 @@
 /**
  * Setup-time rebuild of a compressed model's variant files from its committed manifest: the source model
- * (a file from node_modules, or the synthetic transformer from its config) is checked against
+ * (a file from node_modules, the synthetic transformer from its config, or mnist-wide retrained from its config) is checked against
  * `provenance.source_sha256`, then fp16, int8 and int8w are rebuilt from `provenance.recipe` (plus the committed
  * calibration-ranges.json for static INT8) with the same deterministic passes the CLI used. No measurement.
  */
@@ -11,12 +11,13 @@ import { sha256 } from '../lib/sha256.js';
 import { encodeModel, writeFileAtomic } from '../onnx/io.js';
 import type { TransformerConfig } from '../models/transformer/config.js';
 import { buildTransformer } from '../models/transformer/graph.js';
+import { trainWide, type WideConfig } from '../models/mnist-wide/train.js';
 import type { ActivationRanges } from '../compress/int8-static.js';
 import { readSource } from '../compress/source.js';
 import { buildSome, type PartialRecipe, type Recipe } from '../compress/variants.js';
 
 interface CompressProvenance {
-  source: { file?: string; generator?: string; config?: TransformerConfig };
+  source: { file?: string; generator?: string; config?: TransformerConfig | WideConfig };
   source_sha256: string;
   /** Entries only for the variants that were built (`--only` leaves some out). */
   recipe: Pick<Recipe, 'upgrade'> & Partial<Pick<Recipe, 'fp16'>> & { int8?: Omit<Recipe['int8'], 'ranges'> & { ranges_file?: string } };
@@ -30,7 +31,9 @@ export function replayCompressed(dir: string, manifest: ModelManifest, variants:
     if (!existsSync(prov.source.file)) throw new Error(`source ${prov.source.file} is missing (npm ci installs it)`);
     fp32 = new Uint8Array(readFileSync(prov.source.file));
   } else if (prov.source.generator === 'transformer' && prov.source.config) {
-    fp32 = encodeModel(buildTransformer(prov.source.config));
+    fp32 = encodeModel(buildTransformer(prov.source.config as TransformerConfig));
+  } else if (prov.source.generator === 'mnist-wide' && prov.source.config) {
+    fp32 = encodeModel(trainWide(prov.source.config as WideConfig).model); // trained here: ~20 s of CPU
   } else throw new Error('provenance.source names neither a file nor a known generator');
   if (sha256(fp32) !== prov.source_sha256) throw new Error(`source model sha256 ${sha256(fp32)} differs from the recorded ${prov.source_sha256}; the source changed: rerun its models: script and commit the manifest`);
   const out: Record<string, { bytes: number; sha256: string }> = {};

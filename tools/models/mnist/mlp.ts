@@ -25,7 +25,8 @@ export function initMlp(sizes: number[], prng: Prng): Dense[] {
   return layers;
 }
 
-function denseForward(layer: Dense, x: Float32Array, rows: number, relu: boolean): Float32Array {
+/** y = relu?(x W + b) for `rows` rows; skips zero inputs (most pixels, every inactive ReLU). */
+export function denseForward(layer: Dense, x: Float32Array, rows: number, relu: boolean): Float32Array {
   const { inputs: K, outputs: N, weight: W, bias } = layer;
   const y = new Float32Array(rows * N);
   for (let i = 0; i < rows; i++) {
@@ -102,6 +103,14 @@ export function trainBatch(layers: Dense[], x: Float32Array, labels: ArrayLike<n
     }
     loss -= logits[i * classes + labels[i]!]! - max - Math.log(sum);
   }
+  return { grads: backward(layers, acts, delta, rows), loss: loss / rows };
+}
+
+/**
+ * Backpropagation from `delta` (dLoss/dLogits, already divided by the batch) through the layers whose
+ * activations `acts` the forward pass kept (acts[0] the input); returns gradients W0, b0, W1, b1, ...
+ */
+export function backward(layers: Dense[], acts: Float32Array[], delta: Float32Array, rows: number): Float32Array[] {
   const grads: Float32Array[] = new Array(layers.length * 2);
   for (let l = layers.length - 1; l >= 0; l--) {
     const { inputs: K, outputs: N, weight: W } = layers[l]!;
@@ -131,7 +140,7 @@ export function trainBatch(layers: Dense[], x: Float32Array, labels: ArrayLike<n
       delta = prev;
     }
   }
-  return { grads, loss: loss / rows };
+  return grads;
 }
 
 /** Index of the largest logit per row. */
