@@ -64,6 +64,11 @@ export const GatewayConfigSchema = z
          * taken out of every budget; measured by `npm run bench:overhead`.
          */
         request_overhead_ms: z.number().nonnegative().default(REQUEST_OVERHEAD_MS),
+        /**
+         * Start the WASM runtime in the background of an isolate's first request of any kind (a probe, a
+         * metadata call, an origin-served inference), so the first edge answer does not pay for it.
+         */
+        eager_runtime: z.boolean().default(false),
         /** Variants ("model/variant") to load on an isolate's first request, in the background. */
         warm: z.array(z.string().regex(new RegExp(`^[A-Za-z0-9_.-]+/(${VARIANT_NAMES.join('|')})$`), 'must be "model/variant"')).default([]),
       })

@@ -13,6 +13,7 @@ import { PolicySource } from './policy-source.js';
 import { DataPlane } from './dataplane.js';
 import { AssetStore, R2Store, VerifyingStore } from './engine/model-store.js';
 import { OrtEngine } from './engine/ort-engine.js';
+import { RuntimeStart } from './engine/runtime-start.js';
 import { wasmRuntime } from './engine/wasm-runtime.js';
 import { OriginClient } from './origin/client.js';
 import { Registry } from './registry/registry.js';
@@ -50,8 +51,10 @@ export function buildGateway(env: GatewayEnv): Gateway {
   const here: { colo?: string } = {};
   // `plane` reads the KV policy; it is built below, and priors are only read once requests arrive.
   const learner = new LatencyLearner({ ...learnerOptions(config.learning), priorOf: fleetPrior((): LearnedProfiles | undefined => plane.config.learned, () => here.colo) });
+  const ort = wasmRuntime(wasmModule);
+  const runtime = new RuntimeStart(ort);
   const engine = new OrtEngine({
-    ort: wasmRuntime(wasmModule),
+    ort,
     store: new VerifyingStore([new AssetStore(env.ASSETS), ...(env.MODELS ? [new R2Store(env.MODELS)] : [])]),
     memoryBudgetBytes: config.edge.isolate_memory_budget_bytes,
     predictMs: (model, variant, items) => learner.predict('edge', model, variant, items, config.edge.speed_factor),
@@ -78,7 +81,9 @@ export function buildGateway(env: GatewayEnv): Gateway {
   metrics.gauge('gateway_edge_sessions', 'Sessions loaded in this isolate', () => [{ labels: {}, value: engine.residentKeys().length }]);
   metrics.family('nv_inference_batch_size', 'histogram', 'Total batch size of each edge run (dynamic batching)');
   engine.onBatch = (model, variant, _requests, items) => metrics.observe('nv_inference_batch_size', { model: model.name, variant }, items, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
-  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(engine, origin), config: policy, initialConfig: config, metrics, learner });
+  // The runtime is up once the eager start's probe session ran or any session loaded.
+  const edgeState = { loadedVariants: engine.loadedVariants.bind(engine), queueMs: () => engine.queueMs(), runtimeReady: () => runtime.ready() || engine.runtimeReady() };
+  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(edgeState, origin), config: policy, initialConfig: config, metrics, learner });
   const adminOpen = env.ADMIN_OPEN === 'true';
   if (adminOpen && !config.auth.admin_token_sha256) {
     console.warn(JSON.stringify({ event: 'admin_open', warning: 'ADMIN_OPEN=true and no admin token: /admin, /metrics and /dashboard answer anyone. Local development only.' }));
@@ -99,7 +104,10 @@ export function buildGateway(env: GatewayEnv): Gateway {
       here.colo ??= coloOf(req);
       return app.fetch(req, e, ctx);
     },
-    warm: () => plane.warm(),
+    warm: async () => {
+      const eager = config.edge.eager_runtime ? runtime.start().catch((e: Error) => console.warn(JSON.stringify({ event: 'runtime_start_failed', error: e.message }))) : undefined;
+      await Promise.all([eager, plane.warm()]);
+    },
     plane,
   };
 }

@@ -10,6 +10,7 @@
 import wasmModule from '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import type * as ortTypes from 'onnxruntime-common';
 import gateway, { buildGateway } from '../../src/worker.js';
+import { cold, instantiationHeader, timeInstantiation } from './cold.js';
 import { runStage } from './stages.js';
 import { wasmRuntime } from '../../src/engine/wasm-runtime.js';
 
@@ -77,6 +78,10 @@ async function stages(request: Request, env: Env, ctx: ExecutionContext): Promis
 
 export default {
   async fetch(request, env, ctx) {
+    timeInstantiation();
+    const path = new URL(request.url).pathname;
+    if (path === '/__ping') return new Response('ok');
+    if (path === '/__cold') return cold(request, env);
     if (new URL(request.url).pathname === '/__stages' && request.method === 'POST') {
       try {
         return await stages(request, env, ctx);
@@ -97,6 +102,11 @@ export default {
       }
     }
     const res = await gateway.fetch(request, env, ctx);
+    if (request.headers.get('x-bench-instantiate') === '1') {
+      const headers = new Headers(res.headers);
+      headers.set('x-bench-instantiate', instantiationHeader());
+      return new Response(res.body, { status: res.status, headers });
+    }
     if (!timing) return res;
     const body = await res.arrayBuffer();
     const headers = new Headers(res.headers);
