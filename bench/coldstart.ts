@@ -38,7 +38,7 @@ export interface ColdstartOptions {
 const BENCH_WORKER = 'bench/wrangler.bench.toml';
 const TARGET = { model: 'transformer-small', variant: 'int8' };
 /** raw: instantiation alone; split:<prime>[:<graph optimization>]: see bench/workers/cold.ts. */
-const SPLIT_MODES = ['raw', 'split:none', 'split:empty', 'split:tiny', 'split:tiny:basic'];
+const SPLIT_MODES = ['gateway', 'raw', 'split:none', 'split:empty', 'split:tiny', 'split:tiny:basic', 'split:tiny:disabled', 'split:tiny:nofold'];
 const med = (xs: number[]) => r2(percentile(xs.filter((x) => Number.isFinite(x)), 0.5));
 
 const VARIANTS = ['fp32', 'fp16', 'int8'];
@@ -133,20 +133,20 @@ async function finerSplit(reps: number, targetRow: Row | undefined) {
     mode,
     samples: of(mode).length,
     instantiate_ms: med(of(mode).map((x) => x.instantiate_ms ?? x.ms.instantiate_first ?? NaN)),
-    ...Object.fromEntries(['instantiate_second', 'prime', 'fetch', 'verify', 'create', 'run', 'run2', 'create2'].map((k) => [k, step(mode, k)])),
+    ...Object.fromEntries(['instantiate_second', 'prime', 'fetch', 'verify', 'create', 'run', 'run2', 'create2', 'load', 'infer', 'rest', 'first_byte'].map((k) => [k, step(mode, k)])),
     isolate_cpu_ms: med(of(mode).map((x) => x.isolate_cpu_ms)),
-    cpu: Object.fromEntries(['prime', 'fetch', 'verify', 'create', 'run', 'run2', 'create2'].map((k) => [k, med(of(mode).map((x) => x.cpu_ms[k] ?? NaN))])),
+    cpu: Object.fromEntries(['prime', 'fetch', 'verify', 'create', 'run', 'run2', 'create2', 'request'].map((k) => [k, med(of(mode).map((x) => x.cpu_ms[k] ?? NaN))])),
     ttfb_ms: med(of(mode).map((x) => x.ttfb_ms)),
     instantiations_per_isolate: Math.max(...of(mode).map((x) => x.instantiations)),
   }));
   const m = (mode: string, k: string): number => (modes.find((x) => x.mode === mode) as unknown as Record<string, number> | undefined)?.[k] ?? NaN;
   table(`cold start split: ${model} ${variant}, one fresh isolate per sample, one request per step, medians of ${reps} (in-isolate wall ms)`, [
     ['mode', 'instantiate', 'instantiate again', 'prime', 'fetch', 'sha256', 'create', 'run', 'run again', 'create again', 'instantiations'],
-    ...modes.map((x) => { const r = x as unknown as Record<string, number>; return [x.mode, r.instantiate_ms, r.instantiate_second, r.prime, r.fetch, r.verify, r.create, r.run, r.run2, r.create2, x.instantiations_per_isolate]; }),
+    ...modes.filter((x) => x.mode !== 'gateway').map((x) => { const r = x as unknown as Record<string, number>; return [x.mode, r.instantiate_ms, r.instantiate_second, r.prime, r.fetch, r.verify, r.create, r.run, r.run2, r.create2, x.instantiations_per_isolate]; }),
   ]);
   table(`the same steps, isolate CPU (ms, /proc, medians of ${reps})`, [
     ['mode', 'prime', 'fetch', 'sha256', 'create', 'run', 'run again', 'create again', 'all steps'],
-    ...modes.filter((x) => x.mode !== 'raw').map((x) => [x.mode, x.cpu.prime, x.cpu.fetch, x.cpu.verify, x.cpu.create, x.cpu.run, x.cpu.run2, x.cpu.create2, x.isolate_cpu_ms]),
+    ...modes.filter((x) => x.mode.startsWith('split')).map((x) => [x.mode, x.cpu.prime, x.cpu.fetch, x.cpu.verify, x.cpu.create, x.cpu.run, x.cpu.run2, x.cpu.create2, x.isolate_cpu_ms]),
   ]);
   const c = (mode: string, k: string): number => modes.find((x) => x.mode === mode)?.cpu[k] ?? NaN;
   // (a)..(f) of a first request in a cold isolate, from the split (b from the empty prime: the runtime
@@ -167,9 +167,12 @@ async function finerSplit(reps: number, targetRow: Row | undefined) {
     e_run_after_tiny_prime: [m('split:tiny', 'run'), c('split:tiny', 'run')],
     e_run_warm: [m('split:none', 'run2'), c('split:none', 'run2')],
     tiny_prime_itself: [m('split:tiny', 'prime'), c('split:tiny', 'prime')],
-    f_rest_of_request: [targetRow ? targetRow.other_ms : null, null],
-    gateway_first_answer: [targetRow?.ttfb_ms ?? null, null],
-    gateway_instantiate: [targetRow?.instantiate_ms ?? null, null],
+    f_rest_of_request: [m('gateway', 'rest'), null],
+    gateway_load: [m('gateway', 'load'), null],
+    gateway_first_run: [m('gateway', 'infer'), null],
+    gateway_first_answer: [m('gateway', 'first_byte'), c('gateway', 'request')],
+    gateway_instantiate: [m('gateway', 'instantiate_ms'), null],
+    gateway_first_answer_per_variant_row: [targetRow?.ttfb_ms ?? null, null],
   };
   table('first answer of a cold isolate, split (medians)', [['part', 'wall ms', 'isolate CPU ms'], ...Object.entries(breakdown).map(([k, [w, cpu]]) => [k, w, cpu])]);
   const origin = await startOrigin();

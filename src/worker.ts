@@ -31,7 +31,8 @@ export type GatewayEnv = Env & { ORIGIN_TOKEN?: string; ADMIN_OPEN?: string };
 
 type Gateway = {
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response>;
-  warm?: () => Promise<void>;
+  /** Background loads of the isolate's first request; after `answered` settles if edge.warm_after_answer. */
+  warm?: (answered?: Promise<unknown>) => Promise<void>;
   /** The data plane behind the app, for in-isolate measurement (bench/workers/stages.ts) without HTTP. */
   plane?: DataPlane;
 };
@@ -104,7 +105,8 @@ export function buildGateway(env: GatewayEnv): Gateway {
       here.colo ??= coloOf(req);
       return app.fetch(req, e, ctx);
     },
-    warm: async () => {
+    warm: async (answered) => {
+      if (answered && config.edge.warm_after_answer) await answered.catch(() => undefined);
       const eager = config.edge.eager_runtime ? runtime.start().catch((e: Error) => console.warn(JSON.stringify({ event: 'runtime_start_failed', error: e.message }))) : undefined;
       await Promise.all([eager, plane.warm()]);
     },
@@ -128,17 +130,21 @@ function parseJsonConfig(text: string): Record<string, unknown> {
 
 export default {
   fetch(request, env, ctx) {
+    let first = false;
     if (!gateway && !startupError) {
       try {
         gateway = buildGateway(env);
-        // Hot variants load in the background of the isolate's first request (no work at import time).
-        ctx.waitUntil(gateway.warm!());
+        first = true;
       } catch (e) {
         startupError = e as Error;
         console.error(JSON.stringify({ event: 'startup_failed', error: startupError.message }));
       }
     }
     if (startupError) return Response.json({ error: startupError.message }, { status: 500 });
-    return gateway!.fetch(request, env, ctx);
+    const answer = Promise.resolve(gateway!.fetch(request, env, ctx));
+    // Hot variants and the eager runtime start load in the background of the isolate's first request (no
+    // work at import time), once its answer is ready (edge.warm_after_answer).
+    if (first) ctx.waitUntil(gateway!.warm!(answer));
+    return answer;
   },
 } satisfies ExportedHandler<Env>;

@@ -5,9 +5,10 @@
  * - split: one first request walked step by step in the isolate (instantiation alone with stub imports;
  *   onnxruntime-web's own start; bytes from R2/assets; sha256; session create; first and second run) with the
  *   runtime primed three ways, plus the isolate's CPU for the request from /proc;
- * - eager: with the origin up, the time until the isolate's first edge-served answer, with the runtime
- *   started at the isolate's first request of any kind (edge.eager_runtime) or not, or the variant preloaded
- *   (edge.warm);
+ * - eager: with the origin up, the first answer and the time until the isolate's first edge-served answer,
+ *   with the runtime started at the isolate's first request of any kind (edge.eager_runtime) or not, or the
+ *   variant preloaded (edge.warm), and background loads started with the request or after its answer
+ *   (edge.warm_after_answer);
  * - builds: the onnxruntime-web WASM builds the npm package ships, raw and gzip.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { timedRequest } from './http.js';
 import { inferBody } from './inputs.js';
 import { cpuMs, workerdOf } from './proc-cpu.js';
 import { ROOT, startGateway } from './stack.js';
-import { r2 } from './stats.js';
+import { r2, serverTiming } from './stats.js';
 
 const BENCH_WORKER = 'bench/wrangler.bench.toml';
 
@@ -46,11 +47,13 @@ export async function splitSample(model: string, variant: string, mode: string):
   try {
     const isolate = workerdOf(gw.pid!).isolate;
     const [kind, prime, opt] = mode.split(':') as [string, string?, string?];
+    if (kind === 'gateway') return await gatewaySample(gw.url, isolate, model, variant);
     const cpu: Record<string, number> = {};
     let body: { ms?: Record<string, number>; instantiations?: number[]; prime_error?: string } & Record<string, number> = {};
     let ttfb = 0;
     for (const step of kind === 'raw' ? ['raw'] : STEPS) {
-      const q = kind === 'raw' ? 'mode=raw' : `mode=split&model=${model}&variant=${variant}&prime=${prime}${opt ? `&opt=${opt}` : ''}&step=${step}`;
+      const o = opt === 'nofold' ? '&fold=0' : opt ? `&opt=${opt}` : '';
+      const q = kind === 'raw' ? 'mode=raw' : `mode=split&model=${model}&variant=${variant}&prime=${prime}${o}&step=${step}`;
       const cpu0 = cpuMs(isolate);
       const r = await timedRequest(`${gw.url}/__cold?${q}`, kind === 'raw' ? { method: 'GET', timeoutMs: 60_000 } : { body: inferBody(model, 1, 11), timeoutMs: 60_000 });
       cpu[step] = cpuMs(isolate) - cpu0;
@@ -75,6 +78,19 @@ export async function splitSample(model: string, variant: string, mode: string):
   }
 }
 
+/** The gateway's own first pinned answer in this isolate (its first request after /__ping). */
+async function gatewaySample(url: string, isolate: number[], model: string, variant: string): Promise<SplitSample> {
+  const cpu0 = cpuMs(isolate);
+  const r = await timedRequest(`${url}/v2/models/${model}/infer`, { body: inferBody(model, 1, 11), headers: { 'x-model-variant': variant, 'x-slo-ms': '10000', 'x-bench-instantiate': '1' }, timeoutMs: 60_000 });
+  const cpu = cpuMs(isolate) - cpu0;
+  if (r.status !== 200) throw new Error(`gateway ${model}/${variant}: ${r.status} ${r.body.slice(0, 200)}`);
+  const t = serverTiming(String(r.headers['server-timing'] ?? ''));
+  const inst = serverTiming(String(r.headers['x-bench-instantiate'] ?? ''));
+  const ttfb = r2(r.ttfbMs);
+  const ms = { load: t.load ?? NaN, infer: t.infer ?? NaN, rest: r2(ttfb - (t.load ?? 0) - (t.infer ?? 0)), first_byte: ttfb };
+  return { mode: 'gateway', ms, cpu_ms: { request: cpu }, instantiate_ms: inst.i0 ?? null, instantiations: Object.keys(inst).filter((k) => /^i\d+$/.test(k)).length, isolate_cpu_ms: cpu, ttfb_ms: ttfb };
+}
+
 export interface EagerSample {
   scenario: string;
   config: string;
@@ -86,10 +102,13 @@ export interface EagerSample {
   edge_variant: string | null;
 }
 
+/** Background loads started with the request (as before edge.warm_after_answer) or after its answer. */
 export const EAGER_CONFIGS: Record<string, Record<string, unknown>> = {
-  off: {},
-  eager_runtime: { edge: { eager_runtime: true } },
-  'warm transformer-small/int8': { edge: { warm: ['transformer-small/int8'] } },
+  'prewarm with request': { edge: { warm_after_answer: false } },
+  'prewarm after answer': { edge: { warm_after_answer: true } },
+  'eager_runtime, with request': { edge: { eager_runtime: true, warm_after_answer: false } },
+  'eager_runtime, after answer': { edge: { eager_runtime: true, warm_after_answer: true } },
+  'edge.warm ts/int8, after answer': { edge: { warm: ['transformer-small/int8'], warm_after_answer: true } },
 };
 
 export const EAGER_SCENARIOS: Record<string, { readyPath: string; gapMs: number }> = {

@@ -9,7 +9,8 @@
  *   and then fails | tiny: the production RuntimeStart), fetch the bytes, sha256 them, create the session,
  *   run it twice, create it again (a warm create, for reference); `step=all` (default) in this request, or
  *   one step per request (in order: prime first), so the bench can read the isolate's CPU for each step.
- *   `opt=basic|extended|all` sets the session's graphOptimizationLevel (default: onnxruntime's, all).
+ *   `opt=disabled|basic|extended|all` sets the session's graphOptimizationLevel (default: onnxruntime's,
+ *   all); `fold=0` leaves out the manifest's load options (fold_dequantize).
  */
 import wasmModule from '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import type * as ortTypes from 'onnxruntime-common';
@@ -106,7 +107,9 @@ async function runStep(name: (typeof STEPS)[number], env: Env, url: URL, inputs:
   else if (name === 'verify') await sha256Hex(walk.bytes!);
   else if (name === 'create') {
     const opt = url.searchParams.get('opt') as ortTypes.InferenceSession.SessionOptions['graphOptimizationLevel'] | null;
-    walk.options = sessionOptionsFor(v.load, opt ? { graphOptimizationLevel: opt } : {});
+    // fold=0: without the manifest's load options (fold_dequantize), for what folding costs at create.
+    const load = url.searchParams.get('fold') === '0' ? undefined : v.load;
+    walk.options = sessionOptionsFor(load, opt ? { graphOptimizationLevel: opt } : {});
     walk.session = await ort.InferenceSession.create(walk.bytes!, walk.options);
   } else if (name === 'run' || name === 'run2') {
     if (!walk.feeds) {
