@@ -67,6 +67,7 @@ export async function runColdstart(opts: ColdstartOptions = {}) {
   for (const c of cases) {
     const gw = await startGateway({ config: BENCH_WORKER, gatewayConfig: gatewayConfig() });
     const first = await firstAnswer(gw.url, c.model, c.variant);
+    progress(`first answer ${c.model} ${c.variant}: ${first.ttfb_ms} ms`);
     const mem = await memory(gw.url);
     const m = manifest(c.model).variants[c.variant]!;
     cold.push({ ...c, file_bytes: m.bytes, edge_memory_bytes: m.edge_memory_bytes, process_start_ms: r2(gw.startMs), ...first, ...mem });
@@ -119,6 +120,8 @@ export async function runColdstart(opts: ColdstartOptions = {}) {
   return { rows, runtimeInit };
 }
 
+const progress = (line: string) => process.stderr.write(`  ${new Date().toISOString().slice(11, 19)} ${line}\n`);
+
 type Row = { ttfb_ms: number; load_ms: number; infer_ms: number; other_ms: number; instantiate_ms: number | null };
 
 /** The target variant's first request split finer, and what was tried to cut it; see cold-probes.ts. */
@@ -126,7 +129,12 @@ async function finerSplit(reps: number, targetRow: Row | undefined) {
   const { model, variant } = TARGET;
   const samples: SplitSample[] = [];
   // Interleaved (mode after mode, rep after rep) so drift on the shared machine spreads over all modes.
-  for (let i = 0; i < reps; i++) for (const mode of SPLIT_MODES) samples.push(await splitSample(model, variant, mode));
+  for (let i = 0; i < reps; i++) {
+    for (const mode of SPLIT_MODES) {
+      samples.push(await splitSample(model, variant, mode));
+      progress(`split ${i + 1}/${reps} ${mode}: ${JSON.stringify(samples.at(-1)!.ms)}`);
+    }
+  }
   const of = (mode: string) => samples.filter((x) => x.mode === mode);
   const step = (mode: string, k: string) => med(of(mode).map((x) => x.ms[k] ?? NaN));
   const modes = SPLIT_MODES.map((mode) => ({
@@ -178,7 +186,14 @@ async function finerSplit(reps: number, targetRow: Row | undefined) {
   const origin = await startOrigin();
   const eager: EagerSample[] = [];
   try {
-    for (let i = 0; i < reps; i++) for (const sc of Object.keys(EAGER_SCENARIOS)) for (const c of Object.keys(EAGER_CONFIGS)) eager.push(await eagerSample(origin.url, sc, c));
+    for (let i = 0; i < reps; i++) {
+      for (const sc of Object.keys(EAGER_SCENARIOS)) {
+        for (const c of Object.keys(EAGER_CONFIGS)) {
+          eager.push(await eagerSample(origin.url, sc, c));
+          progress(`eager ${i + 1}/${reps} ${sc} / ${c}: first ${eager.at(-1)!.first_ms} ms, first edge at ${eager.at(-1)!.first_edge_ms} ms`);
+        }
+      }
+    }
   } finally {
     await origin.stop();
   }

@@ -106,7 +106,12 @@ export function buildGateway(env: GatewayEnv): Gateway {
       return app.fetch(req, e, ctx);
     },
     warm: async (answered) => {
-      if (answered && config.edge.warm_after_answer) await answered.catch(() => undefined);
+      if (answered && config.edge.warm_after_answer) {
+        await answered.catch(() => undefined);
+        // A turn of the event loop for workerd to write the answer out: the runtime start holds the thread
+        // for hundreds of ms with no I/O to yield at.
+        await new Promise((r) => setTimeout(r, 0));
+      }
       const eager = config.edge.eager_runtime ? runtime.start().catch((e: Error) => console.warn(JSON.stringify({ event: 'runtime_start_failed', error: e.message }))) : undefined;
       await Promise.all([eager, plane.warm()]);
     },

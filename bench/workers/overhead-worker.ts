@@ -6,6 +6,9 @@
  * in-worker total (and /__bare its session.run alone) in `x-bench-timing`. POST /__stages?stage=&model=&variant=&n=
  * with an inference body runs one stage of bench/workers/stages.ts `n` times in a loop (a
  * gateway of its own, built from the same bindings, called without HTTP) and answers how many iterations ran.
+ * For the cold-start bench: /__cold (bench/workers/cold.ts), /__ping (answers without reaching the gateway, so
+ * a readiness poll is not the gateway's first request), and `x-bench-instantiate: 1` on a gateway request
+ * reports the isolate's WebAssembly.instantiate timings in `x-bench-instantiate`.
  */
 import wasmModule from '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import type * as ortTypes from 'onnxruntime-common';
