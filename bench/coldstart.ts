@@ -199,11 +199,11 @@ async function finerSplit(reps: number, targetRow: Row | undefined) {
   }
   const eagerRows = Object.keys(EAGER_SCENARIOS).flatMap((scenario) => Object.keys(EAGER_CONFIGS).map((config) => {
     const xs = eager.filter((e) => e.scenario === scenario && e.config === config);
-    return { scenario, config, samples: xs.length, first_ms: med(xs.map((e) => e.first_ms)), first_served_by: xs.map((e) => e.first_served_by).join('/'), first_edge_ms: med(xs.map((e) => e.first_edge_ms ?? NaN)), requests_until_edge: med(xs.map((e) => e.requests_until_edge ?? NaN)), edge_answer_ms: med(xs.map((e) => e.edge_answer_ms ?? NaN)), edge_variants: [...new Set(xs.map((e) => e.edge_variant))].join('/') };
+    return { scenario, config, samples: xs.length, first_ms: med(xs.map((e) => e.first_ms)), first_served_by: xs.map((e) => e.first_served_by).join('/'), first_edge_ms: med(xs.map((e) => e.first_edge_ms ?? NaN)), requests_until_edge: med(xs.map((e) => e.requests_until_edge ?? NaN)), edge_answer_ms: med(xs.map((e) => e.edge_answer_ms ?? NaN)), edge_variants: [...new Set(xs.map((e) => e.edge_variant))].join('/'), errors: xs.reduce((n, e) => n + e.errors.length, 0) };
   }));
   table(`first edge-served answer, transformer-small unpinned with the origin up (medians of ${reps}; ms from the first inference request sent)`, [
-    ['isolate\'s first request', 'config', 'first answer', 'served by', 'first edge answer at', 'requests until edge', 'that edge answer took', 'edge variant'],
-    ...eagerRows.map((r) => [r.scenario, r.config, r.first_ms, r.first_served_by, r.first_edge_ms, r.requests_until_edge, r.edge_answer_ms, r.edge_variants]),
+    ['isolate\'s first request', 'config', 'first answer', 'served by', 'first edge answer at', 'requests until edge', 'that edge answer took', 'edge variant', 'non-200'],
+    ...eagerRows.map((r) => [r.scenario, r.config, r.first_ms, r.first_served_by, r.first_edge_ms, r.requests_until_edge, r.edge_answer_ms, r.edge_variants, r.errors]),
   ]);
   const builds = wasmBuilds();
   table('onnxruntime-web WASM builds in the npm package', [['file', 'MB', 'gzip -9 MB'], ...builds.map((x) => [x.file, x.bytes / 1e6, x.gzip_bytes / 1e6])]);
