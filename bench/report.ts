@@ -1,6 +1,7 @@
 /**
  * Turns bench/results/*.json into bench/results/README.md with SVG charts written next to it:
- * latency-vs-batch.svg, side-by-side.svg, batching.svg, slo-attainment.svg, coldstart.svg.
+ * latency-vs-batch.svg, side-by-side.svg, batching.svg, slo-attainment.svg, coldstart.svg,
+ * coldstart-split.svg.
  * Entries that have not run are left out. `npm run bench:report` (also the last step of `npm run bench`).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -95,6 +96,20 @@ export function writeReport(dir = RESULTS_DIR): string[] {
     ] }));
     out.push('## Cold start (`npm run bench:coldstart`)', '', `Runtime init (median of cold − warm-runtime load): **${cold.runtime_init_ms} ms**. transformer-small int8 first answer: ${cold.target.first_answer_ms} ms (target ≤ ${cold.target.limit_ms} ms: ${cold.target.met ? 'met' : 'missed'}).`, '', '![cold start](coldstart.svg)', '');
     out.push(md([['model', 'variant', 'file MB', 'first byte', 'load (cold)', 'load (runtime up)', 'runtime init', 'infer', 'other', 'wrangler+workerd up'], ...cold.rows.map((r: Json) => [r.model, r.variant, r.file_bytes / 1e6, r.ttfb_ms, r.load_ms, r.warm_load_ms, r.runtime_init_ms, r.infer_ms, r.other_ms, r.process_start_ms])]), '');
+    if (cold.split) {
+      const b = cold.split.breakdown as Record<string, [number | null, number | null]>;
+      const w = (k: string) => Math.max(0, b[k]?.[0] ?? 0);
+      const cases = [
+        { name: 'cold isolate', parts: [w('a_instantiate'), w('b_ort_init'), w('c_fetch') + w('c_sha256'), w('d_create_first'), w('e_run_first'), w('f_rest_of_request')] },
+        { name: 'runtime started before', parts: [0, 0, w('c_fetch') + w('c_sha256'), w('d_create_after_tiny_prime'), w('e_run_after_tiny_prime'), w('f_rest_of_request')] },
+        { name: 'all warm (reference)', parts: [0, 0, w('c_fetch') + w('c_sha256'), w('d_create_warm'), w('e_run_warm'), w('f_rest_of_request')] },
+      ];
+      const names = ['(a) instantiate', '(b) onnxruntime init', '(c) fetch + sha256', '(d) session create', '(e) first run', '(f) rest'];
+      put('coldstart-split.svg', barChart({ title: `${cold.split.model} ${cold.split.variant}: first answer split (ms, target 300)`, yLabel: 'ms', stacked: true, categories: cases.map((c) => c.name), series: names.map((name, i) => ({ name, values: cases.map((c) => c.parts[i]!) })) }, 900));
+      out.push(`Split of the ${cold.split.model} ${cold.split.variant} first answer (medians; in-isolate wall ms and isolate CPU ms from /proc):`, '', '![cold start split](coldstart-split.svg)', '');
+      out.push(md([['part', 'wall ms', 'isolate CPU ms'], ...Object.entries(b).map(([k, [ms, cpu]]) => [k, ms ?? '-', cpu ?? '-'])]), '');
+      out.push(md([["isolate's first request", 'config', 'first answer', 'served by', 'first edge answer at', 'requests until edge'], ...cold.eager.rows.map((r: Json) => [r.scenario, r.config, r.first_ms, r.first_served_by, r.first_edge_ms, r.requests_until_edge])]), '');
+    }
   }
   const mem = load(dir, 'memory');
   if (mem) {

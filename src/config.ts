@@ -64,6 +64,17 @@ export const GatewayConfigSchema = z
          * taken out of every budget; measured by `npm run bench:overhead`.
          */
         request_overhead_ms: z.number().nonnegative().default(REQUEST_OVERHEAD_MS),
+        /**
+         * Start the WASM runtime in the background of an isolate's first request of any kind (a probe, a
+         * metadata call, an origin-served inference), so the first edge answer does not pay for it.
+         */
+        eager_runtime: z.boolean().default(false),
+        /**
+         * Background loads (edge.warm, eager_runtime, a prewarm) start once the request that set them off has
+         * its answer: they run on the isolate's one thread, and started earlier they hold that answer back
+         * (a cold isolate's first, origin-served answer waited ~0.9 s for them: bench/coldstart.ts).
+         */
+        warm_after_answer: z.boolean().default(true),
         /** Variants ("model/variant") to load on an isolate's first request, in the background. */
         warm: z.array(z.string().regex(new RegExp(`^[A-Za-z0-9_.-]+/(${VARIANT_NAMES.join('|')})$`), 'must be "model/variant"')).default([]),
       })

@@ -190,9 +190,14 @@ export class DataPlane {
     const req = backendRequest(model, request, decision, policy, config, { requestId: ctx.requestId, waitUntil: ctx.waitUntil, now, spentMs: now - arrived, callerDeadlineMs, signal: ctx.signal });
     const { backends } = this;
     const { live } = this.deps;
-    if (decision.prewarm && ctx.waitUntil && backends.edge.warm) ctx.waitUntil(backends.edge.warm(model, decision.prewarm).catch(() => undefined));
     const fallbackDeps = { backends, live, health: this.health, metrics: this.metrics, cooldownMs: config.edge.variant_cooldown_ms, requestId: ctx.requestId };
-    const { result, target, reason } = await serve(decision, decision.target, req, fallbackDeps);
+    const served = serve(decision, decision.target, req, fallbackDeps);
+    const { prewarm } = decision;
+    if (prewarm && ctx.waitUntil && backends.edge.warm) {
+      const warm = () => backends.edge.warm!(model, prewarm).catch(() => undefined);
+      ctx.waitUntil(config.edge.warm_after_answer ? served.then(warm, warm) : warm());
+    }
+    const { result, target, reason } = await served;
     if (result.timings.infer !== undefined) this.metrics.observe('nv_inference_compute_infer_duration_ms', { model: model.name, variant: result.variant }, result.timings.infer);
     if (result.timings.origin !== undefined) this.metrics.observe('gateway_origin_requests_duration_ms', { model: model.name }, result.timings.origin);
     checkOutputElements(result.outputs, config.limits.max_output_elements);

@@ -13,6 +13,7 @@ import { PolicySource } from './policy-source.js';
 import { DataPlane } from './dataplane.js';
 import { AssetStore, R2Store, VerifyingStore } from './engine/model-store.js';
 import { OrtEngine } from './engine/ort-engine.js';
+import { RuntimeStart } from './engine/runtime-start.js';
 import { wasmRuntime } from './engine/wasm-runtime.js';
 import { OriginClient } from './origin/client.js';
 import { Registry } from './registry/registry.js';
@@ -30,7 +31,8 @@ export type GatewayEnv = Env & { ORIGIN_TOKEN?: string; ADMIN_OPEN?: string };
 
 type Gateway = {
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response>;
-  warm?: () => Promise<void>;
+  /** Background loads of the isolate's first request; after `answered` settles if edge.warm_after_answer. */
+  warm?: (answered?: Promise<unknown>) => Promise<void>;
   /** The data plane behind the app, for in-isolate measurement (bench/workers/stages.ts) without HTTP. */
   plane?: DataPlane;
 };
@@ -50,8 +52,10 @@ export function buildGateway(env: GatewayEnv): Gateway {
   const here: { colo?: string } = {};
   // `plane` reads the KV policy; it is built below, and priors are only read once requests arrive.
   const learner = new LatencyLearner({ ...learnerOptions(config.learning), priorOf: fleetPrior((): LearnedProfiles | undefined => plane.config.learned, () => here.colo) });
+  const ort = wasmRuntime(wasmModule);
+  const runtime = new RuntimeStart(ort);
   const engine = new OrtEngine({
-    ort: wasmRuntime(wasmModule),
+    ort,
     store: new VerifyingStore([new AssetStore(env.ASSETS), ...(env.MODELS ? [new R2Store(env.MODELS)] : [])]),
     memoryBudgetBytes: config.edge.isolate_memory_budget_bytes,
     predictMs: (model, variant, items) => learner.predict('edge', model, variant, items, config.edge.speed_factor),
@@ -78,7 +82,9 @@ export function buildGateway(env: GatewayEnv): Gateway {
   metrics.gauge('gateway_edge_sessions', 'Sessions loaded in this isolate', () => [{ labels: {}, value: engine.residentKeys().length }]);
   metrics.family('nv_inference_batch_size', 'histogram', 'Total batch size of each edge run (dynamic batching)');
   engine.onBatch = (model, variant, _requests, items) => metrics.observe('nv_inference_batch_size', { model: model.name, variant }, items, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
-  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(engine, origin), config: policy, initialConfig: config, metrics, learner });
+  // The runtime is up once the eager start's probe session ran or any session loaded.
+  const edgeState = { loadedVariants: engine.loadedVariants.bind(engine), queueMs: () => engine.queueMs(), runtimeReady: () => runtime.ready() || engine.runtimeReady() };
+  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(edgeState, origin), config: policy, initialConfig: config, metrics, learner });
   const adminOpen = env.ADMIN_OPEN === 'true';
   if (adminOpen && !config.auth.admin_token_sha256) {
     console.warn(JSON.stringify({ event: 'admin_open', warning: 'ADMIN_OPEN=true and no admin token: /admin, /metrics and /dashboard answer anyone. Local development only.' }));
@@ -99,7 +105,16 @@ export function buildGateway(env: GatewayEnv): Gateway {
       here.colo ??= coloOf(req);
       return app.fetch(req, e, ctx);
     },
-    warm: () => plane.warm(),
+    warm: async (answered) => {
+      if (answered && config.edge.warm_after_answer) {
+        await answered.catch(() => undefined);
+        // A turn of the event loop for workerd to write the answer out: the runtime start holds the thread
+        // for hundreds of ms with no I/O to yield at.
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      const eager = config.edge.eager_runtime ? runtime.start().catch((e: Error) => console.warn(JSON.stringify({ event: 'runtime_start_failed', error: e.message }))) : undefined;
+      await Promise.all([eager, plane.warm()]);
+    },
     plane,
   };
 }
@@ -120,17 +135,21 @@ function parseJsonConfig(text: string): Record<string, unknown> {
 
 export default {
   fetch(request, env, ctx) {
+    let first = false;
     if (!gateway && !startupError) {
       try {
         gateway = buildGateway(env);
-        // Hot variants load in the background of the isolate's first request (no work at import time).
-        ctx.waitUntil(gateway.warm!());
+        first = true;
       } catch (e) {
         startupError = e as Error;
         console.error(JSON.stringify({ event: 'startup_failed', error: startupError.message }));
       }
     }
     if (startupError) return Response.json({ error: startupError.message }, { status: 500 });
-    return gateway!.fetch(request, env, ctx);
+    const answer = Promise.resolve(gateway!.fetch(request, env, ctx));
+    // Hot variants and the eager runtime start load in the background of the isolate's first request (no
+    // work at import time), once its answer is ready (edge.warm_after_answer).
+    if (first) ctx.waitUntil(gateway!.warm!(answer));
+    return answer;
   },
 } satisfies ExportedHandler<Env>;

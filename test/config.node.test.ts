@@ -41,7 +41,7 @@ describe('parseConfig', () => {
     });
     expect(config.models).toEqual({});
     expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 256, max_output_elements: 2 * MiB, max_json_depth: 64 });
-    expect(config.edge).toEqual({ speed_factor: 1, variant_cooldown_ms: 30_000, isolate_memory_budget_bytes: 80 * MiB, runtime_init_ms: expect.any(Number), request_overhead_ms: expect.any(Number), warm: [] });
+    expect(config.edge).toEqual({ speed_factor: 1, variant_cooldown_ms: 30_000, isolate_memory_budget_bytes: 80 * MiB, runtime_init_ms: expect.any(Number), request_overhead_ms: expect.any(Number), eager_runtime: false, warm_after_answer: true, warm: [] });
     expect(config.network_defaults).toEqual({ rtt_ms: 50, downlink_mbps: 10, mobile_rtt_ms: 150, mobile_downlink_mbps: 1.5 });
     expect(config.origin.url).toBeUndefined();
     expect(config.origin).toMatchObject({ timeout_ms: 10_000, deadline_grace_ms: 100, timeout_blame_factor: 1, expected_rtt_ms: 40, speed_factor: 0.5, variant: 'fp32' });

@@ -122,6 +122,11 @@ export interface GatewayOptions {
   originUrl?: string;
   /** The full GATEWAY_CONFIG (replaces [vars.GATEWAY_CONFIG]); see gatewayConfig(). */
   gatewayConfig: Record<string, unknown>;
+  /**
+   * What to poll until the gateway is up (default /v2/health/live, which reaches the gateway and so is its
+   * isolate's first request); the bench Worker's /__ping answers without reaching the gateway.
+   */
+  readyPath?: string;
 }
 
 const snapshots = new Map<string, Promise<string>>();
@@ -170,7 +175,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Running> {
   const t0 = performance.now();
   const { child, log } = launch('npx', args, { WRANGLER_SEND_METRICS: 'false' });
   const url = `http://127.0.0.1:${port}`;
-  await waitReady(`${url}/v2/health/live`, 120, child, log);
+  await waitReady(`${url}${opts.readyPath ?? '/v2/health/live'}`, 120, child, log);
   return { url, startMs: performance.now() - t0, inspectorPort: inspector, pid: child.pid!, stop: stopper(child) };
 }
 

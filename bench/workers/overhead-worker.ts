@@ -8,10 +8,14 @@
  * gateway of its own, built from the same bindings, called without HTTP) and answers how many iterations ran.
  * POST /__bare_batch?model=&variant=&batch=&n= with a batch-1 inference body repeats its row `batch` times
  * along axis 0 and runs that batch through session.run `n` times: what batching can give at all.
+ * For the cold-start bench: /__cold (bench/workers/cold.ts), /__ping (answers without reaching the gateway, so
+ * a readiness poll is not the gateway's first request), and `x-bench-instantiate: 1` on a gateway request
+ * reports the isolate's WebAssembly.instantiate timings in `x-bench-instantiate`.
  */
 import wasmModule from '../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import type * as ortTypes from 'onnxruntime-common';
 import gateway, { buildGateway } from '../../src/worker.js';
+import { cold, instantiationHeader, timeInstantiation } from './cold.js';
 import { runStage } from './stages.js';
 import { wasmRuntime } from '../../src/engine/wasm-runtime.js';
 import { sessionOptionsFor } from '../../src/engine/ort-session.js';
@@ -116,6 +120,10 @@ async function stages(request: Request, env: Env, ctx: ExecutionContext): Promis
 
 export default {
   async fetch(request, env, ctx) {
+    timeInstantiation();
+    const path = new URL(request.url).pathname;
+    if (path === '/__ping') return new Response('ok');
+    if (path === '/__cold') return cold(request, env);
     if (new URL(request.url).pathname === '/__stages' && request.method === 'POST') {
       try {
         return await stages(request, env, ctx);
@@ -143,6 +151,11 @@ export default {
       }
     }
     const res = await gateway.fetch(request, env, ctx);
+    if (request.headers.get('x-bench-instantiate') === '1') {
+      const headers = new Headers(res.headers);
+      headers.set('x-bench-instantiate', instantiationHeader());
+      return new Response(res.body, { status: res.status, headers });
+    }
     if (!timing) return res;
     const body = await res.arrayBuffer();
     const headers = new Headers(res.headers);

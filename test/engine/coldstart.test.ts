@@ -1,7 +1,8 @@
 /**
  * Cold isolates inside workerd: the selector charges a cold edge variant its load time (and the WASM
  * runtime's start), the origin covers the first tight-SLO requests while the edge variant loads in the
- * background, and configured hot variants are loaded on the isolate's first request.
+ * background, configured hot variants are loaded on the isolate's first request, and with edge.eager_runtime
+ * the runtime starts on the isolate's first request of any kind.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +38,17 @@ describe('cold start', () => {
     const pinned = await worker.fetch(request({ 'x-model-variant': 'int8', 'x-slo-ms': '10000' }), e, createExecutionContext());
     expect(pinned.status).toBe(200);
     expect(pinned.headers.get('server-timing')).not.toMatch(/load;dur/);
+  });
+
+  it('with edge.eager_runtime, starts the runtime on the first request of any kind, so a cold variant is then charged its load alone', async () => {
+    const e = { ...env, GATEWAY_CONFIG: { ...(env.GATEWAY_CONFIG as object), edge: { eager_runtime: true } } } as Env;
+    const gw = buildGateway(e);
+    // What the Worker entry runs in waitUntil on the isolate's first request, whatever it asks for.
+    await gw.warm!();
+    const res = await gw.fetch(request({ 'x-slo-ms': '150', RTT: '0' }), e, createExecutionContext());
+    expect(res.headers.get('x-served-by'), res.headers.get('x-route-reason') ?? '').toBe('edge');
+    // The variant itself was still cold: it loaded in this request.
+    expect(res.headers.get('server-timing')).toMatch(/load;dur/);
   });
 
   it('rejects a malformed warm entry at startup, naming the field', () => {
