@@ -11,7 +11,7 @@ import { ConfigError, parseConfig } from './config.js';
 import { Metrics } from './metrics.js';
 import { PolicySource } from './policy-source.js';
 import { DataPlane } from './dataplane.js';
-import { AssetStore, R2Store, VerifyingStore } from './engine/model-store.js';
+import { AssetArtifacts, AssetStore, R2Artifacts, R2Store, VerifyingStore } from './engine/model-store.js';
 import { OrtEngine } from './engine/ort-engine.js';
 import { wasmRuntime } from './engine/wasm-runtime.js';
 import { OriginClient } from './origin/client.js';
@@ -78,7 +78,10 @@ export function buildGateway(env: GatewayEnv): Gateway {
   metrics.gauge('gateway_edge_sessions', 'Sessions loaded in this isolate', () => [{ labels: {}, value: engine.residentKeys().length }]);
   metrics.family('nv_inference_batch_size', 'histogram', 'Total batch size of each edge run (dynamic batching)');
   engine.onBatch = (model, variant, _requests, items) => metrics.observe('nv_inference_batch_size', { model: model.name, variant }, items, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
-  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(engine, origin), config: policy, initialConfig: config, metrics, learner });
+  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(engine, origin), config: policy, initialConfig: config, metrics, learner,
+    // Device artifacts come from the same objects the engine loads: bundled assets first, then R2.
+    artifacts: [new AssetArtifacts(env.ASSETS), ...(env.MODELS ? [new R2Artifacts(env.MODELS)] : [])],
+  });
   const adminOpen = env.ADMIN_OPEN === 'true';
   if (adminOpen && !config.auth.admin_token_sha256) {
     console.warn(JSON.stringify({ event: 'admin_open', warning: 'ADMIN_OPEN=true and no admin token: /admin, /metrics and /dashboard answer anyone. Local development only.' }));
