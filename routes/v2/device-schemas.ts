@@ -18,6 +18,7 @@ const DeviceCandidate = z
     run_ms: z.number().openapi({ description: 'Session creation + one run on the device' }),
     per_call_ms: z.number().openapi({ description: 'One run alone: what each later call costs' }),
     device_ms: z.number().openapi({ description: 'download + run: the first call' }),
+    runnable: z.boolean().openapi({ description: 'The device may run it (policy, download budget, memory, a file to download), SLO aside' }),
     kept: z.boolean(),
     why: z.string(),
   })

@@ -65,6 +65,8 @@ export interface DeviceCandidate {
   per_call_ms: number;
   /** download + run: the first call. */
   device_ms: number;
+  /** Whether the device may run it at all (policy, budget, memory, a file to download), SLO aside. */
+  runnable: boolean;
   kept: boolean;
   why: string;
 }
@@ -105,16 +107,16 @@ function candidate(v: VariantFacts, input: DeviceSelectionInput, budget: number,
   const run = perCall + v.load_ms * speed;
   const base = { variant: v.name, fidelity: v.fidelity, bytes, cached, download_ms: round(download), run_ms: round(run), per_call_ms: round(perCall), device_ms: round(download + run) };
   const memory = network.device_memory_gb;
-  const drop = (why: string) => ({ ...base, kept: false, why });
+  const drop = (why: string, runnable = false) => ({ ...base, runnable, kept: false, why });
   if (v.accuracy < policy.accuracy_floor) return drop(`accuracy ${v.accuracy} below floor ${policy.accuracy_floor}`);
   if (!cached && bytes > budget) return drop(`${mb(bytes)} download over the ${mb(budget)} budget${network.save_data ? ' (save-data)' : ''}`);
   if (!cached && !input.downloadable.has(v.name)) return drop('no file to download: served only at the origin');
   if (memory !== undefined && v.edge_memory_bytes > memory * 2 ** 30 * policy.max_memory_fraction) {
     return drop(`needs ${mb(v.edge_memory_bytes)} of memory, more than ${policy.max_memory_fraction} of the device's ${memory} GB`);
   }
-  if (base.device_ms > input.slo_ms) return drop(`first call ${base.device_ms} ms (download ${base.download_ms} + run ${base.run_ms}) > ${round(input.slo_ms)} ms SLO`);
-  if (edge !== null && base.per_call_ms > edge * policy.max_slowdown) return drop(`${base.per_call_ms} ms per call, slower than the edge's ${edge} ms`);
-  return { ...base, kept: true, why: `first call ${base.device_ms} ms (download ${base.download_ms} + run ${base.run_ms}), then ${base.per_call_ms} ms per call` };
+  if (base.device_ms > input.slo_ms) return drop(`first call ${base.device_ms} ms (download ${base.download_ms} + run ${base.run_ms}) > ${round(input.slo_ms)} ms SLO`, true);
+  if (edge !== null && base.per_call_ms > edge * policy.max_slowdown) return drop(`${base.per_call_ms} ms per call, slower than the edge's ${edge} ms`, true);
+  return { ...base, runnable: true, kept: true, why: `first call ${base.device_ms} ms (download ${base.download_ms} + run ${base.run_ms}), then ${base.per_call_ms} ms per call` };
 }
 
 /** Where a client should run `variants`' model: on the device (which variant) or through the gateway. Pure. */
@@ -133,8 +135,9 @@ export function selectDevice(input: DeviceSelectionInput): DeviceDecision {
     candidates,
   };
   const edgeText = edge === null ? 'the gateway cannot serve it now either' : `${d.variant && d.target !== 'none' ? `${d.variant} at ${d.target}` : 'the gateway'} predicted ${edge} ms per call`;
-  const atEdge = (why: string): DeviceDecision => {
-    const fastest = candidates.length ? candidates.reduce((a, b) => (b.device_ms < a.device_ms ? b : a)) : undefined;
+  const atEdge = (why: string, runnable: readonly DeviceCandidate[] = []): DeviceDecision => {
+    // What the device would take with the fastest variant it may run (missing the SLO, or slower than the edge).
+    const fastest = runnable.length ? runnable.reduce((a, b) => (b.device_ms < a.device_ms ? b : a)) : undefined;
     const expected = { device: fastest?.device_ms ?? null, download: fastest?.download_ms ?? null, device_run: fastest?.run_ms ?? null, edge };
     return { target: 'edge', ...edgeSide, expected, reason: `edge: ${why}; ${edgeText}` };
   };
@@ -144,7 +147,7 @@ export function selectDevice(input: DeviceSelectionInput): DeviceDecision {
   if (memory !== undefined && memory < policy.min_memory_gb) return atEdge(`low memory: the device has ${memory} GB, devices need ${policy.min_memory_gb} GB (device.min_memory_gb)`);
   if (candidates.length === 0) return atEdge(`no variant of the model is allowed on devices (device.variants: ${policy.variants.join(', ')})`);
   const kept = candidates.filter((c) => c.kept);
-  if (kept.length === 0) return atEdge(candidates.map((c) => `${c.variant}: ${c.why}`).join('; '));
+  if (kept.length === 0) return atEdge(candidates.map((c) => `${c.variant}: ${c.why}`).join('; '), candidates.filter((c) => c.runnable));
   // The gateway's ranking, with the device's wider slack: most faithful, near-ties to the fastest first call.
   const ranked = kept.map((c) => ({ ...c, target: 'edge' as const, predicted_ms: c.device_ms }));
   const chosen = mostFaithful(ranked, Math.max(policy.fidelity_tolerance, policy.fidelity_slack));

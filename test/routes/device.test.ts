@@ -72,6 +72,7 @@ describe('the device plan', () => {
       expect(large.status).toBe(200);
       expect(large.body).toMatchObject({ target: 'edge', artifact: null });
       expect(large.body.reason).toMatch(/int8: 110\.98 MB download over the 10 MB budget/);
+      expect(large.body.expected_ms).toMatchObject({ device: null, download: null, device_run: null });
     }
   });
 

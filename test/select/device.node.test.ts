@@ -112,6 +112,15 @@ describe('selectDevice', () => {
     expect(d.edge_target).toBe('edge');
   });
 
+  it('gives the device a time only when some variant may run there (too large, forbidden, low memory: null)', () => {
+    const slow = selectDevice(input({ slo_ms: 100 }));
+    expect(slow.target).toBe('edge');
+    expect(slow.expected.device).toBe(slow.candidates.find((c) => c.variant === 'int8')!.device_ms);
+    for (const over of [{ policy: { max_download_bytes: 1000 } }, { policy: { allow: false } }, { network: { ...PHONE_3G, device_memory_gb: 1 } }]) {
+      expect(selectDevice(input(over)).expected).toMatchObject({ device: null, download: null, device_run: null, edge: expect.any(Number) });
+    }
+  });
+
   it('is pure: the same input gives the same decision', () => {
     expect(selectDevice(input())).toEqual(selectDevice(input()));
   });
