@@ -11,6 +11,7 @@ import type { Context } from 'hono';
 import type { Artifact, DevicePlan } from '../../src/dataplane.js';
 import type { ModelManifest } from '../../src/registry/manifest.js';
 import { deviceQuery } from '../../src/select/device-params.js';
+import { CLIENT_HINTS } from '../../src/select/hints.js';
 import type { V2Env } from '../env.js';
 import { byteRange, noneMatch } from './conditional.js';
 import { ArtifactParams, artifactResponses, DEVICE_QUERY, deviceErrors, DevicePlanBody, VersionedArtifactParams } from './device-schemas.js';
@@ -52,12 +53,15 @@ export function planBody(model: ModelManifest, plan: DevicePlan) {
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+const HINTS = new Set<string>(CLIENT_HINTS.map((h) => h.toLowerCase()));
 
 /** The artifact answer: 304 on a matching If-None-Match, 206 for one range, else 200; HEAD without the body. */
 async function artifactResponse(c: Context<V2Env, string, object>, artifact: Artifact, versioned: boolean): Promise<Response> {
   const etag = `"${artifact.sha256}"`;
-  // The file does not depend on the client's hints: no Vary, so shared caches keep one copy.
-  c.header('vary', undefined);
+  // The file does not depend on the client's hints: drop them from Vary (keeping e.g. CORS's Origin), so shared
+  // caches keep one copy.
+  const vary = (c.res.headers.get('vary') ?? '').split(',').map((h) => h.trim()).filter((h) => h && !HINTS.has(h.toLowerCase()));
+  c.header('vary', vary.length ? vary.join(', ') : undefined);
   const headers: Record<string, string> = { etag, 'cache-control': versioned ? IMMUTABLE : 'no-cache', 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
   if (noneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
   const range = byteRange(c.req.header('range'), artifact.bytes, c.req.header('if-range'), etag);

@@ -40,6 +40,15 @@ describe('variant artifacts', () => {
     expect(res.headers.get('vary') ?? '').not.toMatch(/ECT/);
   });
 
+  it('keeps CORS\'s Vary: Origin while dropping the client hints from Vary', async () => {
+    const e = { ...env, GATEWAY_CONFIG: { ...(env.GATEWAY_CONFIG as object), auth: { cors_origins: ['https://app.example'] } } } as Env;
+    const gw = buildGateway(e);
+    const res = await get(VERSIONED, { origin: 'https://app.example' }, 'GET', (req) => Promise.resolve(gw.fetch(req, e, createExecutionContext())));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(res.headers.get('vary')).toBe('Origin');
+  });
+
   it('serves the latest version at the unversioned URL, revalidated by ETag', async () => {
     const res = await get(LATEST);
     expect(res.status).toBe(200);
