@@ -78,10 +78,9 @@ export function buildGateway(env: GatewayEnv): Gateway {
   metrics.gauge('gateway_edge_sessions', 'Sessions loaded in this isolate', () => [{ labels: {}, value: engine.residentKeys().length }]);
   metrics.family('nv_inference_batch_size', 'histogram', 'Total batch size of each edge run (dynamic batching)');
   engine.onBatch = (model, variant, _requests, items) => metrics.observe('nv_inference_batch_size', { model: model.name, variant }, items, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
-  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(engine, origin), config: policy, initialConfig: config, metrics, learner,
-    // Device artifacts come from the same objects the engine loads: bundled assets first, then R2.
-    artifacts: [new AssetArtifacts(env.ASSETS), ...(env.MODELS ? [new R2Artifacts(env.MODELS)] : [])],
-  });
+  // Device artifacts come from the same objects the engine loads: bundled assets first, then R2.
+  const artifacts = [new AssetArtifacts(env.ASSETS), ...(env.MODELS ? [new R2Artifacts(env.MODELS)] : [])];
+  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(engine, origin), config: policy, initialConfig: config, metrics, learner, artifacts });
   const adminOpen = env.ADMIN_OPEN === 'true';
   if (adminOpen && !config.auth.admin_token_sha256) {
     console.warn(JSON.stringify({ event: 'admin_open', warning: 'ADMIN_OPEN=true and no admin token: /admin, /metrics and /dashboard answer anyone. Local development only.' }));
