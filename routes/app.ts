@@ -91,6 +91,10 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
   const inferAuth = apiKeyAuth(bindings);
   app.post('/v2/models/:model/infer', inferAuth);
   app.post('/v2/models/:model/versions/:version/infer', inferAuth);
+  // The device tier hands out what inference serves (a plan, the model files): the same key guards it.
+  for (const path of ['/v2/models/:model/device', '/v2/models/:model/versions/:version/device', '/v2/models/:model/variants/:variant/artifact', '/v2/models/:model/versions/:version/variants/:variant/artifact']) {
+    app.on(['GET', 'HEAD'], path, inferAuth);
+  }
   const admin = adminAuth({ openWithoutToken: adminOpen });
   app.use('/admin/*', admin);
   // /admin/config describes the policy source itself: read it first (KV, within its TTL), as the plane does

@@ -12,6 +12,7 @@ import { InvalidInput, MethodNotAllowed, ModelNotReady } from '../src/errors.js'
 import { zodMessage } from '../src/lib/zod-message.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
 import type { V2Env } from './env.js';
+import { deviceRoutes } from './v2/device.js';
 import { inferenceLog, routedHeaders } from './v2/headers.js';
 import { errors, InferRequest, InferResponse, json, ModelList, ModelMetadata, ModelParams, RoutedHeaders, ROUTING_HEADERS, ServerMetadata, VersionedParams } from './v2/schemas.js';
 
@@ -59,7 +60,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
 
   const v2 = { tags: ['v2'] };
   app.openapi(createRoute({ ...v2, method: 'get', path: '/', summary: 'Server metadata', responses: { 200: json(ServerMetadata, 'Server name, version and extensions') } }), (c) =>
-    c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: ['model_variants', 'slo_routing', 'client_hints'] }, 200),
+    c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: ['model_variants', 'slo_routing', 'client_hints', 'device_plan'] }, 200),
   );
   app.openapi(createRoute({ ...v2, method: 'get', path: '/health/live', summary: 'Liveness', responses: { 200: json(z.object({ live: z.boolean() }), 'The server is live') } }), (c) =>
     c.json({ live: true }, 200),
@@ -147,5 +148,6 @@ export function v2Routes(): OpenAPIHono<V2Env> {
     app.on(['GET', 'PUT', 'DELETE', 'PATCH'], `${hono}/infer`, methodNotAllowed('POST'));
     app.on(['POST', 'PUT', 'DELETE', 'PATCH'], hono, methodNotAllowed('GET'));
   }
+  deviceRoutes(app);
   return app;
 }

@@ -4,6 +4,7 @@
  * request > model policy > global policy > default.
  */
 import { z } from 'zod';
+import { DeviceSchema } from './config/device.js';
 import { LearningSchema } from './config/learning.js';
 import type { Policy } from './config/policy.js';
 import { ModelPolicy, PolicySchema, PolicyFields } from './config/policy.js';
@@ -157,6 +158,8 @@ export const GatewayConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The device tier: plans that send a variant to the client's device (src/config/device.ts). */
+    device: DeviceSchema.prefault({}),
     /** Online latency learning (src/config/learning.ts). */
     learning: LearningSchema.prefault({}),
     /** The structured request log (routes/app.ts): one JSON line per request, read by the feedback Tail Worker. */

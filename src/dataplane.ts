@@ -10,6 +10,10 @@ import type { GatewayConfig } from './config.js';
 import { resolvePolicy } from './config.js';
 import type { DecisionState, ExplainQuery, Explanation } from './dataplane/decide.js';
 import { decide, explain } from './dataplane/decide.js';
+import type { Artifact, DevicePlan } from './dataplane/device.js';
+import { devicePlan, findArtifact } from './dataplane/device.js';
+import type { ArtifactStore } from './engine/model-store.js';
+import type { DeviceQuery } from './select/device-params.js';
 import { Feedback, learnerOptions } from './dataplane/feedback.js';
 import { backendRequest, serve } from './dataplane/serve.js';
 import { VariantHealth } from './dataplane/variant-health.js';
@@ -31,6 +35,7 @@ import { callerDeadlineOf, pinnedVariant, sloOf } from './select/request-params.
 import type { RouteDecision, Target } from './select/select.js';
 
 export type { ExplainQuery, Explanation } from './dataplane/decide.js';
+export type { Artifact, DevicePlan } from './dataplane/device.js';
 
 /** Where the plane reads its config, at the start of every verb: PolicySource (KV hot reload) is one. */
 export interface ConfigSource {
@@ -78,6 +83,8 @@ export interface DataPlaneDeps {
   metrics?: Metrics | undefined;
   /** The isolate's latency learner (shared with the engine's queue estimate); one from `learning` when absent. */
   learner?: LatencyLearner | undefined;
+  /** Where device artifacts are read, in order (assets, then R2); none: every artifact is 404. */
+  artifacts?: readonly ArtifactStore[] | undefined;
   now?: () => number;
 }
 
@@ -143,6 +150,17 @@ export class DataPlane {
   /** The decision for a hypothetical request, with every candidate and why it was kept or dropped. */
   async explain(model: ModelManifest, q: ExplainQuery): Promise<Explanation> {
     return explain(model, q, this.state(await this.read(), model));
+  }
+
+  /** Where a client should run `model` (its device, which variant, or the gateway), from its hints and query. */
+  async devicePlan(model: ModelManifest, query: DeviceQuery, header: (name: string) => string | undefined): Promise<DevicePlan> {
+    return await devicePlan(model, query, header, this.state(await this.read(), model), this.deps.artifacts ?? []);
+  }
+
+  /** A variant's file for a device: 403 when the policy forbids it, 404 when unknown or only at the origin. */
+  async artifact(model: ModelManifest, variant: string): Promise<Artifact> {
+    // Awaited here: a promise rejected before it is returned would count as unhandled for a microtask.
+    return await findArtifact(model, variant, await this.read(), this.deps.artifacts ?? []);
   }
 
   /** Whether a model can be served now (an edge variant fits, or the origin is up), and where each variant runs by default. */

@@ -152,3 +152,17 @@ export class MethodNotAllowed extends GatewayError {
     super(405, `method not allowed; use ${allow}`, { headers: { allow } });
   }
 }
+
+/** Something the path names does not exist (a variant, its artifact); unknown models are ModelNotFound. */
+export class NotFound extends GatewayError {
+  constructor(message: string) {
+    super(404, message);
+  }
+}
+
+/** A Range the resource cannot satisfy (416), with `Content-Range: bytes *\/<size>` as RFC 9110 asks. */
+export class RangeNotSatisfiable extends GatewayError {
+  constructor(message: string, size: number) {
+    super(416, message, { headers: { 'content-range': `bytes */${size}` } });
+  }
+}

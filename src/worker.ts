@@ -11,7 +11,7 @@ import { ConfigError, parseConfig } from './config.js';
 import { Metrics } from './metrics.js';
 import { PolicySource } from './policy-source.js';
 import { DataPlane } from './dataplane.js';
-import { AssetStore, R2Store, VerifyingStore } from './engine/model-store.js';
+import { AssetArtifacts, AssetStore, R2Artifacts, R2Store, VerifyingStore } from './engine/model-store.js';
 import { OrtEngine } from './engine/ort-engine.js';
 import { RuntimeStart } from './engine/runtime-start.js';
 import { wasmRuntime } from './engine/wasm-runtime.js';
@@ -84,7 +84,9 @@ export function buildGateway(env: GatewayEnv): Gateway {
   engine.onBatch = (model, variant, _requests, items) => metrics.observe('nv_inference_batch_size', { model: model.name, variant }, items, [1, 2, 4, 8, 16, 32, 64, 128, 256]);
   // The runtime is up once the eager start's probe session ran or any session loaded.
   const edgeState = { loadedVariants: engine.loadedVariants.bind(engine), queueMs: () => engine.queueMs(), runtimeReady: () => runtime.ready() || engine.runtimeReady() };
-  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(edgeState, origin), config: policy, initialConfig: config, metrics, learner });
+  // Device artifacts come from the same objects the engine loads: bundled assets first, then R2.
+  const artifacts = [new AssetArtifacts(env.ASSETS), ...(env.MODELS ? [new R2Artifacts(env.MODELS)] : [])];
+  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(edgeState, origin), config: policy, initialConfig: config, metrics, learner, artifacts });
   const adminOpen = env.ADMIN_OPEN === 'true';
   if (adminOpen && !config.auth.admin_token_sha256) {
     console.warn(JSON.stringify({ event: 'admin_open', warning: 'ADMIN_OPEN=true and no admin token: /admin, /metrics and /dashboard answer anyone. Local development only.' }));

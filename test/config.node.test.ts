@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GatewayConfig } from '../src/config.js';
 import { ConfigError, parseConfig, resolvePolicy } from '../src/config.js';
+import { resolveDevice } from '../src/config/device.js';
 
 const MiB = 1024 * 1024;
 
@@ -181,5 +182,32 @@ describe('resolvePolicy', () => {
     resolvePolicy(config, 'mnist', { slo_ms: 1 });
     expect(config.policy.slo_ms).toBe(500);
     expect(config.models.mnist!.slo_ms).toBe(100);
+  });
+});
+
+describe('the device tier config', () => {
+  it('defaults to on, a 10 MB budget (2 MB with Save-Data), 2 GB devices and int8, fp16, fp32', () => {
+    expect(parseConfig({}).device).toMatchObject({
+      enabled: true,
+      allow: true,
+      max_download_bytes: 10_000_000,
+      save_data_max_download_bytes: 2_000_000,
+      min_memory_gb: 2,
+      speed_factor: 1.5,
+      mobile_speed_factor: 3,
+      variants: ['int8', 'fp16', 'fp32'],
+    });
+  });
+
+  it('lets a model override fields, the global value showing through the others', () => {
+    const config = parseConfig({ device: { max_download_bytes: 5_000_000 }, models: { mnist: { device: { allow: false } } } });
+    expect(resolveDevice(config.device, config.models.mnist?.device)).toMatchObject({ allow: false, max_download_bytes: 5_000_000, min_memory_gb: 2 });
+    expect(resolveDevice(config.device, config.models.other?.device)).toMatchObject({ allow: true, max_download_bytes: 5_000_000 });
+  });
+
+  it('names a bad device field', () => {
+    expect(configError({ device: { variants: ['fp8'] } }).message).toMatch(/device\.variants/);
+    expect(configError({ models: { mnist: { device: { max_download_bytes: -1 } } } }).message).toMatch(/models\.mnist\.device\.max_download_bytes/);
+    expect(configError({ device: { surprise: 1 } }).message).toMatch(/device/);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { VARIANT_NAMES, VariantName } from '../registry/manifest.js';
+import { ModelDevice } from './device.js';
 
 const MiB = 1024 * 1024;
 
@@ -70,5 +71,7 @@ export const ModelPolicy = z
     allow_non_finite: PolicyFields.allow_non_finite.unwrap().optional(),
     refuse_predicted_miss: PolicyFields.refuse_predicted_miss.unwrap().optional(),
     unverified_fidelity: PolicyFields.unverified_fidelity.unwrap().optional(),
+    /** The device tier for this model (src/config/device.ts): `allow`, download budget, variants, ... */
+    device: ModelDevice.optional(),
   })
   .strict();

@@ -62,3 +62,63 @@ export class VerifyingStore implements ModelStore {
     return undefined;
   }
 }
+
+/** Part of a file: `length` bytes from `offset`. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+/**
+ * Where a variant's file is read to hand it to a client (device artifacts): the same objects the engine
+ * loads, streamed as stored. Not verified here (the client checks the sha256 the manifest promised); only
+ * the size is compared, so a stale object is never served under the manifest's ETag.
+ */
+export interface ArtifactStore {
+  /** The stored file's size, or undefined when this store does not hold it. */
+  size(model: ModelManifest, variant: VariantName): Promise<number | undefined>;
+  /** The file's bytes (or `range` of them), or undefined when this store does not hold it. */
+  read(model: ModelManifest, variant: VariantName, range?: ByteRange): Promise<ReadableStream<Uint8Array> | undefined>;
+}
+
+/** Bundled assets as an artifact store. Assets are small (Workers caps a file at 25 MiB): a range is cut from the whole. */
+export class AssetArtifacts implements ArtifactStore {
+  constructor(private readonly assets: Fetcher) {}
+  private async fetch(model: ModelManifest, variant: VariantName): Promise<Response | undefined> {
+    const res = await this.assets.fetch(`https://assets.local/${variantKey(model, variant)}`);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    if (!res.ok) throw new Error(`asset store answered ${res.status} for ${variantKey(model, variant)}`);
+    return res;
+  }
+  async size(model: ModelManifest, variant: VariantName): Promise<number | undefined> {
+    const res = await this.fetch(model, variant);
+    if (!res) return undefined;
+    const length = res.headers.get('content-length');
+    if (length !== null) {
+      await res.body?.cancel();
+      return Number(length);
+    }
+    return (await res.arrayBuffer()).byteLength;
+  }
+  async read(model: ModelManifest, variant: VariantName, range?: ByteRange): Promise<ReadableStream<Uint8Array> | undefined> {
+    const res = await this.fetch(model, variant);
+    if (!res || !range) return res?.body ?? undefined;
+    const part = new Uint8Array(await res.arrayBuffer()).slice(range.offset, range.offset + range.length);
+    return new Blob([part]).stream();
+  }
+}
+
+/** An R2 bucket as an artifact store: sizes from `head`, ranges read by R2 itself. */
+export class R2Artifacts implements ArtifactStore {
+  constructor(private readonly bucket: R2Bucket) {}
+  async size(model: ModelManifest, variant: VariantName): Promise<number | undefined> {
+    return (await this.bucket.head(variantKey(model, variant)))?.size;
+  }
+  async read(model: ModelManifest, variant: VariantName, range?: ByteRange): Promise<ReadableStream<Uint8Array> | undefined> {
+    const obj = await this.bucket.get(variantKey(model, variant), range ? { range } : {});
+    return obj?.body;
+  }
+}

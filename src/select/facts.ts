@@ -16,6 +16,8 @@ export interface VariantFacts {
   /** False when the fidelity was measured on random inputs only (see policy `unverified_fidelity`); absent: verified. */
   verified?: boolean;
   edge_memory_bytes: number;
+  /** Size of the variant's file (what a device downloads); absent in hand-built facts. */
+  bytes?: number;
   /** p95 latency fit: fixed_ms + per_item_ms x items, on the profiling machine. */
   fixed_ms: number;
   per_item_ms: number;
@@ -52,6 +54,7 @@ export function variantFacts(model: ModelManifest): VariantFacts[] {
     accuracy: accuracyOf(v),
     verified: isVerified(name, v),
     edge_memory_bytes: v.edge_memory_bytes,
+    bytes: v.bytes,
     fixed_ms: v.latency.fit.fixed_ms,
     per_item_ms: v.latency.fit.per_item_ms,
     load_ms: v.latency.load_ms,

@@ -1,8 +1,10 @@
 /**
  * Conformance of bad requests inside workerd: every malformed or out-of-bounds request to the mnist infer
  * route gets the exact 4xx, a JSON `{error}` naming the problem, and leaves the isolate serving.
- * mnist takes `input` FP32 [-1, 784] and gives `logits`; the body limit is 16 MiB (wrangler.toml).
+ * mnist takes `input` FP32 [-1, 784] and gives `logits`; the body limit is 16 MiB (wrangler.toml). The device plan's
+ * query parameters and the artifact routes have a table of their own.
  */
+import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { mnistBody, post } from '../helpers.js';
 
@@ -106,5 +108,48 @@ describe('bad requests to /v2/models/mnist/infer', () => {
     expect(fromParam.headers.get('x-route-reason')).toMatch(/budget/);
     const headerWins = await post(INFER, { ...mnistBody(0, 1), parameters: { slo_ms: -1 } }, AT_EDGE);
     expect(headerWins.status).toBe(200);
+  });
+});
+
+interface BadGet {
+  name: string;
+  path: string;
+  headers?: Record<string, string>;
+  status: number;
+  error: RegExp;
+}
+
+const PLAN = '/v2/models/mnist/device';
+const ARTIFACT = '/v2/models/mnist/versions/1/variants/int8/artifact';
+
+/** The device plan's query parameters and the artifact routes: each bad value is a 4xx naming it. */
+const GET_TABLE: BadGet[] = [
+  { name: 'a non-numeric device_memory', path: `${PLAN}?device_memory=lots`, status: 400, error: /query parameter device_memory must be a positive number of GB up to 1024, got "lots"/ },
+  { name: 'a zero device_memory', path: `${PLAN}?device_memory=0`, status: 400, error: /query parameter device_memory must be a positive number/ },
+  { name: 'an unknown ect', path: `${PLAN}?ect=5g`, status: 400, error: /query parameter ect must be one of slow-2g, 2g, 3g, 4g, got "5g"/ },
+  { name: 'a negative downlink', path: `${PLAN}?downlink=-1`, status: 400, error: /query parameter downlink must be a positive number of Mbit\/s/ },
+  { name: 'a hexadecimal rtt', path: `${PLAN}?rtt=0x10`, status: 400, error: /query parameter rtt must be a non-negative number of ms up to 60000, got "0x10"/ },
+  { name: 'an rtt over a minute', path: `${PLAN}?rtt=600000`, status: 400, error: /query parameter rtt must be a non-negative number of ms up to 60000/ },
+  { name: 'a save_data that is not a flag', path: `${PLAN}?save_data=maybe`, status: 400, error: /query parameter save_data must be one of on, 1, true/ },
+  { name: 'a mobile that is not a flag', path: `${PLAN}?mobile=yes`, status: 400, error: /query parameter mobile must be one of \?1, 1, true/ },
+  { name: 'a zero slo_ms', path: `${PLAN}?slo_ms=0`, status: 400, error: /query parameter slo_ms: SLO must be a positive number of milliseconds, got "0"/ },
+  { name: 'an unknown cached variant', path: `${PLAN}?cached=int8,fp8`, status: 400, error: /query parameter cached: model 'mnist' has no variant "fp8"; it has fp32, fp16, int8, int8w/ },
+  { name: 'a plan for an unknown model', path: '/v2/models/nope/device', status: 404, error: /unknown model 'nope'/ },
+  { name: 'a plan for an unknown version', path: '/v2/models/mnist/versions/7/device', status: 404, error: /unknown version '7' of model 'mnist'/ },
+  { name: 'an artifact of an unknown variant', path: '/v2/models/mnist/variants/fp8/artifact', status: 404, error: /model 'mnist' has no variant 'fp8'/ },
+  { name: 'an artifact of a prototype key', path: '/v2/models/mnist/variants/constructor/artifact', status: 404, error: /model 'mnist' has no variant 'constructor'/ },
+  { name: 'an artifact only at the origin', path: '/v2/models/transformer-large/variants/int8/artifact', status: 404, error: /served only at the origin/ },
+  { name: 'an artifact of a version the model lacks', path: '/v2/models/mnist/versions/2/variants/int8/artifact', status: 404, error: /unknown version '2' of model 'mnist'/ },
+  { name: 'an unsatisfiable range', path: ARTIFACT, headers: { range: 'bytes=999999-' }, status: 416, error: /range bytes=999999- is not satisfiable: the file has 113034 bytes/ },
+];
+
+describe('bad requests to the device plan and artifacts', () => {
+  it.each(GET_TABLE)('answers $status naming the problem for $name', async ({ path, headers, status, error }) => {
+    const res = await SELF.fetch(`http://gateway.test${path}`, { headers: headers ?? {} });
+    const body: any = await res.json();
+    expect(res.status, JSON.stringify(body).slice(0, 300)).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(Object.keys(body)).toEqual(['error']);
+    expect(body.error).toMatch(error);
   });
 });

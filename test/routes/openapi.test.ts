@@ -21,6 +21,10 @@ const V2_OPERATIONS = [
   ['get', '/v2/models/{model}/versions/{version}'],
   ['get', '/v2/models/{model}/versions/{version}/ready'],
   ['post', '/v2/models/{model}/versions/{version}/infer'],
+  ['get', '/v2/models/{model}/device'],
+  ['get', '/v2/models/{model}/versions/{version}/device'],
+  ['get', '/v2/models/{model}/variants/{variant}/artifact'],
+  ['get', '/v2/models/{model}/versions/{version}/variants/{variant}/artifact'],
 ] as const;
 
 async function page(path: string): Promise<{ status: number; type: string; text: string }> {
@@ -65,6 +69,21 @@ describe('the OpenAPI document', () => {
     expect(infer.responses['200'].headers).toHaveProperty('x-route-reason');
     expect(infer.responses['400'].content['application/json'].schema.$ref).toBe('#/components/schemas/Error');
     for (const ref of JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)) expect(doc.components.schemas, ref[1]).toHaveProperty(ref[1]!);
+  });
+
+  it('documents the device plan (its query parameters and body) and the artifacts (206, 304, 416)', async () => {
+    const doc: any = await (await SELF.fetch('http://gateway.test/openapi.json')).json();
+    const plan = doc.paths['/v2/models/{model}/versions/{version}/device'].get;
+    expect(plan.parameters.map((p: any) => `${p.in}:${p.name}`)).toEqual(
+      expect.arrayContaining(['path:model', 'path:version', 'query:device_memory', 'query:ect', 'query:downlink', 'query:rtt', 'query:save_data', 'query:mobile', 'query:slo_ms', 'query:cached']),
+    );
+    expect(plan.responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/DevicePlan');
+    expect(Object.keys(doc.components.schemas.DevicePlan.properties)).toEqual(expect.arrayContaining(['model', 'version', 'target', 'variant', 'artifact', 'expected_ms', 'reason', 'hints']));
+    expect(plan.responses['400']).toBeDefined();
+    const artifact = doc.paths['/v2/models/{model}/versions/{version}/variants/{variant}/artifact'].get;
+    expect(artifact.parameters.map((p: any) => `${p.in}:${p.name}`)).toEqual(expect.arrayContaining(['path:model', 'path:version', 'path:variant']));
+    expect(Object.keys(artifact.responses)).toEqual(expect.arrayContaining(['200', '206', '304', '403', '404', '416']));
+    expect(artifact.responses['200'].content).toHaveProperty('application/octet-stream');
   });
 
   it('documents the ops routes: dashboard, metrics, admin config and explain', async () => {

@@ -14,7 +14,7 @@ const MiB = 1024 * 1024;
 const withFidelity = (fidelity: Partial<Variant['fidelity']>) => ({ fidelity: { eval_set: 'x', samples: 1, max_abs_err: 0, mean_abs_err: 0, cosine: 0.9, ...fidelity } }) as Variant;
 
 describe('variant facts', () => {
-  it('lists every variant of a manifest in manifest order, with its fit, load time and memory', () => {
+  it('lists every variant of a manifest in manifest order, with its fit, load time, memory and file size', () => {
     const mnist = models.get('mnist')!;
     const facts = variantFacts(mnist);
     expect(facts.map((f) => f.name)).toEqual(Object.keys(mnist.variants));
@@ -26,6 +26,7 @@ describe('variant facts', () => {
         accuracy: accuracyOf(v),
         verified: isVerified(f.name, v),
         edge_memory_bytes: v.edge_memory_bytes,
+        bytes: v.bytes,
         fixed_ms: v.latency.fit.fixed_ms,
         per_item_ms: v.latency.fit.per_item_ms,
         load_ms: v.latency.load_ms,
