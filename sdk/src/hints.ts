@@ -15,13 +15,14 @@ interface NavigatorLike {
 export function readDeviceHints(nav: NavigatorLike | undefined = (globalThis as { navigator?: NavigatorLike }).navigator): DeviceHints {
   const hints: DeviceHints = {};
   if (!nav) return hints;
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
-  const memory = num(nav.deviceMemory);
+  // The gateway refuses 0 for memory and downlink (browsers report downlink 0 while offline): send only what is known.
+  const num = (v: unknown, min = 0) => (typeof v === 'number' && Number.isFinite(v) && v >= min ? v : undefined);
+  const memory = num(nav.deviceMemory, Number.MIN_VALUE);
   if (memory !== undefined) hints.device_memory = memory;
   const c = nav.connection;
   if (c) {
-    if (typeof c.effectiveType === 'string' && c.effectiveType) hints.ect = c.effectiveType;
-    const downlink = num(c.downlink);
+    if (typeof c.effectiveType === 'string' && /^(slow-2g|2g|3g|4g)$/.test(c.effectiveType)) hints.ect = c.effectiveType;
+    const downlink = num(c.downlink, Number.MIN_VALUE);
     if (downlink !== undefined) hints.downlink = downlink;
     const rtt = num(c.rtt);
     if (rtt !== undefined) hints.rtt = rtt;

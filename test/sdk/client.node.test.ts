@@ -195,6 +195,10 @@ describe('device hints', () => {
     expect(planQuery(hints, 250, ['int8', 'fp16'])).toBe('?device_memory=2&ect=3g&downlink=0.7&rtt=270&save_data=on&mobile=1&slo_ms=250&cached=fp16%2Cint8');
   });
 
+  it('leaves out what the browser does not know (downlink 0 while offline, an unknown connection type)', () => {
+    expect(readDeviceHints({ deviceMemory: 0, connection: { effectiveType: 'offline', downlink: 0, rtt: 0 } })).toEqual({ rtt: 0 });
+  });
+
   it('sends nothing in Node, which has none of these APIs', () => {
     expect(readDeviceHints()).toEqual({});
     expect(planQuery({}, undefined, [])).toBe('');

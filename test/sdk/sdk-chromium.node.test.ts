@@ -43,14 +43,13 @@ let worker: Unstable_DevWorker | undefined;
 let contract: ContractServer | undefined;
 let browser: Browser | undefined;
 let dir = '';
-let bundle = '';
 let base = '';
 const problems: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)`);
   dir = await mkdtemp(join(tmpdir(), 'sdk-e2e-'));
-  bundle = await buildSdk(join(dir, 'edge-infer.js'));
+  await buildSdk(join(dir, 'edge-infer.js'));
   if (AGAINST_CONTRACT) {
     contract = await startContractServer(await freePort());
     // The contract server's stand-in for the gateway's rule: a 2G, Save-Data phone is sent to the edge.
@@ -107,7 +106,7 @@ async function openPage(device: object): Promise<{ context: BrowserContext; page
   const page = await context.newPage();
   page.on('pageerror', (e) => problems.push(`page error ${e.message}`));
   await page.goto(`${base}/__sdk__/page.html`);
-  await page.waitForFunction(() => (window as unknown as { sdkReady?: boolean }).sdkReady === true);
+  await page.waitForFunction(() => (globalThis as unknown as { sdkReady?: boolean }).sdkReady === true);
   return { context, page };
 }
 
@@ -124,8 +123,9 @@ interface PageResult {
 function inferInPage(page: Page, digits: number[][], opts: { sloMs?: number } = {}): Promise<PageResult[]> {
   return page.evaluate(
     async ({ digits, opts, apiKey }) => {
-      const w = window as unknown as { sdk: any; ort: any; client?: any };
-      w.client ??= w.sdk.createClient({ baseUrl: location.origin, apiKey, ort: w.ort, wasmPaths: '/__sdk__/ort/' });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page's globals, set by PAGE
+      const w = globalThis as unknown as { sdk: any; ort: any; client?: any; location: { origin: string } };
+      w.client ??= w.sdk.createClient({ baseUrl: w.location.origin, apiKey, ort: w.ort, wasmPaths: '/__sdk__/ort/' });
       const out = [];
       for (const d of digits) {
         const r = await w.client.infer('mnist', [{ name: 'input', datatype: 'FP32', shape: [1, 784], data: Float32Array.from(d) }], opts);
@@ -143,7 +143,11 @@ async function edgeAnswer(d: number[]): Promise<number[]> {
   return ((await res.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data;
 }
 
-const cachedUrls = (page: Page) => page.evaluate(async () => (await (await caches.open('edge-infer-v1')).keys()).map((r) => r.url));
+interface PageCaches {
+  caches: { open(name: string): Promise<{ keys(): Promise<{ url: string }[]> }> };
+}
+const cachedUrls = (page: Page): Promise<string[]> =>
+  page.evaluate(async () => (await (await (globalThis as unknown as PageCaches).caches.open('edge-infer-v1')).keys()).map((r) => r.url));
 
 describe(`the SDK in headless Chromium against ${AGAINST_CONTRACT ? 'the contract server' : 'the gateway in workerd'}`, () => {
   it('runs mnist on the device and matches the edge on real digits', async () => {
@@ -188,7 +192,7 @@ describe(`the SDK in headless Chromium against ${AGAINST_CONTRACT ? 'the contrac
     expect(again!.ranOn).toBe('device');
     expect(argmax(again!.logits)).toBe(samples.labels[11]);
     // A new client (nothing in memory, no plan reachable) still finds the variant in Cache Storage.
-    await page.evaluate(() => void delete (window as unknown as { client?: unknown }).client);
+    await page.evaluate(() => void delete (globalThis as unknown as { client?: unknown }).client);
     const [fresh] = await inferInPage(page, [samples.inputs[12]!]);
     expect(fresh!.ranOn).toBe('device');
     expect(fresh!.reason).toMatch(/^device: \w+ \(cached\); no plan \(.+\), ran the variant cached for mnist$/);
