@@ -31,9 +31,22 @@ export class ArtifactStore {
     private readonly fetcher: typeof fetch,
   ) {}
 
+  /** The cache's URLs, read once and then kept up to date by this store (every call asks, so no I/O each time). */
+  private known: Promise<Set<string>> | undefined;
+
+  /** Every cached URL. */
+  async urls(): Promise<string[]> {
+    return [...(await (this.known ??= this.cache.urls().then((u) => new Set(u))))];
+  }
+
   /** Whether `url` is in the cache (not verified: get() verifies). */
   async has(url: string): Promise<boolean> {
-    return (await this.cache.urls()).includes(url);
+    return (await this.urls()).includes(url);
+  }
+
+  private async evict(url: string): Promise<void> {
+    await this.cache.delete(url);
+    (await this.known)?.delete(url);
   }
 
   /** Verified bytes of `url`; `sha256` is the plan's (or, offline, the cache entry's own). */
@@ -52,7 +65,7 @@ export class ArtifactStore {
       const expected = (sha256 ?? held.sha256).toLowerCase();
       const actual = await sha256Hex(held.bytes);
       if (actual === expected) return { bytes: held.bytes, cached: true };
-      await this.cache.delete(url);
+      await this.evict(url);
       if (!sha256) throw new IntegrityError(url, expected, actual);
     }
     if (!sha256) throw new Error(`${url} is not cached and there is no plan to verify a download against`);
@@ -70,10 +83,11 @@ export class ArtifactStore {
     const bytes = new Uint8Array(await res.arrayBuffer());
     const actual = await sha256Hex(bytes);
     if (actual !== sha256.toLowerCase()) {
-      await this.cache.delete(url);
+      await this.evict(url);
       throw new IntegrityError(url, sha256.toLowerCase(), actual);
     }
     await this.cache.put(url, { bytes, sha256: actual });
+    (await this.known)?.add(url);
     return { bytes, cached: false };
   }
 }

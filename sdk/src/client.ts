@@ -62,7 +62,7 @@ export function createClient(options: ClientOptions): EdgeInferClient {
 
   async function cachedVariants(model: string): Promise<{ url: string; variant: string }[]> {
     const re = artifactPattern(model);
-    return (await cache.urls()).flatMap((url) => {
+    return (await store.urls()).flatMap((url) => {
       const m = re.exec(url);
       return m ? [{ url, variant: decodeURIComponent(m[2]!) }] : [];
     });
@@ -90,22 +90,25 @@ export function createClient(options: ClientOptions): EdgeInferClient {
     const device = async (url: string, sha256: string | undefined, variant: string, why: string, plan?: DevicePlan): Promise<InferResult> => {
       const earlier = failed.get(url);
       if (earlier) return edge(`${variant} failed on this device earlier (${earlier}); edge answered`, plan);
-      let bytes: Uint8Array;
-      let cachedNote: string;
-      try {
-        const t = performance.now();
-        const a = await store.get(url, sha256, auth);
-        if (!a.cached) timings.download_ms = performance.now() - t;
-        bytes = a.bytes;
-        cachedNote = a.cached ? 'cached' : `downloaded ${kB(a.bytes.byteLength)}, sha256 verified`;
-      } catch (e) {
-        if (e instanceof IntegrityError) return edge(`${variant} refused: ${e.message}; evicted from the cache; edge answered`, plan);
-        return edge(`${variant} not available on the device (${message(e)}); edge answered`, plan);
+      let bytes: Uint8Array | undefined;
+      let cachedNote = 'cached';
+      // A loaded session was made from verified bytes of this immutable URL: no need to read them again.
+      if (!runner.loaded(url)) {
+        try {
+          const t = performance.now();
+          const a = await store.get(url, sha256, auth);
+          if (!a.cached) timings.download_ms = performance.now() - t;
+          bytes = a.bytes;
+          cachedNote = a.cached ? 'cached' : `downloaded ${kB(a.bytes.byteLength)}, sha256 verified`;
+        } catch (e) {
+          if (e instanceof IntegrityError) return edge(`${variant} refused: ${e.message}; evicted from the cache; edge answered`, plan);
+          return edge(`${variant} not available on the device (${message(e)}); edge answered`, plan);
+        }
       }
       try {
         let t = performance.now();
         const fresh = !runner.loaded(url);
-        await runner.session(url, bytes);
+        await runner.session(url, bytes ?? new Uint8Array());
         if (fresh) timings.load_ms = performance.now() - t;
         t = performance.now();
         const outputs: Tensor[] = await runner.run(url, tensors, opts.outputs);
