@@ -1,7 +1,7 @@
 /**
  * Turns bench/results/*.json into bench/results/README.md with SVG charts written next to it:
  * latency-vs-batch.svg, side-by-side.svg, batching.svg, slo-attainment.svg, coldstart.svg,
- * coldstart-split.svg.
+ * coldstart-split.svg (device-*.svg come from bench/device.ts itself).
  * Entries that have not run are left out. `npm run bench:report` (also the last step of `npm run bench`).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -143,6 +143,11 @@ export function writeReport(dir = RESULTS_DIR): string[] {
       out.push(md([['policy', 'met, of oracle-met', 'met, of met by any policy', 'met, of all', 'mean fidelity (served)', 'prediction error (median, after 50)'], ...sc.results.map((r: Json) => [r.policy, `${pct(r.attainment_attainable)} of ${r.attainable}`, `${pct(r.attainment_met_by_any)} of ${r.met_by_any}`, pct(r.attainment_all), fid(r.mean_fidelity), r.median_prediction_error_after_50 === undefined ? '—' : pct(r.median_prediction_error_after_50)])]), '');
       out.push(`Targets: ${Object.entries(sc.verdict).map(([k, x]) => `${k} ${x ? 'met' : 'missed'}`).join('; ')}.`, '');
     }
+  }
+  const device = load(dir, 'device');
+  if (device) {
+    out.push('## Device vs edge vs origin from an emulated phone (`npm run bench:device`)', '', `Measured ${device.measured_at}. mnist from headless Chromium: the SDK on the device (sloMs ${device.slo_ms}), the gateway's infer route, and an origin-only gateway (origin behind ${device.origin_delay_ms} ms); first call, then ${device.warm_calls} warm calls, tiers interleaved. Times in the page. Charts written by bench/device.ts.`, '', '![first call](device-first.svg) ![warm calls](device-warm.svg)', '');
+    out.push(md([['profile', 'tier', 'first ms', 'warm p50', 'warm p95', 'session.run p50', 'first ran on', 'warm ran on'], ...device.rows.map((r: Json) => [r.profile, r.tier, r.first_ms, r.warm_p50_ms, r.warm_p95_ms, r.warm_device_run_p50_ms ?? '—', r.first_ran, r.warm_ran])]), '');
   }
   put('README.md', out.join('\n'));
   return written;

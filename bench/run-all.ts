@@ -6,6 +6,7 @@
 import { runBatching } from './batching.js';
 import { runBinary } from './binary.js';
 import { runColdstart } from './coldstart.js';
+import { runDevice } from './device.js';
 import { runEntry } from './lib/entry.js';
 import { stopAll } from './lib/stack.js';
 import { runLoad } from './load.js';
@@ -24,6 +25,7 @@ const steps: [string, () => Promise<unknown>][] = [
   ['coldstart', () => runColdstart()],
   ['routing', () => runRouting()],
   ['binary', () => runBinary()],
+  ['device', () => runDevice()],
   ['fleet', () => runFleetBench()],
   ['ocr', () => runOcrBench()],
 ];
