@@ -106,11 +106,15 @@ function stopper(child: ChildProcess): () => Promise<void> {
 /** The shared secret between the bench's gateway and origin (both run here, on 127.0.0.1). */
 export const BENCH_ORIGIN_TOKEN = randomBytes(16).toString('hex');
 
-/** The origin server (origin/server.ts on onnxruntime-node); it loads every model before it is ready. */
+/**
+ * The origin server (origin/server.ts on onnxruntime-node); it loads every model before it is ready. Its
+ * per-caller rate limit is lifted: every bench caller shares one token, and a load test would otherwise
+ * measure the limiter (429s) instead of the origin.
+ */
 export async function startOrigin(): Promise<Running> {
   const port = await freePort();
   const t0 = performance.now();
-  const { child, log } = launch(process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(port), '--host', '127.0.0.1'], { ORIGIN_TOKEN: BENCH_ORIGIN_TOKEN });
+  const { child, log } = launch(process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(port), '--host', '127.0.0.1', '--rate-limit', '100000000'], { ORIGIN_TOKEN: BENCH_ORIGIN_TOKEN });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/v2/health/ready`, 180, child, log);
   return { url, startMs: performance.now() - t0, stop: stopper(child) };
