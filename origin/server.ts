@@ -51,6 +51,9 @@ export interface RunningOrigin {
 export async function startOrigin({ port, host, modelsDir, token, ratePerMinute = 6000 }: OriginOptions): Promise<RunningOrigin> {
   const config = parseConfig({
     site: 'origin',
+    // Its engine is native: what the gateway assumes of the origin's speed (origin.speed_factor) is its own,
+    // so a caller's `timeout` is judged here by the same prediction the gateway made.
+    edge: { speed_factor: parseConfig({}).origin.speed_factor },
     // The origin has the memory the edge lacks: every variant is local to it.
     policy: { edge_memory_budget_bytes: Number.MAX_SAFE_INTEGER, origin_enabled: false, slo_ms: 60_000 },
     // The gateway's limits (its defaults): nothing the gateway would refuse reaches a model here either.

@@ -20,6 +20,8 @@ export const ExplainRequest = z
     items: z.number().int().positive().optional().openapi({ description: 'Batch size (items per request)', example: 1 }),
     request_bytes: z.number().int().nonnegative().optional().openapi({ description: 'Body size, sent over the client downlink', example: 8000 }),
     variant: z.string().optional().openapi({ description: 'Pinned variant (fp32, fp16, int8, int8w)' }),
+    strict: z.boolean().optional().openapi({ description: 'As x-slo-strict: 1: refuse (422) what the facts say cannot meet the SLO' }),
+    timeout_us: z.number().int().nonnegative().optional().openapi({ description: 'As v2 parameters.timeout: the caller\'s deadline in µs' }),
     hints: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
       .optional()
@@ -46,7 +48,7 @@ const Candidate = z
 const RouteDecision = z
   .object({
     target: z.enum(['edge', 'origin', 'none']),
-    refused: z.boolean().optional().openapi({ description: 'The SLO cannot be met: such a request is answered 422 without running' }),
+    refused: z.boolean().optional().openapi({ description: 'A strict caller (x-slo-strict, parameters.timeout) or refuse_predicted_miss, and the facts say the SLO cannot be met: such a request is answered 422 without running' }),
     variant: VariantName.optional(),
     predicted_ms: z.number(),
     budget_ms: z.number().openapi({ description: 'SLO minus client network time' }),

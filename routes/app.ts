@@ -79,7 +79,7 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
   app.use('*', async function corsFromConfig(c, next) {
     const origins = plane.config.auth.cors_origins;
     if (origins.length === 0) return next();
-    return cors({ origin: origins.includes('*') ? '*' : origins, exposeHeaders: ['x-model-variant', 'x-served-by', 'x-route-reason', 'server-timing', 'x-request-id'] })(c, next);
+    return cors({ origin: origins.includes('*') ? '*' : origins, exposeHeaders: ['x-model-variant', 'x-served-by', 'x-route-reason', 'x-slo', 'server-timing', 'x-request-id'] })(c, next);
   });
   app.use(async function exposeRoutingHeaders(c, next) {
     // Set before the answer exists, so they are written when the Response is built (errors included);

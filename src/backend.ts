@@ -27,6 +27,13 @@ export interface BackendRequest {
   batching?: { maxBatch: number; maxDelayMs: number };
   /** How long this request could wait and still meet its SLO (budget minus predicted run). */
   slackMs?: number;
+  /** Triton's priority level: 1 runs first; queued work is taken in level order, then arrival. */
+  priority?: number;
+  /**
+   * The caller set its own deadline (v2 `parameters.timeout`): work past it is dropped even at the edge, and a
+   * remote backend is sent what is left of it as its `timeout`, so a Triton origin drops it in its queue too.
+   */
+  deadlineFromCaller?: boolean;
   /**
    * Keeps work this request starts for others (a session load, a batch run) alive if the request is
    * cancelled (Workers' ctx.waitUntil); absent outside Workers.

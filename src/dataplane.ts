@@ -9,7 +9,7 @@ import type { Backend, BackendTimings } from './backend.js';
 import type { GatewayConfig } from './config.js';
 import { resolvePolicy } from './config.js';
 import type { DecisionState, ExplainQuery, Explanation } from './dataplane/decide.js';
-import { decide, explain } from './dataplane/decide.js';
+import { decide, explain, optionalDeadline } from './dataplane/decide.js';
 import type { Artifact, DevicePlan } from './dataplane/device.js';
 import { devicePlan, findArtifact } from './dataplane/device.js';
 import type { ArtifactStore } from './engine/model-store.js';
@@ -31,7 +31,7 @@ import { fitsEdge } from './select/facts.js';
 import type { LearnedSeries } from './select/learner.js';
 import { fleetPrior, LatencyLearner } from './select/learner.js';
 import type { LiveView } from './select/live.js';
-import { callerDeadlineOf, pinnedVariant, sloOf } from './select/request-params.js';
+import { callerDeadlineOf, pinnedVariant, priorityOf, sloOf, strictSloOf, timeoutMsOf } from './select/request-params.js';
 import type { RouteDecision, Target } from './select/select.js';
 
 export type { ExplainQuery, Explanation } from './dataplane/decide.js';
@@ -67,10 +67,17 @@ export interface InferOutcome {
   /** The predicted compute of what served (its candidate's `compute_ms`, no network): Server-Timing `predicted`. */
   predictedMs?: number | undefined;
   decision: RouteDecision;
+  /**
+   * How the answer stands against the SLO: `predicted-miss` when no candidate was predicted to meet it (served
+   * best effort), `missed` when one was but the measured server time plus the estimated network exceeded it.
+   */
+  slo: SloOutcome;
   /** Items of this request, and of the edge run it was part of (dynamic batching): the feedback log needs both. */
   items: number;
   batch?: number | undefined;
 }
+
+export type SloOutcome = 'met' | 'predicted-miss' | 'missed';
 
 /** Everything the plane is handed by a composition root (src/worker.ts, origin/server.ts). */
 export interface DataPlaneDeps {
@@ -184,6 +191,7 @@ export class DataPlane {
       this.metrics.inc('nv_inference_request_success', labels);
       this.metrics.observe('nv_inference_request_duration_ms', labels, performance.now() - t0);
       this.metrics.inc('gateway_route_decisions_total', { model: model.name, target: d.target, variant: d.variant ?? '', slo: d.meets_slo ? 'met' : 'miss' });
+      this.metrics.inc('gateway_slo_total', { model: model.name, outcome: outcome.slo });
       return outcome;
     } catch (err) {
       const status = err instanceof GatewayError ? err.status : 500;
@@ -193,11 +201,15 @@ export class DataPlane {
   }
 
   private async run(model: ModelManifest, body: RequestBody, ctx: InferContext, config: GatewayConfig, t0: number, arrived: number): Promise<InferOutcome> {
-    const callerDeadlineMs = callerDeadlineOf(ctx.header('x-request-deadline-ms'));
     const modelPolicy = resolvePolicy(config, model.name);
     const request = decodeInferRequest(body.json, model, config.limits, body.binary, { allowNonFinite: modelPolicy.allow_non_finite });
     const policy = resolvePolicy(config, model.name, { slo_ms: sloOf(ctx.header('x-slo-ms'), request.parameters.slo_ms) });
-    const profile = { items: requestItems(model, request.inputs), requestBytes: ctx.requestBytes, header: ctx.header, pinned: pinnedVariant(ctx.header('x-model-variant'), model, policy) };
+    // Triton's `timeout` is the caller's deadline as much as a gateway's x-request-deadline-ms; the earlier one holds.
+    const timeoutMs = timeoutMsOf(request.parameters.timeout);
+    const callerDeadlineMs = minDefined(callerDeadlineOf(ctx.header('x-request-deadline-ms')), timeoutMs);
+    const caller = { strict_slo: strictSloOf(ctx.header('x-slo-strict')), ...optionalDeadline(timeoutMs) };
+    const priority = priorityOf(request.parameters.priority, policy.priority_levels, Math.min(policy.default_priority_level, policy.priority_levels));
+    const profile = { items: requestItems(model, request.inputs), requestBytes: ctx.requestBytes, header: ctx.header, pinned: pinnedVariant(ctx.header('x-model-variant'), model, policy), caller };
     const decision = decide(model, policy, profile, this.state(config, model));
     const select = performance.now() - t0;
     if (decision.refused) throw new SloUnattainable(`model '${model.name}': ${decision.reason}`);
@@ -205,7 +217,7 @@ export class DataPlane {
       throw new ModelNotReady(`model '${model.name}' cannot be served now: ${decision.reason}`, this.deps.live.originRetryAfterSeconds() || 5);
     }
     const now = this.now();
-    const req = backendRequest(model, request, decision, policy, config, { requestId: ctx.requestId, waitUntil: ctx.waitUntil, now, spentMs: now - arrived, callerDeadlineMs, signal: ctx.signal });
+    const req = backendRequest(model, request, decision, policy, config, { requestId: ctx.requestId, waitUntil: ctx.waitUntil, now, spentMs: now - arrived, callerDeadlineMs, signal: ctx.signal, priority, timeoutSet: timeoutMs !== undefined });
     const { backends } = this;
     const { live } = this.deps;
     const fallbackDeps = { backends, live, health: this.health, metrics: this.metrics, cooldownMs: config.edge.variant_cooldown_ms, requestId: ctx.requestId };
@@ -222,6 +234,11 @@ export class DataPlane {
     const encoded = encodeInferResponse(model, request.id, result.outputs, request.binaryOutputs);
     const site = target === 'edge' ? config.site : 'origin';
     const predictedMs = decision.candidates.find((c) => c.target === target && c.variant === result.variant)?.compute_ms;
-    return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, predictedMs, decision, items: profile.items, batch: result.batch };
+    const slo: SloOutcome = !decision.meets_slo ? 'predicted-miss' : performance.now() - t0 + decision.network_ms > policy.slo_ms ? 'missed' : 'met';
+    return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, predictedMs, decision, slo, items: profile.items, batch: result.batch };
   }
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }

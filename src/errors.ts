@@ -63,9 +63,9 @@ export class OriginTimeout extends GatewayError {
 }
 
 /**
- * The request's SLO cannot be met, so it is refused before anything runs (422): its budget (the SLO minus the
- * client's network and the gateway's own time) is gone, or, where the policy says so, every candidate is
- * predicted to miss it. The message carries the arithmetic so the client can see what to change.
+ * The request's SLO or deadline cannot be met, so it is refused before anything runs (422). Only when the
+ * caller asked (`x-slo-strict: 1`, v2 `parameters.timeout`) or the policy says so (`refuse_predicted_miss`),
+ * and only from facts (src/select/refusal.ts). The message carries the arithmetic so the client can see what to change.
  */
 export class SloUnattainable extends GatewayError {
   constructor(message: string) {

@@ -38,6 +38,8 @@ describe('parseConfig', () => {
       allow_client_pins: false,
       allow_non_finite: false,
       refuse_predicted_miss: false,
+      priority_levels: 2,
+      default_priority_level: 2,
       unverified_fidelity: 'avoid',
     });
     expect(config.models).toEqual({});
@@ -154,6 +156,8 @@ describe('resolvePolicy', () => {
       allow_client_pins: 'global',
       allow_non_finite: 'global',
       refuse_predicted_miss: 'global',
+      priority_levels: 'global',
+      default_priority_level: 'global',
       unverified_fidelity: 'global',
     });
   });

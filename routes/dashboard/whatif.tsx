@@ -20,6 +20,7 @@ const FIELDS = {
   save_data: '"on" for Save-Data',
   device_memory: 'Device-Memory hint (GiB)',
   mobile: 'Any value: Sec-CH-UA-Mobile ?1',
+  strict: 'Any value: x-slo-strict 1 (refuse what the facts say cannot meet the SLO)',
   variant: 'Pinned variant',
 } as const;
 
@@ -56,7 +57,7 @@ export function explainQuery(form: WhatIfForm): ExplainQuery {
   if (form.save_data) hints['Save-Data'] = 'on';
   if (form.device_memory) hints['Device-Memory'] = form.device_memory;
   if (form.mobile) hints['Sec-CH-UA-Mobile'] = '?1';
-  return { slo_ms: slo, items: count(form.items, 'items', 1), request_bytes: count(form.request_bytes, 'request bytes', 0), variant: form.variant || undefined, hints };
+  return { slo_ms: slo, items: count(form.items, 'items', 1), request_bytes: count(form.request_bytes, 'request bytes', 0), variant: form.variant || undefined, strict: form.strict !== '', hints };
 }
 
 export type Explanation = Awaited<ReturnType<DataPlane['explain']>>;
@@ -120,6 +121,9 @@ export function WhatIfFormView({ form, models }: { form: WhatIfForm; models: str
       </label>
       <label class="check">
         <input type="checkbox" name="mobile" value="1" {...(form.mobile ? { checked: true } : {})} /> mobile
+      </label>
+      <label>
+        <input type="checkbox" name="strict" value="1" {...(form.strict ? { checked: true } : {})} /> strict SLO
       </label>
       <div>
         <button type="submit">Explain</button>

@@ -12,6 +12,8 @@ export function routedHeaders(outcome: InferOutcome): Record<string, string> {
     'x-model-variant': outcome.served.variant,
     'x-served-by': outcome.served.site,
     'x-route-reason': outcome.served.reason,
+    // The SLO is a target: a request that cannot meet it is served, and this says so.
+    'x-slo': outcome.slo,
     // `predicted`: the served candidate's predicted compute (no network), next to what was measured.
     'server-timing': formatServerTiming({ ...outcome.timings, predicted: outcome.predictedMs }),
   };

@@ -50,7 +50,7 @@ const ERROR_TEXT = {
   400: 'Bad request: malformed JSON, unknown/missing input, wrong datatype or shape, unknown variant, bad SLO',
   404: 'Unknown model or version',
   413: 'Body, tensor elements, batch or input count over the limits',
-  422: 'The SLO cannot be met: no budget left after the network and the gateway (or, by policy, every candidate predicted to miss); nothing ran',
+  422: 'A caller that asked to be held to its SLO (x-slo-strict: 1) or deadline (parameters.timeout), or a policy with refuse_predicted_miss, and the facts (its own hints, measured latency) say it cannot be met; or input the model refuses. Nothing ran',
   502: 'Origin unreachable or broken answer',
   503: 'Model cannot be served now (Retry-After)',
   504: 'Origin missed its deadline',
@@ -73,6 +73,7 @@ export const VersionedParams = ModelParams.extend({ version: z.string().openapi(
  */
 export const ROUTING_HEADERS = [
   { name: 'x-slo-ms', description: 'Latency budget in ms for this request (wins over parameters.slo_ms)', example: '100' },
+  { name: 'x-slo-strict', description: 'With 1, a request whose SLO the facts (its own RTT/ECT hints, measured latency) say cannot be met is refused 422 instead of served late', example: '1' },
   { name: 'x-request-deadline-ms', description: 'How long the caller will wait, in ms from now (a gateway tells its origin); caps the deadline', example: '450' },
   { name: 'x-model-variant', description: 'Pin a variant: fp32, fp16, int8 or int8w (weight-only int8: int8 storage, fp32 compute)', example: 'int8' },
   { name: 'x-request-id', description: 'Kept, returned and sent on to the origin; generated when absent' },
@@ -88,6 +89,7 @@ export const RoutedHeaders = z.object({
   'x-model-variant': z.string().openapi({ description: 'The variant that produced the answer' }),
   'x-served-by': z.enum(['edge', 'origin']).openapi({ description: 'Where it ran' }),
   'x-route-reason': z.string().openapi({ description: 'What was chosen, the budget and the prediction' }),
+  'x-slo': z.enum(['met', 'predicted-miss', 'missed']).openapi({ description: 'The answer against the SLO: met, predicted-miss (no candidate could meet it; served best effort) or missed (measured)' }),
   'server-timing': z.string().openapi({ description: 'select, load, queue, infer or origin durations' }),
 });
 

@@ -39,10 +39,18 @@ export const PolicyFields = {
   /** Whether float inputs may hold NaN or ±Infinity (JSON `1e999`, binary bit patterns). Off: 400. */
   allow_non_finite: z.boolean().default(false),
   /**
-   * Refuse (422, with the prediction) a request no candidate is predicted to serve within its budget; off: the
-   * fastest runs, flagged as a predicted miss. A budget gone before anything runs is refused either way.
+   * Refuse (422, with the arithmetic) a request whose SLO the facts say cannot be met: the fastest candidate's
+   * measured latency against the SLO less the round trip the client's own hints state and the gateway's
+   * overhead (never a default network or the upload time). Off: the fastest runs, flagged as a predicted miss,
+   * unless the caller itself asks (`x-slo-strict: 1`, or a v2 `parameters.timeout`).
    */
   refuse_predicted_miss: z.boolean().default(false),
+  /**
+   * Triton's request priorities: `parameters.priority` 1 (highest) to `priority_levels` (lowest) orders the
+   * batch queue; 0 or absent is `default_priority_level` (clamped to the levels).
+   */
+  priority_levels: z.number().int().min(1).max(100).default(2),
+  default_priority_level: z.number().int().min(1).max(100).default(2),
   /**
    * What to do with a compressed variant whose fidelity was measured on random inputs (manifest
    * `eval_set_kind: random`), which overstate it: `serve` treats it as measured; `avoid` chooses it only when
@@ -70,6 +78,8 @@ export const ModelPolicy = z
     allow_client_pins: PolicyFields.allow_client_pins.unwrap().optional(),
     allow_non_finite: PolicyFields.allow_non_finite.unwrap().optional(),
     refuse_predicted_miss: PolicyFields.refuse_predicted_miss.unwrap().optional(),
+    priority_levels: PolicyFields.priority_levels.unwrap().optional(),
+    default_priority_level: PolicyFields.default_priority_level.unwrap().optional(),
     unverified_fidelity: PolicyFields.unverified_fidelity.unwrap().optional(),
     /** The device tier for this model (src/config/device.ts): `allow`, download budget, variants, ... */
     device: ModelDevice.optional(),

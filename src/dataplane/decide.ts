@@ -11,8 +11,8 @@ import { variantFacts } from '../select/facts.js';
 import type { NetworkProfile } from '../select/hints.js';
 import { networkProfile } from '../select/hints.js';
 import type { LiveView } from '../select/live.js';
-import { pinnedVariant, sloOf } from '../select/request-params.js';
-import type { RouteDecision } from '../select/select.js';
+import { pinnedVariant, sloOf, timeoutMsOf } from '../select/request-params.js';
+import type { CallerLimits, RouteDecision } from '../select/select.js';
 import { selectRoute } from '../select/select.js';
 import type { Feedback } from './feedback.js';
 
@@ -32,6 +32,8 @@ export interface RequestProfile {
   /** Request headers (Client Hints), case-insensitive. */
   header: (name: string) => string | undefined;
   pinned?: VariantName | undefined;
+  /** What the caller asked to be held to (`x-slo-strict`, `parameters.timeout`): the grounds for a refusal. */
+  caller?: CallerLimits | undefined;
 }
 
 /** The routing decision for one request under `policy`. */
@@ -63,6 +65,7 @@ export function decide(model: ModelManifest, policy: ResolvedPolicy, req: Reques
       origin_queue_ms: learning?.originAheadMs() ?? 0,
     },
     ...(req.pinned ? { pinned: req.pinned } : {}),
+    ...(req.caller ? { caller: req.caller } : {}),
     ...(learning
       ? {
           estimates: {
@@ -81,6 +84,10 @@ export interface ExplainQuery {
   items?: number | undefined;
   request_bytes?: number | undefined;
   variant?: string | undefined;
+  /** As `x-slo-strict: 1`: the SLO is enforced (a predicted miss is refused). */
+  strict?: boolean | undefined;
+  /** As v2 `parameters.timeout`, in µs: the caller's deadline. */
+  timeout_us?: number | undefined;
   /** Client Hints as they would arrive (RTT, ECT, Downlink, Save-Data, ...). */
   hints?: Record<string, string> | undefined;
 }
@@ -106,7 +113,14 @@ export function explain(model: ModelManifest, q: ExplainQuery, state: DecisionSt
   const slo = sloOf(q.slo_ms === undefined ? undefined : String(q.slo_ms), undefined);
   const policy = resolvePolicy(state.config, model.name, { slo_ms: slo });
   const items = Math.max(1, Math.floor(q.items ?? 1));
-  const { fallback: _fallback, prewarm: _prewarm, ...decision } = decide(model, policy, { items, requestBytes: q.request_bytes ?? 0, header, pinned: pinnedVariant(q.variant, model, policy) }, state);
+  const caller = { strict_slo: q.strict === true, ...optionalDeadline(timeoutMsOf(q.timeout_us)) };
+  const profile = { items, requestBytes: q.request_bytes ?? 0, header, pinned: pinnedVariant(q.variant, model, policy), caller };
+  const { fallback: _fallback, prewarm: _prewarm, ...decision } = decide(model, policy, profile, state);
   const learning = { enabled: state.config.learning.enabled, clock_frozen: state.feedback?.learner.clockFrozen() ?? false };
   return { model: model.name, policy, network: networkProfile(header, state.config.network_defaults), items, decision, learning };
+}
+
+/** `{ deadline_ms }` when there is a deadline, else nothing (exactOptionalPropertyTypes). */
+export function optionalDeadline(ms: number | undefined): { deadline_ms?: number } {
+  return ms === undefined ? {} : { deadline_ms: ms };
 }

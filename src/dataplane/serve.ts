@@ -31,13 +31,19 @@ export interface BackendRequestContext {
   callerDeadlineMs?: number | undefined;
   /** Aborted when the client goes away. */
   signal?: AbortSignal | undefined;
+  /** Triton's priority level of the request (1 first). */
+  priority?: number | undefined;
+  /** Whether the caller's deadline came as v2 `parameters.timeout` (forwarded to the origin). */
+  timeoutSet?: boolean | undefined;
 }
 
 /** The request for the decision's backend, with its deadline (src/dataplane/deadline.ts). */
 export function backendRequest(model: ModelManifest, request: InferenceRequest, d: RouteDecision, policy: ResolvedPolicy, config: GatewayConfig, ctx: BackendRequestContext): BackendRequest {
   const expectedOriginMs = d.candidates.find((c) => c.target === 'origin')?.predicted_ms;
   const deadline = requestDeadline({
-    budgetMs: d.budget_ms,
+    // A predicted miss the caller did not refuse is served best effort: it waits as long as the backend's own
+    // limit, not a budget that is already gone (a caller who wants a hard limit sets `timeout`).
+    budgetMs: d.meets_slo ? d.budget_ms : Infinity,
     sloMs: policy.slo_ms,
     spentMs: ctx.spentMs,
     graceMs: config.origin.deadline_grace_ms,
@@ -56,6 +62,8 @@ export function backendRequest(model: ModelManifest, request: InferenceRequest, 
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
     ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}),
+    ...(ctx.priority !== undefined ? { priority: ctx.priority } : {}),
+    ...(ctx.timeoutSet ? { deadlineFromCaller: true } : {}),
     batching: policy.batching ? { maxBatch: policy.max_batch_size, maxDelayMs: policy.max_queue_delay_ms } : { maxBatch: 1, maxDelayMs: 0 },
     // How long the request may wait for company in a batch and still meet its SLO.
     slackMs: Math.max(0, d.budget_ms - d.predicted_ms),

@@ -21,6 +21,9 @@
  * a model whose cost is linear in the batch never waits; what piled up while a run was going still shares
  * the next run.
  *
+ * Priorities are Triton's: the next run starts with the oldest request of the best (lowest) level waiting;
+ * requests of other levels with the same key may share its run (that delays nobody).
+ *
  * Work nobody waits for is dropped, never run: a request whose client left (its signal aborted) leaves the
  * queue at its next poll, and one whose deadline has passed before its run starts is failed with `expired()` instead
  * of running (when the owner gives it a deadline: the origin does, see ort-engine.ts). Each request of a
@@ -67,6 +70,8 @@ export interface QueueItem<R> {
   signal?: AbortSignal | undefined;
   /** Latest time (queue clock) a run including this request may start; after it the request fails with `expired()`. */
   deadline?: number | undefined;
+  /** Triton's priority level: 1 first; the queue runs the best level's oldest request next (absent: last). */
+  priority?: number | undefined;
   /** The error a request whose deadline passed in the queue fails with. */
   expired?: () => Error;
   result?: Settled<R>;
@@ -142,7 +147,7 @@ export class BatchQueue<R> {
   /** Takes the head request and every compatible one behind it (up to maxBatch), waits if worth it, runs. */
   private async runNext(): Promise<void> {
     this.dropAbandoned();
-    const head = this.queue[0];
+    const head = this.next();
     if (!head) return;
     let batch = this.gather(head);
     const total = () => batch.reduce((n, i) => n + i.size, 0);
@@ -215,6 +220,13 @@ export class BatchQueue<R> {
 
   private dropAbandoned(): void {
     for (const item of [...this.queue]) if (this.abandoned(item)) this.remove(item);
+  }
+
+  /** The oldest request of the best (lowest) priority level waiting. */
+  private next(): QueueItem<R> | undefined {
+    let best: QueueItem<R> | undefined;
+    for (const item of this.queue) if (!best || (item.priority ?? Infinity) < (best.priority ?? Infinity)) best = item;
+    return best;
   }
 
   private gather(head: QueueItem<R>): QueueItem<R>[] {

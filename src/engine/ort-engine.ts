@@ -154,11 +154,14 @@ export class OrtEngine implements Backend {
     const predict = (items: number) => this.options.predictMs?.(model, variant, items) ?? 0;
     const batching = model.batch_axis && req.batching ? req.batching : { maxBatch: 1, maxDelayMs: 0 };
     // The request's deadline on the queue's clock (the request's is wall-clock time).
-    const deadline = this.options.dropPastDeadline && req.deadline !== undefined ? tLoaded + (req.deadline - Date.now()) : undefined;
+    // At the edge a late answer is still wanted, unless the caller set the deadline itself (v2 `timeout`).
+    const drop = this.options.dropPastDeadline || req.deadlineFromCaller;
+    const deadline = drop && req.deadline !== undefined ? tLoaded + (req.deadline - Date.now()) : undefined;
     const item: EngineItem = {
       key: `${key}#${batching.maxBatch > 1 ? batchSignature(request) : Math.random()}`,
       signal: req.signal,
       deadline,
+      priority: req.priority,
       expired: () => new DeadlineExceeded(`${model.name}/${variant}: the request's deadline passed while it waited to run`),
       size,
       policy: batching,

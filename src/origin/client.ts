@@ -96,7 +96,7 @@ export class OriginClient implements Backend {
 
   async infer(req: BackendRequest): Promise<BackendResult> {
     const deadline = req.deadline ?? this.now() + 10_000;
-    const body = this.encode(req);
+    const body = this.encode(req, deadline);
     const started = this.now();
     for (let attempt = 1; ; attempt++) {
       if (!this.breaker.acquire()) {
@@ -138,12 +138,15 @@ export class OriginClient implements Backend {
   }
 
   /** The request as the origin gets it: binary tensors behind a JSON header, or plain JSON. */
-  private encode(req: BackendRequest): { bytes: Uint8Array<ArrayBuffer>; headers: Record<string, string> } {
+  private encode(req: BackendRequest, deadline: number): { bytes: Uint8Array<ArrayBuffer>; headers: Record<string, string> } {
     const { request } = req;
     const outputs = request.outputs?.map((name) => ({ name }));
     // The SLO reaches the origin as the attempt's deadline header; as a parameter it would be judged again
-    // there against network defaults that do not apply to the gateway's call.
-    const { slo_ms: _slo, ...parameters } = request.parameters;
+    // there against network defaults that do not apply to the gateway's call. A caller's own `timeout` goes on
+    // as what is left of it (µs), which a Triton origin enforces in its queue; `priority` goes on as sent.
+    const { slo_ms: _slo, timeout: _timeout, ...rest } = request.parameters;
+    const left = Math.max(1, Math.floor(deadline - this.now() - this.rttMs()));
+    const parameters = req.deadlineFromCaller ? { ...rest, timeout: left * 1000 } : rest;
     if (!this.options.binary) {
       const json = {
         id: request.id,

@@ -74,3 +74,11 @@ export function networkProfile(get: (name: string) => string | null | undefined,
 export function networkMs(profile: NetworkProfile, requestBytes: number): number {
   return profile.rtt_ms + (requestBytes * 8) / (profile.downlink_mbps * 1000);
 }
+
+/**
+ * The round trip the client itself stated (an RTT or ECT hint), else 0: the only network a refusal may count.
+ * Defaults, the mobile guess included, and the upload time of a body that has already arrived are estimates.
+ */
+export function hintedRttMs(profile: NetworkProfile): number {
+  return profile.from_hints.includes('RTT') || profile.from_hints.includes('ECT') ? profile.rtt_ms : 0;
+}

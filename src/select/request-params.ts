@@ -1,7 +1,8 @@
 /**
  * The routing parameters a request carries besides its tensors: the SLO (header `x-slo-ms` or
- * `parameters.slo_ms`), the caller's deadline (`x-request-deadline-ms`) and a pinned variant
- * (`x-model-variant`), validated into 400s. They are read against
+ * `parameters.slo_ms`), whether it is to be enforced (`x-slo-strict`), the caller's deadline
+ * (`x-request-deadline-ms`, or Triton's `parameters.timeout` in µs), Triton's `parameters.priority` and a
+ * pinned variant (`x-model-variant`), validated into 400s. They are read against
  * the model's manifest, so they live with the selector they feed, not with the wire protocol.
  */
 import { InvalidInput } from '../errors.js';
@@ -31,6 +32,45 @@ export function callerDeadlineOf(header: string | undefined): number | undefined
   const n = /^\s*\d{1,9}\s*$/.test(header) ? Number(header) : NaN;
   if (!(n >= 1)) throw new InvalidInput(`x-request-deadline-ms must be a whole positive number of milliseconds, got ${JSON.stringify(header.slice(0, 40))}`);
   return n;
+}
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off', '']);
+
+/** `x-slo-strict`: the caller asks to be refused (422) rather than served late when its SLO cannot be met. */
+export function strictSloOf(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const v = header.trim().toLowerCase();
+  if (TRUE.has(v)) return true;
+  if (FALSE.has(v)) return false;
+  throw new InvalidInput(`x-slo-strict must be 1 or 0 (true/false), got ${JSON.stringify(header.slice(0, 40))}`);
+}
+
+/** Longest `parameters.timeout` taken (µs): an hour, as for the SLO. */
+const MAX_TIMEOUT_US = 3_600_000_000;
+
+/**
+ * Triton's per-request deadline, `parameters.timeout` in microseconds (0 or absent: none), as ms. The caller
+ * set it, so unlike the policy's SLO it may refuse the request up front when the facts say it cannot be met.
+ */
+export function timeoutMsOf(param: unknown): number | undefined {
+  if (param === undefined || param === 0) return undefined;
+  if (typeof param !== 'number' || !Number.isSafeInteger(param) || param < 0 || param > MAX_TIMEOUT_US) {
+    throw new InvalidInput(`parameters.timeout must be a whole number of microseconds from 0 to ${MAX_TIMEOUT_US}, got ${JSON.stringify(param)?.slice(0, 40)}`);
+  }
+  return param / 1000;
+}
+
+/**
+ * Triton's `parameters.priority`: 1 is the highest level, `levels` the lowest, 0 or absent the model's
+ * default level. Anything else is a 400 naming the range.
+ */
+export function priorityOf(param: unknown, levels: number, defaultLevel: number): number {
+  if (param === undefined || param === 0) return defaultLevel;
+  if (typeof param !== 'number' || !Number.isSafeInteger(param) || param < 0 || param > levels) {
+    throw new InvalidInput(`parameters.priority must be a whole number from 0 (the default, level ${defaultLevel}) to ${levels}, got ${JSON.stringify(param)?.slice(0, 40)}`);
+  }
+  return param;
 }
 
 /** What a pin is checked against: the model's policy (ops win unless it allows client pins). */

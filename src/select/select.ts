@@ -1,10 +1,16 @@
 /**
  * The routing decision: a pure function of (request profile, model variants, policy, live state) that
  * returns where to run, which variant, and why. Most accurate candidate predicted to meet the budget wins;
- * if none can, the fastest, flagged as a predicted miss (or the request is refused, when the policy says so).
- * A request whose budget is gone before anything runs is refused. The decision also names what to do when the chosen
+ * if none can, the fastest, flagged as a predicted miss. The decision also names what to do when the chosen
  * backend fails (the fallback) and which cold edge variant to load meanwhile (prewarm), so the data plane
  * makes no routing choice of its own.
+ *
+ * The SLO is a routing target, never a reason to refuse on a guess (docs: "The SLO contract"). The budget
+ * that steers the choice takes out the network as estimated (hints, else `network_defaults`, and the upload
+ * time of the body, which has in fact already arrived); a refusal uses only facts: it happens only when the
+ * caller asked for one (`x-slo-strict`, or a v2 `parameters.timeout` deadline) or the operator set
+ * `refuse_predicted_miss`, and its arithmetic counts only the round trip the caller's own RTT/ECT hints state,
+ * the gateway's overhead and measured latency: never a default network, never the upload.
  */
 import type { VariantName } from '../registry/manifest.js';
 import type { LatencyEstimate } from './estimator.js';
@@ -13,7 +19,11 @@ import type { VariantFacts } from './facts.js';
 import { computeMs, fitsEdge } from './facts.js';
 import type { NetworkProfile } from './hints.js';
 import { networkMs } from './hints.js';
+import type { CallerLimits } from './refusal.js';
+import { enforcedLimit } from './refusal.js';
 import { backups, mostFaithful } from './ranking.js';
+
+export type { CallerLimits } from './refusal.js';
 
 export type Target = 'edge' | 'origin';
 
@@ -78,6 +88,7 @@ export interface SelectionInput {
   live: LiveState;
   pinned?: VariantName;
   estimates?: LearnedEstimates;
+  caller?: CallerLimits;
 }
 
 export interface Candidate {
@@ -108,8 +119,8 @@ export interface RouteDecision {
   /** 'none': nothing runs; the request is refused (`refused`) or no candidate can serve it now. */
   target: Target | 'none';
   /**
-   * The SLO cannot be met (the reason says why, with the budget arithmetic): the client's mistake, answered
-   * 422 without running, unlike a target of 'none' for want of a backend (503).
+   * The caller (or the operator) asked for a refusal and the facts say its SLO or deadline cannot be met (the
+   * reason gives the arithmetic): answered 422 without running, unlike a target of 'none' for want of a backend (503).
    */
   refused?: boolean;
   variant?: VariantName;
@@ -185,15 +196,19 @@ const mb = (bytes: number) => Math.round(bytes / 1048576);
 /** Chooses a target and variant for one request. Pure: same input, same decision. */
 export function selectRoute(input: SelectionInput): RouteDecision {
   const network = round(networkMs(input.network, input.request_bytes));
-  const budget = round(input.policy.slo_ms - network - (input.policy.request_overhead_ms ?? 0));
+  const overhead = input.policy.request_overhead_ms ?? 0;
+  const fromSlo = round(input.policy.slo_ms - network - overhead);
+  const deadline = input.caller?.deadline_ms;
+  // The caller's deadline is server time (no network in it): the tighter of the two steers.
+  const budget = deadline === undefined ? fromSlo : Math.min(fromSlo, round(deadline - overhead));
   const candidates = input.variants.map((v) => edgeCandidate(v, input, budget));
   const origin = originCandidate(input);
   if (origin) candidates.push(origin);
   const kept = candidates.filter((c) => c.kept);
   const base = { budget_ms: budget, network_ms: network, candidates };
-  const arithmetic = `${round(input.policy.slo_ms)} ms SLO - ${network} ms network - ${round(input.policy.request_overhead_ms ?? 0)} ms gateway overhead = ${budget} ms budget`;
+  const enforced = enforcedLimit(input.policy, input.network, input.caller);
   // Checked before the backends' state: no backend could help, so the answer must not depend on it.
-  if (budget <= 0) return { ...base, target: 'none', refused: true, predicted_ms: 0, meets_slo: false, reason: `SLO cannot be met: ${arithmetic}` };
+  if (enforced && enforced.ms <= 0) return { ...base, target: 'none', refused: true, predicted_ms: 0, meets_slo: false, reason: `SLO cannot be met: ${enforced.arithmetic}` };
   if (kept.length === 0) {
     const why = candidates.map((c) => `${c.target}/${c.variant}: ${c.why}`).join('; ');
     return { ...base, target: 'none', predicted_ms: 0, meets_slo: false, reason: `no candidate can serve: ${why || 'no variants'}` };
@@ -203,8 +218,8 @@ export function selectRoute(input: SelectionInput): RouteDecision {
   let reason: string;
   if (meeting.length === 0) {
     chosen = kept.reduce((a, b) => (b.predicted_ms < a.predicted_ms ? b : a));
-    if (input.policy.refuse_predicted_miss) {
-      const reason = `SLO predicted to be missed: fastest is ${chosen.variant} at ${chosen.target}, predicted ${chosen.predicted_ms} ms > ${arithmetic}`;
+    if (enforced && chosen.predicted_ms > enforced.ms) {
+      const reason = `SLO cannot be met: fastest is ${chosen.variant} at ${chosen.target}, predicted ${chosen.predicted_ms} ms > ${enforced.arithmetic}`;
       return { ...base, target: 'none', refused: true, predicted_ms: chosen.predicted_ms, meets_slo: false, reason };
     }
     reason = `predicted SLO miss: fastest is ${chosen.variant} at ${chosen.target} (${chosen.predicted_ms} ms > ${budget} ms budget)`;

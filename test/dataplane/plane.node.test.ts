@@ -72,6 +72,12 @@ function request(n = 1, headers: Record<string, string> = {}, extra: { waitUntil
   return [{ json, bytes: 3000 * n }, { header: (name: string) => h.get(name.toLowerCase()), requestBytes: 3000 * n, requestId: 'req-1', ...extra }] as const;
 }
 
+/** One real digit with these v2 `parameters`. */
+function bodyWith(parameters: Record<string, unknown>) {
+  const [body, ctx] = request(1);
+  return [{ ...body, json: { ...body.json, parameters } }, ctx] as const;
+}
+
 describe('the data plane', () => {
   it('reads its config from the source at every verb, so a new policy applies from the next call', async () => {
     const { plane, source } = harness({ config: { models: { mnist: { slo_ms: 100 } } } });
@@ -100,22 +106,37 @@ describe('the data plane', () => {
     expect(out.blocks).toEqual([]);
   });
 
-  it('refuses at once, 422 with the budget arithmetic, a request whose SLO the network and the gateway use up', async () => {
+  it('serves a request whose SLO the estimated network and the gateway use up, best effort, and says so', async () => {
     const { plane, edge, origin, metrics } = harness();
-    const err = await plane.infer(mnist, ...request(1, { 'x-slo-ms': '50' })).catch((e: unknown) => e);
+    const out = await plane.infer(mnist, ...request(1, { 'x-slo-ms': '50' }));
+    expect(out.decision.reason).toMatch(/^predicted SLO miss: fastest is \w+ at edge \([\d.]+ ms > -6\.4 ms budget\)$/);
+    expect(out.slo).toBe('predicted-miss');
+    expect(edge.calls).toHaveLength(1);
+    expect(origin.calls).toHaveLength(0);
+    expect(metrics.counter('gateway_slo_total', { model: 'mnist', outcome: 'predicted-miss' })).toBe(1);
+  });
+
+  it('refuses at once, 422 with the arithmetic of its own numbers, what a strict caller cannot get', async () => {
+    const { plane, edge, origin, metrics } = harness();
+    const err = await plane.infer(mnist, ...request(1, { 'x-slo-ms': '50', 'x-slo-strict': '1', rtt: '48' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SloUnattainable);
     expect((err as SloUnattainable).status).toBe(422);
-    expect((err as Error).message).toBe("model 'mnist': SLO cannot be met: 50 ms SLO - 52.4 ms network - 4 ms gateway overhead = -6.4 ms budget");
+    expect((err as Error).message).toBe("model 'mnist': SLO cannot be met: 50 ms SLO - 48 ms round trip (your RTT hint) - 4 ms gateway overhead = -2 ms budget");
     expect(edge.calls).toHaveLength(0);
     expect(origin.calls).toHaveLength(0);
     expect(metrics.counter('nv_inference_request_failure', { model: 'mnist', version: '1', status: '422' })).toBe(1);
+  });
+
+  it('answers x-slo-strict that is neither 1 nor 0 with a 400 naming the header', async () => {
+    const { plane } = harness();
+    await expect(plane.infer(mnist, ...request(1, { 'x-slo-strict': 'maybe' }))).rejects.toThrow(/^x-slo-strict must be 1 or 0/);
   });
 
   it('refuses a predicted miss only where the policy says so, and runs it best effort otherwise', async () => {
     const { plane, edge, state } = harness({ config: { models: { mnist: { refuse_predicted_miss: true } } } });
     state.queueMs = 10_000;
     state.healthy = false;
-    await expect(plane.infer(mnist, ...request(1, { 'x-slo-ms': '500' }))).rejects.toThrow(/^model 'mnist': SLO predicted to be missed: fastest is \w+ at edge/);
+    await expect(plane.infer(mnist, ...request(1, { 'x-slo-ms': '500' }))).rejects.toThrow(/^model 'mnist': SLO cannot be met: fastest is \w+ at edge/);
     expect(edge.calls).toHaveLength(0);
     const { plane: lenient, edge: runs, state: busy } = harness();
     busy.queueMs = 10_000;
@@ -123,6 +144,37 @@ describe('the data plane', () => {
     const out = await lenient.infer(mnist, ...request(1, { 'x-slo-ms': '500' }));
     expect(out.decision.reason).toMatch(/^predicted SLO miss/);
     expect(runs.calls).toHaveLength(1);
+  });
+
+  it("waits for a best-effort run as long as the backend's own limit, not a budget already gone", async () => {
+    const { plane, origin, state, clock } = harness({ loaded: [] });
+    state.queueMs = 10_000;
+    const out = await plane.infer(mnist, ...request(1, { 'x-slo-ms': '20' }));
+    expect([out.decision.target, out.decision.meets_slo]).toEqual(['origin', false]);
+    expect(origin.calls[0]!.deadline! - clock.t).toBe(parseConfig({}).origin.timeout_ms);
+    expect(origin.calls[0]!.shortDeadline).toBeUndefined();
+  });
+
+  it('takes a v2 timeout (µs) as the caller\'s deadline: refused when the fastest cannot meet it, else its deadline and priority travel on', async () => {
+    const { plane, edge, origin, state, clock } = harness();
+    state.queueMs = 50;
+    const tooShort = await plane.infer(mnist, ...bodyWith({ timeout: 10_000 })).catch((e: unknown) => e);
+    expect((tooShort as Error).message).toMatch(/^model 'mnist': SLO cannot be met: fastest is \w+ at \w+, predicted [\d.]+ ms > 10 ms timeout - 4 ms gateway overhead = 6 ms budget$/);
+    expect(edge.calls.length + origin.calls.length).toBe(0);
+    state.queueMs = 0;
+    const out = await plane.infer(mnist, ...bodyWith({ timeout: 300_000, priority: 1 }));
+    const sent = edge.calls[0]!;
+    expect(out.decision.budget_ms).toBe(296);
+    expect(sent.deadline).toBeLessThanOrEqual(clock.t + 300);
+    expect([sent.priority, sent.deadlineFromCaller]).toEqual([1, true]);
+  });
+
+  it('gives a request without a priority the default level, and refuses one beyond the levels with a 400', async () => {
+    const { plane, edge } = harness({ config: { policy: { priority_levels: 3, default_priority_level: 2 } } });
+    await plane.infer(mnist, ...request(1));
+    expect(edge.calls[0]!.priority).toBe(2);
+    await expect(plane.infer(mnist, ...bodyWith({ priority: 4 }))).rejects.toThrow(/^parameters\.priority must be a whole number from 0 \(the default, level 2\) to 3, got 4$/);
+    await expect(plane.infer(mnist, ...bodyWith({ timeout: -1 }))).rejects.toThrow(/^parameters\.timeout must be a whole number of microseconds/);
   });
 
   it('takes the time already spent in the gateway out of the deadline', async () => {

@@ -84,34 +84,34 @@ describe('origin fallback', () => {
     expect(edge.headers.get('x-served-by')).toBe('edge');
   });
 
-  it('answers 504 naming the SLO when the origin cannot answer within the deadline the SLO leaves', async () => {
+  it("answers 504 naming the caller's deadline when the origin cannot answer within it, and does not count it against the origin", async () => {
     const call = gatewayWith({});
-    // A 20 ms SLO with no client network leaves a ~15 ms budget: a deadline of ~115 ms with the grace. 2
-    // sequences of 64 tokens take the native origin ~400 ms (and little enough not to hold it up for the next
-    // test); the selector predicts ~750 ms, so the timeout is the SLO's doing, not the origin's.
-    const res = await call('/v2/models/transformer-large/infer', tokens(2, 64), { 'x-slo-ms': '20', RTT: '0' });
+    // 2 sequences of 64 tokens take the native origin ~400 ms (little enough not to hold it up for the next
+    // test); the selector predicts ~750 ms, so a 100 ms caller deadline times out by the caller's doing.
+    const res = await call('/v2/models/transformer-large/infer', tokens(2, 64), { 'x-slo-ms': '20', RTT: '0', 'x-request-deadline-ms': '100' });
     expect(res.status).toBe(504);
-    expect(res.body.error).toMatch(/^origin did not answer within \d+ ms, the deadline set by its 20 ms SLO .*; not counted against the origin$/);
+    expect(res.body.error).toMatch(/^origin did not answer within \d+ ms, the deadline set by the caller's deadline of 100 ms; not counted against the origin$/);
   });
 
-  it('refuses at once, 422 with the arithmetic, an SLO the network and the gateway use up', async () => {
-    const res = await post('/v2/models/transformer-large/infer', tokens(2, 64), { 'x-slo-ms': '1' });
+  it('serves an SLO the gateway cannot meet best effort, flagged, and refuses it 422 with the arithmetic only when the caller is strict', async () => {
+    const late = await post('/v2/models/transformer-large/infer', tokens(1, 8), { 'x-slo-ms': '1' });
+    expect(late.status, JSON.stringify(late.body)).toBe(200);
+    expect(late.headers.get('x-slo')).toBe('predicted-miss');
+    expect(late.headers.get('x-route-reason')).toMatch(/predicted SLO miss: fastest is fp32 at origin/);
+    const res = await post('/v2/models/transformer-large/infer', tokens(2, 64), { 'x-slo-ms': '1', 'x-slo-strict': '1' });
     expect(res.status).toBe(422);
-    expect(res.body.error).toMatch(/^model 'transformer-large': SLO cannot be met: 1 ms SLO - [\d.]+ ms network - [\d.]+ ms gateway overhead = -[\d.]+ ms budget$/);
+    expect(res.body.error).toMatch(/^model 'transformer-large': SLO cannot be met: 1 ms SLO - [\d.]+ ms gateway overhead = -[\d.]+ ms budget$/);
   });
 
-  it('keeps the breaker closed through a storm of tiny-SLO requests, then serves the next request at the origin', async () => {
+  it('serves a storm of tiny-SLO requests best effort, keeps the breaker closed, then serves the next request at the origin', async () => {
     const call = gatewayWith({});
-    // A 60 ms SLO with no client network leaves a small positive budget: each runs best effort with a
-    // ~155 ms deadline, shorter than the ~370 ms the origin is predicted to need for a 32-token sequence.
+    // A 60 ms SLO cannot hold the ~370 ms the origin is predicted to need for a 32-token sequence: each runs
+    // best effort (waited on up to the origin's own limit) and says it was predicted to miss.
     const storm = await Promise.all(Array.from({ length: 10 }, () => call('/v2/models/transformer-large/infer', tokens(1, 32), { 'x-slo-ms': '60', RTT: '0' })));
     for (const res of storm) {
-      if (res.status === 200) continue;
-      expect(res.status, JSON.stringify(res.body)).toBe(504);
-      expect(res.body.error).toMatch(/its 60 ms SLO .*not counted against the origin/);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.headers.get('x-slo')).toBe('predicted-miss');
     }
-    // Three counted timeouts would have opened it; the origin is still queueing the abandoned work.
-    expect(storm.filter((r) => r.status === 504).length).toBeGreaterThanOrEqual(3);
     const next = await call('/v2/models/transformer-large/infer', tokens(1, 8), { 'x-slo-ms': '30000' });
     expect(next.status, JSON.stringify(next.body)).toBe(200);
     expect(next.headers.get('x-served-by')).toBe('origin');

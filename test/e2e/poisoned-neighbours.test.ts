@@ -78,7 +78,7 @@ const poisoned: Case[] = [
   { kind: 'output too large to hold', path: '/v2/models/ppocr-rec/infer', body: { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 8192], data: [0] }] }, headers: SLO, expect: [400, 413] },
   { kind: 'non-finite number', path: '/v2/models/mnist/infer', body: '{"inputs":[{"name":"input","datatype":"FP32","shape":[1,784],"data":[1e999' + ',0'.repeat(783) + ']}]}', headers: SLO, expect: [400] },
   { kind: 'hex SLO header', path: '/v2/models/mnist/infer', body: mnistBody(0, 1), headers: { 'x-slo-ms': '0x66' }, expect: [400] },
-  { kind: 'impossible SLO', path: '/v2/models/transformer-large/infer', body: tokens([101, 7, 102]), headers: { 'x-slo-ms': '1' }, expect: [422] },
+  { kind: 'impossible strict SLO', path: '/v2/models/transformer-large/infer', body: tokens([101, 7, 102]), headers: { 'x-slo-ms': '1', 'x-slo-strict': '1' }, expect: [422] },
   { kind: 'a million dimensions', path: '/v2/models/mnist/infer', body: { inputs: [{ name: 'input', datatype: 'FP32', shape: Array(1_000_000).fill(1), data: [0] }] }, headers: SLO, expect: [400, 413] },
   { kind: 'pin outside the policy', path: '/v2/models/mnist/infer', body: mnistBody(0, 1), headers: { ...SLO, 'x-model-variant': 'int8' }, expect: [400] },
 ];

@@ -48,6 +48,14 @@ describe('BatchQueue', () => {
     expect(runs).toEqual([['a'], ['b', 'c', 'd']]);
   });
 
+  it('runs waiting requests by priority level (1 first), oldest first within a level, as Triton does', async () => {
+    const { queue, runs, item } = harness();
+    const at = (id: string, key: string, priority?: number) => ({ ...item(id, key), ...(priority === undefined ? {} : { priority }) });
+    // 'a' runs at once; the rest queue behind it with different keys, so each runs alone, in priority order.
+    await Promise.all([queue.submit(at('a', 'a', 2)), queue.submit(at('low', 'l', 2)), queue.submit(at('none', 'n')), queue.submit(at('high', 'h', 1)), queue.submit(at('low2', 'm', 2))]);
+    expect(runs).toEqual([['a'], ['high'], ['low'], ['low2'], ['none']]);
+  });
+
   it('never puts requests with different keys in one run', async () => {
     const { queue, runs, item } = harness();
     await Promise.all([queue.submit(item('a', 'x')), queue.submit(item('b', 'y')), queue.submit(item('c', 'x'))]);

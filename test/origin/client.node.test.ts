@@ -82,6 +82,15 @@ describe('the origin client', () => {
     expect(calls[0]!.body.parameters).toEqual({ priority: 'low' });
   });
 
+  it("sends a caller's own v2 timeout on as what is left of it (µs, less the round trip), never the caller's original", async () => {
+    const { client, calls } = harness({ hang: false });
+    const req = ask(1000, { deadlineFromCaller: true });
+    await client.infer({ ...req, request: { ...req.request, parameters: { timeout: 5_000_000, priority: 1 } } });
+    expect(calls[0]!.body.parameters).toEqual({ timeout: 960_000, priority: 1 });
+    await client.infer({ ...ask(1000), request: { ...req.request, parameters: { timeout: 5_000_000 } } });
+    expect(calls[1]!.body.parameters).toEqual({});
+  });
+
   it('spends a short deadline on one attempt instead of two that could not hold the predicted run', async () => {
     const { client, calls } = harness({ hang: false });
     await client.infer(ask(1000, { expectedOriginMs: 369 }));

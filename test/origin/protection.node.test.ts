@@ -44,6 +44,17 @@ describe('the origin', () => {
     expect(wrong.status).toBe(403);
   });
 
+  it("honours Triton's timeout (µs) and priority: served within a deadline it can meet, 422 with the arithmetic for one it cannot, 400 for a bad priority", async () => {
+    const ok = await infer({ ...mnistBody(0, 1), parameters: { timeout: 5_000_000, priority: 1 } }, auth);
+    expect(ok.status).toBe(200);
+    const tooShort = await infer({ ...mnistBody(0, 1), parameters: { timeout: 1 } }, auth);
+    expect(tooShort.status).toBe(422);
+    expect(((await tooShort.json()) as { error: string }).error).toMatch(/^model 'mnist': SLO cannot be met: 0 ms timeout - [\d.]+ ms gateway overhead = -[\d.]+ ms budget$/);
+    const bad = await infer({ ...mnistBody(0, 1), parameters: { priority: 'high' } }, auth);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^parameters\.priority must be a whole number/);
+  });
+
   it('answers the gateway that presents the secret, with the right digits', async () => {
     const res = await infer(mnistBody(0, 2), auth);
     expect(res.status).toBe(200);

@@ -93,7 +93,7 @@ describe('the OpenAPI document', () => {
     expect(doc.paths['/admin/config'].get).toBeDefined();
     const explain = doc.paths['/admin/explain'].post;
     expect(explain.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/ExplainRequest');
-    expect(Object.keys(doc.components.schemas.ExplainRequest.properties)).toEqual(['model', 'slo_ms', 'items', 'request_bytes', 'variant', 'hints']);
+    expect(Object.keys(doc.components.schemas.ExplainRequest.properties)).toEqual(['model', 'slo_ms', 'items', 'request_bytes', 'variant', 'strict', 'timeout_us', 'hints']);
     expect(doc.components.schemas.RouteDecision.properties.candidates.items.$ref).toBe('#/components/schemas/Candidate');
   });
 
@@ -184,15 +184,15 @@ describe('the dashboard', () => {
     expect(textOf(text)).toMatch(/ticking clock during edge runs/);
   });
 
-  it('explains a what-if request: the decision (here a refusal), budget, network time and every candidate', async () => {
-    const { status, text } = await page('/dashboard?model=mnist&slo_ms=5&ect=3g&items=4&variant=');
+  it('explains a what-if request: the decision (here a strict refusal), budget, network time and every candidate', async () => {
+    const { status, text } = await page('/dashboard?model=mnist&slo_ms=5&ect=3g&items=4&variant=&strict=1');
     expect(status).toBe(200);
     const decision = text.slice(text.indexOf('id="decision"'));
     expect(decision).toMatch(/data-target="none" data-variant=""/);
     const words = textOf(decision);
-    // 3g takes 270 ms of round trip out of a 5 ms SLO: no budget, so such a request is refused, with the arithmetic.
+    // 3g takes 270 ms of round trip out of a 5 ms SLO: no budget, so a strict request is refused, with the arithmetic.
     expect(words).toContain('refused (422): SLO cannot be met');
-    expect(words).toContain('SLO cannot be met: 5 ms SLO - 270 ms network - 4 ms gateway overhead = -269 ms budget');
+    expect(words).toContain('SLO cannot be met: 5 ms SLO - 270 ms round trip (your ECT hint) - 4 ms gateway overhead = -269 ms budget');
     expect(words).toMatch(/client network time 270\.0 ms/);
     expect(words).toMatch(/gateway overhead 4\.0 ms budget \(SLO − network − overhead\) -269\.0 ms/);
     expect(words).toMatch(/items 4/);

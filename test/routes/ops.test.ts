@@ -59,13 +59,17 @@ describe('metrics', () => {
 
 describe('explain and config', () => {
   it('explains a hypothetical request with every candidate and why', async () => {
-    const res = await post('/admin/explain', { model: 'mnist', slo_ms: 5, hints: { ECT: '3g' } });
+    const res = await post('/admin/explain', { model: 'mnist', slo_ms: 5, strict: true, hints: { ECT: '3g' } });
     expect(res.status).toBe(200);
     expect(res.body.network).toMatchObject({ rtt_ms: 270, from_hints: ['ECT'] });
     expect(res.body.decision.meets_slo).toBe(false);
-    // 3g's 270 ms round trip leaves a 5 ms SLO no budget: such a request would be refused (422), with the arithmetic.
+    // 3g's 270 ms round trip leaves a strict 5 ms SLO no budget: such a request would be refused (422), with the arithmetic.
     expect(res.body.decision).toMatchObject({ target: 'none', refused: true });
-    expect(res.body.decision.reason).toBe('SLO cannot be met: 5 ms SLO - 270 ms network - 4 ms gateway overhead = -269 ms budget');
+    expect(res.body.decision.reason).toBe('SLO cannot be met: 5 ms SLO - 270 ms round trip (your ECT hint) - 4 ms gateway overhead = -269 ms budget');
+    // Not strict, the same request is served best effort, flagged.
+    const lenient = await post('/admin/explain', { model: 'mnist', slo_ms: 5, hints: { ECT: '3g' } });
+    expect(lenient.body.decision).toMatchObject({ target: 'edge', meets_slo: false });
+    expect(lenient.body.decision.reason).toMatch(/^predicted SLO miss: fastest is \w+ at edge/);
     expect(res.body.decision.candidates.map((c: any) => `${c.target}/${c.variant}`)).toEqual(['edge/fp32', 'edge/fp16', 'edge/int8', 'edge/int8w', 'origin/fp32']);
     // A budget every candidate is predicted to miss still runs the fastest, best effort, flagged.
     const miss = await post('/admin/explain', { model: 'transformer-large', slo_ms: 400, items: 4 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { NetworkDefaults, NetworkProfile } from '../../src/select/hints.js';
 import { networkMs, networkProfile } from '../../src/select/hints.js';
 import type { VariantFacts } from '../../src/select/facts.js';
-import type { LiveState, RouteDecision, SelectionInput, SelectionPolicy } from '../../src/select/select.js';
+import type { CallerLimits, LiveState, RouteDecision, SelectionInput, SelectionPolicy } from '../../src/select/select.js';
 import { selectRoute } from '../../src/select/select.js';
 import type { VariantName } from '../../src/registry/manifest.js';
 
@@ -59,6 +59,7 @@ interface Scenario {
   policy?: Partial<SelectionPolicy>;
   live?: Partial<LiveState>;
   pinned?: VariantName;
+  caller?: CallerLimits;
 }
 
 function decide(s: Scenario = {}): RouteDecision {
@@ -70,6 +71,7 @@ function decide(s: Scenario = {}): RouteDecision {
     policy: { ...POLICY, ...s.policy },
     live: { ...LIVE, ...s.live },
     ...(s.pinned ? { pinned: s.pinned } : {}),
+    ...(s.caller ? { caller: s.caller } : {}),
   };
   return selectRoute(input);
 }
@@ -481,7 +483,7 @@ describe('selectRoute and unverified fidelity (policy unverified_fidelity)', () 
   });
 });
 
-describe('selectRoute refuses what cannot be met', () => {
+describe('selectRoute refuses only when asked, and only on facts', () => {
   interface Row {
     name: string;
     scenario: Scenario;
@@ -490,35 +492,59 @@ describe('selectRoute refuses what cannot be met', () => {
     reason: RegExp;
   }
 
-  // The network costs 58 ms; the gateway's overhead is 4 ms where the row says so.
+  // The estimated network costs 58 ms (the 50 ms default round trip, which no hint stated, and the upload of
+  // a body that has already arrived); the gateway's overhead is 4 ms where the row says so.
+  const strict = { strict_slo: true };
+  const rttHint = { rtt_ms: 50, from_hints: ['RTT'] };
   const rows: Row[] = [
     {
-      name: 'an SLO no longer than the network leaves no budget: refused before any candidate is weighed',
+      name: 'an SLO no longer than the estimated network is served best effort and flagged, never refused on a guess',
       scenario: { policy: { slo_ms: 58 } },
-      refused: true,
-      target: 'none',
-      reason: /^SLO cannot be met: 58 ms SLO - 58 ms network - 0 ms gateway overhead = 0 ms budget$/,
+      refused: false,
+      target: 'edge',
+      reason: /^predicted SLO miss: fastest is int8 at edge \(1\.2 ms > 0 ms budget\)$/,
     },
     {
-      name: "the gateway's own overhead counts: a 60 ms SLO with 4 ms of overhead has no budget",
+      name: "the gateway's overhead past the SLO is no reason to refuse either",
       scenario: { policy: { slo_ms: 60, request_overhead_ms: 4 } },
-      refused: true,
-      target: 'none',
-      reason: /= -2 ms budget$/,
+      refused: false,
+      target: 'edge',
+      reason: /^predicted SLO miss: fastest is int8 at edge \(1\.2 ms > -2 ms budget\)$/,
     },
     {
-      name: 'no budget is refused even while no backend could serve: the answer does not depend on live state',
-      scenario: { policy: { slo_ms: 1 }, variants: TOO_BIG, live: { origin_healthy: false } },
-      refused: true,
-      target: 'none',
-      reason: /^SLO cannot be met: 1 ms SLO/,
+      name: 'x-slo-strict counts no network the client did not state: the same request is served',
+      scenario: { policy: { slo_ms: 58 }, caller: strict },
+      refused: false,
+      target: 'edge',
+      reason: /^predicted SLO miss: fastest is int8 at edge/,
     },
     {
-      name: 'a pinned variant is refused alike when there is no budget',
-      scenario: { policy: { slo_ms: 10 }, pinned: 'int8' },
+      name: 'x-slo-strict with a mobile guess but no network hint still counts no round trip',
+      scenario: { policy: { slo_ms: 100 }, caller: strict, network: { mobile: true, rtt_ms: 150, from_hints: ['Sec-CH-UA-Mobile'] } },
+      refused: false,
+      target: 'edge',
+      reason: /^predicted SLO miss: fastest is int8 at edge/,
+    },
+    {
+      name: "x-slo-strict refuses with the arithmetic of the client's own RTT hint, before any candidate is weighed",
+      scenario: { policy: { slo_ms: 52, request_overhead_ms: 4 }, caller: strict, network: rttHint },
       refused: true,
       target: 'none',
-      reason: /^SLO cannot be met/,
+      reason: /^SLO cannot be met: 52 ms SLO - 50 ms round trip \(your RTT hint\) - 4 ms gateway overhead = -2 ms budget$/,
+    },
+    {
+      name: 'a strict SLO with no budget is refused even while no backend could serve: the answer does not depend on live state',
+      scenario: { policy: { slo_ms: 1, request_overhead_ms: 4 }, caller: strict, variants: TOO_BIG, live: { origin_healthy: false } },
+      refused: true,
+      target: 'none',
+      reason: /^SLO cannot be met: 1 ms SLO - 4 ms gateway overhead = -3 ms budget$/,
+    },
+    {
+      name: 'a pinned variant whose measured latency exceeds a strict SLO is refused alike',
+      scenario: { items: 100, policy: { slo_ms: 10 }, pinned: 'int8', caller: strict },
+      refused: true,
+      target: 'none',
+      reason: /^SLO cannot be met: fastest is int8 at edge, predicted 21 ms > 10 ms SLO - 0 ms gateway overhead = 10 ms budget$/,
     },
     {
       name: 'a positive budget that every candidate is predicted to miss still runs the fastest, best effort, by default',
@@ -528,18 +554,39 @@ describe('selectRoute refuses what cannot be met', () => {
       reason: /^predicted SLO miss: fastest is int8 at edge/,
     },
     {
-      name: 'with refuse_predicted_miss the same request is refused, naming the fastest candidate and the budget',
+      name: 'refuse_predicted_miss judges by facts too: without a network hint the same request is served',
       scenario: { items: 100, policy: { slo_ms: 60, refuse_predicted_miss: true } },
+      refused: false,
+      target: 'edge',
+      reason: /^predicted SLO miss: fastest is int8 at edge/,
+    },
+    {
+      name: "with refuse_predicted_miss and the client's RTT hint the request is refused, naming the fastest candidate and the budget",
+      scenario: { items: 100, policy: { slo_ms: 60, refuse_predicted_miss: true }, network: rttHint },
       refused: true,
       target: 'none',
-      reason: /^SLO predicted to be missed: fastest is int8 at edge, predicted 21 ms > 60 ms SLO - 58 ms network - 0 ms gateway overhead = 2 ms budget$/,
+      reason: /^SLO cannot be met: fastest is int8 at edge, predicted 21 ms > 60 ms SLO - 50 ms round trip \(your RTT hint\) - 0 ms gateway overhead = 10 ms budget$/,
     },
     {
       name: 'refuse_predicted_miss lets through a request some candidate is predicted to meet',
-      scenario: { items: 100, policy: { slo_ms: 88, refuse_predicted_miss: true } },
+      scenario: { items: 100, policy: { slo_ms: 88, refuse_predicted_miss: true }, network: rttHint },
       refused: false,
       target: 'edge',
       reason: /^int8 at edge: most accurate within 30 ms budget/,
+    },
+    {
+      name: "a v2 timeout the fastest candidate cannot meet is refused: the caller set it, and it is server time (no network)",
+      scenario: { items: 100, caller: { deadline_ms: 5 } },
+      refused: true,
+      target: 'none',
+      reason: /^SLO cannot be met: fastest is int8 at edge, predicted 21 ms > 5 ms timeout - 0 ms gateway overhead = 5 ms budget$/,
+    },
+    {
+      name: 'a v2 timeout that leaves room is served as usual',
+      scenario: { caller: { deadline_ms: 1000 } },
+      refused: false,
+      target: 'edge',
+      reason: /^fp32 at edge: most accurate within 442 ms budget/,
     },
   ];
 
@@ -551,8 +598,14 @@ describe('selectRoute refuses what cannot be met', () => {
     if (refused) expect(d.meets_slo).toBe(false);
   });
 
+  it('a v2 timeout tighter than the SLO steers the choice to what fits within it', () => {
+    const d = decide({ items: 8, caller: { deadline_ms: 5 } });
+    expect([d.budget_ms, d.target, d.variant, d.meets_slo]).toEqual([5, 'edge', 'fp16', true]);
+  });
+
   it('keeps every candidate in a refused decision, for explain', () => {
-    const d = decide({ policy: { slo_ms: 1 } });
+    const d = decide({ policy: { slo_ms: 1, request_overhead_ms: 4 }, caller: strict });
+    expect(d.refused).toBe(true);
     expect(d.candidates.map((c) => `${c.target}/${c.variant}`)).toEqual(['edge/fp32', 'edge/fp16', 'edge/int8', 'origin/fp32']);
     expect(d.fallback).toBeUndefined();
   });
@@ -715,12 +768,17 @@ describe('slow networks eat the budget', () => {
     expect([d.target, d.variant, d.meets_slo]).toEqual(['edge', 'fp32', true]);
   });
 
-  it('a 2g connection leaves no budget at all, so the request is refused with the arithmetic', () => {
+  it('a 2g connection leaves no budget at all: the fastest runs, flagged as a predicted miss', () => {
     const d = decide(scenario(hinted({ ect: '2g' })));
     expect(d.network_ms).toBeGreaterThan(300);
-    expect(d.meets_slo).toBe(false);
-    expect([d.target, d.variant, d.refused]).toEqual(['none', undefined, true]);
-    expect(d.reason).toMatch(/^SLO cannot be met: 300 ms SLO - \d+(\.\d)? ms network - 0 ms gateway overhead = -\d+(\.\d)? ms budget$/);
+    expect([d.target, d.variant, d.meets_slo, d.refused]).toEqual(['edge', 'int8', false, undefined]);
+    expect(d.reason).toMatch(/^predicted SLO miss: fastest is int8 at edge \(\d+(\.\d)? ms > -\d+(\.\d)? ms budget\)$/);
+  });
+
+  it('with x-slo-strict the same 2g client is refused, by the round trip its own ECT hint states', () => {
+    const d = decide({ ...scenario(hinted({ ect: '2g' })), caller: { strict_slo: true } });
+    expect([d.target, d.refused]).toEqual(['none', true]);
+    expect(d.reason).toBe('SLO cannot be met: 300 ms SLO - 1400 ms round trip (your ECT hint) - 0 ms gateway overhead = -1100 ms budget');
   });
 });
 
