@@ -19,19 +19,6 @@ import { mismatches, onPorts, parseCurlOutput } from './curl-answer.js';
 import { parseDoc, type DocCommand } from './doc-examples.js';
 import { docPages, ROOT } from './doc-files.js';
 
-/**
- * Examples known to print something else today, each with why and the status it answers instead. Keep it
- * short and empty it when the cause is fixed: an entry whose example passes again fails, so none goes stale.
- */
-const KNOWN_DRIFT: { file: string; line: number; status: number; why: string }[] = [
-  {
-    file: 'README.md',
-    line: 54,
-    status: 422,
-    why: "tight SLO (x-slo-ms: 2): the gateway refuses a budget gone before anything runs (422 'SLO cannot be met'); the change under way serves it with 'predicted SLO miss: …'",
-  },
-];
-
 const pages = docPages()
   .map((file) => ({ file, commands: parseDoc(file, readFileSync(join(ROOT, file), 'utf8')).commands.filter((c) => c.kind !== 'other') }))
   .filter((p) => p.commands.some((c) => c.kind === 'example'));
@@ -99,10 +86,8 @@ function title(c: DocCommand): string {
 }
 
 describe('doc examples', () => {
-  it('find examples to run, and every KNOWN_DRIFT entry names one the docs still show', () => {
-    const examples = pages.flatMap((p) => p.commands.filter((c) => c.kind === 'example'));
-    expect(examples.length).toBeGreaterThan(0);
-    for (const d of KNOWN_DRIFT) expect(examples.some((c) => c.file === d.file && c.line === d.line), `${d.file}:${d.line} in KNOWN_DRIFT`).toBe(true);
+  it('find examples to run', () => {
+    expect(pages.flatMap((p) => p.commands.filter((c) => c.kind === 'example')).length).toBeGreaterThan(0);
   });
 
   for (const { file, commands } of pages) {
@@ -118,14 +103,7 @@ describe('doc examples', () => {
             misses.push(`an error ${answer.status} where the page shows none`);
           }
           const shown = `\n--- ${file}:${c.line} printed ---\n${run.stdout.slice(0, 2000)}`;
-          const drift = KNOWN_DRIFT.find((d) => d.file === file && d.line === c.line);
-          if (!drift) {
-            expect(misses, `${file}:${c.line} drifted from its page${shown}`).toEqual([]);
-            return;
-          }
-          expect(misses, `${file}:${c.line} prints what its page shows now: take it off KNOWN_DRIFT`).not.toEqual([]);
-          expect(answer.status, `${file}:${c.line} is in KNOWN_DRIFT for answering ${drift.status}${shown}`).toBe(drift.status);
-          console.log(`known drift ${file}:${c.line} (${drift.why}):\n  ${misses.join('\n  ')}${shown}`);
+          expect(misses, `${file}:${c.line} drifted from its page${shown}`).toEqual([]);
         });
       }
     });
