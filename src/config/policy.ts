@@ -10,53 +10,22 @@ const MiB = 1024 * 1024;
 
 /** Routing policy knobs that can be set globally and overridden per model. */
 export const PolicyFields = {
-  /** Latency budget (ms) when the request names none. */
-  slo_ms: z.number().positive().default(500),
-  /** Variants the edge may run, in any order; the origin always serves `origin.variant`. */
-  variants: z.array(VariantName).min(1).default([...VARIANT_NAMES]),
-  /** Lowest fidelity (accuracy, else top-1 agreement with fp32) a variant may have to be chosen. */
-  accuracy_floor: z.number().min(0).max(1).default(0),
-  /** With Save-Data: accept this much fidelity loss for the cheapest candidate. */
-  save_data_fidelity_slack: z.number().min(0).max(1).default(0.01),
-  /**
-   * Fidelities this close count as equal: the resolution of the measurement (top-1 agreement on 2000 samples
-   * moves in steps of 0.0005). Among equally faithful candidates meeting the budget the edge, then the faster,
-   * wins: a slower variant that is not measurably better only lengthens the queue for the requests behind it.
-   */
-  fidelity_tolerance: z.number().min(0).max(1).default(0.0005),
-  /** WASM memory a single variant may take in the isolate. */
-  edge_memory_budget_bytes: z.number().int().positive().default(96 * MiB),
-  /** Whether the origin may serve this model. */
-  origin_enabled: z.boolean().default(true),
-  /** Dynamic batching at the edge for models with a batch axis. */
-  batching: z.boolean().default(true),
-  /** Largest batch (sum of request batch sizes) one edge run may take. */
-  max_batch_size: z.number().int().positive().default(32),
-  /** Longest wait for more requests to batch (ms); a request's SLO slack bounds it further. */
-  max_queue_delay_ms: z.number().nonnegative().default(2),
-  /** Whether a client's `x-model-variant` may pick a variant outside `variants` or below `accuracy_floor` (off: 400). */
-  allow_client_pins: z.boolean().default(false),
-  /** Whether float inputs may hold NaN or ±Infinity (JSON `1e999`, binary bit patterns). Off: 400. */
-  allow_non_finite: z.boolean().default(false),
-  /**
-   * Refuse (422, with the arithmetic) a request whose SLO the facts say cannot be met: the fastest candidate's
-   * measured latency against the SLO less the round trip the client's own hints state and the gateway's
-   * overhead (never a default network or the upload time). Off: the fastest runs, flagged as a predicted miss,
-   * unless the caller itself asks (`x-slo-strict: 1`, or a v2 `parameters.timeout`).
-   */
-  refuse_predicted_miss: z.boolean().default(false),
-  /**
-   * Triton's request priorities: `parameters.priority` 1 (highest) to `priority_levels` (lowest) orders the
-   * batch queue; 0 or absent is `default_priority_level` (clamped to the levels).
-   */
-  priority_levels: z.number().int().min(1).max(100).default(2),
-  default_priority_level: z.number().int().min(1).max(100).default(2),
-  /**
-   * What to do with a compressed variant whose fidelity was measured on random inputs (manifest
-   * `eval_set_kind: random`), which overstate it: `serve` treats it as measured; `avoid` chooses it only when
-   * no verified candidate meets the budget; `refuse` never runs it unless pinned. fp32 is the reference, always verified.
-   */
-  unverified_fidelity: z.enum(['serve', 'avoid', 'refuse']).default('avoid'),
+  slo_ms: z.number().positive().describe('Latency budget (ms) when the request names none.').default(500),
+  variants: z.array(VariantName).min(1).describe('Variants the edge may run, in any order; the origin always serves `origin.variant`.').default([...VARIANT_NAMES]),
+  accuracy_floor: z.number().min(0).max(1).describe('Lowest fidelity (accuracy, else top-1 agreement with fp32) a variant may have to be chosen.').default(0),
+  save_data_fidelity_slack: z.number().min(0).max(1).describe('With Save-Data: accept this much fidelity loss for the cheapest candidate.').default(0.01),
+  fidelity_tolerance: z.number().min(0).max(1).describe('Fidelities this close count as equal: the resolution of the measurement (top-1 agreement on 2000 samples moves in steps of 0.0005). Among equally faithful candidates meeting the budget the edge, then the faster, wins: a slower variant that is not measurably better only lengthens the queue for the requests behind it.').default(0.0005),
+  edge_memory_budget_bytes: z.number().int().positive().describe('WASM memory a single variant may take in the isolate.').default(96 * MiB),
+  origin_enabled: z.boolean().describe('Whether the origin may serve this model.').default(true),
+  batching: z.boolean().describe('Dynamic batching at the edge for models with a batch axis.').default(true),
+  max_batch_size: z.number().int().positive().describe('Largest batch (sum of request batch sizes) one edge run may take.').default(32),
+  max_queue_delay_ms: z.number().nonnegative().describe('Longest wait for more requests to batch (ms); a request\'s SLO slack bounds it further.').default(2),
+  allow_client_pins: z.boolean().describe('Whether a client\'s `x-model-variant` may pick a variant outside `variants` or below `accuracy_floor` (off: 400).').default(false),
+  allow_non_finite: z.boolean().describe('Whether float inputs may hold NaN or ±Infinity (JSON `1e999`, binary bit patterns). Off: 400.').default(false),
+  refuse_predicted_miss: z.boolean().describe('Refuse (422, with the arithmetic) a request whose SLO the facts say cannot be met: the fastest candidate\'s measured latency against the SLO less the round trip the client\'s own hints state and the gateway\'s overhead (never a default network or the upload time). Off: the fastest runs, flagged as a predicted miss, unless the caller itself asks (`x-slo-strict: 1`, or a v2 `parameters.timeout`).').default(false),
+  priority_levels: z.number().int().min(1).max(100).describe('Triton\'s request priorities: `parameters.priority` 1 (highest) to `priority_levels` (lowest) orders the batch queue; 0 or absent is `default_priority_level` (clamped to the levels).').default(2),
+  default_priority_level: z.number().int().min(1).max(100).describe('The priority level of a request that sends none (or 0); clamped to `priority_levels`.').default(2),
+  unverified_fidelity: z.enum(['serve', 'avoid', 'refuse']).describe('What to do with a compressed variant whose fidelity was measured on random inputs (manifest `eval_set_kind: random`), which overstate it: `serve` treats it as measured; `avoid` chooses it only when no verified candidate meets the budget; `refuse` never runs it unless pinned. fp32 is the reference, always verified.').default('avoid'),
 };
 export const PolicySchema = z.object(PolicyFields).strict();
 export type Policy = z.infer<typeof PolicySchema>;
@@ -81,7 +50,6 @@ export const ModelPolicy = z
     priority_levels: PolicyFields.priority_levels.unwrap().optional(),
     default_priority_level: PolicyFields.default_priority_level.unwrap().optional(),
     unverified_fidelity: PolicyFields.unverified_fidelity.unwrap().optional(),
-    /** The device tier for this model (src/config/device.ts): `allow`, download budget, variants, ... */
-    device: ModelDevice.optional(),
+    device: ModelDevice.optional().describe('The device tier for this model (src/config/device.ts): `allow`, download budget, variants, ...'),
   })
   .strict();
