@@ -105,6 +105,9 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
       await next();
     });
   }
+  // Triton's load and unload change what this process holds in memory: an operator's call.
+  app.post('/v2/repository/models/:model/load', admin);
+  app.post('/v2/repository/models/:model/unload', admin);
   app.use('/metrics', admin);
   app.use('/dashboard/*', admin);
   app.use(

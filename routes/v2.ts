@@ -14,6 +14,7 @@ import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
 import type { V2Env } from './env.js';
 import { deviceRoutes } from './v2/device.js';
 import { inferenceLog, routedHeaders } from './v2/headers.js';
+import { tritonRoutes } from './v2/triton.js';
 import { errors, InferRequest, InferResponse, json, ModelList, ModelMetadata, ModelParams, RoutedHeaders, ROUTING_HEADERS, ServerMetadata, VersionedParams } from './v2/schemas.js';
 
 const SERVER_NAME = 'edge-inference-gateway';
@@ -60,7 +61,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
 
   const v2 = { tags: ['v2'] };
   app.openapi(createRoute({ ...v2, method: 'get', path: '/', summary: 'Server metadata', responses: { 200: json(ServerMetadata, 'Server name, version and extensions') } }), (c) =>
-    c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: ['model_variants', 'slo_routing', 'client_hints', 'device_plan'] }, 200),
+    c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: ['model_variants', 'slo_routing', 'client_hints', 'device_plan', 'model_configuration', 'model_repository', 'statistics'] }, 200),
   );
   app.openapi(createRoute({ ...v2, method: 'get', path: '/health/live', summary: 'Liveness', responses: { 200: json(z.object({ live: z.boolean() }), 'The server is live') } }), (c) =>
     c.json({ live: true }, 200),
@@ -90,6 +91,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
     return c.json({ models }, 200);
   });
 
+  tritonRoutes(app);
   for (const { path, params, hono } of PREFIXES) {
     const request = { params };
     app.openapi(createRoute({ ...v2, method: 'get', path, summary: 'Model metadata', request, responses: { 200: json(ModelMetadata, 'Inputs and outputs of the model'), ...errors(404) } }), (c) =>

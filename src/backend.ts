@@ -69,4 +69,6 @@ export interface Backend {
    * Optional: a remote backend has nothing to load from here.
    */
   warm?(model: ModelManifest, variant: VariantName): Promise<void>;
+  /** Releases what `warm` and requests loaded of `model` here (Triton's unload); optional like `warm`. */
+  unload?(model: ModelManifest): Promise<unknown>;
 }

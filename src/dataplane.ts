@@ -17,9 +17,14 @@ import type { DeviceQuery } from './select/device-params.js';
 import { Feedback, learnerOptions } from './dataplane/feedback.js';
 import { backendRequest, serve } from './dataplane/serve.js';
 import { VariantHealth } from './dataplane/variant-health.js';
+import { loadModel } from './dataplane/repository.js';
+import type { TritonModelStat } from './dataplane/statistics.js';
+import { Statistics } from './dataplane/statistics.js';
 import { GatewayError, ModelNotReady, SloUnattainable } from './errors.js';
 import { Metrics } from './metrics.js';
 import type { RequestBody } from './protocol/binary.js';
+import type { TritonModelConfig } from './protocol/model-config.js';
+import { modelConfig } from './protocol/model-config.js';
 import type { InferResponseBody } from './protocol/v2-response.js';
 import { decodeInferRequest } from './protocol/v2-request.js';
 import { encodeInferResponse } from './protocol/v2-response.js';
@@ -99,6 +104,8 @@ export interface DataPlaneDeps {
 export class DataPlane {
   readonly registry: Registry;
   readonly metrics: Metrics;
+  /** Triton's per-model statistics (src/dataplane/statistics.ts), fed by every `infer`. */
+  private readonly stats = new Statistics(() => this.now());
   private latest: GatewayConfig;
   private readonly health: VariantHealth;
   private readonly now: () => number;
@@ -179,6 +186,27 @@ export class DataPlane {
     return { ready: Object.values(placement).includes('edge') || origin, placement };
   }
 
+  /** Triton's ModelConfig of `model` under its policy as now configured. */
+  async modelConfig(model: ModelManifest): Promise<TritonModelConfig> {
+    const config = await this.read();
+    return modelConfig(model, resolvePolicy(config, model.name), config.site);
+  }
+
+  /** Opens the edge sessions of `model`'s allowed variants that fit (Triton's load); the variants opened. */
+  async load(model: ModelManifest): Promise<VariantName[]> {
+    return loadModel(model, resolvePolicy(await this.read(), model.name), this.backends.edge);
+  }
+
+  /** Releases this process's edge sessions of `model` (Triton's unload); it is still served, loaded on demand. */
+  async unload(model: ModelManifest): Promise<void> {
+    await this.deps.backends.edge.unload?.(model);
+  }
+
+  /** Triton's statistics of `model`, or of every model. */
+  statistics(model?: ModelManifest): TritonModelStat[] {
+    return (model ? [model] : this.registry.list()).map((m) => this.stats.model(m));
+  }
+
   /** Runs one v2 request body for `model`: decode, choose, infer (with the selector's fallback), encode. */
   async infer(model: ModelManifest, body: RequestBody, ctx: InferContext): Promise<InferOutcome> {
     const arrived = this.now();
@@ -196,6 +224,7 @@ export class DataPlane {
     } catch (err) {
       const status = err instanceof GatewayError ? err.status : 500;
       this.metrics.inc('nv_inference_request_failure', { model: model.name, version: model.version, status: String(status) });
+      this.stats.failed(model, performance.now() - t0);
       throw err;
     }
   }
@@ -203,6 +232,7 @@ export class DataPlane {
   private async run(model: ModelManifest, body: RequestBody, ctx: InferContext, config: GatewayConfig, t0: number, arrived: number): Promise<InferOutcome> {
     const modelPolicy = resolvePolicy(config, model.name);
     const request = decodeInferRequest(body.json, model, config.limits, body.binary, { allowNonFinite: modelPolicy.allow_non_finite });
+    const decodeMs = performance.now() - t0;
     const policy = resolvePolicy(config, model.name, { slo_ms: sloOf(ctx.header('x-slo-ms'), request.parameters.slo_ms) });
     // Triton's `timeout` is the caller's deadline as much as a gateway's x-request-deadline-ms; the earlier one holds.
     const timeoutMs = timeoutMsOf(request.parameters.timeout);
@@ -231,8 +261,10 @@ export class DataPlane {
     if (result.timings.infer !== undefined) this.metrics.observe('nv_inference_compute_infer_duration_ms', { model: model.name, variant: result.variant }, result.timings.infer);
     if (result.timings.origin !== undefined) this.metrics.observe('gateway_origin_requests_duration_ms', { model: model.name }, result.timings.origin);
     checkOutputElements(result.outputs, config.limits.max_output_elements);
+    const tEncode = performance.now();
     const encoded = encodeInferResponse(model, request.id, result.outputs, request.binaryOutputs);
     const site = target === 'edge' ? config.site : 'origin';
+    this.stats.succeeded(model, { request, result, target: site, decodeMs, encodeMs: performance.now() - tEncode, totalMs: performance.now() - t0 });
     const predictedMs = decision.candidates.find((c) => c.target === target && c.variant === result.variant)?.compute_ms;
     const slo: SloOutcome = !decision.meets_slo ? 'predicted-miss' : performance.now() - t0 + decision.network_ms > policy.slo_ms ? 'missed' : 'met';
     return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, predictedMs, decision, slo, items: profile.items, batch: result.batch };

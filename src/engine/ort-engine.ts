@@ -122,6 +122,13 @@ export class OrtEngine implements Backend {
     await this.session(model, variant, waitUntil);
   }
 
+  /** Backend.unload: releases this isolate's sessions of `model` (a busy one once its runs end); the variants released. */
+  async unload(model: ModelManifest): Promise<VariantName[]> {
+    const out: VariantName[] = [];
+    for (const v of Object.keys(model.variants) as VariantName[]) if (await this.cache.evict(variantKey(model, v))) out.push(v);
+    return out;
+  }
+
   private lease(model: ModelManifest, variant: VariantName, waitUntil: WaitUntil): Promise<Lease<Session>> {
     const { ort, store, sessionOptions } = this.options;
     const open = () => openSession(ort, store, model, variant, sessionOptions);

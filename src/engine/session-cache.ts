@@ -32,6 +32,8 @@ export interface SessionEntry<S> {
   error?: unknown;
   /** Cache clock (ms) when the load started; a load older than the load timeout is abandoned. */
   startedAt: number;
+  /** Evicted while lent: released when the last lease is given back. */
+  evicted?: boolean;
 }
 
 /** A session lent to one request; `done` gives it back (idempotent). */
@@ -121,6 +123,20 @@ export class SessionCache<S> {
     }
   }
 
+  /**
+   * Takes a ready session out of the cache (an unload): no request gets it again; it is released now, or when
+   * the requests holding it give it back. A load under way is left to finish (its waiters need it).
+   */
+  async evict(key: string): Promise<boolean> {
+    const e = this.entries.get(key);
+    if (e?.state !== 'ready') return false;
+    this.entries.delete(key);
+    if (e.inFlight > 0) e.evicted = true;
+    else await this.options.release(e.session!).catch(() => undefined);
+    console.log(JSON.stringify({ event: 'session_evicted', key, bytes: e.bytes, in_flight: e.inFlight }));
+    return true;
+  }
+
   /** Lends a ready session: counted in flight (never released) until `done`. */
   private lend(e: SessionEntry<S>): Lease<S> {
     e.inFlight++;
@@ -133,6 +149,7 @@ export class SessionCache<S> {
         returned = true;
         e.inFlight--;
         e.lastUsed = this.now();
+        if (e.evicted && e.inFlight === 0) void this.options.release(e.session!).catch(() => undefined);
       },
     };
   }

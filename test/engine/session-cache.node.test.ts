@@ -159,4 +159,40 @@ describe('SessionCache', () => {
     expect(c.entry('m/a')!.session!.name).toBe('a2');
     lease.done();
   });
+
+  it('evicts an idle session at once and loads it again for the next request', async () => {
+    const c = cache();
+    const lease = await c.acquire('m/a', 10, ready('a'));
+    lease.done();
+    const first = lease.session;
+    expect(await c.evict('m/a')).toBe(true);
+    expect(first.released).toBe(true);
+    expect(c.entry('m/a')).toBeUndefined();
+    expect(c.residentBytes()).toBe(0);
+    const again = await c.acquire('m/a', 10, ready('a'));
+    expect(again.session).not.toBe(first);
+    again.done();
+  });
+
+  it('releases an evicted session that requests hold only when the last gives it back', async () => {
+    const c = cache();
+    const [one, two] = [await c.acquire('m/a', 10, ready('a')), await c.acquire('m/a', 10, ready('a'))];
+    expect(await c.evict('m/a')).toBe(true);
+    expect(c.entry('m/a')).toBeUndefined();
+    one.done();
+    expect(one.session.released).toBe(false);
+    two.done();
+    await vi.waitFor(() => expect(two.session.released).toBe(true));
+  });
+
+  it('leaves a load under way to finish for its waiters, and has nothing to evict of an unknown key', async () => {
+    const c = cache();
+    const load = deferred('a');
+    const waiter = c.acquire('m/a', 10, () => load.promise);
+    expect(await c.evict('m/a')).toBe(false);
+    expect(await c.evict('m/b')).toBe(false);
+    load.resolve();
+    (await waiter).done();
+    expect(load.session.released).toBe(false);
+  });
 });
