@@ -1,27 +1,29 @@
 /**
- * Two test tiers in one run: `node` (pure parts, model tools, the origin on onnxruntime-node) and
- * `workers` (the gateway inside workerd with the real onnxruntime-web engine and real model files).
- * The end-to-end tests start a real origin process on ORIGIN_TEST_PORT (see test/setup/origin.ts).
+ * Test tiers by cost, each a vitest project chosen by the file's suffix (test/layout/tiers.unit.test.ts holds
+ * every file to its tier's rules):
+ *   unit    `*.unit.test.ts`    pure and in-process: no subprocess, no browser, no server on a port; seconds
+ *   models  `*.models.test.ts`  real compressions of real models with onnxruntime-node, in-process; minutes
+ *   workers `*.test.ts`         the gateway inside workerd with the real onnxruntime-web engine and model files,
+ *                               next to a real origin process on ORIGIN_TEST_PORT (test/setup/origin.ts)
+ *   e2e     `*.e2e.test.ts`     subprocesses, Chromium, `wrangler dev`, servers on ports, the whole stack
+ * `npm run test:unit` is the loop for every change; `npm test` runs the unit tier first, then the rest.
  */
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
 import { ORIGIN_TEST_PORT, ORIGIN_TEST_TOKEN } from './test/setup/constants.js';
 
+/** The Node-side tiers: onnxruntime-node's native addon is not safe to load in worker threads, hence forks. */
+const nodeTier = (name: string, suffix: string, timeouts: { testTimeout: number; hookTimeout: number }) => ({
+  test: { name, include: [`test/**/*.${suffix}.test.ts`], environment: 'node' as const, pool: 'forks' as const, ...timeouts },
+});
+
 export default defineConfig({
   test: {
     projects: [
-      {
-        test: {
-          name: 'node',
-          include: ['test/**/*.node.test.ts'],
-          environment: 'node',
-          // Forks: onnxruntime-node's native addon is not safe to load in worker threads.
-          pool: 'forks',
-          testTimeout: 120_000,
-          hookTimeout: 180_000,
-        },
-      },
+      nodeTier('unit', 'unit', { testTimeout: 10_000, hookTimeout: 10_000 }),
+      nodeTier('models', 'models', { testTimeout: 180_000, hookTimeout: 180_000 }),
+      nodeTier('e2e', 'e2e', { testTimeout: 120_000, hookTimeout: 300_000 }),
       {
         plugins: [
           cloudflareTest({
@@ -36,7 +38,7 @@ export default defineConfig({
         test: {
           name: 'workers',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.node.test.ts'],
+          exclude: ['test/**/*.{unit,models,e2e}.test.ts'],
           globalSetup: ['test/setup/origin.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

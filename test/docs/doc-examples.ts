@@ -1,7 +1,7 @@
 /**
  * Doc examples as tests: finds the shell examples a markdown page shows and what the page says they print,
  * and what each needs run first. Pure (text in, data out): json-pattern.ts holds the matching rules,
- * curl-answer.ts compares a real answer, examples.node.test.ts runs the examples against `npm start`'s stack.
+ * curl-answer.ts compares a real answer, examples.e2e.test.ts runs the examples against `npm start`'s stack.
  *
  * What counts as an example: in a ```sh or ```bash block, a command (one logical line: `\` continuations
  * and quoted newlines join) that runs `curl` against the local stack (127.0.0.1 or localhost, port 8787 for

@@ -1,7 +1,7 @@
 /**
  * The doc-example parser and matcher on small pages, then on the real ones: every example they show parses
  * (no malformed expectation), and every relative link points at a file (and heading) that exists. Fast, no
- * server: test/docs/examples.node.test.ts is the one that runs the examples.
+ * server: test/docs/examples.e2e.test.ts is the one that runs the examples.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

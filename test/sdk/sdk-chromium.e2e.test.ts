@@ -4,7 +4,7 @@
  * matches the gateway's own answer; with low-end device hints the plan says edge and the gateway answers;
  * after one download the page keeps working offline from Cache Storage; a tampered file is refused and the
  * edge answers. The gateway is the real Worker in workerd (wrangler `unstable_dev`, as in
- * test/dashboard/dashboard.node.test.ts); it needs the device plan and artifact routes (issue 13 items 1-2).
+ * test/dashboard/dashboard.e2e.test.ts); it needs the device plan and artifact routes (issue 13 items 1-2).
  * SDK_E2E_TARGET=contract runs the same page against contract-server.ts instead (real files, real origin).
  * The page's own files are served by the test through page routes under /__sdk__/ on the gateway's origin.
  */

@@ -199,7 +199,7 @@ describe('the report', () => {
 });
 
 const noChromium = existsSync(CHROMIUM) ? '' : ` (skipped: ${CHROMIUM} is missing; apt-get install -y chromium, as .ci/run does)`;
-if (noChromium) console.warn(`test/bench/ocr.node.test.ts: rendering tests${noChromium}`);
+if (noChromium) console.warn(`test/bench/ocr.e2e.test.ts: rendering tests${noChromium}`);
 
 describe.skipIf(noChromium)(`OCR on text rendered by Chromium${noChromium}`, () => {
   const strings = ['Hello World', 'Edge Gateway', '2026-12-02', '$1,234.50', 'Quick Brown Fox', 'Latency 42 ms', 'INFERENCE', 'Variant B7'];

@@ -2,8 +2,8 @@
  * The two wings of the house (README "Layout"): the Worker's wing (src/, routes/, and tail/, the feedback
  * Tail Worker on the core's lower layers) never imports the tools
  * wing, the origin, bench or tests, nor Node built-ins; the tools wing imports the core and its own lower
- * layers only (lib < onnx < measure < compress < models < setup); nothing in the repository forms a cycle.
- * The Worker's own layers are checked in more detail by layers.node.test.ts.
+ * layers only (lib < onnx < measure < compress < models < setup, docs); nothing in the repository forms a cycle.
+ * The Worker's own layers are checked in more detail by layers.unit.test.ts.
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,7 @@ const LAYERS: [number, RegExp][] = [
   [12, /^tools\/measure\//],
   [13, /^tools\/compress\//],
   [14, /^tools\/models\//],
-  [15, /^tools\/setup\//],
+  [15, /^tools\/(setup|docs)\//],
   [16, /^origin\//],
   [17, /^bench\//],
 ];

@@ -2,7 +2,7 @@
  * The SDK in Node against a real HTTP server speaking the device contract (contract-server.ts): real mnist
  * files with their real sha256, device runs on onnxruntime-web (WASM, in this process), edge answers from
  * the real origin on onnxruntime-node. The gateway's own plan and artifact routes are tested end to end in
- * sdk-chromium.node.test.ts.
+ * sdk-chromium.e2e.test.ts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
