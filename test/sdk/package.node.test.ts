@@ -54,11 +54,11 @@ describe('the SDK package', () => {
     expect(installed().version).toBe(gatewayVersion);
   });
 
-  it('ships ES modules, declarations and its manifest, and nothing else', async () => {
+  it('ships ES modules, declarations, its README and manifest, and nothing else', async () => {
     const { stdout } = await run('tar', ['tzf', tarball]);
     const files = stdout.trim().split('\n').sort();
     expect(files.filter((f) => !/^package\/(package\.json|README\.md|dist\/[\w-]+\.(js|d\.ts))$/.test(f))).toEqual([]);
-    expect(files).toEqual(expect.arrayContaining(['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/node-cache.js', 'package/dist/node-cache.d.ts']));
+    expect(files).toEqual(expect.arrayContaining(['package/README.md', 'package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/node-cache.js', 'package/dist/node-cache.d.ts']));
     expect(installed()).toMatchObject({ name: '@edge-inference/sdk', type: 'module', sideEffects: false, peerDependencies: { 'onnxruntime-web': expect.any(String) } });
     expect(installed().dependencies).toBeUndefined();
   });
