@@ -1,11 +1,17 @@
 /**
- * The origin's model store: variant files read from the models/ folder on disk.
+ * The models folder on disk as the Node stores: FsStore hands the engine a variant's bytes (the origin's
+ * model store), FsArtifacts hands a device client its file (the device routes' artifact store, as
+ * AssetArtifacts and R2Artifacts are in the Worker), streamed, a range read from the file itself.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ModelStore } from '../src/engine/model-store.js';
+import { Readable } from 'node:stream';
+import type { ArtifactStore, ByteRange, ModelStore } from '../src/engine/model-store.js';
 import { variantKey } from '../src/engine/model-store.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
+
+const missing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
 
 export class FsStore implements ModelStore {
   constructor(private readonly modelsDir: string) {}
@@ -13,8 +19,25 @@ export class FsStore implements ModelStore {
     try {
       return new Uint8Array(await readFile(join(this.modelsDir, variantKey(model, variant))));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (missing(e)) return undefined;
       throw e;
     }
+  }
+}
+
+export class FsArtifacts implements ArtifactStore {
+  constructor(private readonly modelsDir: string) {}
+  async size(model: ModelManifest, variant: VariantName): Promise<number | undefined> {
+    try {
+      return (await stat(join(this.modelsDir, variantKey(model, variant)))).size;
+    } catch (e) {
+      if (missing(e)) return undefined;
+      throw e;
+    }
+  }
+  async read(model: ModelManifest, variant: VariantName, range?: ByteRange): Promise<ReadableStream<Uint8Array> | undefined> {
+    if ((await this.size(model, variant)) === undefined) return undefined;
+    const file = createReadStream(join(this.modelsDir, variantKey(model, variant)), range ? { start: range.offset, end: range.offset + range.length - 1 } : {});
+    return Readable.toWeb(file) as unknown as ReadableStream<Uint8Array>;
   }
 }

@@ -10,4 +10,4 @@ export { IntegrityError, sha256Hex } from './artifact.js';
 export type { OrtLike } from './device.js';
 export { readDeviceHints, planQuery } from './hints.js';
 export { GatewayError } from './v2.js';
-export type { Datatype, DeviceHints, DevicePlan, InferOptions, InferResult, Tensor, TensorData, TensorInput, Timings } from './types.js';
+export type { Datatype, DeviceCandidate, DeviceHints, DevicePlan, InferOptions, InferResult, Tensor, TensorData, TensorInput, PlanProfile, Timings } from './types.js';

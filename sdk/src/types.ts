@@ -33,16 +33,64 @@ export interface Tensor {
   data: TensorData;
 }
 
-/** The device plan, as the gateway answers it. */
+/**
+ * The device plan, as the gateway answers it (`routes/v2/device-schemas.ts`, DevicePlanBody; a type test in
+ * test/sdk/ fails `npm run typecheck` when the two differ). Variant names are strings here: a gateway may
+ * offer a variant this SDK has not heard of.
+ */
 export interface DevicePlan {
   model: string;
   version: string;
   target: 'device' | 'edge';
+  /** The device variant (target device), else the one the gateway would run at the edge; null: the origin. */
   variant: string | null;
+  /** The file to download and verify (a versioned, immutable path on the gateway); null when target is edge. */
   artifact: { url: string; bytes: number; sha256: string } | null;
+  /** `device` = `download` + `device_run` (the first call); `edge`: network + gateway + compute, per call. */
   expected_ms: { device: number | null; download: number | null; device_run: number | null; edge: number | null };
+  /** Why device or edge, with the numbers. */
   reason: string;
-  hints: Record<string, unknown>;
+  /** The SLO the plan was made for (the query's `slo_ms`, else the model's policy). */
+  slo_ms: number;
+  /** The device profile the gateway used, and where each part came from. */
+  hints: PlanProfile;
+  /** What the gateway itself would do for this client. */
+  edge: { target: 'edge' | 'origin' | 'none'; variant: string | null };
+  /** Every variant the gateway weighed, and why it was kept or dropped. */
+  candidates: DeviceCandidate[];
+}
+
+export interface PlanProfile {
+  rtt_ms: number;
+  downlink_mbps: number;
+  save_data: boolean;
+  mobile: boolean;
+  device_memory_gb: number | null;
+  /** Client Hints headers that were read. */
+  from_hints: string[];
+  /** Query parameters (the SDK's hints) that overrode them. */
+  from_query: string[];
+  download_budget_bytes: number;
+  device_speed_factor: number;
+}
+
+export interface DeviceCandidate {
+  variant: string;
+  fidelity: number;
+  bytes: number;
+  cached: boolean;
+  /** Round trip + bytes over the downlink; 0 when cached. */
+  download_ms: number;
+  /** Session creation + one run on the device. */
+  run_ms: number;
+  /** One run alone: what each later call costs. */
+  per_call_ms: number;
+  /** download + run: the first call. */
+  device_ms: number;
+  /** The device may run it (policy, download budget, memory, a file to download), SLO aside. */
+  runnable: boolean;
+  kept: boolean;
+  why: string;
 }
 
 /** What the device says about itself (Network Information API, Device Memory, UA Client Hints). */

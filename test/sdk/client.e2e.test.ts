@@ -1,52 +1,94 @@
 /**
- * The SDK in Node against a real HTTP server speaking the device contract (contract-server.ts): real mnist
- * files with their real sha256, device runs on onnxruntime-web (WASM, in this process), edge answers from
- * the real origin on onnxruntime-node. The gateway's own plan and artifact routes are tested end to end in
- * sdk-chromium.e2e.test.ts.
+ * The SDK in Node against the real gateway app (test/setup/gateway.ts: routes/app.ts over the data plane,
+ * native engine, artifacts from models/): real plans from the device selector, the real mnist files with
+ * their manifest's sha256, device runs on onnxruntime-web (WASM, in this process), edge answers from the
+ * gateway's engine. Where a test needs an answer no honest gateway gives (a tampered file, a plan for a file
+ * that is not a model, a plan that ignores the call's SLO, a proxy marking plans no-store), the client's own
+ * `fetch` rewrites it on the way in; the gateway's policy is changed through its config, as a KV reload would.
  */
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClient, memoryCache } from '../../sdk/src/index.js';
-import type { TensorInput } from '../../sdk/src/index.js';
+import type { ClientOptions, DevicePlan, TensorInput } from '../../sdk/src/index.js';
 import { planQuery, readDeviceHints } from '../../sdk/src/hints.js';
 import { maxAgeMs } from '../../sdk/src/plan.js';
 import { fsCache } from '../../sdk/src/node-cache.js';
-import { freePort } from '../setup/net.js';
-import { API_KEY, startContractServer } from './contract-server.js';
-import type { ContractServer } from './contract-server.js';
+import { MODELS, startGateway } from '../setup/gateway.js';
+import type { LocalGateway } from '../setup/gateway.js';
 
+const API_KEY = 'sdk-test-key';
 const samples = JSON.parse(readFileSync('models/mnist/samples.json', 'utf8')) as { inputs: number[][]; labels: number[] };
+const manifest = JSON.parse(readFileSync(join(MODELS, 'mnist/manifest.json'), 'utf8')) as { version: string; variants: Record<string, { file: string }> };
 const digit = (i: number): TensorInput[] => [{ name: 'input', datatype: 'FP32', shape: [1, 784], data: Float32Array.from(samples.inputs[i]!) }];
 const argmax = (xs: ArrayLike<number>) => Array.from(xs).reduce((best, x, i, a) => (x > a[best]! ? i : best), 0);
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-let server: ContractServer;
-const artifactGets = () => server.state.log.filter((l) => l.includes('/artifact')).length;
-const planGets = () => server.state.log.filter((l) => l.includes('/device')).length;
-const client = (over: Parameters<typeof createClient>[0] extends infer O ? Partial<O> : never = {}) => createClient({ baseUrl: server.url, apiKey: API_KEY, cache: memoryCache(), ...over });
+/** A variant's file as the gateway serves it: bytes, digest and versioned path. */
+function variantFile(variant: string) {
+  const bytes = readFileSync(join(MODELS, 'mnist', manifest.variants[variant]!.file));
+  return { bytes, sha256: sha256(bytes), url: `/v2/models/mnist/versions/${manifest.version}/variants/${variant}/artifact` };
+}
+
+/** A low-end phone on 2G with Save-Data: the gateway plans edge for it (too little memory). */
+const LOW_END = { device_memory: 0.5, ect: '2g', downlink: 0.05, rtt: 1400, save_data: true, mobile: true };
+
+interface Rewrite {
+  /** The plan's query parameters, on the way out. */
+  planQuery?: (q: URLSearchParams) => void;
+  /** The plan, on the way in. */
+  plan?: (p: DevicePlan) => DevicePlan;
+  /** The plan's Cache-Control, on the way in. */
+  cacheControl?: string;
+  /** An artifact's bytes, on the way in. */
+  artifact?: (b: Buffer) => Buffer;
+}
+
+/** The client's fetch with `rewrite` applied to plan requests and answers and to artifact bodies. */
+function rewriting(rewrite: Rewrite): typeof fetch {
+  return async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const path = url.pathname;
+    if (path.endsWith('/device') && rewrite.planQuery) rewrite.planQuery(url.searchParams);
+    const res = await fetch(url, init);
+    const headers = new Headers(res.headers);
+    headers.delete('content-length');
+    if (path.endsWith('/device') && res.ok && (rewrite.plan || rewrite.cacheControl)) {
+      if (rewrite.cacheControl) headers.set('cache-control', rewrite.cacheControl);
+      const plan = (await res.json()) as DevicePlan;
+      return new Response(JSON.stringify(rewrite.plan ? rewrite.plan(plan) : plan), { status: res.status, headers });
+    }
+    if (path.endsWith('/artifact') && res.ok && rewrite.artifact) return new Response(new Uint8Array(rewrite.artifact(Buffer.from(await res.arrayBuffer()))), { status: res.status, headers });
+    return res;
+  };
+}
+
+let gateway: LocalGateway;
+const artifactGets = () => gateway.log.filter((l) => l.includes('/artifact')).length;
+const planGets = () => gateway.log.filter((l) => l.includes('/device')).length;
+const client = (over: Partial<ClientOptions> = {}) => createClient({ baseUrl: gateway.url, apiKey: API_KEY, cache: memoryCache(), ...over });
 
 beforeAll(async () => {
-  server = await startContractServer(await freePort());
+  gateway = await startGateway({ apiKey: API_KEY });
 }, 120_000);
-afterAll(async () => server?.close());
+afterAll(async () => gateway?.close());
 beforeEach(() => {
-  server.state.log.length = 0;
-  server.state.tamper = undefined;
-  server.state.forbid = undefined;
-  server.state.planCacheControl = 'private, max-age=60';
-  server.state.plan = () => server.devicePlan('int8');
+  gateway.log.length = 0;
+  gateway.setConfig({});
 });
 
-describe('the SDK following a device plan', () => {
+describe('the SDK following the gateway\'s device plan', () => {
   it('runs the planned variant on the device and agrees with the edge on real digits', async () => {
     const c = client();
     for (const i of [0, 1, 2, 3, 4]) {
       const device = await c.infer('mnist', digit(i));
       expect(device.ranOn).toBe('device');
       expect(device.variant).toBe('int8');
-      expect(device.reason).toMatch(/^device: int8 \((downloaded 113 kB, sha256 verified|cached)\); plan: int8 fits this device$/);
+      expect(device.reason).toMatch(/^device: int8 \((downloaded 113 kB, sha256 verified|cached)\); plan: int8 on device: (cached, )?first call [\d.]+ ms \(download [\d.]+ \+ run [\d.]+\), then [\d.]+ ms per call, within 500 ms SLO; .+$/);
+      expect(device.plan).toMatchObject({ model: 'mnist', target: 'device', variant: 'int8', artifact: { url: variantFile('int8').url, sha256: variantFile('int8').sha256 } });
       const logits = device.outputs[0]!;
       expect(logits).toMatchObject({ name: 'logits', datatype: 'FP32', shape: [1, 10] });
       expect(argmax(logits.data as Float32Array)).toBe(samples.labels[i]);
@@ -56,41 +98,42 @@ describe('the SDK following a device plan', () => {
   });
 
   it('gives the same answer as the gateway (fp32 on both sides: close logits)', async () => {
-    server.state.plan = () => server.devicePlan('fp32');
+    gateway.setConfig({ models: { mnist: { device: { variants: ['fp32'] } } } });
     const device = await client().infer('mnist', digit(7));
-    server.state.plan = () => server.edgePlan('forced for the comparison');
+    gateway.setConfig({ models: { mnist: { device: { allow: false } } } });
     const edge = await client().infer('mnist', digit(7));
-    expect([device.ranOn, edge.ranOn]).toEqual(['device', 'edge']);
+    expect([device.ranOn, device.variant, edge.ranOn, edge.variant]).toEqual(['device', 'fp32', 'edge', 'fp32']);
     const [d, e] = [device.outputs[0]!.data as Float32Array, edge.outputs[0]!.data as Float32Array];
     for (let k = 0; k < 10; k++) expect(d[k]).toBeCloseTo(e[k]!, 4);
   });
 
   it('asks the gateway when the plan says edge, and says why', async () => {
-    server.state.plan = () => server.edgePlan('int8 download (113 kB) over 2g would take 18 s');
-    const r = await client().infer('mnist', digit(0), { sloMs: 1000 });
+    const r = await client({ hints: LOW_END }).infer('mnist', digit(0), { sloMs: 1000 });
     expect(r.ranOn).toBe('edge');
-    expect(r.reason).toBe('plan: int8 download (113 kB) over 2g would take 18 s; edge answered');
-    expect(r.gateway?.servedBy).toBeTruthy();
+    expect(r.plan?.target).toBe('edge');
+    expect(r.reason).toMatch(/^plan: edge: low memory: the device has 0\.5 GB, devices need 2 GB \(device\.min_memory_gb\); .+; edge answered$/);
+    expect(r.gateway?.servedBy).toBe('edge');
     expect(r.variant).toBeTruthy();
     expect(argmax(r.outputs[0]!.data as Float32Array)).toBe(samples.labels[0]);
     expect(artifactGets()).toBe(0);
+    // The hints went out as query parameters, which the plan reports it read.
+    expect(r.plan?.hints.from_query).toEqual(expect.arrayContaining(['device_memory', 'ect', 'downlink', 'rtt', 'save_data', 'mobile']));
   });
 
   it('speaks binary tensors to the gateway when asked, with the same answer as JSON', async () => {
-    server.state.plan = () => server.edgePlan('edge please');
-    const c = client();
+    const c = client({ hints: LOW_END });
     const [json, binary] = [await c.infer('mnist', digit(3)), await c.infer('mnist', digit(3), { binary: true })];
-    expect(binary.ranOn).toBe('edge');
+    expect([json.ranOn, binary.ranOn]).toEqual(['edge', 'edge']);
     expect(Array.from(binary.outputs[0]!.data as Float32Array)).toEqual(Array.from(json.outputs[0]!.data as Float32Array));
   });
 
   it('refuses a file whose sha256 does not match, never caches it, and lets the edge answer', async () => {
-    server.state.tamper = (b) => {
+    const flipLast = (b: Buffer) => {
       b[b.length - 1]! ^= 0xff;
       return b;
     };
     const cache = memoryCache();
-    const r = await client({ cache }).infer('mnist', digit(0));
+    const r = await client({ cache, fetch: rewriting({ artifact: flipLast }) }).infer('mnist', digit(0));
     expect(r.ranOn).toBe('edge');
     expect(r.reason).toMatch(/^int8 refused: sha256 mismatch for .*\/variants\/int8\/artifact: expected [0-9a-f]{12}…, got [0-9a-f]{12}…; evicted from the cache; edge answered$/);
     expect(await cache.urls()).toEqual([]);
@@ -99,11 +142,10 @@ describe('the SDK following a device plan', () => {
 
   it('evicts a cached file that no longer matches and downloads it again', async () => {
     const cache = memoryCache();
-    const { url, bytes, sha256 } = server.variantFile('mnist', 'int8');
-    const full = `${server.url}${url}`;
+    const { url, bytes, sha256 } = variantFile('int8');
     const bad = Uint8Array.from(bytes);
     bad[10]! ^= 1;
-    await cache.put(full, { bytes: bad, sha256 });
+    await cache.put(`${gateway.url}${url}`, { bytes: bad, sha256 });
     const r = await client({ cache }).infer('mnist', digit(1));
     expect(r.ranOn).toBe('device');
     expect(r.reason).toMatch(/downloaded 113 kB, sha256 verified/);
@@ -111,12 +153,15 @@ describe('the SDK following a device plan', () => {
   });
 
   it('answers at the edge when the download would not fit the SLO, and downloads in the background for next time', async () => {
-    server.state.plan = () => server.devicePlan('int8', { expected_ms: { device: 900, download: 880, device_run: 20, edge: 60 } });
+    // The gateway weighs the call's SLO itself (slo_ms in the plan's query: 100 ms plans edge). Without it (a
+    // gateway that ignores it) the plan is its policy's (500 ms): int8 on the device, first call ~190 ms. The SDK
+    // checks the plan's download + run against the call's SLO before it spends the call on a download.
     const cache = memoryCache();
-    const c = client({ cache });
+    const c = client({ cache, fetch: rewriting({ planQuery: (q) => q.delete('slo_ms') }) });
     const r = await c.infer('mnist', digit(2), { sloMs: 100 });
     expect(r.ranOn).toBe('edge');
-    expect(r.reason).toBe('download of int8 (113 kB, ~880 ms) would not fit the 100 ms SLO; downloading it in the background; edge answered');
+    expect(r.plan).toMatchObject({ target: 'device', variant: 'int8', slo_ms: 500 });
+    expect(r.reason).toMatch(/^download of int8 \(113 kB, ~\d+ ms\) would not fit the 100 ms SLO; downloading it in the background; edge answered$/);
     const deadline = Date.now() + 10_000;
     while ((await cache.urls()).length === 0 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 20));
     const next = await c.infer('mnist', digit(2), { sloMs: 100 });
@@ -127,10 +172,8 @@ describe('the SDK following a device plan', () => {
   it('falls back to the edge when the variant cannot run on the device, and stops trying it', async () => {
     // A file whose sha256 is right but which is not a model: verification passes, the session does not load.
     const junk = Buffer.from('not an onnx model');
-    const { createHash } = await import('node:crypto');
-    server.state.tamper = () => junk;
-    server.state.plan = () => server.devicePlan('int8', { artifact: { url: server.variantFile('mnist', 'int8').url, bytes: junk.byteLength, sha256: createHash('sha256').update(junk).digest('hex') } });
-    const c = client();
+    const junkPlan = (p: DevicePlan): DevicePlan => ({ ...p, artifact: { url: p.artifact!.url, bytes: junk.byteLength, sha256: sha256(junk) } });
+    const c = client({ fetch: rewriting({ plan: junkPlan, artifact: () => junk }) });
     const r = await c.infer('mnist', digit(4));
     expect(r.ranOn).toBe('edge');
     expect(r.reason).toMatch(/^int8 failed on the device \(.+\); edge answered$/);
@@ -138,11 +181,14 @@ describe('the SDK following a device plan', () => {
     expect(again.reason).toMatch(/^int8 failed on this device earlier/);
   });
 
-  it('falls back to the edge when the gateway forbids the download', async () => {
-    server.state.forbid = 'mnist: device download is disabled by policy';
-    const r = await client().infer('mnist', digit(5));
+  it('falls back to the edge when the gateway forbids the download after it planned it', async () => {
+    const c = client();
+    expect((await c.plan('mnist')).target).toBe('device');
+    // The policy changes while the plan is still fresh in the client (max-age 60 s): the artifact route says 403.
+    gateway.setConfig({ models: { mnist: { device: { allow: false } } } });
+    const r = await c.infer('mnist', digit(5));
     expect(r.ranOn).toBe('edge');
-    expect(r.reason).toBe('int8 not available on the device (artifact download 403: mnist: device download is disabled by policy); edge answered');
+    expect(r.reason).toBe("int8 not available on the device (artifact download 403: device download of model 'mnist' is forbidden by policy (models.mnist.device.allow = false)); edge answered");
   });
 
   it('keeps a plan for its max-age and refetches after, sending the cached variants', async () => {
@@ -151,11 +197,10 @@ describe('the SDK following a device plan', () => {
     await c.infer('mnist', digit(1));
     // The second call knows int8 is cached, which changes the question, so it asks once more; the third does not.
     await c.infer('mnist', digit(2));
-    expect(server.state.log.filter((l) => l.includes('/device'))).toEqual(['GET /v2/models/mnist/device', 'GET /v2/models/mnist/device?cached=int8']);
-    server.state.planCacheControl = 'no-store';
-    const fresh = client();
+    expect(gateway.log.filter((l) => l.includes('/device'))).toEqual(['GET /v2/models/mnist/device', 'GET /v2/models/mnist/device?cached=int8']);
+    // The gateway says max-age=60; a proxy in between that marks plans no-store makes every call ask again.
+    const fresh = client({ fetch: rewriting({ cacheControl: 'no-store' }) });
     for (const i of [0, 1, 2]) await fresh.infer('mnist', digit(i));
-    // no-store: every call asks again.
     expect(planGets()).toBe(2 + 3);
   });
 
@@ -163,7 +208,7 @@ describe('the SDK following a device plan', () => {
     const cache = memoryCache();
     const c = client({ cache });
     expect((await c.infer('mnist', digit(0))).ranOn).toBe('device');
-    const offline = createClient({ baseUrl: server.url, cache, fetch: async () => Promise.reject(new TypeError('fetch failed')) });
+    const offline = createClient({ baseUrl: gateway.url, cache, fetch: async () => Promise.reject(new TypeError('fetch failed')) });
     const r = await offline.infer('mnist', digit(6));
     expect(r.ranOn).toBe('device');
     expect(r.reason).toBe('device: int8 (cached); no plan (fetch failed), ran the variant cached for mnist');
@@ -183,8 +228,7 @@ describe('the SDK following a device plan', () => {
   });
 
   it('reports an unknown model as the gateway says it', async () => {
-    server.state.plan = () => ({ status: 404, error: "model 'nope' not found" });
-    await expect(client().plan('nope')).rejects.toThrow(/device plan for nope: 404 model 'nope' not found/);
+    await expect(client().plan('nope')).rejects.toThrow("device plan for nope: 404 unknown model 'nope'");
   });
 });
 

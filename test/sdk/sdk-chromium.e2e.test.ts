@@ -4,8 +4,9 @@
  * matches the gateway's own answer; with low-end device hints the plan says edge and the gateway answers;
  * after one download the page keeps working offline from Cache Storage; a tampered file is refused and the
  * edge answers. The gateway is the real Worker in workerd (wrangler `unstable_dev`, as in
- * test/dashboard/dashboard.e2e.test.ts); it needs the device plan and artifact routes (issue 13 items 1-2).
- * SDK_E2E_TARGET=contract runs the same page against contract-server.ts instead (real files, real origin).
+ * test/dashboard/dashboard.e2e.test.ts); it needs the device plan and artifact routes.
+ * SDK_E2E_TARGET=node runs the same page against the same app built in this process on Node instead
+ * (test/setup/gateway.ts: native engine, artifacts from models/), without workerd.
  * The page's own files are served by the test through page routes under /__sdk__/ on the gateway's origin.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,12 +19,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Unstable_DevWorker } from 'wrangler';
 import { unstable_dev } from 'wrangler';
 import { buildSdk } from '../../sdk/build.js';
+import { startGateway } from '../setup/gateway.js';
+import type { LocalGateway } from '../setup/gateway.js';
 import { freePort } from '../setup/net.js';
-import { API_KEY, startContractServer } from './contract-server.js';
-import type { ContractServer } from './contract-server.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const AGAINST_CONTRACT = process.env.SDK_E2E_TARGET === 'contract';
+const ON_NODE = process.env.SDK_E2E_TARGET === 'node';
+const API_KEY = 'sdk-test-key';
 const ORT_DIST = resolve('node_modules/onnxruntime-web/dist');
 const samples = JSON.parse(readFileSync('models/mnist/samples.json', 'utf8')) as { inputs: number[][]; labels: number[] };
 const argmax = (xs: number[]) => xs.reduce((best, x, i, a) => (x > a[best]! ? i : best), 0);
@@ -40,7 +42,7 @@ window.sdk = sdk; window.ort = ort; window.sdkReady = true;
 </script>`;
 
 let worker: Unstable_DevWorker | undefined;
-let contract: ContractServer | undefined;
+let local: LocalGateway | undefined;
 let browser: Browser | undefined;
 let dir = '';
 let base = '';
@@ -50,11 +52,9 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)`);
   dir = await mkdtemp(join(tmpdir(), 'sdk-e2e-'));
   await buildSdk(join(dir, 'edge-infer.js'));
-  if (AGAINST_CONTRACT) {
-    contract = await startContractServer(await freePort());
-    // The contract server's stand-in for the gateway's rule: a 2G, Save-Data phone is sent to the edge.
-    contract.state.plan = (q) => (q.get('ect') === '2g' && q.get('save_data') === 'on' ? contract!.edgePlan('2g with save-data: the download would not pay off') : contract!.devicePlan('int8'));
-    base = contract.url;
+  if (ON_NODE) {
+    local = await startGateway({ apiKey: API_KEY });
+    base = local.url;
   } else {
     const [port, closedPort] = [await freePort(), await freePort()];
     worker = await unstable_dev('src/worker.ts', {
@@ -80,7 +80,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close().catch(() => {});
   await worker?.stop().catch(() => {});
-  await contract?.close().catch(() => {});
+  await local?.close().catch(() => {});
   if (dir) await rm(dir, { recursive: true, force: true }).catch(() => {});
 }, 60_000);
 
@@ -149,7 +149,7 @@ interface PageCaches {
 const cachedUrls = (page: Page): Promise<string[]> =>
   page.evaluate(async () => (await (await (globalThis as unknown as PageCaches).caches.open('edge-infer-v1')).keys()).map((r) => r.url));
 
-describe(`the SDK in headless Chromium against ${AGAINST_CONTRACT ? 'the contract server' : 'the gateway in workerd'}`, () => {
+describe(`the SDK in headless Chromium against ${ON_NODE ? 'the gateway app on Node' : 'the gateway in workerd'}`, () => {
   it('runs mnist on the device and matches the edge on real digits', async () => {
     const { context, page } = await openPage(FAST);
     const idx = [0, 1, 2, 3, 4];
