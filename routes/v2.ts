@@ -25,7 +25,9 @@ const PREFIXES = [
 ] as const;
 
 function metadata(model: ModelManifest) {
-  return { name: model.name, versions: [model.version], platform: 'onnxruntime_onnx', inputs: model.inputs, outputs: model.outputs };
+  // Outputs as v2 tensor metadata: a classifier's labels are the manifest's, shown only through classification.
+  const outputs = model.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape }));
+  return { name: model.name, versions: [model.version], platform: 'onnxruntime_onnx', inputs: model.inputs, outputs };
 }
 
 function methodNotAllowed(allow: string) {

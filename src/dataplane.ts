@@ -24,6 +24,7 @@ import type { InferResponseBody } from './protocol/v2-response.js';
 import { decodeInferRequest } from './protocol/v2-request.js';
 import { encodeInferResponse } from './protocol/v2-response.js';
 import { checkOutputElements } from './protocol/request-checks.js';
+import { classifyOutputs } from './protocol/classification.js';
 import type { ModelManifest, VariantName } from './registry/manifest.js';
 import type { Registry } from './registry/registry.js';
 import { requestItems } from './registry/registry.js';
@@ -219,7 +220,9 @@ export class DataPlane {
     if (result.timings.infer !== undefined) this.metrics.observe('nv_inference_compute_infer_duration_ms', { model: model.name, variant: result.variant }, result.timings.infer);
     if (result.timings.origin !== undefined) this.metrics.observe('gateway_origin_requests_duration_ms', { model: model.name }, result.timings.origin);
     checkOutputElements(result.outputs, config.limits.max_output_elements);
-    const encoded = encodeInferResponse(model, request.id, result.outputs, request.binaryOutputs);
+    // Classified here, from the raw tensors, whichever backend ran: the origin is never asked to (client.ts).
+    const outputs = classifyOutputs(result.outputs, request.classification, model);
+    const encoded = encodeInferResponse(model, request.id, outputs, request.binaryOutputs);
     const site = target === 'edge' ? config.site : 'origin';
     const predictedMs = decision.candidates.find((c) => c.target === target && c.variant === result.variant)?.compute_ms;
     return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, predictedMs, decision, items: profile.items, batch: result.batch };

@@ -39,7 +39,7 @@ export const InferResponse = z
         name: z.string(),
         datatype: z.string(),
         shape: z.array(z.number().int()),
-        data: z.array(z.union([z.number(), z.boolean(), z.null()])).optional(),
+        data: z.union([z.array(z.union([z.number(), z.boolean(), z.null()])), z.array(z.string()).openapi({ description: 'BYTES (classification extension): "value:index[:label]" per class' })]).optional(),
         parameters: z.object({ binary_data_size: z.number().int() }).optional().openapi({ description: 'Binary tensor extension: the bytes follow the JSON header' }),
       }),
     ),
