@@ -18,6 +18,8 @@ import { errors, InferRequest, InferResponse, json, ModelList, ModelMetadata, Mo
 
 const SERVER_NAME = 'edge-inference-gateway';
 const SERVER_VERSION = '0.1.0';
+/** Triton's names for the extensions it shares (binary_tensor_data, classification), then the gateway's own. */
+const EXTENSIONS = ['binary_tensor_data', 'classification', 'model_variants', 'slo_routing', 'client_hints', 'device_plan'];
 
 const PREFIXES = [
   { path: '/models/{model}', params: ModelParams, hono: '/models/:model' },
@@ -62,7 +64,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
 
   const v2 = { tags: ['v2'] };
   app.openapi(createRoute({ ...v2, method: 'get', path: '/', summary: 'Server metadata', responses: { 200: json(ServerMetadata, 'Server name, version and extensions') } }), (c) =>
-    c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: ['model_variants', 'slo_routing', 'client_hints', 'device_plan'] }, 200),
+    c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS }, 200),
   );
   app.openapi(createRoute({ ...v2, method: 'get', path: '/health/live', summary: 'Liveness', responses: { 200: json(z.object({ live: z.boolean() }), 'The server is live') } }), (c) =>
     c.json({ live: true }, 200),

@@ -6,7 +6,7 @@
 import { createExecutionContext, env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { buildGateway } from '../../src/worker.js';
-import { digits, mnistBody, post } from '../helpers.js';
+import { digits, get, mnistBody, post } from '../helpers.js';
 
 const HEADER = 'inference-header-content-length';
 const PIN = { 'x-model-variant': 'fp32', 'x-slo-ms': '10000' };
@@ -108,5 +108,10 @@ describe('classification extension', () => {
       expect(res.status).toBe(400);
       expect(res.body.error).toMatch(/output 'logits': parameters\.classification must be a non-negative integer/);
     }
+  });
+
+  it("lists Triton's binary_tensor_data and classification among the server's extensions", async () => {
+    const { body } = await get('/v2');
+    expect(body.extensions).toEqual(expect.arrayContaining(['binary_tensor_data', 'classification']));
   });
 });
