@@ -10,6 +10,11 @@ import { ORIGIN_TEST_PORT, ORIGIN_TEST_TOKEN } from './test/setup/constants.js';
 
 export default defineConfig({
   test: {
+    // workerd (1.20260815) rejects a promise inside DecompressionStream that nobody can handle when its input
+    // is corrupt, however the caller handles its own (it fires unhandledrejection, then rejectionhandled:
+    // cloudflare/workerd#6061, fixed for pipeThrough only). The gateway answers those bodies 400
+    // (test/routes/compression.test.ts); only that exact error is left out of the run's unhandled errors.
+    onUnhandledError: (error) => !(error.name === 'TypeError' && error.message === 'Decompression failed.'),
     projects: [
       {
         test: {

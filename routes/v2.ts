@@ -118,7 +118,8 @@ export function v2Routes(): OpenAPIHono<V2Env> {
       method: 'post',
       path: `${path}/infer`,
       summary: 'Inference',
-      description: 'Runs the request on the variant (edge or origin) that meets the SLO with the best fidelity; the response headers say what ran and why.',
+      description:
+        'Runs the request on the variant (edge or origin) that meets the SLO with the best fidelity; the response headers say what ran and why. The body may be gzip or deflate (Content-Encoding); the answer is compressed when Accept-Encoding asks.',
       parameters: ROUTING_HEADERS,
       request: {
         params,
@@ -126,7 +127,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
         // data plane, whose decoder gives the protocol's own 400/413 messages.
         body: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/InferRequest' } } } },
       },
-      responses: { 200: { ...json(InferResponse, 'The outputs'), headers: RoutedHeaders }, ...errors(400, 404, 413, 422, 502, 503, 504) },
+      responses: { 200: { ...json(InferResponse, 'The outputs'), headers: RoutedHeaders }, ...errors(400, 404, 413, 415, 422, 502, 503, 504) },
     });
     app.openapi(inferRoute, async (c) => {
       const body = parseRequestBody(new Uint8Array(await c.req.arrayBuffer()), c.req.header(HEADER_LENGTH), c.get('plane').config.limits.max_json_depth);

@@ -47,9 +47,10 @@ export const InferResponse = z
   .openapi('InferResponse');
 
 const ERROR_TEXT = {
-  400: 'Bad request: malformed JSON, unknown/missing input, wrong datatype or shape, unknown variant, bad SLO',
+  400: 'Bad request: malformed JSON, corrupt gzip/deflate body, unknown/missing input, wrong datatype or shape, bad classification count, unknown variant, bad SLO',
   404: 'Unknown model or version',
-  413: 'Body, tensor elements, batch or input count over the limits',
+  413: 'Body (counted decompressed), tensor elements, batch or input count over the limits',
+  415: 'A Content-Encoding other than gzip, deflate or identity (Accept-Encoding lists them)',
   422: 'The SLO cannot be met: no budget left after the network and the gateway (or, by policy, every candidate predicted to miss); nothing ran',
   502: 'Origin unreachable or broken answer',
   503: 'Model cannot be served now (Retry-After)',
