@@ -20,6 +20,11 @@ const nodeTier = (name: string, suffix: string, timeouts: { testTimeout: number;
 
 export default defineConfig({
   test: {
+    // workerd (1.20260815) rejects a promise inside DecompressionStream that nobody can handle when its input
+    // is corrupt, however the caller handles its own (it fires unhandledrejection, then rejectionhandled:
+    // cloudflare/workerd#6061, fixed for pipeThrough only). The gateway answers those bodies 400
+    // (test/routes/compression.test.ts); only that exact error is left out of the run's unhandled errors.
+    onUnhandledError: (error) => !(error.name === 'TypeError' && error.message === 'Decompression failed.'),
     projects: [
       nodeTier('unit', 'unit', { testTimeout: 10_000, hookTimeout: 10_000 }),
       nodeTier('models', 'models', { testTimeout: 180_000, hookTimeout: 180_000 }),

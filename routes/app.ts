@@ -1,7 +1,7 @@
 /**
  * The HTTP application: middleware (request id, the data plane, CORS, structured request log, auth and
- * rate limits, body limit, client-hint advertisement), the v2, admin and metrics routes, and the single
- * mapping of domain errors to `{"error": "..."}` responses.
+ * rate limits, HTTP compression of inference bodies, body limit, client-hint advertisement), the v2, admin
+ * and metrics routes, and the single mapping of domain errors to `{"error": "..."}` responses.
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -16,6 +16,7 @@ import { CLIENT_HINTS } from '../src/select/hints.js';
 import { adminRoutes, metricsRoutes } from './admin.js';
 import type { AuthBindings } from './middleware/auth.js';
 import { adminAuth, apiKeyAuth } from './middleware/auth.js';
+import { compression } from './middleware/compression.js';
 import type { V2Env } from './env.js';
 import { v2Routes } from './v2.js';
 
@@ -89,8 +90,10 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
     await next();
   });
   const inferAuth = apiKeyAuth(bindings);
-  app.post('/v2/models/:model/infer', inferAuth);
-  app.post('/v2/models/:model/versions/:version/infer', inferAuth);
+  // Decoded after auth (nobody unknown gets to make the server inflate) and before the body limit, which
+  // then measures the decoded body.
+  const coding = compression({ maxBodyBytes });
+  for (const path of ['/v2/models/:model/infer', '/v2/models/:model/versions/:version/infer']) app.post(path, inferAuth, coding);
   // The device tier hands out what inference serves (a plan, the model files): the same key guards it.
   for (const path of ['/v2/models/:model/device', '/v2/models/:model/versions/:version/device', '/v2/models/:model/variants/:variant/artifact', '/v2/models/:model/versions/:version/variants/:variant/artifact']) {
     app.on(['GET', 'HEAD'], path, inferAuth);

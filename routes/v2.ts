@@ -19,6 +19,8 @@ import { errors, InferRequest, InferResponse, json, ModelList, ModelMetadata, Mo
 
 const SERVER_NAME = 'edge-inference-gateway';
 const SERVER_VERSION = '0.1.0';
+/** Triton's names for the extensions it shares (binary_tensor_data, classification), then the gateway's own. */
+const EXTENSIONS = ['binary_tensor_data', 'classification', 'model_configuration', 'model_repository', 'statistics', 'model_variants', 'slo_routing', 'client_hints', 'device_plan'];
 
 const PREFIXES = [
   { path: '/models/{model}', params: ModelParams, hono: '/models/:model' },
@@ -26,7 +28,9 @@ const PREFIXES = [
 ] as const;
 
 function metadata(model: ModelManifest) {
-  return { name: model.name, versions: [model.version], platform: 'onnxruntime_onnx', inputs: model.inputs, outputs: model.outputs };
+  // Outputs as v2 tensor metadata: a classifier's labels are the manifest's, shown only through classification.
+  const outputs = model.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape }));
+  return { name: model.name, versions: [model.version], platform: 'onnxruntime_onnx', inputs: model.inputs, outputs };
 }
 
 function methodNotAllowed(allow: string) {
@@ -61,7 +65,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
 
   const v2 = { tags: ['v2'] };
   app.openapi(createRoute({ ...v2, method: 'get', path: '/', summary: 'Server metadata', responses: { 200: json(ServerMetadata, 'Server name, version and extensions') } }), (c) =>
-    c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: ['model_variants', 'slo_routing', 'client_hints', 'device_plan', 'model_configuration', 'model_repository', 'statistics'] }, 200),
+    c.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS }, 200),
   );
   app.openapi(createRoute({ ...v2, method: 'get', path: '/health/live', summary: 'Liveness', responses: { 200: json(z.object({ live: z.boolean() }), 'The server is live') } }), (c) =>
     c.json({ live: true }, 200),
@@ -116,7 +120,8 @@ export function v2Routes(): OpenAPIHono<V2Env> {
       method: 'post',
       path: `${path}/infer`,
       summary: 'Inference',
-      description: 'Runs the request on the variant (edge or origin) that meets the SLO with the best fidelity; the response headers say what ran and why.',
+      description:
+        'Runs the request on the variant (edge or origin) that meets the SLO with the best fidelity; the response headers say what ran and why. The body may be gzip or deflate (Content-Encoding); the answer is compressed when Accept-Encoding asks.',
       parameters: ROUTING_HEADERS,
       request: {
         params,
@@ -124,7 +129,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
         // data plane, whose decoder gives the protocol's own 400/413 messages.
         body: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/InferRequest' } } } },
       },
-      responses: { 200: { ...json(InferResponse, 'The outputs'), headers: RoutedHeaders }, ...errors(400, 404, 413, 422, 502, 503, 504) },
+      responses: { 200: { ...json(InferResponse, 'The outputs'), headers: RoutedHeaders }, ...errors(400, 404, 413, 415, 422, 502, 503, 504) },
     });
     app.openapi(inferRoute, async (c) => {
       const body = parseRequestBody(new Uint8Array(await c.req.arrayBuffer()), c.req.header(HEADER_LENGTH), c.get('plane').config.limits.max_json_depth);

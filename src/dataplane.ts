@@ -29,6 +29,7 @@ import type { InferResponseBody } from './protocol/v2-response.js';
 import { decodeInferRequest } from './protocol/v2-request.js';
 import { encodeInferResponse } from './protocol/v2-response.js';
 import { checkOutputElements } from './protocol/request-checks.js';
+import { classifyOutputs } from './protocol/classification.js';
 import type { ModelManifest, VariantName } from './registry/manifest.js';
 import type { Registry } from './registry/registry.js';
 import { requestItems } from './registry/registry.js';
@@ -262,7 +263,9 @@ export class DataPlane {
     if (result.timings.origin !== undefined) this.metrics.observe('gateway_origin_requests_duration_ms', { model: model.name }, result.timings.origin);
     checkOutputElements(result.outputs, config.limits.max_output_elements);
     const tEncode = performance.now();
-    const encoded = encodeInferResponse(model, request.id, result.outputs, request.binaryOutputs);
+    // Classified here, from the raw tensors, whichever backend ran: the origin is never asked to (client.ts).
+    const outputs = classifyOutputs(result.outputs, request.classification, model);
+    const encoded = encodeInferResponse(model, request.id, outputs, request.binaryOutputs);
     const site = target === 'edge' ? config.site : 'origin';
     this.stats.succeeded(model, { request, result, target: site, decodeMs, encodeMs: performance.now() - tEncode, totalMs: performance.now() - t0 });
     const predictedMs = decision.candidates.find((c) => c.target === target && c.variant === result.variant)?.compute_ms;

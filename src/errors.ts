@@ -39,6 +39,16 @@ export class PayloadTooLarge extends GatewayError {
 }
 
 /**
+ * The request body is in a content coding the server cannot decode (415). `Accept-Encoding` on the answer
+ * lists the ones it can, as RFC 7694 asks and Triton does.
+ */
+export class UnsupportedEncoding extends GatewayError {
+  constructor(message: string, accepted: readonly string[]) {
+    super(415, message, { headers: { 'accept-encoding': accepted.join(', ') } });
+  }
+}
+
+/**
  * The origin failed the gateway. 502 when it answered wrongly (5xx, malformed body); 503 with Retry-After
  * when nothing answered at all (connection refused or reset: the service is down, come back later).
  */

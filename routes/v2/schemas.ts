@@ -39,7 +39,7 @@ export const InferResponse = z
         name: z.string(),
         datatype: z.string(),
         shape: z.array(z.number().int()),
-        data: z.array(z.union([z.number(), z.boolean(), z.null()])).optional(),
+        data: z.union([z.array(z.union([z.number(), z.boolean(), z.null()])), z.array(z.string()).openapi({ description: 'BYTES (classification extension): "value:index[:label]" per class' })]).optional(),
         parameters: z.object({ binary_data_size: z.number().int() }).optional().openapi({ description: 'Binary tensor extension: the bytes follow the JSON header' }),
       }),
     ),
@@ -47,9 +47,10 @@ export const InferResponse = z
   .openapi('InferResponse');
 
 const ERROR_TEXT = {
-  400: 'Bad request: malformed JSON, unknown/missing input, wrong datatype or shape, unknown variant, bad SLO',
+  400: 'Bad request: malformed JSON, corrupt gzip/deflate body, unknown/missing input, wrong datatype or shape, bad classification count, unknown variant, bad SLO',
   404: 'Unknown model or version',
-  413: 'Body, tensor elements, batch or input count over the limits',
+  413: 'Body (counted decompressed), tensor elements, batch or input count over the limits',
+  415: 'A Content-Encoding other than gzip, deflate or identity (Accept-Encoding lists them)',
   422: 'A caller that asked to be held to its SLO (x-slo-strict: 1) or deadline (parameters.timeout), or a policy with refuse_predicted_miss, and the facts (its own hints, measured latency) say it cannot be met; or input the model refuses. Nothing ran',
   502: 'Origin unreachable or broken answer',
   503: 'Model cannot be served now (Retry-After)',

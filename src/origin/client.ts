@@ -140,6 +140,10 @@ export class OriginClient implements Backend {
   /** The request as the origin gets it: binary tensors behind a JSON header, or plain JSON. */
   private encode(req: BackendRequest, deadline: number): { bytes: Uint8Array<ArrayBuffer>; headers: Record<string, string> } {
     const { request } = req;
+    // Names only: per-output parameters stay here. Classification in particular is applied once, by the data
+    // plane that called this client, to the raw tensor the origin returns: the origin may be any v2 server
+    // (KServe has no classification extension), the raw tensor is what the output-size check and a fallback
+    // need, and the answer stays numeric for decodeInferResponse. An origin asked to classify would send BYTES.
     const outputs = request.outputs?.map((name) => ({ name }));
     // The SLO reaches the origin as the attempt's deadline header; as a parameter it would be judged again
     // there against network defaults that do not apply to the gateway's call. A caller's own `timeout` goes on

@@ -3,11 +3,14 @@
  * `Inference-Header-Content-Length` bytes followed by raw little-endian tensor bytes, one block per input
  * that declares `parameters.binary_data_size`, in input order. Outputs come back the same way when the
  * request asks (`parameters.binary_data_output: true`, or `binary_data: true` on a requested output).
+ * A BYTES output (classification, classification.ts) is framed element by element: a 4-byte little-endian
+ * length, then that many bytes (UTF-8).
  */
 import { InvalidInput } from '../errors.js';
 import { brief, decimalHeader } from '../lib/text.js';
 import { DATATYPE_INFO } from './datatypes.js';
 import type { TensorData } from './datatypes.js';
+import type { BytesTensor } from './classification.js';
 import type { Tensor } from './tensor.js';
 
 export const HEADER_LENGTH = 'inference-header-content-length';
@@ -118,8 +121,24 @@ export class BinaryReader {
 }
 
 /** Bytes of a tensor as sent in binary form. */
-export function tensorBytes(t: Tensor): Uint8Array {
+export function tensorBytes(t: Tensor | BytesTensor): Uint8Array {
+  if (t.datatype === 'BYTES') return bytesElements(t.data);
   return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+/** BYTES elements in binary form: each one's UTF-8 length (uint32, little-endian), then its bytes. */
+export function bytesElements(strings: readonly string[]): Uint8Array {
+  const encoder = new TextEncoder();
+  const encoded = strings.map((s) => encoder.encode(s));
+  const out = new Uint8Array(encoded.reduce((n, e) => n + 4 + e.byteLength, 0));
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const e of encoded) {
+    view.setUint32(at, e.byteLength, true);
+    out.set(e, at + 4);
+    at += 4 + e.byteLength;
+  }
+  return out;
 }
 
 /** Concatenates a JSON header and binary blocks into one body; returns it with the header length. */

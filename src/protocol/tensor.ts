@@ -20,6 +20,8 @@ export interface InferenceRequest {
   outputs?: string[];
   /** Outputs to return as binary data (Triton's binary tensor extension). */
   binaryOutputs?: ReadonlySet<string>;
+  /** Outputs to return as their top N classes (Triton's classification extension): name -> N. */
+  classification?: ReadonlyMap<string, number>;
   parameters: Record<string, unknown>;
 }
 

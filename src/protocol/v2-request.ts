@@ -13,6 +13,7 @@ import { elementCount } from './tensor.js';
 import { BinaryReader } from './binary.js';
 import { toTypedArray } from './json-data.js';
 import { checkOutputEstimate, estimateOutputElements, refuseNonFinite } from './request-checks.js';
+import { classificationCount } from './classification.js';
 import { brief } from '../lib/text.js';
 
 const Parameters = z.record(z.string(), z.unknown());
@@ -125,10 +126,6 @@ function checkShapeAgainstSpec(shape: number[], spec: TensorSpec): void {
   });
 }
 
-/**
- * Decodes a v2 JSON body against the model's declared inputs and outputs. Every problem becomes an
- * InvalidInput (400) or PayloadTooLarge (413) naming the input and the rule.
- */
 /** What decoding needs of a model: its tensor signature (a manifest satisfies it). */
 export interface ModelSignature {
   inputs: readonly TensorSpec[];
@@ -137,6 +134,11 @@ export interface ModelSignature {
   batch_axis: boolean;
 }
 
+/**
+ * Decodes a v2 JSON body against the model's declared inputs and outputs. Every problem becomes an
+ * InvalidInput (400) or PayloadTooLarge (413) naming the input (or output) and the rule. Requested outputs
+ * may ask for binary data and for classification (their top N classes, classification.ts).
+ */
 export function decodeInferRequest(body: unknown, model: ModelSignature, limits: RequestLimits, binary?: Uint8Array, options: DecodeOptions = {}): InferenceRequest {
   const reader = new BinaryReader(binary);
   const parsed = InferRequestBody.safeParse(body);
@@ -184,16 +186,20 @@ export function decodeInferRequest(body: unknown, model: ModelSignature, limits:
   if (limits.max_output_elements !== undefined) checkOutputEstimate(estimateOutputElements(model, inputs, model.inputs), limits.max_output_elements);
   let outputs: string[] | undefined;
   const binaryOutputs = new Set<string>();
+  const classification = new Map<string, number>();
   const allBinary = req.parameters?.binary_data_output === true;
   if (req.outputs) {
-    const known = new Set(model.outputs.map((o) => o.name));
+    const known = new Map(model.outputs.map((o) => [o.name, o]));
     outputs = [];
     for (const o of req.outputs) {
-      if (!known.has(o.name)) throw new InvalidInput(`unknown output '${o.name}'; the model gives ${[...known].map((n) => `'${n}'`).join(', ')}`);
+      const spec = known.get(o.name);
+      if (!spec) throw new InvalidInput(`unknown output '${o.name}'; the model gives ${[...known.keys()].map((n) => `'${n}'`).join(', ')}`);
       if (outputs.includes(o.name)) throw new InvalidInput(`duplicate output '${o.name}'`);
       outputs.push(o.name);
       const flag = o.parameters?.binary_data;
       if (flag === true || (allBinary && flag !== false)) binaryOutputs.add(o.name);
+      const count = classificationCount(o.name, o.parameters?.classification, spec.datatype);
+      if (count !== undefined) classification.set(o.name, count);
     }
   } else if (allBinary) {
     for (const o of model.outputs) binaryOutputs.add(o.name);
@@ -203,6 +209,7 @@ export function decodeInferRequest(body: unknown, model: ModelSignature, limits:
     inputs,
     ...(outputs ? { outputs } : {}),
     ...(binaryOutputs.size ? { binaryOutputs } : {}),
+    ...(classification.size ? { classification } : {}),
     parameters: req.parameters ?? {},
   };
 }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { zodMessage } from '../lib/zod-message.js';
+import type { BytesTensor } from './classification.js';
 import { Datatype } from './datatypes.js';
 import type { Tensor } from './tensor.js';
 import { elementCount } from './tensor.js';
@@ -17,17 +18,18 @@ export interface InferResponseBody {
   model_version?: string;
   id?: string;
   parameters?: Record<string, unknown>;
-  outputs: { name: string; datatype: string; shape: number[]; data?: (number | boolean | null)[]; parameters?: { binary_data_size: number } }[];
+  outputs: { name: string; datatype: string; shape: number[]; data?: (number | boolean | null)[] | string[]; parameters?: { binary_data_size: number } }[];
 }
 
 /**
  * Encodes results as a v2 response body. Outputs named in `binary` carry `parameters.binary_data_size`
- * instead of `data`; their bytes are returned in `blocks`, in output order, for the binary extension.
+ * instead of `data`; their bytes are returned in `blocks`, in output order, for the binary extension. BYTES
+ * outputs (classification) are strings in JSON and length-prefixed elements in binary.
  */
 export function encodeInferResponse(
   model: { name: string; version: string },
   id: string | undefined,
-  outputs: Tensor[],
+  outputs: (Tensor | BytesTensor)[],
   binary?: ReadonlySet<string>,
 ): { body: InferResponseBody; blocks: Uint8Array[] } {
   const blocks: Uint8Array[] = [];
@@ -36,7 +38,7 @@ export function encodeInferResponse(
     model_version: model.version,
     ...(id === undefined ? {} : { id }),
     outputs: outputs.map((t) => {
-      if (!binary?.has(t.name)) return { name: t.name, datatype: t.datatype, shape: t.shape, data: tensorValues(t) };
+      if (!binary?.has(t.name)) return { name: t.name, datatype: t.datatype, shape: t.shape, data: t.datatype === 'BYTES' ? t.data : tensorValues(t) };
       const bytes = tensorBytes(t);
       blocks.push(bytes);
       return { name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: bytes.byteLength } };

@@ -118,6 +118,13 @@ export const Variant = z.object({
 });
 export type Variant = z.infer<typeof Variant>;
 
+/**
+ * A model output; `labels[i]` names class index i of a classifier's row, which the classification extension
+ * appends to each class it returns ("value:index:label", src/protocol/classification.ts).
+ */
+export const OutputSpec = TensorSpec.extend({ labels: z.array(z.string()).min(1).optional() });
+export type OutputSpec = z.infer<typeof OutputSpec>;
+
 export const ModelManifest = z.object({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/),
   version: z.string().regex(/^[0-9]+$/).default('1'),
@@ -126,7 +133,7 @@ export const ModelManifest = z.object({
   /** True for models with random weights made to measure size/latency scaling; never for real answers. */
   synthetic: z.boolean().default(false),
   inputs: z.array(TensorSpec).min(1),
-  outputs: z.array(TensorSpec).min(1),
+  outputs: z.array(OutputSpec).min(1),
   /** Axis 0 of every input and output is the batch axis. */
   batch_axis: z.boolean(),
   /** The reference accuracy of the fp32 model on its labelled test split, where labels exist. */
@@ -134,5 +141,13 @@ export const ModelManifest = z.object({
   variants: z.partialRecord(VariantName, Variant).refine((v) => Object.keys(v).length > 0, 'at least one variant'),
   /** Free-form provenance: data, split, seed, command that produced the files. */
   provenance: z.record(z.string(), z.unknown()).default({}),
+}).superRefine((m, ctx) => {
+  // A label list that does not cover a row exactly would name the wrong classes, silently.
+  m.outputs.forEach((o, i) => {
+    const row = o.shape.slice(m.batch_axis ? 1 : 0);
+    if (!o.labels || row.some((d) => d < 0)) return;
+    const width = row.reduce((n, d) => n * d, 1);
+    if (o.labels.length !== width) ctx.addIssue({ code: 'custom', path: ['outputs', i, 'labels'], message: `${o.labels.length} labels for ${width} classes per row` });
+  });
 });
 export type ModelManifest = z.infer<typeof ModelManifest>;

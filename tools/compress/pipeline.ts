@@ -52,6 +52,8 @@ export interface CompressOptions extends EvalSetOptions {
   source?: Record<string, unknown>;
   /** Write a .gitignore for the .onnx files (setup regenerates them). */
   ignoreWeights: boolean;
+  /** Class names per output (`labels[i]` names class index i of a row), for the classification extension. */
+  outputLabels?: Record<string, string[]>;
   /** Merged into the manifest's provenance (training record of a trained model). */
   extraProvenance?: Record<string, unknown>;
   command: string;
@@ -172,7 +174,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
       description: o.description ?? `${o.name}: compressed from ${o.input}`,
       synthetic: o.synthetic ?? false,
       inputs,
-      outputs: src.outputs,
+      outputs: src.outputs.map((x) => (o.outputLabels?.[x.name] ? { ...x, labels: o.outputLabels[x.name] } : x)),
       batch_axis: inputs.every((i) => i.shape[0] === -1) && src.outputs.every((x) => x.shape[0] === -1),
       ...(testAccuracy !== undefined ? { test_accuracy: testAccuracy } : {}),
       variants,

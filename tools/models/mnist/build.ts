@@ -34,6 +34,8 @@ export function mnistOptions(work: string, record: TrainingRecord, command: stri
     runs: 200, warmup: 20, budgetMs: 3000,
     description: 'Handwritten digit classifier (MLP 784-128-64-10) trained on real MNIST digits; input 28x28 pixels flattened, scaled 0..1; output 10 logits.',
     synthetic: false, ignoreWeights: false,
+    // Logit i is digit i: the training labels are the digits themselves (data.ts).
+    outputLabels: { logits: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] },
     extraProvenance: {
       data: record.data, split: record.split, seed: record.seed, epochs: record.epochs, batch: record.batch, lr: record.lr,
       architecture: record.architecture, train_accuracy: record.train_accuracy, train_seconds: record.train_seconds,
