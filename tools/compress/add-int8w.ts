@@ -17,7 +17,8 @@ import { chooseWeightOnly } from './int8w-choice.js';
 import { toWeightOnlyInt8 } from './int8-weight-only.js';
 import type { CompressOptions } from './pipeline.js';
 import { latencyShapes } from './shapes.js';
-import { CompressInputError, readSource } from './source.js';
+import { CompressInputError } from './failure.js';
+import { readSource } from './source.js';
 import { gateWeightOnly, INT8W_LOAD, int8wMethod, passInput, weightOnlyRecipe, type Recipe, type WeightOnlyVerdict } from './variants.js';
 
 /**

@@ -7,10 +7,9 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { VARIANT_NAMES, type VariantName } from '../../src/registry/manifest.js';
-import { oneLine } from './failure.js';
+import { CompressInputError, oneLine } from './failure.js';
 import { compress } from './pipeline.js';
 import type { Progress } from './progress.js';
-import { CompressInputError } from './source.js';
 import { INT8_FORMS, type Int8Form } from './variants.js';
 import { describeFidelity } from '../measure/fidelity.js';
 import { FLOOR_HELP } from '../measure/gate.js';

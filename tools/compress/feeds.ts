@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { TensorSpec } from '../../src/protocol/datatypes.js';
 import { Prng } from '../lib/prng.js';
 import type { Feeds } from '../measure/eval-run.js';
-import { CompressInputError } from './source.js';
+import { CompressInputError } from './failure.js';
 
 export type { Feed, Feeds } from '../measure/eval-run.js';
 export { sampleCount, sliceFeeds } from '../measure/eval-run.js';

@@ -14,13 +14,13 @@ import { allNodes } from '../onnx/scopes.js';
 import type { ModelProto } from '../onnx/types.js';
 import { calibrate } from './calibrate.js';
 import type { EvalOutputs } from '../measure/eval-run.js';
-import { oneLine } from './failure.js';
-import { runNode, score, type Judge } from './evaluate.js';
+import { CompressInputError, oneLine } from './failure.js';
+import type { Judge } from './eval-set.js';
+import { runNode, score } from './evaluate.js';
 import { sampleCount, type Feeds } from './feeds.js';
 import { dynamicCandidates } from './int8-dynamic.js';
 import { staticCandidates, type ActivationRanges } from './int8-static.js';
 import type { Progress } from './progress.js';
-import { CompressInputError } from './source.js';
 import { buildInt8, WEIGHT_BITS, type Int8Form } from './variants.js';
 
 /** What happened to one candidate form; recorded in the manifest's provenance. */

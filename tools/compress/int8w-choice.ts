@@ -6,7 +6,8 @@
  */
 import type { EvalOutputs } from '../measure/eval-run.js';
 import type { ModelProto } from '../onnx/types.js';
-import { runNode, score, type Judge } from './evaluate.js';
+import type { Judge } from './eval-set.js';
+import { runNode, score } from './evaluate.js';
 import type { Feeds } from './feeds.js';
 import { toWeightOnlyInt8 } from './int8-weight-only.js';
 import type { Progress } from './progress.js';

@@ -6,7 +6,7 @@
  * samples, and one latency point.
  */
 import type { TensorSpec } from '../../src/protocol/datatypes.js';
-import { CompressInputError } from './source.js';
+import { CompressInputError } from './failure.js';
 
 /** One point of the latency grid: its size in items and every input's dims. */
 export interface LatencyShape {

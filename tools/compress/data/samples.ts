@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { TensorSpec } from '../../../src/protocol/datatypes.js';
 import { readFeeds, type Feeds } from '../feeds.js';
-import { CompressInputError } from '../source.js';
+import { CompressInputError } from '../failure.js';
 import { imageSample, readImage } from './image.js';
 import { parseNpy } from './npy.js';
 import { frames, readWav } from './wav.js';
