@@ -19,7 +19,8 @@ import type { CompressOptions } from './pipeline.js';
 import { latencyShapes } from './shapes.js';
 import { CompressInputError } from './failure.js';
 import { readSource } from './source.js';
-import { gateWeightOnly, INT8W_LOAD, int8wMethod, passInput, weightOnlyRecipe, type Recipe, type WeightOnlyVerdict } from './variants.js';
+import { INT8W_LOAD, int8wMethod, passInput, weightOnlyRecipe, type Recipe } from './variants.js';
+import { gateWeightOnly, type WeightOnlyVerdict } from './web-gate.js';
 
 /**
  * Adds int8w to `models/<o.name>/` made earlier by the compress pipeline with the same options `o`: builds it

@@ -22,9 +22,9 @@ import { writeModelFolder } from './model-folder.js';
 import { silent, type Progress } from './progress.js';
 import { fixedBatch, latencyShapes } from './shapes.js';
 import { readSource } from './source.js';
-import { buildSome, WEIGHT_BITS, gateWeightOnly, INT8W_LOAD, int8Method, int8wMethod, passInput, weightOnlyRecipe, type Int8Form, type PartialRecipe, type Recipe, type WeightOnlyVerdict } from './variants.js';
+import { buildSome, WEIGHT_BITS, INT8W_LOAD, int8Method, int8wMethod, passInput, weightOnlyRecipe, type Int8Form, type PartialRecipe, type Recipe } from './variants.js';
 import { checkLoadsInWeb } from './web-check.js';
-import { dropBelowFloor, type DroppedVariant } from './web-gate.js';
+import { dropBelowFloor, gateWeightOnly, type DroppedVariant, type WeightOnlyVerdict } from './web-gate.js';
 
 export interface CompressOptions extends EvalSetOptions {
   input: string;

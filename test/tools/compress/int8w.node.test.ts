@@ -14,7 +14,7 @@ import { sessionOptionsFor } from '../../../src/engine/ort-session.js';
 import { randomFeeds, type Feeds } from '../../../tools/compress/feeds.js';
 import { normalize } from '../../../tools/compress/graph.js';
 import { toWeightOnlyInt8 } from '../../../tools/compress/int8-weight-only.js';
-import { gateWeightOnly } from '../../../tools/compress/variants.js';
+import { gateWeightOnly } from '../../../tools/compress/web-gate.js';
 import { Prng } from '../../../tools/lib/prng.js';
 import { compareOutputs } from '../../../tools/measure/stats.js';
 import { floatTensor, model, node, valueInfo } from '../../../tools/onnx/build.js';
