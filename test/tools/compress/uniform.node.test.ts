@@ -6,8 +6,8 @@ import { encodeModel } from '../../../tools/onnx/io.js';
 import { DataType, type ModelProto } from '../../../tools/onnx/types.js';
 import { Prng } from '../../../tools/lib/prng.js';
 import { compareOutputs } from '../../../tools/measure/stats.js';
-import { toFp16 } from '../../../tools/compress/uniform-fp16.js';
-import { toInt8 } from '../../../tools/compress/uniform-int8.js';
+import { toFp16 } from '../../../tools/compress/passes/uniform-fp16.js';
+import { toInt8 } from '../../../tools/compress/passes/uniform-int8.js';
 
 /** A 2-layer MLP plus an embedding lookup path, with seeded weights. */
 function smallGraph(): ModelProto {

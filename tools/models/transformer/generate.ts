@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import type { VariantName } from '../../../src/registry/manifest.js';
 import { sha256 } from '../../lib/sha256.js';
 import { writeModel } from '../../onnx/io.js';
-import { toFp16 } from '../../compress/uniform-fp16.js';
-import { toInt8 } from '../../compress/uniform-int8.js';
-import { toWeightOnlyInt8 } from '../../compress/int8-weight-only.js';
+import { toFp16 } from '../../compress/passes/uniform-fp16.js';
+import { toInt8 } from '../../compress/passes/uniform-int8.js';
+import { toWeightOnlyInt8 } from '../../compress/passes/int8-weight-only.js';
 import type { TransformerConfig } from './config.js';
 import { buildTransformer } from './graph.js';
 

@@ -7,21 +7,21 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TensorSpec } from '../../src/protocol/datatypes.js';
-import { runProbe } from '../measure/probe-client.js';
-import { encodeModel } from '../onnx/io.js';
-import { allNodes } from '../onnx/scopes.js';
-import type { ModelProto } from '../onnx/types.js';
+import type { TensorSpec } from '../../../src/protocol/datatypes.js';
+import { runProbe } from '../../measure/probe-client.js';
+import { encodeModel } from '../../onnx/io.js';
+import { allNodes } from '../../onnx/scopes.js';
+import type { ModelProto } from '../../onnx/types.js';
 import { calibrate } from './calibrate.js';
-import type { EvalOutputs } from '../measure/eval-run.js';
-import { CompressInputError, oneLine } from './failure.js';
-import type { Judge } from './eval-set.js';
+import type { EvalOutputs } from '../../measure/eval-run.js';
+import { CompressInputError, oneLine } from '../failure.js';
+import type { Judge } from '../data/eval-set.js';
 import { runNode, score } from './evaluate.js';
-import { sampleCount, type Feeds } from './feeds.js';
-import { dynamicCandidates } from './int8-dynamic.js';
-import { staticCandidates, type ActivationRanges } from './int8-static.js';
-import type { Progress } from './progress.js';
-import { buildInt8, WEIGHT_BITS, type Int8Form } from './variants.js';
+import { sampleCount, type Feeds } from '../data/feeds.js';
+import { dynamicCandidates } from '../passes/int8-dynamic.js';
+import { staticCandidates, type ActivationRanges } from '../passes/int8-static.js';
+import type { Progress } from '../progress.js';
+import { buildInt8, WEIGHT_BITS, type Int8Form } from '../passes/recipe.js';
 
 /** What happened to one candidate form; recorded in the manifest's provenance. */
 export interface CandidateReport {

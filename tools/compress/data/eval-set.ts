@@ -1,19 +1,19 @@
 /**
  * The compressor's evaluation and calibration sets and how outputs are judged: samples from files
- * (data/samples.ts) or, failing those, seeded random inputs, marked `random` so the manifest and the router
+ * (samples.ts) or, failing those, seeded random inputs, marked `random` so the manifest and the router
  * know that fidelity is unverified (random inputs overstate it, issue 11); the state pairs and the run plan;
  * each output's kind and floors.
  */
-import type { TensorSpec } from '../../src/protocol/datatypes.js';
-import type { OutputKind } from '../../src/registry/manifest.js';
-import type { EvalOutputs, EvalPlan } from '../measure/eval-run.js';
-import { floorsFor, parseFloors, type Floor } from '../measure/gate.js';
-import { outputKinds, parseTask, statePairs } from '../measure/kinds.js';
-import type { ModelProto } from '../onnx/types.js';
-import { loadSamples } from './data/samples.js';
+import type { TensorSpec } from '../../../src/protocol/datatypes.js';
+import type { OutputKind } from '../../../src/registry/manifest.js';
+import type { EvalOutputs, EvalPlan } from '../../measure/eval-run.js';
+import { floorsFor, parseFloors, type Floor } from '../../measure/gate.js';
+import { outputKinds, parseTask, statePairs } from '../../measure/kinds.js';
+import type { ModelProto } from '../../onnx/types.js';
+import { loadSamples } from './samples.js';
 import { completeFeeds, randomFeeds, readLabels, sampleCount, type Feeds } from './feeds.js';
 import { resolveShapes } from './shapes.js';
-import { CompressInputError } from './failure.js';
+import { CompressInputError } from '../failure.js';
 
 /** The options these sets are built from (a subset of CompressOptions). */
 export interface EvalSetOptions {

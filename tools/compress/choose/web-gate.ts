@@ -3,12 +3,12 @@
  * measured in onnxruntime-web (the probe) must pass every output's floor. One that does not is dropped
  * from the manifest and its file from the folder, never written as servable, with a record of why for the
  * provenance and the log (issue 11: an int8 that passed in onnxruntime-node at 0.92 measured 0.869 in web).
- * int8w added to a folder made earlier (add-int8w.ts) is judged by the same gate and its verdict recorded.
+ * int8w added to a folder made earlier (../add-int8w.ts) is judged by the same gate and its verdict recorded.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Fidelity, Variant, VariantName } from '../../src/registry/manifest.js';
-import { gate, type Floor } from '../measure/gate.js';
+import type { Fidelity, Variant, VariantName } from '../../../src/registry/manifest.js';
+import { gate, type Floor } from '../../measure/gate.js';
 
 /** Why a variant was not written. */
 export interface DroppedVariant {

@@ -4,21 +4,21 @@
  * excluded greedily until the floor is met. Near-ties in a classifier's outputs (a direction classifier on
  * synthetic glyphs) can flip on a 0.01% weight error; one sensitive layer kept fp32 is cheaper than no int8w.
  */
-import type { EvalOutputs } from '../measure/eval-run.js';
-import type { ModelProto } from '../onnx/types.js';
-import type { Judge } from './eval-set.js';
+import type { EvalOutputs } from '../../measure/eval-run.js';
+import type { ModelProto } from '../../onnx/types.js';
+import type { Judge } from '../data/eval-set.js';
 import { runNode, score } from './evaluate.js';
-import type { Feeds } from './feeds.js';
-import { toWeightOnlyInt8 } from './int8-weight-only.js';
-import type { Progress } from './progress.js';
-import type { Recipe } from './variants.js';
+import type { Feeds } from '../data/feeds.js';
+import { toWeightOnlyInt8 } from '../passes/int8-weight-only.js';
+import type { Progress } from '../progress.js';
+import type { Recipe } from '../passes/recipe.js';
 
 export interface WeightOnlyTrial {
   /** The normalized (and upgraded) model the passes start from. */
   model: ModelProto;
   reference: EvalOutputs;
   evalFeeds: Feeds;
-  /** Every output's kind and floors (eval-set.ts judgeOf), as int8 is judged. */
+  /** Every output's kind and floors (../data/eval-set.ts judgeOf), as int8 is judged. */
   judge: Judge;
   recipe: NonNullable<Recipe['int8w']>;
   autoExclude: boolean;

@@ -1,10 +1,11 @@
 /**
- * The recipe → variant bytes step, pure and deterministic: the same source model and recipe always give the
- * same bytes. The CLI chooses the recipe (INT8 form, excluded nodes, calibration ranges) by measuring; setup
- * (`npm run models`) replays the recipe recorded in the manifest's provenance and checks the sha256.
+ * The recipe → variant bytes step: which pass of this folder makes each variant kind, from what. Pure and
+ * deterministic: the same source model and recipe always give the same bytes. The pipeline chooses the recipe
+ * (INT8 form, excluded nodes, calibration ranges) by measuring (../choose/); setup (`npm run models`) replays
+ * the recipe recorded in the manifest's provenance and checks the sha256.
  */
-import { encodeModel } from '../onnx/io.js';
-import type { ModelProto } from '../onnx/types.js';
+import { encodeModel } from '../../onnx/io.js';
+import type { ModelProto } from '../../onnx/types.js';
 import { toFp16, type Fp16Report } from './fp16.js';
 import { quantizeEmbeddings, toDynamicInt8 } from './int8-dynamic.js';
 import { upgradeToOpset13 } from './opset.js';
@@ -12,7 +13,7 @@ import { toStaticInt8, type ActivationRanges } from './int8-static.js';
 import { WEIGHT_BITS, type WeightBits } from './uniform-int8.js';
 export { WEIGHT_BITS } from './uniform-int8.js';
 import { INT8W_MIN_ELEMENTS, toWeightOnlyInt8, type WeightOnlyReport } from './int8-weight-only.js';
-import type { VariantLoad } from '../../src/registry/manifest.js';
+import type { VariantLoad } from '../../../src/registry/manifest.js';
 
 export const INT8_FORMS = ['dynamic', 'dynamic-matmul', 'qdq-minmax', 'qdq-percentile'] as const;
 export type Int8Form = (typeof INT8_FORMS)[number];
