@@ -19,8 +19,8 @@ import { toDynamicInt8 } from '../../../tools/compress/passes/int8-dynamic.js';
 import { toStaticInt8 } from '../../../tools/compress/passes/int8-static.js';
 import { fixedBatch, latencyShapes } from '../../../tools/compress/data/shapes.js';
 import { readSource } from '../../../tools/compress/source/read.js';
-import { toFp16 as uniformFp16 } from '../../../tools/compress/passes/uniform-fp16.js';
-import { toInt8 as uniformInt8 } from '../../../tools/compress/passes/uniform-int8.js';
+import { toUniformFp16 } from '../../../tools/compress/passes/uniform-fp16.js';
+import { toUniformInt8 } from '../../../tools/compress/passes/uniform-int8.js';
 import type { Feeds } from '../../../tools/compress/data/feeds.js';
 import { runOnnx } from './graphs.js';
 import { controlFlowNet, fixedBatchNet, guardsNet, GUARDS, LOUD, QUIET, scanNet, WIDTH } from './hard-graphs.js';
@@ -141,7 +141,7 @@ describe('control flow through the graph passes', () => {
   it('the uniform fp16 and int8 passes convert subgraphs too and stay close', async () => {
     const source = controlFlowNet();
     const { model } = normalize(source);
-    for (const variant of [uniformFp16(model), uniformInt8(model)]) {
+    for (const variant of [toUniformFp16(model), toUniformInt8(model)]) {
       sorted(variant);
       for (const feeds of [loud, quiet]) expect(compareOutputs(await runOnnx(model, feeds), await runOnnx(variant, feeds), WIDTH, undefined, false).cosine).toBeGreaterThan(0.99);
     }

@@ -18,7 +18,7 @@
  * fp32 and are listed in the report; their consumers then compute in fp32.
  */
 import { halfTensor, node } from '../../onnx/build.js';
-import { toHalfBits } from '../../onnx/float16.js';
+import { toHalfArray } from '../../onnx/float16.js';
 import { allGraphs, labelledSubgraphs, topoSort } from '../../onnx/scopes.js';
 import { DataType, type GraphProto, type ModelProto, type NodeProto } from '../../onnx/types.js';
 import { fp32Reason, type KeptConstant, type Read } from './fp16-constants.js';
@@ -100,10 +100,8 @@ function convertGraph(g: GraphProto, pass: Pass, outerHome: ReadonlyMap<string, 
       home.set(t.name, 'fp32');
       return t;
     }
-    const bits = new Uint16Array(values.length);
-    for (let i = 0; i < values.length; i++) bits[i] = toHalfBits(values[i]!);
     home.set(t.name, 'fp16');
-    return halfTensor(t.name, t.dims, bits);
+    return halfTensor(t.name, t.dims, toHalfArray(values));
   });
   for (const i of g.input) if (isFloat(i.name)) home.set(i.name, 'fp32');
 

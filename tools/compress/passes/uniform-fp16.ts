@@ -14,7 +14,7 @@ import { allGraphs, allNodes, topoSort } from '../../onnx/scopes.js';
 import { DataType, type ModelProto, type NodeProto } from '../../onnx/types.js';
 
 /** Returns a new model computing in fp16 with fp32 inputs/outputs; the argument is not modified. */
-export function toFp16(source: ModelProto): ModelProto {
+export function toUniformFp16(source: ModelProto): ModelProto {
   const m = structuredClone(source);
   const g = m.graph;
   const graphs = allGraphs(g);

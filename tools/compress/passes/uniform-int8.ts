@@ -60,7 +60,7 @@ export function quantizeSymmetric(w: Float32Array, rows: number, cols: number, a
 }
 
 /** Returns a new model with constant-weight MatMuls and embedding Gathers in int8; the argument is unchanged. */
-export function toInt8(source: ModelProto): ModelProto {
+export function toUniformInt8(source: ModelProto): ModelProto {
   const m = structuredClone(source);
   const g = m.graph;
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
