@@ -3,7 +3,8 @@
  * Tail Worker on the core's lower layers) never imports the tools
  * wing, the origin, bench or tests, nor Node built-ins; the tools wing imports the core and its own lower
  * layers only (lib < onnx < measure < compress < models < setup, docs); nothing in the repository forms a cycle.
- * The Worker's own layers are checked in more detail by layers.unit.test.ts.
+ * The Worker's own layers are checked in more detail by layers.unit.test.ts, the compressor's folders by
+ * compress.unit.test.ts.
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -11,14 +11,16 @@ import { ModelManifest, type Variant } from '../../src/registry/manifest.js';
 import { sha256 } from '../lib/sha256.js';
 import { encodeFeeds, measureVariants } from '../measure/variants.js';
 import { encodeModel, writeFileAtomic } from '../onnx/io.js';
-import { runNode } from './evaluate.js';
-import { evaluationSets, judgeOf } from './eval-set.js';
-import { chooseWeightOnly } from './int8w-choice.js';
-import { toWeightOnlyInt8 } from './int8-weight-only.js';
+import { runNode } from './choose/evaluate.js';
+import { evaluationSets, judgeOf } from './data/eval-set.js';
+import { chooseWeightOnly } from './choose/int8w.js';
+import { toWeightOnlyInt8 } from './passes/int8-weight-only.js';
 import type { CompressOptions } from './pipeline.js';
-import { latencyShapes } from './shapes.js';
-import { CompressInputError, readSource } from './source.js';
-import { gateWeightOnly, INT8W_LOAD, int8wMethod, passInput, weightOnlyRecipe, type Recipe, type WeightOnlyVerdict } from './variants.js';
+import { latencyShapes } from './data/shapes.js';
+import { CompressInputError } from './failure.js';
+import { readSource } from './source/read.js';
+import { INT8W_LOAD, int8wMethod, passInput, weightOnlyRecipe, type Recipe } from './passes/recipe.js';
+import { gateWeightOnly, type WeightOnlyVerdict } from './choose/web-gate.js';
 
 /**
  * Adds int8w to `models/<o.name>/` made earlier by the compress pipeline with the same options `o`: builds it

@@ -7,11 +7,10 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { VARIANT_NAMES, type VariantName } from '../../src/registry/manifest.js';
-import { oneLine } from './failure.js';
+import { CompressInputError, oneLine } from './failure.js';
 import { compress } from './pipeline.js';
 import type { Progress } from './progress.js';
-import { CompressInputError } from './source.js';
-import { INT8_FORMS, type Int8Form } from './variants.js';
+import { INT8_FORMS, type Int8Form } from './passes/recipe.js';
 import { describeFidelity } from '../measure/fidelity.js';
 import { FLOOR_HELP } from '../measure/gate.js';
 import { AUTO_RULES } from '../measure/kinds.js';

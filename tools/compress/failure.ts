@@ -2,9 +2,13 @@
  * How a compression failure reaches the user: one line, whole, saying which step failed. A failure inside
  * a step (onnxruntime refusing a run, a child process dying) is wrapped in a `CompressStepError` naming the
  * step; the CLI prints `oneLine` of it and exits 1. Problems with the user's input are `CompressInputError`s
- * (source.ts) and pass through unwrapped (exit 2).
+ * (thrown while reading the model and the samples) and pass through unwrapped (exit 2).
  */
-import { CompressInputError } from './source.js';
+
+/** A problem with the user's input files: the CLI prints the message and exits 2, writing nothing. */
+export class CompressInputError extends Error {
+  override readonly name = 'CompressInputError';
+}
 
 /** A failure inside a named pipeline step; `cause` is the original error. */
 export class CompressStepError extends Error {

@@ -1,6 +1,6 @@
 /**
  * The compression pipeline behind `npm run compress`: read and check the FP32 model, set up the evaluation
- * and calibration sets, choose the INT8 form (int8-choice.ts), build FP16 and INT8 from the recorded
+ * and calibration sets, choose the INT8 form (choose/int8.ts), build FP16 and INT8 from the recorded
  * recipe, measure every variant in the Worker's runtime and write `models/<name>/` (model-folder.ts).
  * `only` limits the variants (`--only fp32` profiles any model onnxruntime-web runs, compressible or not);
  * a failing step is named in the error (failure.ts).
@@ -10,27 +10,27 @@ import { ModelManifest, type VariantName } from '../../src/registry/manifest.js'
 import { allNodes } from '../onnx/scopes.js';
 import { sha256 } from '../lib/sha256.js';
 import { encodeFeeds, measureVariants } from '../measure/variants.js';
-import { calibrate } from './calibrate.js';
-import { runNode } from './evaluate.js';
-import { evaluationSets, judgeOf, type EvalSetOptions } from './eval-set.js';
-import { sliceFeeds } from './feeds.js';
-import { fp16Method } from './fp16.js';
-import { during, oneLine } from './failure.js';
-import { chooseInt8, type CandidateReport, type Int8Choice } from './int8-choice.js';
-import { chooseWeightOnly } from './int8w-choice.js';
+import { calibrate } from './choose/calibrate.js';
+import { runNode } from './choose/evaluate.js';
+import { evaluationSets, judgeOf, type EvalSetOptions } from './data/eval-set.js';
+import { sliceFeeds } from './data/feeds.js';
+import { fp16Method } from './passes/fp16.js';
+import { CompressInputError, during, oneLine } from './failure.js';
+import { chooseInt8, type CandidateReport, type Int8Choice } from './choose/int8.js';
+import { chooseWeightOnly } from './choose/int8w.js';
 import { writeModelFolder } from './model-folder.js';
 import { silent, type Progress } from './progress.js';
-import { fixedBatch, latencyShapes } from './shapes.js';
-import { CompressInputError, readSource } from './source.js';
-import { buildSome, WEIGHT_BITS, gateWeightOnly, INT8W_LOAD, int8Method, int8wMethod, passInput, weightOnlyRecipe, type Int8Form, type PartialRecipe, type Recipe, type WeightOnlyVerdict } from './variants.js';
-import { checkLoadsInWeb } from './web-check.js';
-import { dropBelowFloor, type DroppedVariant } from './web-gate.js';
+import { fixedBatch, latencyShapes } from './data/shapes.js';
+import { readSource } from './source/read.js';
+import { buildSome, WEIGHT_BITS, INT8W_LOAD, int8Method, int8wMethod, passInput, weightOnlyRecipe, type Int8Form, type PartialRecipe, type Recipe } from './passes/recipe.js';
+import { checkLoadsInWeb } from './source/web-check.js';
+import { dropBelowFloor, gateWeightOnly, type DroppedVariant, type WeightOnlyVerdict } from './choose/web-gate.js';
 
 export interface CompressOptions extends EvalSetOptions {
   input: string;
   name: string;
   modelsDir: string;
-  /** `[output:]metric=value` floors (gate.ts); absent: each output kind's default. */
+  /** `[output:]metric=value` floors (tools/measure/gate.ts); absent: each output kind's default. */
   fidelityFloor?: string | string[];
   exclude: string[];
   autoExclude: boolean;
@@ -75,7 +75,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   const unknownExclude = o.exclude.filter((n) => !src.model.graph.node.some((x) => x.name === n));
   if (unknownExclude.length) throw new CompressInputError(`--exclude: no node named ${unknownExclude.map((n) => `'${n}'`).join(', ')} (node names are as in the model, unnamed nodes are <op>_<index>)`);
 
-  // Evaluation and calibration sets (eval-set.ts); random ones make the fidelity unverified.
+  // Evaluation and calibration sets (data/eval-set.ts); random ones make the fidelity unverified.
   const sets = evaluationSets(o, inputs, src.outputs);
   const { evalFeeds, calibFeeds, evalSet, labels } = sets;
   if (sets.kind === 'random') p.log(`WARNING: no --eval or --calibration samples: fidelity is measured on seeded random inputs, which overstate it; the manifest marks it unverified (eval_set_kind: random) and the router avoids such variants (policy unverified_fidelity)`);
@@ -161,7 +161,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
       item: latency.item,
       log: (line) => { p.tick(line.split(':')[0]); p.log(line); },
     }));
-    // The decision in the serving runtime: a variant below a floor there is not written (web-gate.ts).
+    // The decision in the serving runtime: a variant below a floor there is not written (choose/web-gate.ts).
     if (variants.int8w) int8wVerdict = gateWeightOnly(variants.int8w.fidelity, judge.floors);
     dropped = dropBelowFloor(variants, judge.floors, stage);
     for (const d of dropped) p.log(`DROPPED ${d.variant}: below its floor in ${d.runtime}: ${d.failures.join('; ')}`);

@@ -12,9 +12,9 @@ import { encodeModel, writeFileAtomic } from '../onnx/io.js';
 import type { TransformerConfig } from '../models/transformer/config.js';
 import { buildTransformer } from '../models/transformer/graph.js';
 import { trainWide, type WideConfig } from '../models/mnist-wide/train.js';
-import type { ActivationRanges } from '../compress/int8-static.js';
-import { readSource } from '../compress/source.js';
-import { buildSome, type PartialRecipe, type Recipe } from '../compress/variants.js';
+import type { ActivationRanges } from '../compress/passes/int8-static.js';
+import { readSource } from '../compress/source/read.js';
+import { buildSome, type PartialRecipe, type Recipe } from '../compress/passes/recipe.js';
 
 interface CompressProvenance {
   source: { file?: string; generator?: string; config?: TransformerConfig | WideConfig };

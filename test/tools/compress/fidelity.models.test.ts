@@ -15,8 +15,8 @@ import { Prng } from '../../../tools/lib/prng.js';
 import { melNet, scalarNet, stateNet } from './kind-graphs.js';
 import { npy } from './npy-writer.js';
 import { serveEachVariant } from './serve-check.js';
-import { randomFeeds } from '../../../tools/compress/feeds.js';
-import { resolveShapes } from '../../../tools/compress/shapes.js';
+import { randomFeeds } from '../../../tools/compress/data/feeds.js';
+import { resolveShapes } from '../../../tools/compress/data/shapes.js';
 
 let dir: string;
 

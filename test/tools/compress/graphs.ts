@@ -7,7 +7,7 @@ import { floatTensor, int64Tensor, model, node, valueInfo } from '../../../tools
 import { encodeModel } from '../../../tools/onnx/io.js';
 import { DataType, type ModelProto } from '../../../tools/onnx/types.js';
 import { Prng } from '../../../tools/lib/prng.js';
-import type { Feeds } from '../../../tools/compress/feeds.js';
+import type { Feeds } from '../../../tools/compress/data/feeds.js';
 
 const w = (prng: Prng, n: number, limit: number) => prng.fillUniform(new Float32Array(n), limit);
 

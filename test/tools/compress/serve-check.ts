@@ -6,7 +6,7 @@
  */
 import type { ModelManifest } from '../../../src/registry/manifest.js';
 import { startOrigin } from '../../../origin/server.js';
-import type { Feeds } from '../../../tools/compress/feeds.js';
+import type { Feeds } from '../../../tools/compress/data/feeds.js';
 
 /** One v2 request body from feeds (every sample of every input). */
 export function v2Body(feeds: Feeds): string {

@@ -13,15 +13,15 @@ import { floatTensor, node } from '../../../tools/onnx/build.js';
 import { decodeModel, encodeModel } from '../../../tools/onnx/io.js';
 import { allGraphs, allNodes, topoSort, unsorted } from '../../../tools/onnx/scopes.js';
 import { DataType, type ModelProto } from '../../../tools/onnx/types.js';
-import { toFp16 } from '../../../tools/compress/fp16.js';
-import { floats, normalize } from '../../../tools/compress/graph.js';
-import { toDynamicInt8 } from '../../../tools/compress/int8-dynamic.js';
-import { toStaticInt8 } from '../../../tools/compress/int8-static.js';
-import { fixedBatch, latencyShapes } from '../../../tools/compress/shapes.js';
-import { readSource } from '../../../tools/compress/source.js';
-import { toFp16 as uniformFp16 } from '../../../tools/compress/uniform-fp16.js';
-import { toInt8 as uniformInt8 } from '../../../tools/compress/uniform-int8.js';
-import type { Feeds } from '../../../tools/compress/feeds.js';
+import { toFp16 } from '../../../tools/compress/passes/fp16.js';
+import { floats, normalize } from '../../../tools/compress/passes/graph.js';
+import { toDynamicInt8 } from '../../../tools/compress/passes/int8-dynamic.js';
+import { toStaticInt8 } from '../../../tools/compress/passes/int8-static.js';
+import { fixedBatch, latencyShapes } from '../../../tools/compress/data/shapes.js';
+import { readSource } from '../../../tools/compress/source/read.js';
+import { toUniformFp16 } from '../../../tools/compress/passes/uniform-fp16.js';
+import { toUniformInt8 } from '../../../tools/compress/passes/uniform-int8.js';
+import type { Feeds } from '../../../tools/compress/data/feeds.js';
 import { runOnnx } from './graphs.js';
 import { controlFlowNet, fixedBatchNet, guardsNet, GUARDS, LOUD, QUIET, scanNet, WIDTH } from './hard-graphs.js';
 
@@ -141,7 +141,7 @@ describe('control flow through the graph passes', () => {
   it('the uniform fp16 and int8 passes convert subgraphs too and stay close', async () => {
     const source = controlFlowNet();
     const { model } = normalize(source);
-    for (const variant of [uniformFp16(model), uniformInt8(model)]) {
+    for (const variant of [toUniformFp16(model), toUniformInt8(model)]) {
       sorted(variant);
       for (const feeds of [loud, quiet]) expect(compareOutputs(await runOnnx(model, feeds), await runOnnx(variant, feeds), WIDTH, undefined, false).cosine).toBeGreaterThan(0.99);
     }

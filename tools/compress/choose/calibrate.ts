@@ -4,15 +4,15 @@
  * range (min-max) or to its 0.01% / 99.99% percentiles (robust to rare outliers). Ranges are rounded to
  * 6 significant digits so the recipe recorded in the manifest rebuilds identical bytes on any machine.
  * Only top-level tensors can be exposed as outputs, so activations inside `If`/`Loop`/`Scan` subgraphs are
- * never calibrated: static QDQ leaves subgraph nodes fp32 (int8-static.ts).
+ * never calibrated: static QDQ leaves subgraph nodes fp32 (../passes/int8-static.ts).
  */
 import * as ort from 'onnxruntime-node';
-import { encodeModel } from '../onnx/io.js';
-import type { ModelProto } from '../onnx/types.js';
-import { DataType } from '../onnx/types.js';
-import { percentile } from '../lib/percentile.js';
-import { sampleCount, sliceFeeds, type Feeds } from './feeds.js';
-import { tensorsToCalibrate, type ActivationRanges } from './int8-static.js';
+import { encodeModel } from '../../onnx/io.js';
+import type { ModelProto } from '../../onnx/types.js';
+import { DataType } from '../../onnx/types.js';
+import { percentile } from '../../lib/percentile.js';
+import { sampleCount, sliceFeeds, type Feeds } from '../data/feeds.js';
+import { tensorsToCalibrate, type ActivationRanges } from '../passes/int8-static.js';
 
 const SAMPLE_CAP = 200_000;
 const sig = (x: number) => Number(x.toPrecision(6));

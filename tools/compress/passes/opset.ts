@@ -6,9 +6,9 @@
  * refused rather than silently mistranslated. Nodes inside `If`/`Loop`/`Scan` subgraphs are upgraded too
  * (the opset is the model's, not the graph's); their new initializers go into their own subgraph.
  */
-import { floatTensor, int64Tensor } from '../onnx/build.js';
-import { allGraphs } from '../onnx/scopes.js';
-import type { AttributeProto, GraphProto, ModelProto, NodeProto } from '../onnx/types.js';
+import { floatTensor, int64Tensor } from '../../onnx/build.js';
+import { allGraphs } from '../../onnx/scopes.js';
+import type { AttributeProto, GraphProto, ModelProto, NodeProto } from '../../onnx/types.js';
 
 const REFUSED_BELOW_13 = new Set(['Upsample', 'Resize', 'Pad', 'Scatter', 'TopK', 'Dropout']);
 

@@ -3,9 +3,9 @@
  * each node computing in fp16 only where the CPU execution provider has an fp16 kernel; other nodes run in
  * fp32 behind explicit Casts.
  *
- * Which ops have fp16 CPU kernels was found by trying (`npx tsx tools/compress/fp16-kernels.ts`): a one-node
- * fp16 model per op, loaded in onnxruntime 1.30 with the optimized graph dumped; where the runtime had to
- * insert its own Casts around the node, the op has no fp16 kernel. onnxruntime-web 1.30 loads and runs all
+ * Which ops have fp16 CPU kernels was found by trying (`npx tsx tools/compress/passes/fp16-kernels.ts`): a
+ * one-node fp16 model per op, loaded in onnxruntime 1.30 with the optimized graph dumped; where the runtime had
+ * to insert its own Casts around the node, the op has no fp16 kernel. onnxruntime-web 1.30 loads and runs all
  * of them (it inserts the same Casts), so the table decides where we put casts, not whether the model runs.
  * Measured 2025 for onnxruntime 1.30: almost every arithmetic op lacks an fp16 CPU kernel, so on the edge
  * the fp16 variant is a storage format (half the bytes) whose arithmetic stays fp32.
@@ -17,10 +17,10 @@
  * Constants whose value fp16 would change (fp16-constants.ts: overflow, a guard epsilon flushed to 0) stay
  * fp32 and are listed in the report; their consumers then compute in fp32.
  */
-import { halfTensor, node } from '../onnx/build.js';
-import { toHalfBits } from '../onnx/float16.js';
-import { allGraphs, labelledSubgraphs, topoSort } from '../onnx/scopes.js';
-import { DataType, type GraphProto, type ModelProto, type NodeProto } from '../onnx/types.js';
+import { halfTensor, node } from '../../onnx/build.js';
+import { toHalfArray } from '../../onnx/float16.js';
+import { allGraphs, labelledSubgraphs, topoSort } from '../../onnx/scopes.js';
+import { DataType, type GraphProto, type ModelProto, type NodeProto } from '../../onnx/types.js';
 import { fp32Reason, type KeptConstant, type Read } from './fp16-constants.js';
 import { elemTypes, floats } from './graph.js';
 
@@ -100,10 +100,8 @@ function convertGraph(g: GraphProto, pass: Pass, outerHome: ReadonlyMap<string, 
       home.set(t.name, 'fp32');
       return t;
     }
-    const bits = new Uint16Array(values.length);
-    for (let i = 0; i < values.length; i++) bits[i] = toHalfBits(values[i]!);
     home.set(t.name, 'fp16');
-    return halfTensor(t.name, t.dims, bits);
+    return halfTensor(t.name, t.dims, toHalfArray(values));
   });
   for (const i of g.input) if (isFloat(i.name)) home.set(i.name, 'fp32');
 

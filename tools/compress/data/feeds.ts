@@ -1,20 +1,20 @@
 /**
  * Input data for calibration and evaluation: a JSON file in the documented format, checked against the
  * model's inputs, or seeded random inputs that respect each input's shape and type (samples from .npy,
- * audio and image files: data/samples.ts).
+ * audio and image files: samples.ts).
  *
  * File format: `{ "<input name>": { "dims": [N, ...], "data": [flat numbers, row-major] }, ... }` where axis 0
  * counts samples and every model input is present (state inputs may be left out: they start at zero).
  * Labels: a JSON array of N integers.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { TensorSpec } from '../../src/protocol/datatypes.js';
-import { Prng } from '../lib/prng.js';
-import type { Feeds } from '../measure/eval-run.js';
-import { CompressInputError } from './source.js';
+import type { TensorSpec } from '../../../src/protocol/datatypes.js';
+import { Prng } from '../../lib/prng.js';
+import type { Feeds } from '../../measure/eval-run.js';
+import { CompressInputError } from '../failure.js';
 
-export type { Feed, Feeds } from '../measure/eval-run.js';
-export { sampleCount, sliceFeeds } from '../measure/eval-run.js';
+export type { Feed, Feeds } from '../../measure/eval-run.js';
+export { sampleCount, sliceFeeds } from '../../measure/eval-run.js';
 
 const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
 

@@ -9,12 +9,12 @@
  * runs the graph with activations exposed as outputs, which only top-level tensors can be. Weights a
  * subgraph reads from the outer scope are kept.
  */
-import { floatTensor, int8Tensor, node } from '../onnx/build.js';
-import { DataType, type ModelProto, type NodeProto, type TensorProto } from '../onnx/types.js';
+import { floatTensor, int8Tensor, node } from '../../onnx/build.js';
+import { DataType, type ModelProto, type NodeProto, type TensorProto } from '../../onnx/types.js';
 import { quantizeSymmetric, WEIGHT_BITS, weightQmax, type WeightBits } from './uniform-int8.js';
 import { floats } from './graph.js';
 import { upgradeToOpset13 } from './opset.js';
-import { nodeReads, topoSort } from '../onnx/scopes.js';
+import { nodeReads, topoSort } from '../../onnx/scopes.js';
 
 /** Calibrated [min, max] per activation tensor, and the rank of each tensor seen (for the opset upgrade). */
 export interface ActivationRanges {

@@ -2,7 +2,7 @@
  * Reading the FP32 model a user hands to `npm run compress`, with every check that can refuse it made
  * before anything is written: not ONNX, truncated, unsupported opset, external-data weights, no float
  * weights, input types the edge probe cannot feed, operators outside the domains onnxruntime-web runs.
- * Each refusal is a `CompressInputError` naming the problem.
+ * Each refusal is a `CompressInputError` (../failure.ts) naming the problem.
  *
  * Domains: a model may declare any domain in `opset_import` (TF and sklearn exports declare `ai.onnx.ml`
  * without using it); what is refused is a node whose op comes from a domain onnxruntime-web has no kernels
@@ -11,16 +11,12 @@
  * onnxruntime-web itself (web-check.ts).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { decodeModel } from '../onnx/io.js';
-import { DataType, type ModelProto } from '../onnx/types.js';
-import type { TensorSpec } from '../../src/protocol/datatypes.js';
-import { allGraphs, allNodes } from '../onnx/scopes.js';
-import { normalize } from './graph.js';
-
-/** A problem with the user's input files: the CLI prints the message and exits 2, writing nothing. */
-export class CompressInputError extends Error {
-  override readonly name = 'CompressInputError';
-}
+import { decodeModel } from '../../onnx/io.js';
+import { DataType, type ModelProto } from '../../onnx/types.js';
+import type { TensorSpec } from '../../../src/protocol/datatypes.js';
+import { allGraphs, allNodes } from '../../onnx/scopes.js';
+import { CompressInputError } from '../failure.js';
+import { normalize } from '../passes/graph.js';
 
 /** Default-domain opsets the passes understand (ConvInteger/MatMulInteger need 10; LayerNormalization 17). */
 export const MIN_OPSET = 7;

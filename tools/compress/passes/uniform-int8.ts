@@ -1,6 +1,8 @@
 /**
- * The int8 variant: dynamic quantization in the shape onnxruntime's `quantize_dynamic(per_channel=True)`
- * produces, using only standard ONNX ops both onnxruntime-node and the WASM build run:
+ * Uniform int8, the synthetic transformer's int8 variant (tools/models/transformer/generate.ts), and the
+ * symmetric weight quantizer the dynamic and static int8 passes share (`quantizeSymmetric`, `WEIGHT_BITS`):
+ * dynamic quantization in the shape onnxruntime's `quantize_dynamic(per_channel=True)` produces, using only
+ * standard ONNX ops both onnxruntime-node and the WASM build run:
  *
  *   MatMul(x, W)  ->  DynamicQuantizeLinear(x) -> MatMulInteger(x_q, W_q, x_zp) -> Cast(float)
  *                     -> Mul(a_scale * w_scale[col])
@@ -12,9 +14,9 @@
  * everything inside `If`/`Loop`/`Scan` subgraphs (only the top-level graph is quantized; weights a subgraph
  * reads from the outer scope are kept).
  */
-import { floatTensor, int8Tensor, node, tensorData } from '../onnx/build.js';
-import { DataType, type ModelProto, type NodeProto, type TensorProto } from '../onnx/types.js';
-import { nodeReads, topoSort } from '../onnx/scopes.js';
+import { floatTensor, int8Tensor, node, tensorData } from '../../onnx/build.js';
+import { DataType, type ModelProto, type NodeProto, type TensorProto } from '../../onnx/types.js';
+import { nodeReads, topoSort } from '../../onnx/scopes.js';
 
 /** Bits of an int8 weight that multiplies activations: 8, or 7 to stay clear of int16 saturation. */
 export type WeightBits = 7 | 8;
@@ -58,7 +60,7 @@ export function quantizeSymmetric(w: Float32Array, rows: number, cols: number, a
 }
 
 /** Returns a new model with constant-weight MatMuls and embedding Gathers in int8; the argument is unchanged. */
-export function toInt8(source: ModelProto): ModelProto {
+export function toUniformInt8(source: ModelProto): ModelProto {
   const m = structuredClone(source);
   const g = m.graph;
   const inits = new Map(g.initializer.map((t) => [t.name, t]));

@@ -5,8 +5,8 @@
  * audio and stateful exports do) is run at that batch only: evaluation and calibration sets of that many
  * samples, and one latency point.
  */
-import type { TensorSpec } from '../../src/protocol/datatypes.js';
-import { CompressInputError } from './source.js';
+import type { TensorSpec } from '../../../src/protocol/datatypes.js';
+import { CompressInputError } from '../failure.js';
 
 /** One point of the latency grid: its size in items and every input's dims. */
 export interface LatencyShape {

@@ -6,10 +6,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { allNodes } from '../onnx/scopes.js';
-import type { ModelProto } from '../onnx/types.js';
-import { oneLine } from './failure.js';
-import { CompressInputError } from './source.js';
+import { allNodes } from '../../onnx/scopes.js';
+import type { ModelProto } from '../../onnx/types.js';
+import { CompressInputError, oneLine } from '../failure.js';
 
 const WEB_LOAD = fileURLToPath(new URL('./web-load.ts', import.meta.url));
 

@@ -13,11 +13,11 @@
  * visible to the node, its own graph's or an outer one, and the int8 copy goes into the node's own graph.
  * Outer weights that nothing reads any more are dropped; ones still read elsewhere are kept.
  */
-import { floatTensor, int8Tensor, int64Tensor, node } from '../onnx/build.js';
-import { DataType, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../onnx/types.js';
+import { floatTensor, int8Tensor, int64Tensor, node } from '../../onnx/build.js';
+import { DataType, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../../onnx/types.js';
 import { quantizeSymmetric, WEIGHT_BITS, weightQmax, type WeightBits } from './uniform-int8.js';
 import { floats } from './graph.js';
-import { allGraphs, graphScopes, readNames, topoSort, type GraphScope } from '../onnx/scopes.js';
+import { allGraphs, graphScopes, readNames, topoSort, type GraphScope } from '../../onnx/scopes.js';
 
 /** Which ops a dynamic pass rewrites. */
 export type DynamicOps = 'matmul' | 'matmul+conv';

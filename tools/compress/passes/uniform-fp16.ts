@@ -1,19 +1,20 @@
 /**
- * The fp16 variant: every FP32 initializer becomes FP16 (clamped to the fp16 range) and the whole graph
- * computes in fp16, with Cast nodes at the edges so graph inputs and outputs stay FP32, like
+ * Uniform fp16, the synthetic transformer's fp16 variant (tools/models/transformer/generate.ts; the
+ * compressor's own fp16 pass is fp16.ts): every FP32 initializer becomes FP16 (clamped to the fp16 range) and
+ * the whole graph computes in fp16, with Cast nodes at the edges so graph inputs and outputs stay FP32, like
  * onnxconverter-common's `convert_float_to_float16(keep_io_types=True)`. Clients and the gateway never see
  * fp16 tensors. `If`/`Loop`/`Scan` subgraphs are converted too (their initializers, Casts and declared
  * float inputs and outputs become fp16): the whole computation is fp16, so a value crossing into or out of
  * a subgraph is an fp16 value.
  */
-import { halfTensor, node } from '../onnx/build.js';
-import { toHalfArray } from '../onnx/float16.js';
-import { tensorData } from '../onnx/build.js';
-import { allGraphs, allNodes, topoSort } from '../onnx/scopes.js';
-import { DataType, type ModelProto, type NodeProto } from '../onnx/types.js';
+import { halfTensor, node } from '../../onnx/build.js';
+import { toHalfArray } from '../../onnx/float16.js';
+import { tensorData } from '../../onnx/build.js';
+import { allGraphs, allNodes, topoSort } from '../../onnx/scopes.js';
+import { DataType, type ModelProto, type NodeProto } from '../../onnx/types.js';
 
 /** Returns a new model computing in fp16 with fp32 inputs/outputs; the argument is not modified. */
-export function toFp16(source: ModelProto): ModelProto {
+export function toUniformFp16(source: ModelProto): ModelProto {
   const m = structuredClone(source);
   const g = m.graph;
   const graphs = allGraphs(g);

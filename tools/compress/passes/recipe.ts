@@ -1,10 +1,11 @@
 /**
- * The recipe → variant bytes step, pure and deterministic: the same source model and recipe always give the
- * same bytes. The CLI chooses the recipe (INT8 form, excluded nodes, calibration ranges) by measuring; setup
- * (`npm run models`) replays the recipe recorded in the manifest's provenance and checks the sha256.
+ * The recipe → variant bytes step: which pass of this folder makes each variant kind, from what. Pure and
+ * deterministic: the same source model and recipe always give the same bytes. The pipeline chooses the recipe
+ * (INT8 form, excluded nodes, calibration ranges) by measuring (../choose/); setup (`npm run models`) replays
+ * the recipe recorded in the manifest's provenance and checks the sha256.
  */
-import { encodeModel } from '../onnx/io.js';
-import type { ModelProto } from '../onnx/types.js';
+import { encodeModel } from '../../onnx/io.js';
+import type { ModelProto } from '../../onnx/types.js';
 import { toFp16, type Fp16Report } from './fp16.js';
 import { quantizeEmbeddings, toDynamicInt8 } from './int8-dynamic.js';
 import { upgradeToOpset13 } from './opset.js';
@@ -12,8 +13,7 @@ import { toStaticInt8, type ActivationRanges } from './int8-static.js';
 import { WEIGHT_BITS, type WeightBits } from './uniform-int8.js';
 export { WEIGHT_BITS } from './uniform-int8.js';
 import { INT8W_MIN_ELEMENTS, toWeightOnlyInt8, type WeightOnlyReport } from './int8-weight-only.js';
-import type { Fidelity, VariantLoad } from '../../src/registry/manifest.js';
-import { gate, type Floor } from '../measure/gate.js';
+import type { VariantLoad } from '../../../src/registry/manifest.js';
 
 export const INT8_FORMS = ['dynamic', 'dynamic-matmul', 'qdq-minmax', 'qdq-percentile'] as const;
 export type Int8Form = (typeof INT8_FORMS)[number];
@@ -35,19 +35,6 @@ export const INT8W_LOAD: VariantLoad = { fold_dequantize: true };
 /** Human description of an int8w variant for the manifest's `method`. */
 export function int8wMethod(report: WeightOnlyReport, recipe: NonNullable<Recipe['int8w']>): string {
   return `weight-only int8: ${report.quantized.length} weights (>= ${recipe.min_elements} elements) stored int8 with per-channel symmetric scales behind DequantizeLinear, folded into fp32 weights at session creation (session.disable_quant_qdq); fp32 compute, fp32 io${recipe.exclude.length ? `; ${recipe.exclude.length} node(s) kept fp32` : ''}`;
-}
-
-/** What the gate decided for int8w; recorded in the manifest's provenance. */
-export interface WeightOnlyVerdict {
-  status: 'served' | 'below floor';
-  /** The worst output's check, e.g. "'y' top1 0.985 < 0.99". */
-  check: string;
-}
-
-/** int8w is served only when its fidelity measured in onnxruntime-web keeps every output's floor, as int8 must. */
-export function gateWeightOnly(fidelity: Pick<Fidelity, 'outputs'>, floors: Record<string, Floor[]>): WeightOnlyVerdict {
-  const g = gate(fidelity, floors);
-  return { status: g.passes ? 'served' : 'below floor', check: g.label };
 }
 
 /** The int8w recipe for a compress run: the user's `--exclude` nodes keep fp32 weights here too. */

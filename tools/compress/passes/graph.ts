@@ -6,9 +6,9 @@
  * them, Constants lifted into the subgraph's own initializers, and initializers a subgraph reads implicitly
  * counted as used. BatchNorm folding stays in the top-level graph (the int8 passes leave subgraphs fp32).
  */
-import { floatTensor, tensorData } from '../onnx/build.js';
-import { allGraphs, labelledSubgraphs, nodeReads, readNames, subgraphs } from '../onnx/scopes.js';
-import { DataType, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../onnx/types.js';
+import { floatTensor, tensorData } from '../../onnx/build.js';
+import { allGraphs, labelledSubgraphs, nodeReads, readNames, subgraphs } from '../../onnx/scopes.js';
+import { DataType, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../../onnx/types.js';
 
 const BOOL = 9;
 const BOOL_OPS = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);

@@ -1,27 +1,28 @@
 /**
  * Choosing the INT8 form of a model: every candidate form is built and scored against the fp32 reference
- * in onnxruntime-node (leaving the most sensitive nodes in fp32, greedily, when it misses the fidelity
- * floor); the forms that pass are timed briefly in onnxruntime-web WASM, the Worker's runtime, and the
- * fastest wins. Nothing is written to the models folder here.
+ * in onnxruntime-node (leaving the most sensitive nodes in fp32 when it misses the fidelity floor: the greedy
+ * search of exclusion.ts, shared with int8w); the forms that pass are timed briefly in onnxruntime-web WASM,
+ * the Worker's runtime, and the fastest wins. Nothing is written to the models folder here.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TensorSpec } from '../../src/protocol/datatypes.js';
-import { runProbe } from '../measure/probe-client.js';
-import { encodeModel } from '../onnx/io.js';
-import { allNodes } from '../onnx/scopes.js';
-import type { ModelProto } from '../onnx/types.js';
+import type { TensorSpec } from '../../../src/protocol/datatypes.js';
+import { runProbe } from '../../measure/probe-client.js';
+import { encodeModel } from '../../onnx/io.js';
+import { allNodes } from '../../onnx/scopes.js';
+import type { ModelProto } from '../../onnx/types.js';
 import { calibrate } from './calibrate.js';
-import type { EvalOutputs } from '../measure/eval-run.js';
-import { oneLine } from './failure.js';
-import { runNode, score, type Judge } from './evaluate.js';
-import { sampleCount, type Feeds } from './feeds.js';
-import { dynamicCandidates } from './int8-dynamic.js';
-import { staticCandidates, type ActivationRanges } from './int8-static.js';
-import type { Progress } from './progress.js';
-import { CompressInputError } from './source.js';
-import { buildInt8, WEIGHT_BITS, type Int8Form } from './variants.js';
+import type { EvalOutputs } from '../../measure/eval-run.js';
+import { CompressInputError, oneLine } from '../failure.js';
+import type { Judge } from '../data/eval-set.js';
+import { runNode, score } from './evaluate.js';
+import { searchExclusions } from './exclusion.js';
+import { sampleCount, type Feeds } from '../data/feeds.js';
+import { dynamicCandidates } from '../passes/int8-dynamic.js';
+import { staticCandidates, type ActivationRanges } from '../passes/int8-static.js';
+import type { Progress } from '../progress.js';
+import { buildInt8, WEIGHT_BITS, type Int8Form } from '../passes/recipe.js';
 
 /** What happened to one candidate form; recorded in the manifest's provenance. */
 export interface CandidateReport {
@@ -98,27 +99,16 @@ async function scoreForms(t: Int8Trial): Promise<{ candidates: CandidateReport[]
         ranges = await calibrate(t.model, t.calibFeeds);
       }
       const r = isStatic ? (form === 'qdq-minmax' ? ranges!.minmax : ranges!.percentile) : undefined;
-      const fid = async (exclude: string[]) => score(t.reference, await runNode(buildInt8(t.model, form, exclude, r, WEIGHT_BITS), t.evalFeeds, t.judge.plan), t.judge);
-      let exclude = [...t.exclude];
-      let s = await fid(exclude);
-      p.step(`${form}: ${s.label}`);
-      if (!s.passes && t.autoExclude) {
-        // Sensitivity: the fidelity gained by leaving each node alone in fp32; exclude the best gains first.
-        const pool = nodes.filter((n) => !exclude.includes(n));
-        p.step(`${form}: sensitivity of ${pool.length} nodes`, pool.length);
-        const gains: [string, number][] = [];
-        for (const n of pool) {
-          gains.push([n, (await fid([...exclude, n])).margin - s.margin]);
-          p.tick(n);
-        }
-        gains.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-        for (const [n] of gains.slice(0, t.maxExclude)) {
-          exclude = [...exclude, n];
-          s = await fid(exclude);
-          p.log(`${form}: excluded ${n} -> ${s.label}`);
-          if (s.passes) break;
-        }
-      }
+      const { exclude, result: s } = await searchExclusions({
+        label: form,
+        exclude: t.exclude,
+        fidelity: async (ex) => score(t.reference, await runNode(buildInt8(t.model, form, ex, r, WEIGHT_BITS), t.evalFeeds, t.judge.plan), t.judge),
+        pool: (ex) => nodes.filter((n) => !ex.includes(n)),
+        autoExclude: t.autoExclude,
+        maxExclude: t.maxExclude,
+        progress: p,
+        added: (n, result) => `${form}: excluded ${n} -> ${result.label}`,
+      });
       if (!s.passes) {
         candidates.push({ form, status: 'below floor', fidelity: s.value, excluded: exclude, reason: s.failures.join('; ') });
         continue;

@@ -1,11 +1,11 @@
 /**
- * `npx tsx tools/compress/fp16-kernels.ts`: finds which ops lack an fp16 kernel in the onnxruntime 1.30 CPU
- * provider by trying: one fp16 node per op, session created with the optimized graph dumped; where the
+ * `npx tsx tools/compress/passes/fp16-kernels.ts`: finds which ops lack an fp16 kernel in the onnxruntime 1.30
+ * CPU provider by trying: one fp16 node per op, session created with the optimized graph dumped; where the
  * runtime inserted Casts around the node, the op has no fp16 kernel. The result is the table in fp16.ts.
  */
 import * as ort from 'onnxruntime-node';
-import { encodeModel, readModel } from '../onnx/io.js';
-import { model, node, valueInfo } from '../onnx/build.js';
+import { encodeModel, readModel } from '../../onnx/io.js';
+import { model, node, valueInfo } from '../../onnx/build.js';
 import { tmpdir } from 'node:os';
 const H = 10; const x4 = [1, 4, 8, 8];
 const cases: [string, string[], Record<string, any>, number[][]][] = [

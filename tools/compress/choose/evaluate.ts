@@ -1,24 +1,17 @@
 /**
  * Quick fidelity checks in onnxruntime-node (in process, single thread), used while choosing the INT8 form
  * and excluding sensitive nodes. They only steer the search: the decision whether a variant is written as
- * servable is the same gate applied to its outputs in onnxruntime-web (the probe, pipeline.ts), the runtime
+ * servable is the same gate applied to its outputs in onnxruntime-web (the probe, web-gate.ts), the runtime
  * the Worker serves it in, because the two runtimes' integer kernels differ (issue 11: 0.92 here, 0.869 there).
  */
 import * as ort from 'onnxruntime-node';
-import type { OutputKind } from '../../src/registry/manifest.js';
-import { encodeModel } from '../onnx/io.js';
-import type { ModelProto } from '../onnx/types.js';
-import { runEval, type EvalOutputs, type EvalPlan, type RunOutputs } from '../measure/eval-run.js';
-import { compareAll } from '../measure/fidelity.js';
-import { gate, type Floor, type GateResult } from '../measure/gate.js';
-import type { Feeds } from './feeds.js';
-
-/** How outputs are judged: their kinds, each output's floors, and how the set is run. */
-export interface Judge {
-  kinds: Record<string, OutputKind>;
-  floors: Record<string, Floor[]>;
-  plan: EvalPlan;
-}
+import { encodeModel } from '../../onnx/io.js';
+import type { ModelProto } from '../../onnx/types.js';
+import { runEval, type EvalOutputs, type EvalPlan, type RunOutputs } from '../../measure/eval-run.js';
+import { compareAll } from '../../measure/fidelity.js';
+import { gate, type GateResult } from '../../measure/gate.js';
+import type { Judge } from '../data/eval-set.js';
+import type { Feeds } from '../data/feeds.js';
 
 /** Runs a model over the evaluation feeds in onnxruntime-node and returns every output. */
 export async function runNode(model: ModelProto | Uint8Array, feeds: Feeds, plan: EvalPlan): Promise<EvalOutputs> {
