@@ -74,6 +74,8 @@ export async function startOrigin({ port, host, modelsDir, token, ratePerMinute 
     // Anonymous (trusted network) origins keep /metrics open; otherwise the shared secret guards it.
     adminOpen: !token,
     maxBodyBytes: config.limits.max_body_bytes,
+    // Node sees the caller's own Accept-Encoding (tritonclient's response_compression_algorithm).
+    compressAnswers: true,
     bindings: { rateLimiter: new TokenBucketLimiter({ limit: ratePerMinute, periodMs: 60_000 }) },
   });
   // Like Triton, load every model's served variant before answering ready: a cold 400 MB load inside a

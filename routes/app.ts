@@ -28,6 +28,11 @@ export interface AppOptions {
   /** The hot-reloadable policy the plane reads, for the admin routes that show it; absent at the origin. */
   policy?: PolicySource | undefined;
   bindings?: AuthBindings;
+  /**
+   * Compress answers by the request's Accept-Encoding (the origin on Node). Off in a Worker, which only ever
+   * sees the platform's Accept-Encoding (routes/middleware/compression.ts); Cloudflare's edge compresses there.
+   */
+  compressAnswers?: boolean;
   /** Extra route tables mounted by the composition root (dashboard, API docs). */
   mount?: (app: Hono<V2Env>) => void;
 }
@@ -35,7 +40,7 @@ export interface AppOptions {
 const HINTS = CLIENT_HINTS.join(', ');
 
 /** Builds the app around one data plane. */
-export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, adminOpen = false }: AppOptions): Hono<V2Env> {
+export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, adminOpen = false, compressAnswers = false }: AppOptions): Hono<V2Env> {
   const app = new Hono<V2Env>();
   app.use(requestId({ limitLength: 128 }));
   app.use(async function attachPlane(c, next) {
@@ -92,7 +97,7 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
   const inferAuth = apiKeyAuth(bindings);
   // Decoded after auth (nobody unknown gets to make the server inflate) and before the body limit, which
   // then measures the decoded body.
-  const coding = compression({ maxBodyBytes });
+  const coding = compression({ maxBodyBytes, compressAnswers });
   for (const path of ['/v2/models/:model/infer', '/v2/models/:model/versions/:version/infer']) app.post(path, inferAuth, coding);
   // The device tier hands out what inference serves (a plan, the model files): the same key guards it.
   for (const path of ['/v2/models/:model/device', '/v2/models/:model/versions/:version/device', '/v2/models/:model/variants/:variant/artifact', '/v2/models/:model/versions/:version/variants/:variant/artifact']) {

@@ -10,6 +10,7 @@ import { mergePath } from 'hono/utils/url';
 import { configRoute, explainRoute, metricsRoute } from './admin.js';
 import { ApiReference } from './dashboard/api-reference.js';
 import { dashboardRoute } from './dashboard.js';
+import pkg from '../package.json';
 import type { V2Env } from './env.js';
 import { ADMIN_TOKEN_SCHEME, htmlResponse, jsonResponse } from './responses.js';
 import { v2Routes } from './v2.js';
@@ -41,7 +42,7 @@ export function openApiDocument() {
     openapi: '3.1.0',
     info: {
       title: 'Edge inference gateway',
-      version: '0.1.0',
+      version: pkg.version,
       description:
         'Open Inference Protocol v2 (KServe / Triton REST) at the edge, with SLO-aware routing between compressed model variants (fp32, fp16, int8, weight-only int8w) on onnxruntime-web and a cloud origin. Every error is JSON `{"error": "..."}`.',
     },

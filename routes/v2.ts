@@ -11,14 +11,16 @@ import { HEADER_LENGTH, joinBinaryBody, parseRequestBody } from '../src/protocol
 import { InvalidInput, MethodNotAllowed, ModelNotReady } from '../src/errors.js';
 import { zodMessage } from '../src/lib/zod-message.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
+import pkg from '../package.json';
 import type { V2Env } from './env.js';
 import { deviceRoutes } from './v2/device.js';
 import { inferenceLog, routedHeaders } from './v2/headers.js';
 import { tritonRoutes } from './v2/triton.js';
 import { errors, InferRequest, InferResponse, json, ModelList, ModelMetadata, ModelParams, RoutedHeaders, ROUTING_HEADERS, ServerMetadata, VersionedParams } from './v2/schemas.js';
 
-const SERVER_NAME = 'edge-inference-gateway';
-const SERVER_VERSION = '0.1.0';
+// Server metadata comes from the package itself: one version for the gateway, the origin and the SDK.
+const SERVER_NAME = pkg.name;
+const SERVER_VERSION = pkg.version;
 /** Triton's names for the extensions it shares (binary_tensor_data, classification), then the gateway's own. */
 const EXTENSIONS = ['binary_tensor_data', 'classification', 'model_configuration', 'model_repository', 'statistics', 'model_variants', 'slo_routing', 'client_hints', 'device_plan'];
 

@@ -4,10 +4,12 @@
  * decoded bytes (so does `Inference-Header-Content-Length`, measured on them); an answer is compressed
  * when `Accept-Encoding` prefers gzip or deflate. Unknown codings are a 415, corrupt data a 400.
  *
- * Answers are compressed here, once, on both runtimes. workerd would gzip an uncompressed body marked
- * `Content-Encoding: gzip` by itself (`encodeBody: "automatic"`) but leaves `deflate` alone, and Node
- * (@hono/node-server, the origin) never compresses: so the body is compressed in JavaScript and workerd is
- * told not to touch it (`encodeBody: "manual"`, an init field Node ignores).
+ * Answers are compressed here only where the caller's Accept-Encoding is what the app sees (`compressAnswers`:
+ * the origin on Node). A Worker never sees it: Cloudflare (and `wrangler dev`) hand every request to the
+ * Worker with `Accept-Encoding: br, gzip`, whatever the client sent (measured: a curl that asked for nothing,
+ * or for identity, arrives so), so a Worker that compressed by it would send gzip to clients that cannot read
+ * it; Cloudflare's edge compresses answers for the clients that ask. Where answers are compressed, it is
+ * done once, in JavaScript (Node never compresses; `encodeBody: "manual"` keeps workerd from doing it again).
  */
 import type { MiddlewareHandler } from 'hono';
 import { compressStream, requestCoding, responseCoding } from '../../src/protocol/content-coding.js';
@@ -17,10 +19,12 @@ import type { V2Env } from '../env.js';
 export interface CompressionOptions {
   /** The largest request body once decoded (config `limits.max_body_bytes`). */
   maxBodyBytes: number;
+  /** Compress answers by the request's Accept-Encoding: only where it is the client's own (not in a Worker). */
+  compressAnswers?: boolean;
 }
 
 /** Decodes compressed request bodies and compresses 200 answers for callers that accept it. */
-export function compression({ maxBodyBytes }: CompressionOptions): MiddlewareHandler<V2Env> {
+export function compression({ maxBodyBytes, compressAnswers = false }: CompressionOptions): MiddlewareHandler<V2Env> {
   return async function compression(c, next) {
     const coding = requestCoding(c.req.header('content-encoding'));
     const body = c.req.raw.body;
@@ -31,7 +35,7 @@ export function compression({ maxBodyBytes }: CompressionOptions): MiddlewareHan
       headers.set('content-length', String(bytes.byteLength));
       c.req.raw = new Request(c.req.raw, { headers, body: bytes });
     }
-    const answer = responseCoding(c.req.header('accept-encoding'));
+    const answer = compressAnswers ? responseCoding(c.req.header('accept-encoding')) : undefined;
     await next();
     const res = c.res;
     if (!answer || res.status !== 200 || !res.body || res.headers.has('content-encoding')) return;

@@ -28,6 +28,9 @@ export interface SchedulingPolicy {
   max_batch_size: number;
   max_queue_delay_ms: number;
   slo_ms: number;
+  /** Triton's request priorities, as the batch queue orders them (src/engine/batch-queue.ts). */
+  priority_levels: number;
+  default_priority_level: number;
   /** Variants the policy lets the edge run. */
   variants: readonly string[];
 }
@@ -114,8 +117,8 @@ export function modelConfig(model: ConfigModel, policy: SchedulingPolicy, site: 
             preferred_batch_size: [],
             max_queue_delay_microseconds: micros(policy.max_queue_delay_ms),
             preserve_ordering: false,
-            priority_levels: 0,
-            default_priority_level: 0,
+            priority_levels: policy.priority_levels,
+            default_priority_level: Math.min(policy.default_priority_level, policy.priority_levels),
             default_queue_policy: { timeout_action: site === 'origin' ? 'REJECT' : 'DELAY', default_timeout_microseconds: micros(policy.slo_ms), allow_timeout_override: true, max_queue_size: 0 },
             priority_queue_policy: {},
           },

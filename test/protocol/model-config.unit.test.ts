@@ -9,7 +9,7 @@ import { modelConfig, tritonDataType } from '../../src/protocol/model-config.js'
 import { readManifests } from '../../tools/lib/manifests.js';
 
 const manifests = readManifests('models');
-const POLICY: SchedulingPolicy = { batching: true, max_batch_size: 16, max_queue_delay_ms: 2.5, slo_ms: 300, variants: ['fp32', 'int8', 'int4'] };
+const POLICY: SchedulingPolicy = { batching: true, max_batch_size: 16, max_queue_delay_ms: 2.5, slo_ms: 300, priority_levels: 3, default_priority_level: 2, variants: ['fp32', 'int8', 'int4'] };
 
 const tiny = (batch_axis: boolean): ConfigModel => ({
   name: 'tiny',
@@ -50,8 +50,8 @@ describe('the model configuration of a manifest', () => {
       preferred_batch_size: [],
       max_queue_delay_microseconds: 2500,
       preserve_ordering: false,
-      priority_levels: 0,
-      default_priority_level: 0,
+      priority_levels: 3,
+      default_priority_level: 2,
       default_queue_policy: { timeout_action: 'DELAY', default_timeout_microseconds: 300_000, allow_timeout_override: true, max_queue_size: 0 },
       priority_queue_policy: {},
     });

@@ -2,11 +2,13 @@
  * The v2 API inside workerd with the real onnxruntime-web engine and the real mnist variants.
  */
 import { describe, expect, it } from 'vitest';
+import pkg from '../../package.json';
 import { classes, digits, get, mnistBody, post } from '../helpers.js';
 
 describe('server and model metadata', () => {
   it('answers server metadata, liveness and readiness', async () => {
-    expect((await get('/v2')).body).toMatchObject({ name: 'edge-inference-gateway', extensions: expect.any(Array) });
+    // One version everywhere: the package's (the SDK's own package.json is held to it too).
+    expect((await get('/v2')).body).toMatchObject({ name: 'edge-inference-gateway', version: pkg.version, extensions: expect.any(Array) });
     expect((await get('/v2/health/live')).status).toBe(200);
     expect((await get('/v2/health/ready')).status).toBe(200);
   });
