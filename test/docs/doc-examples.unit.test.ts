@@ -135,10 +135,11 @@ describe('matching an answer', () => {
 describe('the pages themselves', () => {
   const pages = docPages();
 
-  it('include the README, and its examples are found', () => {
-    expect(pages).toContain('README.md');
-    const readme = parseDoc('README.md', readFileSync(join(ROOT, 'README.md'), 'utf8'));
-    expect(readme.commands.filter((c) => c.kind === 'example').length).toBeGreaterThanOrEqual(5);
+  it('include the README and the docs pages, and their examples are found', () => {
+    expect(pages).toEqual(expect.arrayContaining(['README.md', 'docs/api.md', 'docs/extensions/statistics.md']));
+    const examples = (file: string) => parseDoc(file, readFileSync(join(ROOT, file), 'utf8')).commands.filter((c) => c.kind === 'example').length;
+    expect(examples('README.md')).toBeGreaterThanOrEqual(3);
+    expect(pages.reduce((n, file) => n + examples(file), 0)).toBeGreaterThanOrEqual(15);
   });
 
   it.each(pages)('%s: every example it shows parses, with no malformed expectation', (file) => {
