@@ -174,7 +174,8 @@ export class OriginClient implements Backend {
     const body = encoded.bytes;
     // The origin's share of the attempt: the answer must still travel back within it.
     const originMs = Math.max(1, Math.floor(timeoutMs - this.rttMs()));
-    const headers: Record<string, string> = { ...encoded.headers, 'x-model-variant': req.variant, [DEADLINE_HEADER]: String(originMs) };
+    // Uncompressed answers: the origin's CPU is for inference, and tensors (logits, binary floats) shrink little.
+    const headers: Record<string, string> = { ...encoded.headers, 'accept-encoding': 'identity', 'x-model-variant': req.variant, [DEADLINE_HEADER]: String(originMs) };
     if (req.requestId) headers['x-request-id'] = req.requestId;
     if (this.options.token) headers['authorization'] = `Bearer ${this.options.token}`;
     const started = this.now();

@@ -95,14 +95,16 @@ describe('the dashboard in a real browser against the Worker in workerd', () => 
     await page.selectOption('select[name="model"]', 'mnist');
     await page.fill('input[name="slo_ms"]', '5');
     await page.selectOption('select[name="ect"]', '3g');
+    await page.check('input[name="strict"]');
     await Promise.all([page.waitForURL(/[?&]model=mnist/), page.click('button[type="submit"]')]);
     expect(new URL(page.url()).searchParams.get('ect')).toBe('3g');
+    expect(new URL(page.url()).searchParams.get('strict')).toBe('1');
     const decision = page.locator('#decision');
     await decision.waitFor();
     const text = await decision.innerText();
-    // 3G's 270 ms round trip leaves a 5 ms SLO no budget: such a request is refused, with the arithmetic.
+    // 3G's 270 ms round trip (the client's own ECT hint) leaves a strict 5 ms SLO no budget: refused, with the arithmetic.
     expect(text).toMatch(/Decision for mnist: refused \(422\): SLO cannot be met/);
-    expect(text).toMatch(/SLO cannot be met: 5 ms SLO - 270 ms network - 4 ms gateway overhead = -269 ms budget/);
+    expect(text).toMatch(/SLO cannot be met: 5 ms SLO - 270 ms round trip \(your ECT hint\) - 4 ms gateway overhead = -269 ms budget/);
     expect(text).toMatch(/client network time\s+270\.0 ms/);
     expect(text).toMatch(/gateway overhead\s+4\.0 ms\s+budget \(SLO − network − overhead\)\s+-269\.0 ms/);
     // Three edge variants, plus the origin, which is down here (its breaker has not opened: no call was made).
@@ -110,6 +112,7 @@ describe('the dashboard in a real browser against the Worker in workerd', () => 
     expect(await decision.locator('tr.chosen').count()).toBe(0);
     await expect(page.inputValue('input[name="slo_ms"]')).resolves.toBe('5');
     await expect(page.inputValue('select[name="ect"]')).resolves.toBe('3g');
+    await expect(page.isChecked('input[name="strict"]')).resolves.toBe(true);
     await mkdir(resolve('test/artifacts'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     await page.close();
