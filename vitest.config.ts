@@ -14,8 +14,8 @@ import { defineConfig } from 'vitest/config';
 import { ORIGIN_TEST_PORT, ORIGIN_TEST_TOKEN } from './test/setup/constants.js';
 
 /** The Node-side tiers: onnxruntime-node's native addon is not safe to load in worker threads, hence forks. */
-const nodeTier = (name: string, suffix: string, timeouts: { testTimeout: number; hookTimeout: number }) => ({
-  test: { name, include: [`test/**/*.${suffix}.test.ts`], environment: 'node' as const, pool: 'forks' as const, ...timeouts },
+const nodeTier = (name: string, suffix: string, options: { testTimeout: number; hookTimeout: number; isolate?: boolean }) => ({
+  test: { name, include: [`test/**/*.${suffix}.test.ts`], environment: 'node' as const, pool: 'forks' as const, ...options },
 });
 
 export default defineConfig({
@@ -26,7 +26,9 @@ export default defineConfig({
     // (test/routes/compression.test.ts); only that exact error is left out of the run's unhandled errors.
     onUnhandledError: (error) => !(error.name === 'TypeError' && error.message === 'Decompression failed.'),
     projects: [
-      nodeTier('unit', 'unit', { testTimeout: 10_000, hookTimeout: 10_000 }),
+      // Unit tests share their fork's module cache (no per-file re-import: half the tier's time went to imports);
+      // they hold no global state between files, and test/layout/tiers.unit.test.ts keeps them in-process.
+      nodeTier('unit', 'unit', { testTimeout: 10_000, hookTimeout: 10_000, isolate: false }),
       nodeTier('models', 'models', { testTimeout: 180_000, hookTimeout: 180_000 }),
       nodeTier('e2e', 'e2e', { testTimeout: 120_000, hookTimeout: 300_000 }),
       {
