@@ -5,7 +5,7 @@
  * (CPU times arrive in whole ms), then weighted least squares of fixed + per-item cost over the buckets.
  */
 import { fitLine, median, rejectOutliers, trimmedMean } from '../src/lib/robust.js';
-import type { LearnedFit } from '../src/registry/learned.js';
+import type { LearnedFit } from '../src/latency/profiles.js';
 import type { Observation, SkipReason } from './events.js';
 
 /** [items, cpu ms, predicted ms or null]: compact, since the whole state is one KV value. */

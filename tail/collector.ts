@@ -9,7 +9,7 @@
  * other's window: samples are lost, never invented, and the next flush carries on.
  */
 import catalog from '../models/catalog.json';
-import { LearnedProfiles } from '../src/registry/learned.js';
+import { LearnedProfiles } from '../src/latency/profiles.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
 import { POLICY_KEY } from '../src/policy-source.js';
 import type { FeedbackState } from './aggregate.js';

@@ -1,11 +1,11 @@
 /**
  * From the feedback state to the `learned` section the gateway reads from the POLICY KV (schema:
- * src/registry/learned.ts), pure. A fit is published only from enough samples, per colo and fleet-wide
+ * src/latency/profiles.ts), pure. A fit is published only from enough samples, per colo and fleet-wide
  * (all colos pooled), and moves at most `maxChange`x from what was published before (or from the manifest
  * the first time) over the item counts observed, so one bad window cannot swing routing; a variant without
  * enough new samples keeps what it had.
  */
-import type { LearnedFit, LearnedProfiles, LearnedVariant } from '../src/registry/learned.js';
+import type { LearnedFit, LearnedProfiles, LearnedVariant } from '../src/latency/profiles.js';
 import type { VariantName } from '../src/registry/manifest.js';
 import type { FeedbackState, Sample } from './aggregate.js';
 import { fitSamples, parseKey } from './aggregate.js';

@@ -3,7 +3,7 @@
  * fp32 reference, latency fit, and what this isolate learned of it) and the latency profile chart.
  */
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
-import type { LearnedSeries } from '../../src/select/learner.js';
+import type { LearnedSeries } from '../../src/latency/learner.js';
 import { LatencyChart, VARIANT_COLOURS } from './chart.js';
 
 export interface ModelView {

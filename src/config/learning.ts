@@ -1,9 +1,10 @@
 /**
  * The `learning` section of the gateway config: how the isolate learns latency from its own runs and the
- * origin's round trips (src/select/estimator.ts, src/select/clock-guard.ts) and how the selector uses it.
+ * origin's round trips (src/latency/estimator.ts, src/latency/clock-guard.ts) and how the selector uses it.
  * Deployment-level, like `edge`: the KV policy cannot change it.
  */
 import { z } from 'zod';
+import type { LearnerOptions } from '../latency/learner.js';
 
 export const LearningSchema = z
   .object({
@@ -20,3 +21,11 @@ export const LearningSchema = z
   .strict();
 
 export type LearningConfig = z.infer<typeof LearningSchema>;
+
+/** The learner's options from the config's `learning` section. */
+export function learnerOptions(l: LearningConfig): LearnerOptions {
+  return {
+    estimator: { priorWeight: l.prior_weight, forgetting: l.forgetting, outlierFactor: l.outlier_factor },
+    clock: { minWorkMs: l.frozen_clock_min_work_ms, ratio: l.frozen_clock_ratio, frozenAfter: l.frozen_clock_after },
+  };
+}

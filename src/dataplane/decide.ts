@@ -5,7 +5,7 @@
  */
 import type { GatewayConfig, ResolvedPolicy } from '../config.js';
 import { resolvePolicy } from '../config.js';
-import { withLearned } from '../registry/learned.js';
+import { withLearned } from '../latency/profiles.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import { variantFacts } from '../select/facts.js';
 import type { NetworkProfile } from '../select/hints.js';
@@ -14,7 +14,7 @@ import type { LiveView } from '../select/live.js';
 import { pinnedVariant, sloOf, timeoutMsOf } from '../select/request-params.js';
 import type { CallerLimits, RouteDecision } from '../select/select.js';
 import { selectRoute } from '../select/select.js';
-import type { Feedback } from './feedback.js';
+import type { Feedback } from '../latency/feedback.js';
 
 /** What a decision reads besides the request: the config in force, live state, variants cooling down. */
 export interface DecisionState {

@@ -10,7 +10,7 @@ import { resolveDevice } from '../config/device.js';
 import type { ArtifactStore, ByteRange } from '../engine/model-store.js';
 import { EngineFailure, Forbidden, NotFound } from '../errors.js';
 import { DATATYPE_INFO } from '../protocol/datatypes.js';
-import { withLearned } from '../registry/learned.js';
+import { withLearned } from '../latency/profiles.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import type { DeviceDecision } from '../select/device.js';
 import { selectDevice } from '../select/device.js';

@@ -4,8 +4,8 @@
  * edge readings of a frozen clock out of them. Per isolate, like the live view; no I/O, no timers. The
  * selector never sees this object, only the estimates it hands out (`estimates`), so selection stays pure.
  */
-import type { LearnedProfiles } from '../registry/learned.js';
-import { learnedFit } from '../registry/learned.js';
+import type { LearnedProfiles } from './profiles.js';
+import { learnedFit } from './profiles.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import type { ClockGuardOptions, Reading } from './clock-guard.js';
 import { ClockGuard, DEFAULT_CLOCK_GUARD } from './clock-guard.js';

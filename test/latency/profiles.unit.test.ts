@@ -1,6 +1,6 @@
 /** Learned latency profiles: which fit a variant gets (colo, else fleet-wide) and how it meets the speed factor. */
 import { describe, expect, it } from 'vitest';
-import { learnedFit, LearnedProfiles, withLearned } from '../../src/registry/learned.js';
+import { learnedFit, LearnedProfiles, withLearned } from '../../src/latency/profiles.js';
 
 const learned = LearnedProfiles.parse({
   published_at: '2026-01-01T00:00:00Z',

@@ -1,5 +1,5 @@
 /**
- * The closed loop in the data plane (src/dataplane/feedback.ts), with fake backends reporting timings over
+ * The closed loop in the data plane (src/latency/feedback.ts), with fake backends reporting timings over
  * the shipped manifests: every edge run and origin round trip is learned and moves the next prediction,
  * batched runs count once, frozen-clock readings are not learned, work in flight is part of the next
  * prediction, and the prediction of what served comes back with the answer.

@@ -6,7 +6,7 @@
  * for prediction and is not multiplied by `edge.speed_factor` again.
  */
 import { z } from 'zod';
-import { VariantName } from './manifest.js';
+import { VariantName } from '../registry/manifest.js';
 
 /** A fitted cost, in ms of CPU per run on the fleet: fixed_ms + per_item_ms x items. */
 export const LearnedFit = z
