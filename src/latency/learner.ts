@@ -11,6 +11,8 @@ import type { ClockGuardOptions, Reading } from './clock-guard.js';
 import { ClockGuard, DEFAULT_CLOCK_GUARD } from './clock-guard.js';
 import type { EstimatorOptions, LatencyEstimate } from './estimator.js';
 import { DEFAULT_ESTIMATOR, LatencyEstimator } from './estimator.js';
+import type { LatencyLine } from './line.js';
+import { scaled } from './line.js';
 
 export type LearnTarget = 'edge' | 'origin';
 
@@ -22,7 +24,7 @@ export interface LearnerOptions {
    * feedback Tail Worker's `learned` profiles. Where the isolate's clock is frozen (production) nothing is
    * learned locally, so this is the only way edge predictions improve there.
    */
-  priorOf?: (target: LearnTarget, model: ModelManifest, variant: VariantName) => { fixed_ms: number; per_item_ms: number } | undefined;
+  priorOf?: (target: LearnTarget, model: ModelManifest, variant: VariantName) => LatencyLine | undefined;
 }
 
 /** What became of one observation. */
@@ -42,7 +44,7 @@ export interface LearnedSeries {
   variant: VariantName;
   estimate: LatencyEstimate;
   /** The manifest's p95 fit times the speed factor: what the estimator started from. */
-  prior: { fixed_ms: number; per_item_ms: number };
+  prior: LatencyLine;
 }
 
 export class LatencyLearner {
@@ -61,7 +63,7 @@ export class LatencyLearner {
     if (e && fleet && (e.prior.fixed_ms !== fleet.fixed_ms || e.prior.per_item_ms !== fleet.per_item_ms)) e = undefined;
     if (!e) {
       const fit = model.variants[variant]!.latency.fit;
-      const prior = fleet ? { fixed_ms: fleet.fixed_ms, per_item_ms: fleet.per_item_ms } : { fixed_ms: fit.fixed_ms * speedFactor, per_item_ms: fit.per_item_ms * speedFactor };
+      const prior: LatencyLine = fleet ? { fixed_ms: fleet.fixed_ms, per_item_ms: fleet.per_item_ms } : scaled(fit, speedFactor);
       const estimator = new LatencyEstimator(prior, this.options.estimator);
       e = { target, model: model.name, variant, prior, estimator, estimate: estimator.estimate() };
       this.series.set(key, e);
