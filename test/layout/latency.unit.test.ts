@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /** The loop's own names: each is defined once, in src/latency/. */
-const NAMES = ['LatencyEstimator', 'LatencyLearner', 'ClockGuard', 'Feedback', 'LearnedProfiles', 'LearnedFit', 'LatencyLine', 'fleetPrior', 'learnedFit'];
+const NAMES = ['LatencyEstimator', 'LatencyLearner', 'ClockGuard', 'Feedback', 'LearnedProfiles', 'LearnedFit', 'LatencyLine', 'RequestLogLine', 'fleetPrior', 'learnedFit'];
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
