@@ -18,7 +18,8 @@ import { wasmRuntime } from './engine/wasm-runtime.js';
 import { OriginClient } from './origin/client.js';
 import { Registry } from './registry/registry.js';
 import { learnerOptions } from './config/learning.js';
-import { fleetPrior, LatencyLearner } from './latency/learner.js';
+import { fleetPrior } from './latency/fleet.js';
+import { LatencyLearner } from './latency/learner.js';
 import type { LearnedProfiles } from './latency/profiles.js';
 import { liveView } from './select/live.js';
 

@@ -24,10 +24,10 @@ function Learned({ series }: { series: LearnedSeries[] }) {
   return (
     <>
       {seen.map((s) => (
-        <div data-learned={s.target} title={`manifest x speed factor: ${line(s.prior)}`}>
+        <div data-learned={s.target} title={`${s.prior_source === 'fleet' ? 'fleet fit' : 'manifest x speed factor'}: ${line(s.prior)}`}>
           {s.target}: {line(s.estimate)}
           <div class="muted">
-            manifest {line(s.prior)} · {s.estimate.observations.toFixed(0)} runs
+            {s.prior_source} {line(s.prior)} · {s.estimate.observations.toFixed(0)} runs
           </div>
         </div>
       ))}

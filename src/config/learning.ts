@@ -8,7 +8,7 @@ import type { LearnerOptions } from '../latency/learner.js';
 
 export const LearningSchema = z
   .object({
-    enabled: z.boolean().describe('Predict from what this isolate learned (seeded by the manifest); off: the manifest profile x speed factor.').default(true),
+    enabled: z.boolean().describe('Predict from what this isolate learned (seeded by the fleet\'s published fit for its colo, else the manifest); off: that seed alone, never updated.').default(true),
     prior_weight: z.number().positive().describe('How many observations the manifest prior weighs at first (its weight halves every 10 learned runs).').default(4),
     forgetting: z.number().gt(0).max(1).describe('Weight kept by what was learned, per new observation (0.98: a memory of about 50 runs).').default(0.98),
     outlier_factor: z.number().gt(1).describe('Readings are clamped into [prediction / f, prediction x f] before they are learned (GC pauses).').default(3),

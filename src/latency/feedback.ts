@@ -47,14 +47,14 @@ export class Feedback {
     metrics.family('gateway_prediction_error_ratio', 'histogram', 'Learned prediction error of each timed run, |actual - predicted| / predicted, before it was learned');
     metrics.family('gateway_latency_readings_rejected_total', 'counter', 'Timed runs not learned: suspect (frozen clock) or invalid readings, or any edge reading while the clock is frozen');
     metrics.gauge('gateway_clock_frozen', 'Whether edge runs of this isolate read a frozen clock (1) and are not learned', () => [{ labels: {}, value: learner.clockFrozen() ? 1 : 0 }]);
-    metrics.gauge('gateway_latency_estimate_ms', 'Latency line per run (fixed + per_item x items), learned and from the manifest x speed factor', () =>
+    metrics.gauge('gateway_latency_estimate_ms', 'Latency line per run (fixed + per_item x items), learned and its prior (source: fleet fit, else manifest x speed factor)', () =>
       learner.snapshot().flatMap((s) => {
         const labels = { model: s.model, variant: s.variant, target: s.target };
         return [
           { labels: { ...labels, term: 'fixed', source: 'learned' }, value: s.estimate.fixed_ms },
           { labels: { ...labels, term: 'per_item', source: 'learned' }, value: s.estimate.per_item_ms },
-          { labels: { ...labels, term: 'fixed', source: 'manifest' }, value: s.prior.fixed_ms },
-          { labels: { ...labels, term: 'per_item', source: 'manifest' }, value: s.prior.per_item_ms },
+          { labels: { ...labels, term: 'fixed', source: s.prior_source }, value: s.prior.fixed_ms },
+          { labels: { ...labels, term: 'per_item', source: s.prior_source }, value: s.prior.per_item_ms },
         ];
       }),
     );
