@@ -22,6 +22,8 @@ import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createApp } from '../routes/app.js';
 import { parseConfig } from '../src/config.js';
+import { learnerOptions } from '../src/config/learning.js';
+import { LatencyLearner } from '../src/latency/learner.js';
 import { DataPlane } from '../src/dataplane.js';
 import { OrtEngine } from '../src/engine/ort-engine.js';
 import type { OrtModule } from '../src/engine/ort-engine.js';
@@ -67,8 +69,12 @@ export async function startOrigin({ port, host, modelsDir, token, ratePerMinute 
   // Native onnxruntime runs variants side by side (one queue, and batches, per variant).
   // Work past its deadline is never started: the gateway that asked has given up on it by then.
   const engine = new OrtEngine({ ort: ort as unknown as OrtModule, store: new FsStore(modelsDir), queuePerVariant: true, dropPastDeadline: true });
+  // One learner for the process, learning from its own runs. No fleet prior: the fleet's fits are Workers CPU
+  // time and this config has no `learned` section. Its engine is not handed the learner: the batch queue here
+  // waits for company by arrival history alone (no predictMs), as it always has.
+  const learner = new LatencyLearner(learnerOptions(config.learning));
   // No origin behind the origin: its engine is the only backend, and its config is fixed.
-  const plane = new DataPlane({ registry, backends: { edge: engine }, live: liveView(engine), config: { get: async () => config }, initialConfig: config });
+  const plane = new DataPlane({ registry, backends: { edge: engine }, live: liveView(engine), config: { get: async () => config }, initialConfig: config, learner });
   const app = createApp({
     plane,
     // Anonymous (trusted network) origins keep /metrics open; otherwise the shared secret guards it.

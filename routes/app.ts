@@ -17,6 +17,7 @@ import { adminRoutes, metricsRoutes } from './admin.js';
 import type { AuthBindings } from './middleware/auth.js';
 import { adminAuth, apiKeyAuth } from './middleware/auth.js';
 import { compression } from './middleware/compression.js';
+import { requestLogLine } from './request-log.js';
 import type { V2Env } from './env.js';
 import { v2Routes } from './v2.js';
 
@@ -53,25 +54,11 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
     const status = c.res.status;
     // Sampled: answered model requests only (errors are always logged, so are admin and metrics calls).
     const rate = plane.config.logging.request_sample_rate;
-    const logged = rate >= 1 || status >= 400 || !c.get('inference') || Math.random() < rate;
+    const outcome = c.get('outcome');
+    const logged = rate >= 1 || status >= 400 || !outcome || Math.random() < rate;
     if (!logged && !bindings.analytics) return;
-    const h = c.res.headers;
-    const path = c.req.path;
-    const entry = {
-      event: 'request',
-      request_id: c.get('requestId'),
-      method: c.req.method,
-      path,
-      model: /^\/v2\/models\/([^/]+)/.exec(path)?.[1],
-      status,
-      variant: h.get('x-model-variant') ?? undefined,
-      target: h.get('x-served-by') ?? undefined,
-      reason: h.get('x-route-reason') ?? undefined,
-      server_timing: h.get('server-timing') ?? undefined,
-      // items, batch, predicted_ms: what the feedback Tail Worker (tail/) pairs with this invocation's CPU time.
-      ...c.get('inference'),
-      ms: Date.now() - t0,
-    };
+    // The feedback Tail Worker (tail/) pairs this line with the invocation's CPU time.
+    const entry = requestLogLine({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status, ms: Date.now() - t0 }, outcome);
     if (logged) console.log(JSON.stringify(entry));
     if (bindings.analytics && entry.model) {
       // One data point per model request: index by model; blobs and doubles in a fixed order (README).

@@ -2,9 +2,9 @@
  * The Hono environment every route table shares: the data plane and the request id, set by the app's
  * middleware (routes/app.ts) before any route runs.
  */
-import type { DataPlane } from '../src/dataplane.js';
-import type { InferenceLog } from './v2/headers.js';
+import type { DataPlane, InferOutcome } from '../src/dataplane.js';
 
 export interface V2Env {
-  Variables: { plane: DataPlane; requestId: string; inference?: InferenceLog | undefined };
+  /** `outcome`: set by the inference route for the request log line (routes/request-log.ts). */
+  Variables: { plane: DataPlane; requestId: string; outcome?: InferOutcome | undefined };
 }

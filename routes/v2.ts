@@ -14,7 +14,7 @@ import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
 import pkg from '../package.json';
 import type { V2Env } from './env.js';
 import { deviceRoutes } from './v2/device.js';
-import { inferenceLog, routedHeaders } from './v2/headers.js';
+import { routedHeaders } from './v2/headers.js';
 import { tritonRoutes } from './v2/triton.js';
 import { errors, InferRequest, InferResponse, json, ModelList, ModelMetadata, ModelParams, RoutedHeaders, ROUTING_HEADERS, ServerMetadata, VersionedParams } from './v2/schemas.js';
 
@@ -146,7 +146,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
         ...waitUntilOf(c),
       });
       const headers = routedHeaders(outcome);
-      c.set('inference', inferenceLog(outcome));
+      c.set('outcome', outcome);
       if (outcome.blocks.length) {
         // Binary tensor extension: JSON header, then the output bytes.
         const { body: bytes, headerLength } = joinBinaryBody(outcome.body, outcome.blocks);

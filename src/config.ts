@@ -9,7 +9,7 @@ import { LearningSchema } from './config/learning.js';
 import type { Policy } from './config/policy.js';
 import { ModelPolicy, PolicySchema, PolicyFields } from './config/policy.js';
 import { zodMessage } from './lib/zod-message.js';
-import { LearnedProfiles } from './registry/learned.js';
+import { LearnedProfiles } from './latency/profiles.js';
 import { VARIANT_NAMES, VariantName } from './registry/manifest.js';
 
 const MiB = 1024 * 1024;
@@ -83,7 +83,7 @@ export const GatewayConfigSchema = z
       .strict()
       .prefault({})
       .describe('Who may call: API keys, the admin token, rate limits, CORS.'),
-    learned: LearnedProfiles.optional().describe('Latency profiles learned in production (src/registry/learned.ts), published in the POLICY KV by the feedback Tail Worker (tail/); where present they replace the manifest\'s fit for prediction.'),
+    learned: LearnedProfiles.optional().describe('Latency profiles learned in production (src/latency/profiles.ts), published in the POLICY KV by the feedback Tail Worker (tail/); where present they replace the manifest\'s fit for prediction (as the learner\'s prior, the colo\'s fit first: src/latency/fleet.ts).'),
     policy_ttl_ms: z.number().int().nonnegative().describe('How often the routing policy in the POLICY KV namespace is re-read (ms).').default(10_000),
     network_defaults: z
       .object({

@@ -14,7 +14,7 @@ import type { Artifact, DevicePlan } from './dataplane/device.js';
 import { devicePlan, findArtifact } from './dataplane/device.js';
 import type { ArtifactStore } from './engine/model-store.js';
 import type { DeviceQuery } from './select/device-params.js';
-import { Feedback, learnerOptions } from './dataplane/feedback.js';
+import { Feedback } from './latency/feedback.js';
 import { backendRequest, serve } from './dataplane/serve.js';
 import { VariantHealth } from './dataplane/variant-health.js';
 import { loadModel } from './dataplane/repository.js';
@@ -34,8 +34,8 @@ import type { ModelManifest, VariantName } from './registry/manifest.js';
 import type { Registry } from './registry/registry.js';
 import { requestItems } from './registry/registry.js';
 import { fitsEdge } from './select/facts.js';
-import type { LearnedSeries } from './select/learner.js';
-import { fleetPrior, LatencyLearner } from './select/learner.js';
+import type { LearnedSeries } from './latency/learner.js';
+import type { LatencyLearner } from './latency/learner.js';
 import type { LiveView } from './select/live.js';
 import { callerDeadlineOf, pinnedVariant, priorityOf, sloOf, strictSloOf, timeoutMsOf } from './select/request-params.js';
 import type { RouteDecision, Target } from './select/select.js';
@@ -94,8 +94,11 @@ export interface DataPlaneDeps {
   /** What `plane.config` is until the first read of `config`: the deployment's config. */
   initialConfig: GatewayConfig;
   metrics?: Metrics | undefined;
-  /** The isolate's latency learner (shared with the engine's queue estimate); one from `learning` when absent. */
-  learner?: LatencyLearner | undefined;
+  /**
+   * The isolate's latency learner, built once by the composition root (seeded there by the fleet's fits for
+   * its colo) and shared with the engine's queue estimate: the plane never makes one of its own.
+   */
+  learner: LatencyLearner;
   /** Where device artifacts are read, in order (assets, then R2); none: every artifact is 404. */
   artifacts?: readonly ArtifactStore[] | undefined;
   now?: () => number;
@@ -120,9 +123,7 @@ export class DataPlane {
     this.latest = deps.initialConfig;
     this.now = deps.now ?? (() => Date.now());
     this.health = new VariantHealth(this.now);
-    // Seeded, where the feedback Tail Worker published one, by the fleet's measured fit (KV `learned`).
-    const learner = deps.learner ?? new LatencyLearner({ ...learnerOptions(deps.initialConfig.learning), priorOf: fleetPrior(() => this.latest.learned) });
-    this.feedback = new Feedback(learner, this.metrics, () => this.latest);
+    this.feedback = new Feedback(deps.learner, this.metrics, () => this.latest);
     const { edge, origin } = deps.backends;
     this.backends = { edge: this.feedback.wrap('edge', edge), origin: origin && this.feedback.wrap('origin', origin) };
   }

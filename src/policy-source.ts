@@ -19,7 +19,7 @@ import { parseConfig } from './config.js';
 export const POLICY_KEY = 'policy';
 /**
  * What the KV overlay may set: ops' routing sections, and `learned` (latency profiles the feedback Tail
- * Worker publishes, src/registry/learned.ts). Writers of one section keep the others as they found them.
+ * Worker publishes, src/latency/profiles.ts). Writers of one section keep the others as they found them.
  */
 export const OVERLAY_KEYS: readonly string[] = ['policy', 'models', 'learned'];
 /** After this long (ms) a KV read that has not finished is given up: its request may have been cancelled. */

@@ -17,9 +17,10 @@ import { RuntimeStart } from './engine/runtime-start.js';
 import { wasmRuntime } from './engine/wasm-runtime.js';
 import { OriginClient } from './origin/client.js';
 import { Registry } from './registry/registry.js';
-import { learnerOptions } from './dataplane/feedback.js';
-import { fleetPrior, LatencyLearner } from './select/learner.js';
-import type { LearnedProfiles } from './registry/learned.js';
+import { learnerOptions } from './config/learning.js';
+import { fleetPrior } from './latency/fleet.js';
+import { LatencyLearner } from './latency/learner.js';
+import type { LearnedProfiles } from './latency/profiles.js';
 import { liveView } from './select/live.js';
 
 /**

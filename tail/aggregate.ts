@@ -5,7 +5,9 @@
  * (CPU times arrive in whole ms), then weighted least squares of fixed + per-item cost over the buckets.
  */
 import { fitLine, median, rejectOutliers, trimmedMean } from '../src/lib/robust.js';
-import type { LearnedFit } from '../src/registry/learned.js';
+import type { LatencyLine } from '../src/latency/line.js';
+import { at, scaled } from '../src/latency/line.js';
+import type { LearnedFit } from '../src/latency/profiles.js';
 import type { Observation, SkipReason } from './events.js';
 
 /** [items, cpu ms, predicted ms or null]: compact, since the whole state is one KV value. */
@@ -74,7 +76,7 @@ const bucketOf = (items: number) => Math.floor(Math.log2(items));
  * observed, since one item count cannot tell fixed from per-item cost. Undefined without samples (or with
  * one bucket and no prior).
  */
-export function fitSamples(samples: readonly Sample[], prior?: { fixed_ms: number; per_item_ms: number }): LearnedFit | undefined {
+export function fitSamples(samples: readonly Sample[], prior?: LatencyLine): LearnedFit | undefined {
   const buckets = new Map<number, Sample[]>();
   for (const s of samples) if (s[0] > 0 && s[1] >= 0) buckets.get(bucketOf(s[0]))?.push(s) ?? buckets.set(bucketOf(s[0]), [s]);
   const centres: { items: number; ms: number; weight: number }[] = [];
@@ -90,14 +92,15 @@ export function fitSamples(samples: readonly Sample[], prior?: { fixed_ms: numbe
   if (kept.length === 0) return undefined;
   const lo = Math.min(...kept.map((s) => s[0]));
   const hi = Math.max(...kept.map((s) => s[0]));
-  let fit: { fixed_ms: number; per_item_ms: number } | undefined;
+  let fit: LatencyLine | undefined;
   if (centres.length >= 2 && hi >= 2 * lo) fit = fitLine(centres);
   else if (prior) {
-    const at = centres.reduce((a, c) => a + c.items * c.weight, 0) / kept.length;
+    const items = centres.reduce((a, c) => a + c.items * c.weight, 0) / kept.length;
     const level = centres.reduce((a, c) => a + c.ms * c.weight, 0) / kept.length;
-    const expected = prior.fixed_ms + prior.per_item_ms * at;
+    const expected = at(prior, items);
     const scale = expected > 0 ? level / expected : 0;
-    fit = scale > 0 ? { fixed_ms: Math.max(0, prior.fixed_ms * scale), per_item_ms: Math.max(0, prior.per_item_ms * scale) } : { fixed_ms: level, per_item_ms: 0 };
+    const shaped = scaled(prior, scale);
+    fit = scale > 0 ? { fixed_ms: Math.max(0, shaped.fixed_ms), per_item_ms: Math.max(0, shaped.per_item_ms) } : { fixed_ms: level, per_item_ms: 0 };
   } else fit = centres.length === 1 ? { fixed_ms: centres[0]!.ms, per_item_ms: 0 } : fitLine(centres);
   if (!fit) return undefined;
   const errors = kept.filter((s) => s[2] !== null && s[1] > 0).map((s) => Math.abs(s[2]! - s[1]) / s[1]);

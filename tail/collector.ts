@@ -9,7 +9,8 @@
  * other's window: samples are lost, never invented, and the next flush carries on.
  */
 import catalog from '../models/catalog.json';
-import { LearnedProfiles } from '../src/registry/learned.js';
+import { scaled } from '../src/latency/line.js';
+import { LearnedProfiles } from '../src/latency/profiles.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
 import { POLICY_KEY } from '../src/policy-source.js';
 import type { FeedbackState } from './aggregate.js';
@@ -73,7 +74,7 @@ export class FeedbackCollector {
       source: `tail:${this.env.GATEWAY_SCRIPT ?? 'gateway'}`,
       prior: (model: string, variant: VariantName) => {
         const fit = this.manifests.find((m) => m.name === model)?.variants[variant]?.latency.fit;
-        return fit ? { fixed_ms: Math.max(0, fit.fixed_ms) * speed, per_item_ms: fit.per_item_ms * speed } : undefined;
+        return fit ? scaled({ fixed_ms: Math.max(0, fit.fixed_ms), per_item_ms: fit.per_item_ms }, speed) : undefined;
       },
     });
     if (report.changed) await kv.put(POLICY_KEY, JSON.stringify({ ...overlay, learned: report.learned }));

@@ -1,10 +1,13 @@
 /**
  * From one Workers trace event (what a Tail Worker receives per gateway invocation) to one observation of
  * an edge run: the invocation's CPU time, paired with the model, variant and items the gateway logged for
- * it in its request line (routes/app.ts). In production Workers `Date.now()` and `performance.now()` do not
+ * it in its request line (schema: src/latency/request-line.ts). In production Workers `Date.now()` and `performance.now()` do not
  * advance during CPU work, so the isolate cannot time its own inference; the runtime's `cpuTime` can.
  * Everything else is skipped with a reason, counted, never learned from.
  */
+import type { RequestLogLine } from '../src/latency/request-line.js';
+import { parseRequestLine } from '../src/latency/request-line.js';
+import { parseServerTiming } from '../src/lib/server-timing.js';
 import type { VariantName } from '../src/registry/manifest.js';
 import { VARIANT_NAMES } from '../src/registry/manifest.js';
 
@@ -35,46 +38,15 @@ export interface Observation {
 export const SKIP_REASONS = ['not_fetch', 'no_log', 'failed', 'not_measured', 'origin', 'cold_load', 'shared_run', 'no_items'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
-/** The gateway's request log line (routes/app.ts), as far as the feedback path reads it. */
-interface RequestLine {
-  event: 'request';
-  model?: string;
-  status?: number;
-  variant?: string;
-  target?: string;
-  server_timing?: string;
-  items?: number;
-  batch?: number;
-  predicted_ms?: number;
-}
-
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 /** The gateway's request line among an invocation's logs (a message is console.log's arguments). */
-export function requestLine(logs: TraceEvent['logs']): RequestLine | undefined {
+export function requestLine(logs: TraceEvent['logs']): RequestLogLine | undefined {
   for (const log of logs) {
-    const parts = Array.isArray(log.message) ? log.message : [log.message];
-    for (const part of parts) {
-      if (typeof part !== 'string' || !part.includes('"event":"request"')) continue;
-      try {
-        const line = JSON.parse(part) as unknown;
-        if (isObject(line) && line.event === 'request') return line as unknown as RequestLine;
-      } catch {
-        // Not JSON after all: another line that mentions the event name.
-      }
+    for (const part of Array.isArray(log.message) ? log.message : [log.message]) {
+      const line = parseRequestLine(part);
+      if (line) return line;
     }
-  }
-  return undefined;
-}
-
-/** A duration from a Server-Timing header value (`name;dur=ms, ...`); undefined when absent. */
-export function timing(header: string | undefined, name: string): number | undefined {
-  for (const entry of header?.split(',') ?? []) {
-    const [key, ...params] = entry.trim().split(';');
-    if (key !== name) continue;
-    const dur = params.map((p) => p.trim()).find((p) => p.startsWith('dur='));
-    const ms = dur ? Number(dur.slice(4)) : NaN;
-    return Number.isFinite(ms) ? ms : undefined;
   }
   return undefined;
 }
@@ -91,18 +63,19 @@ export function observe(trace: TraceEvent): Observation | { skip: SkipReason } {
   if (!isObject(event) || !isObject((event as Record<string, unknown>).request)) return { skip: 'not_fetch' };
   if (trace.outcome !== 'ok') return { skip: 'failed' };
   const line = requestLine(trace.logs);
-  if (!line || typeof line.model !== 'string') return { skip: 'no_log' };
+  if (line?.model === undefined) return { skip: 'no_log' };
   if (line.status !== 200) return { skip: 'failed' };
   // Local workerd (wrangler dev, miniflare) reports 0 for both; a real 0 ms CPU run still took wall time.
   if (trace.cpuTime <= 0 && trace.wallTime <= 0) return { skip: 'not_measured' };
   // An origin run's invocation CPU is the gateway's own work, not the model's.
   if (line.target !== 'edge' || !VARIANT_NAMES.includes(line.variant as VariantName)) return { skip: 'origin' };
   // Session creation (compile, weights) would land in the run's cost.
-  if ((timing(line.server_timing, 'load') ?? 0) > 0) return { skip: 'cold_load' };
-  if (typeof line.items !== 'number' || !(line.items > 0)) return { skip: 'no_items' };
+  const timings = parseServerTiming(line.server_timing);
+  if ((timings['load'] ?? 0) > 0) return { skip: 'cold_load' };
+  if (line.items === undefined || !(line.items > 0)) return { skip: 'no_items' };
   // A dynamic batch runs in one invocation for several requests: its CPU belongs to none of them alone.
   if (line.batch !== undefined && line.batch !== line.items) return { skip: 'shared_run' };
-  const predicted = timing(line.server_timing, 'predicted') ?? line.predicted_ms;
+  const predicted = timings['predicted'] ?? line.predicted_ms;
   return {
     colo: coloOf(event),
     model: line.model,

@@ -1,11 +1,13 @@
 /**
  * From the feedback state to the `learned` section the gateway reads from the POLICY KV (schema:
- * src/registry/learned.ts), pure. A fit is published only from enough samples, per colo and fleet-wide
+ * src/latency/profiles.ts), pure. A fit is published only from enough samples, per colo and fleet-wide
  * (all colos pooled), and moves at most `maxChange`x from what was published before (or from the manifest
  * the first time) over the item counts observed, so one bad window cannot swing routing; a variant without
  * enough new samples keeps what it had.
  */
-import type { LearnedFit, LearnedProfiles, LearnedVariant } from '../src/registry/learned.js';
+import type { LatencyLine } from '../src/latency/line.js';
+import { at } from '../src/latency/line.js';
+import type { LearnedFit, LearnedProfiles, LearnedVariant } from '../src/latency/profiles.js';
 import type { VariantName } from '../src/registry/manifest.js';
 import type { FeedbackState, Sample } from './aggregate.js';
 import { fitSamples, parseKey } from './aggregate.js';
@@ -18,26 +20,23 @@ export interface PublishOptions {
   now: string;
   source: string;
   /** The manifest's fit of a variant (bench-machine ms): shape for single-size data, anchor for the first cap. */
-  prior?: (model: string, variant: VariantName) => { fixed_ms: number; per_item_ms: number } | undefined;
+  prior?: (model: string, variant: VariantName) => LatencyLine | undefined;
 }
-
-type Fit = { fixed_ms: number; per_item_ms: number };
-const at = (f: Fit, items: number) => f.fixed_ms + f.per_item_ms * items;
 
 /**
  * `next` moved toward from `prev` only as far as keeps its prediction within maxChange x of prev's at
  * both ends of the observed item range: the largest blend next*a + prev*(1-a) that does (bisection).
  */
-export function capChange(next: LearnedFit, prev: Fit | undefined, maxChange: number): LearnedFit {
+export function capChange(next: LearnedFit, prev: LatencyLine | undefined, maxChange: number): LearnedFit {
   if (!prev) return next;
   const ends = next.items ?? [1, 1];
-  const within = (f: Fit) =>
+  const within = (f: LatencyLine) =>
     ends.every((i) => {
       const p = at(prev, i);
       const n = at(f, i);
       return p <= 0 || (n <= p * maxChange && n >= p / maxChange);
     });
-  const blend = (a: number): Fit => ({ fixed_ms: prev.fixed_ms + a * (next.fixed_ms - prev.fixed_ms), per_item_ms: prev.per_item_ms + a * (next.per_item_ms - prev.per_item_ms) });
+  const blend = (a: number): LatencyLine => ({ fixed_ms: prev.fixed_ms + a * (next.fixed_ms - prev.fixed_ms), per_item_ms: prev.per_item_ms + a * (next.per_item_ms - prev.per_item_ms) });
   if (within(next)) return next;
   let lo = 0;
   let hi = 1;

@@ -1,11 +1,11 @@
 /**
  * The adaptive policy as the gateway now runs it: the same `decide`, predicting from the isolate's latency
- * learner (src/select/learner.ts, seeded by the manifest profile) that every finished run teaches. The sim
- * hands results over when their runs end, as the data plane's feedback does (src/dataplane/feedback.ts).
+ * learner (src/latency/learner.ts, seeded by the manifest profile) that every finished run teaches. The sim
+ * hands results over when their runs end, as the data plane's feedback does (src/latency/feedback.ts).
  */
-import type { Feedback } from '../../src/dataplane/feedback.js';
-import { learnerOptions } from '../../src/dataplane/feedback.js';
-import { LatencyLearner } from '../../src/select/learner.js';
+import type { Feedback } from '../../src/latency/feedback.js';
+import { learnerOptions } from '../../src/config/learning.js';
+import { LatencyLearner } from '../../src/latency/learner.js';
 import { queueAhead } from './policies.js';
 import type { Policy } from './sim.js';
 import { gatewayChoice } from './sim.js';

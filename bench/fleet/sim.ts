@@ -8,7 +8,7 @@
 import type { GatewayConfig } from '../../src/config.js';
 import { resolvePolicy } from '../../src/config.js';
 import { decide } from '../../src/dataplane/decide.js';
-import type { Feedback } from '../../src/dataplane/feedback.js';
+import type { Feedback } from '../../src/latency/feedback.js';
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
 import { fidelityScore, fitsEdge } from '../../src/select/facts.js';
 import type { LiveView } from '../../src/select/live.js';

@@ -21,6 +21,7 @@ import type { OrtModule } from '../../src/engine/ort-session.js';
 import type { DataPlane } from '../../src/dataplane.js';
 import { AssetStore, R2Store, VerifyingStore } from '../../src/engine/model-store.js';
 import { OrtEngine } from '../../src/engine/ort-engine.js';
+import type { RequestLogLine } from '../../src/latency/request-line.js';
 import type { VariantName } from '../../src/registry/manifest.js';
 
 export interface StageInputs {
@@ -132,7 +133,7 @@ export const STAGES: Record<string, { what: string; setup: (s: StageInputs) => P
   log_line: {
     what: 'one JSON request log line (console.log)',
     setup: async (s) => () =>
-      console.log(JSON.stringify({ event: 'request', request_id: 'x'.repeat(36), method: 'POST', path: `/v2/models/${s.model}/infer`, model: s.model, status: 200, variant: s.variant, server_timing: 'select;dur=0.10, infer;dur=0.20, predicted;dur=0.30' })),
+      console.log(JSON.stringify({ event: 'request', request_id: 'x'.repeat(36), method: 'POST', path: `/v2/models/${s.model}/infer`, model: s.model, status: 200, variant: s.variant, server_timing: 'select;dur=0.10, infer;dur=0.20, predicted;dur=0.30', ms: 1 } satisfies RequestLogLine)),
   },
   bare: {
     what: 'a bare Worker: JSON.parse, tensors, session.run, JSON.stringify',

@@ -3,7 +3,8 @@
  * fp32 reference, latency fit, and what this isolate learned of it) and the latency profile chart.
  */
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
-import type { LearnedSeries } from '../../src/select/learner.js';
+import type { LearnedSeries } from '../../src/latency/learner.js';
+import type { LatencyLine } from '../../src/latency/line.js';
 import { LatencyChart, VARIANT_COLOURS } from './chart.js';
 
 export interface ModelView {
@@ -14,7 +15,7 @@ export interface ModelView {
   learned?: LearnedSeries[] | undefined;
 }
 
-const line = (fixed: number, perItem: number) => `${fixed.toFixed(2)} + ${perItem.toFixed(3)}n`;
+const line = (l: LatencyLine) => `${l.fixed_ms.toFixed(2)} + ${l.per_item_ms.toFixed(3)}n`;
 
 /** Learned line per target against the manifest's (x speed factor), and the runs it rests on. */
 function Learned({ series }: { series: LearnedSeries[] }) {
@@ -23,10 +24,10 @@ function Learned({ series }: { series: LearnedSeries[] }) {
   return (
     <>
       {seen.map((s) => (
-        <div data-learned={s.target} title={`manifest x speed factor: ${line(s.prior.fixed_ms, s.prior.per_item_ms)}`}>
-          {s.target}: {line(s.estimate.fixed_ms, s.estimate.per_item_ms)}
+        <div data-learned={s.target} title={`${s.prior_source === 'fleet' ? 'fleet fit' : 'manifest x speed factor'}: ${line(s.prior)}`}>
+          {s.target}: {line(s.estimate)}
           <div class="muted">
-            manifest {line(s.prior.fixed_ms, s.prior.per_item_ms)} · {s.estimate.observations.toFixed(0)} runs
+            {s.prior_source} {line(s.prior)} · {s.estimate.observations.toFixed(0)} runs
           </div>
         </div>
       ))}

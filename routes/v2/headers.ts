@@ -18,20 +18,3 @@ export function routedHeaders(outcome: InferOutcome): Record<string, string> {
     'server-timing': formatServerTiming({ ...outcome.timings, predicted: outcome.predictedMs }),
   };
 }
-
-/**
- * What the request log line (routes/app.ts) adds for a served inference, for the feedback Tail Worker
- * (tail/) to pair with the invocation's CPU time: items, the edge run's batch, and the prediction made for
- * what actually ran (left out after a fallback, when what ran was not what was predicted).
- */
-export interface InferenceLog {
-  items: number;
-  batch?: number | undefined;
-  predicted_ms?: number | undefined;
-}
-
-export function inferenceLog(outcome: InferOutcome): InferenceLog {
-  const d = outcome.decision;
-  const asPredicted = d.variant === outcome.served.variant && (d.target === 'edge') === (outcome.served.site !== 'origin');
-  return { items: outcome.items, batch: outcome.batch, predicted_ms: asPredicted ? d.predicted_ms : undefined };
-}

@@ -5,8 +5,10 @@
  */
 import type { GatewayConfig, ResolvedPolicy } from '../config.js';
 import { resolvePolicy } from '../config.js';
-import { withLearned } from '../registry/learned.js';
+import type { Feedback } from '../latency/feedback.js';
+import { fleetFacts } from '../latency/fleet.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
+import type { VariantFacts } from '../select/facts.js';
 import { variantFacts } from '../select/facts.js';
 import type { NetworkProfile } from '../select/hints.js';
 import { networkProfile } from '../select/hints.js';
@@ -14,14 +16,16 @@ import type { LiveView } from '../select/live.js';
 import { pinnedVariant, sloOf, timeoutMsOf } from '../select/request-params.js';
 import type { CallerLimits, RouteDecision } from '../select/select.js';
 import { selectRoute } from '../select/select.js';
-import type { Feedback } from './feedback.js';
 
 /** What a decision reads besides the request: the config in force, live state, variants cooling down. */
 export interface DecisionState {
   config: GatewayConfig;
   live: LiveView;
   unhealthy: ReadonlySet<VariantName>;
-  /** What this isolate learned of latency and has in flight; absent: manifest predictions, the engine's queue. */
+  /**
+   * What this isolate learned of latency (seeded by the fleet's fits for its colo) and has in flight; absent
+   * (tests, the fleet bench): the manifest's or the fleet-wide fit of `config.learned`, the engine's queue.
+   */
   feedback?: Feedback | undefined;
 }
 
@@ -41,7 +45,8 @@ export function decide(model: ModelManifest, policy: ResolvedPolicy, req: Reques
   const { config, live } = state;
   const learning = config.learning.enabled ? state.feedback : undefined;
   return selectRoute({
-    variants: withLearned(variantFacts(model), config.learned, model.name, config.edge.speed_factor),
+    // The fleet's fits come in once: as the learner's prior when it hands out estimates, else in the facts.
+    variants: learning ? variantFacts(model) : decisionFacts(model, state),
     items: req.items,
     request_bytes: req.requestBytes,
     network: networkProfile(req.header, config.network_defaults),
@@ -76,6 +81,11 @@ export function decide(model: ModelManifest, policy: ResolvedPolicy, req: Reques
         }
       : {}),
   });
+}
+
+/** Variant facts with the fleet's fits as the isolate's learner sees them (its colo's first): see src/latency/fleet.ts. */
+export function decisionFacts(model: ModelManifest, state: DecisionState): VariantFacts[] {
+  return fleetFacts(variantFacts(model), model, state.config.edge.speed_factor, state.feedback?.learner, state.config.learned);
 }
 
 /** A hypothetical request for explain: what the caller would send, without the tensors. */

@@ -10,16 +10,14 @@ import { resolveDevice } from '../config/device.js';
 import type { ArtifactStore, ByteRange } from '../engine/model-store.js';
 import { EngineFailure, Forbidden, NotFound } from '../errors.js';
 import { DATATYPE_INFO } from '../protocol/datatypes.js';
-import { withLearned } from '../registry/learned.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import type { DeviceDecision } from '../select/device.js';
 import { selectDevice } from '../select/device.js';
 import type { DeviceQuery } from '../select/device-params.js';
-import { variantFacts } from '../select/facts.js';
 import type { NetworkProfile } from '../select/hints.js';
 import { networkProfile } from '../select/hints.js';
 import type { DecisionState } from './decide.js';
-import { decide } from './decide.js';
+import { decide, decisionFacts } from './decide.js';
 
 /** A device plan: the decision, with the profile and SLO it was made for. */
 export interface DevicePlan {
@@ -64,7 +62,7 @@ export async function devicePlan(model: ModelManifest, q: DeviceQuery, header: (
   const network = networkProfile(hints, config.network_defaults);
   const edge = decide(model, policy, { items: 1, requestBytes: oneItemBytes(model), header: hints }, state);
   const decision = selectDevice({
-    variants: withLearned(variantFacts(model), config.learned, model.name, config.edge.speed_factor),
+    variants: decisionFacts(model, state),
     items: 1,
     network,
     policy: { ...device, accuracy_floor: policy.accuracy_floor, fidelity_tolerance: policy.fidelity_tolerance },

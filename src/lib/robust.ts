@@ -60,6 +60,7 @@ export function trimmedMean(xs: readonly number[], trim = 0.1): number {
 /**
  * Weighted least squares of y = fixed + per_item x items, both clamped at 0 (a cost cannot be negative:
  * a negative slope refits as flat, a negative intercept refits through the origin). Undefined for no points.
+ * The result is a latency line (src/latency/line.ts), spelled out here because lib/ sits below that layer.
  */
 export function fitLine(points: readonly { items: number; ms: number; weight?: number }[]): { fixed_ms: number; per_item_ms: number } | undefined {
   if (points.length === 0) return undefined;

@@ -4,10 +4,12 @@
  * whether the variant fits the edge's memory budget. One formula each, so the router, the engine's queue
  * estimate and the model listing cannot disagree.
  */
+import type { LatencyLine } from '../latency/line.js';
+import { at } from '../latency/line.js';
 import type { ModelManifest, Variant, VariantName } from '../registry/manifest.js';
 
-/** What the selector needs to know of one variant (from the manifest). */
-export interface VariantFacts {
+/** What the selector needs to know of one variant (from the manifest); its line is the p95 latency fit on the profiling machine. */
+export interface VariantFacts extends LatencyLine {
   name: VariantName;
   /** Agreement with the fp32 reference (1 for fp32): what candidates are ranked by. */
   fidelity: number;
@@ -18,9 +20,6 @@ export interface VariantFacts {
   edge_memory_bytes: number;
   /** Size of the variant's file (what a device downloads); absent in hand-built facts. */
   bytes?: number;
-  /** p95 latency fit: fixed_ms + per_item_ms x items, on the profiling machine. */
-  fixed_ms: number;
-  per_item_ms: number;
   load_ms: number;
 }
 
@@ -65,8 +64,8 @@ export function variantFacts(model: ModelManifest): VariantFacts[] {
  * Predicted compute of one run (ms): the profile's p95 fit for `items` items, scaled by the speed factor
  * of the machine it runs on (profiles are measured on bench machines, not on the fleet).
  */
-export function computeMs(fit: { fixed_ms: number; per_item_ms: number }, items: number, speedFactor: number): number {
-  return (fit.fixed_ms + fit.per_item_ms * items) * speedFactor;
+export function computeMs(fit: LatencyLine, items: number, speedFactor: number): number {
+  return at(fit, items) * speedFactor;
 }
 
 /** Whether a variant's measured WASM memory fits the budget one edge variant may take. */

@@ -13,8 +13,8 @@
  * the gateway's overhead and measured latency: never a default network, never the upload.
  */
 import type { VariantName } from '../registry/manifest.js';
-import type { LatencyEstimate } from './estimator.js';
-import { estimateMs } from './estimator.js';
+import type { LatencyEstimate } from '../latency/estimator.js';
+import { estimateMs } from '../latency/estimator.js';
 import type { VariantFacts } from './facts.js';
 import { computeMs, fitsEdge } from './facts.js';
 import type { NetworkProfile } from './hints.js';
@@ -69,7 +69,7 @@ export interface LiveState {
 }
 
 /**
- * What this isolate has learned of each variant's compute, per target (src/select/learner.ts), in the
+ * What this isolate has learned of each variant's compute, per target (src/latency/learner.ts), in the
  * target's own ms (no speed factor applies). A variant without an estimate is predicted from its manifest.
  */
 export interface LearnedEstimates {

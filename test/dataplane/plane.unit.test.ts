@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import type { Backend, BackendRequest, BackendResult } from '../../src/backend.js';
 import type { GatewayConfig } from '../../src/config.js';
 import { parseConfig } from '../../src/config.js';
+import { learnerOptions } from '../../src/config/learning.js';
 import { DataPlane } from '../../src/dataplane.js';
+import { LatencyLearner } from '../../src/latency/learner.js';
 import { ClientClosedRequest, EngineFailure, ModelNotReady, ModelRejectedInput, OriginRejected, OriginTimeout, OriginUnavailable, SloUnattainable } from '../../src/errors.js';
 import { Metrics } from '../../src/metrics.js';
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
@@ -60,7 +62,9 @@ function harness(opts: { config?: Record<string, unknown>; loaded?: VariantName[
   const origin = new FakeBackend({ origin: 3 });
   const clock = { t: 1_000_000 };
   const metrics = new Metrics();
-  const plane = new DataPlane({ registry, backends: { edge, origin }, live, config: source, initialConfig: parseConfig({}), metrics, now: () => clock.t });
+  const initial = parseConfig({});
+  const learner = new LatencyLearner(learnerOptions(initial.learning));
+  const plane = new DataPlane({ registry, backends: { edge, origin }, live, config: source, initialConfig: initial, metrics, learner, now: () => clock.t });
   return { plane, edge, origin, state, source, clock, metrics };
 }
 

@@ -4,8 +4,11 @@
  * interface instead of importing each other), nothing imports in a cycle, only the composition root
  * (src/worker.ts) knows the routes, and the core knows no Hono.
  *
- *   lib < errors < protocol < registry < {config, select, backend} < {engine, origin, metrics, policy-source}
- *          < dataplane < routes/ < src/worker.ts
+ *   lib < errors < protocol < registry < {backend, metrics} < latency < {config, select}
+ *          < {engine, origin, policy-source} < dataplane < routes/ < src/worker.ts
+ *
+ * The learning loop (src/latency/) sits below the selector, which reads its estimates, and below the config,
+ * which holds the learned profiles' schema; it wraps backends and counts in metrics, both leaves beneath it.
  */
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,8 +22,10 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/errors'],
   ['src/protocol'],
   ['src/registry'],
-  ['src/config', 'src/select', 'src/backend'],
-  ['src/engine', 'src/origin', 'src/metrics', 'src/policy-source'],
+  ['src/backend', 'src/metrics'],
+  ['src/latency'],
+  ['src/config', 'src/select'],
+  ['src/engine', 'src/origin', 'src/policy-source'],
   ['src/dataplane'],
   ['routes'],
   ['src/worker'],

@@ -15,27 +15,30 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
  * Layers from the bottom up; a file may import its own layer's files or lower ones. The request path reads
- * upwards: routes -> data plane -> select -> engine | origin -> registry -> protocol.
+ * upwards: routes -> data plane -> engine | origin -> select -> latency -> registry -> protocol.
  */
 const LAYERS: [number, RegExp][] = [
   [0, /^src\/(errors|lib\/)/],
   [1, /^src\/protocol\//],
   [2, /^src\/registry\//],
-  [3, /^src\/(config|backend)\.ts$|^src\/(config|select)\//],
-  [4, /^src\/(engine|origin)\/|^src\/(metrics|policy-source)\.ts$/],
-  [5, /^src\/dataplane/],
-  [6, /^routes\//],
-  [7, /^src\/worker\.ts$/],
+  [3, /^src\/(backend|metrics)\.ts$/],
+  // The learning loop: below the selector (which reads its estimates) and the config (which holds its schema).
+  [4, /^src\/latency\//],
+  [5, /^src\/config\.ts$|^src\/(config|select)\//],
+  [6, /^src\/(engine|origin)\/|^src\/policy-source\.ts$/],
+  [7, /^src\/dataplane/],
+  [8, /^routes\//],
+  [9, /^src\/worker\.ts$/],
   // The feedback Tail Worker: its own Worker and composition root, on the core's lower layers.
-  [8, /^tail\//],
-  [10, /^tools\/lib\//],
-  [11, /^tools\/onnx\//],
-  [12, /^tools\/measure\//],
-  [13, /^tools\/compress\//],
-  [14, /^tools\/models\//],
-  [15, /^tools\/(setup|docs)\//],
-  [16, /^origin\//],
-  [17, /^bench\//],
+  [10, /^tail\//],
+  [11, /^tools\/lib\//],
+  [12, /^tools\/onnx\//],
+  [13, /^tools\/measure\//],
+  [14, /^tools\/compress\//],
+  [15, /^tools\/models\//],
+  [16, /^tools\/(setup|docs)\//],
+  [17, /^origin\//],
+  [18, /^bench\//],
 ];
 
 function layer(path: string): number | undefined {

@@ -14,7 +14,10 @@ import { FsArtifacts, FsStore } from '../../origin/fs-store.js';
 import { createApp } from '../../routes/app.js';
 import { parseConfig } from '../../src/config.js';
 import type { GatewayConfig } from '../../src/config.js';
+import { learnerOptions } from '../../src/config/learning.js';
 import { DataPlane } from '../../src/dataplane.js';
+import { fleetPrior } from '../../src/latency/fleet.js';
+import { LatencyLearner } from '../../src/latency/learner.js';
 import { OrtEngine } from '../../src/engine/ort-engine.js';
 import type { OrtModule } from '../../src/engine/ort-engine.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -61,6 +64,8 @@ export async function startGateway({ port = 0, modelsDir = MODELS, apiKey, confi
   const engine = new OrtEngine({ ort: ort as unknown as OrtModule, store: new FsStore(modelsDir), queuePerVariant: true });
   const plane = new DataPlane({
     registry: new Registry(readManifests(modelsDir)),
+    // As the Worker's composition root does, without a colo: the fleet-wide fit of `learned`, where set.
+    learner: new LatencyLearner({ ...learnerOptions(config.learning), priorOf: fleetPrior(() => config.learned) }),
     backends: { edge: engine },
     live: liveView(engine),
     config: { get: async () => config },

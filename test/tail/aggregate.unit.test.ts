@@ -4,7 +4,7 @@
  * convergence over publishes.
  */
 import { describe, expect, it } from 'vitest';
-import type { LearnedProfiles } from '../../src/registry/learned.js';
+import type { LearnedProfiles } from '../../src/latency/profiles.js';
 import { emptyState, fitSamples, merge, record, type Sample } from '../../tail/aggregate.js';
 import { observe } from '../../tail/events.js';
 import { capChange, publish } from '../../tail/publish.js';

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../tail/events.js';
-import { observe, requestLine, timing } from '../../tail/events.js';
+import { parseServerTiming } from '../../src/lib/server-timing.js';
+import { observe, requestLine } from '../../tail/events.js';
 import recorded from './trace-events.json';
 
 const fixtures = recorded as unknown as { name: string; expect: string; event: TraceEvent }[];
@@ -31,15 +32,21 @@ describe('reading trace events', () => {
   it('finds the request line among other lines, in a string or in console.log arguments', () => {
     const logs = [
       { level: 'log', message: ['session_loaded', 3] },
-      { level: 'log', message: '{"event":"request","model":"m","status":200}' },
+      { level: 'log', message: '{"event":"warmed","model":"x"}' },
+      { level: 'log', message: '{"event":"request","method":"POST","path":"/v2/models/m/infer","model":"m","status":200,"ms":1}' },
     ];
     expect(requestLine(logs)).toMatchObject({ model: 'm' });
     expect(requestLine([{ level: 'log', message: ['{"event":"request" broken'] }])).toBeUndefined();
   });
 
-  it('reads durations out of a Server-Timing value', () => {
-    expect(timing('select;dur=0.11, load;dur=180.00, infer;dur=2.50', 'load')).toBe(180);
-    expect(timing('select;dur=0.11', 'load')).toBeUndefined();
-    expect(timing(undefined, 'load')).toBeUndefined();
+  it('reads only lines that match the request line schema: one that mentions the event without its fields is not it', () => {
+    expect(requestLine([{ level: 'log', message: '{"event":"request","model":"m","status":"200"}' }])).toBeUndefined();
+    expect(requestLine([{ level: 'log', message: 'said {"event":"request"} in passing' }])).toBeUndefined();
+  });
+
+  it('reads durations out of a Server-Timing value with the gateway\'s own parser', () => {
+    expect(parseServerTiming('select;dur=0.11, load;dur=180.00, infer;dur=2.50')['load']).toBe(180);
+    expect(parseServerTiming('select;dur=0.11')['load']).toBeUndefined();
+    expect(parseServerTiming(undefined)['load']).toBeUndefined();
   });
 });

@@ -2,12 +2,13 @@
  * Pure statistics for the measurements: the least-squares latency fit the router uses to predict p95 for a
  * batch size, and the output comparison behind a variant's fidelity. Percentiles: tools/lib/percentile.ts.
  */
+import type { LatencyLine } from '../../src/latency/line.js';
 
 /**
  * Least-squares fit p95 = fixed_ms + per_item_ms * items. A negative slope (noise on a flat profile) is
  * clamped to 0 with fixed_ms the mean, because the manifest schema and the router assume cost grows.
  */
-export function fitLatency(points: { items: number; p95_ms: number }[]): { fixed_ms: number; per_item_ms: number } {
+export function fitLatency(points: { items: number; p95_ms: number }[]): LatencyLine {
   const n = points.length;
   const mx = points.reduce((s, p) => s + p.items, 0) / n;
   const my = points.reduce((s, p) => s + p.p95_ms, 0) / n;

@@ -1,12 +1,12 @@
 /**
- * The frozen-clock guard (src/select/clock-guard.ts): production Workers do not advance the clock during CPU
+ * The frozen-clock guard (src/latency/clock-guard.ts): production Workers do not advance the clock during CPU
  * work, so an edge run reads about 0 ms. Such readings are never learned, and once several arrive the
  * isolate's clock is considered frozen; a clock that ticks, coarse or not, is left alone.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ClockGuard } from '../../src/select/clock-guard.js';
-import { LatencyLearner } from '../../src/select/learner.js';
+import { ClockGuard } from '../../src/latency/clock-guard.js';
+import { LatencyLearner } from '../../src/latency/learner.js';
 import { Registry } from '../../src/registry/registry.js';
 import { readManifests } from '../../tools/lib/manifests.js';
 

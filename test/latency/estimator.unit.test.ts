@@ -1,11 +1,11 @@
 /**
- * The online latency estimator (src/select/estimator.ts): it starts at the manifest's prior, converges to
+ * The online latency estimator (src/latency/estimator.ts): it starts at the manifest's prior, converges to
  * the machine it runs on within 50 noisy runs from a prior that is 2x off either way, forgets, and shrugs
  * off readings that are not durations and single outliers.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LatencyEstimator } from '../../src/select/estimator.js';
+import { LatencyEstimator } from '../../src/latency/estimator.js';
 
 /** A small seeded PRNG (mulberry32), so every property run is reproducible from its seed. */
 function rng(seed: number): () => number {

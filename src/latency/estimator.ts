@@ -12,12 +12,8 @@
  * non-finite or negative ones are ignored. A tail margin tracks the 90th percentile of the relative residual
  * (a stochastic quantile estimate, so no samples are kept).
  */
-
-/** What the estimator starts from: a latency line (ms). */
-export interface LatencyPrior {
-  fixed_ms: number;
-  per_item_ms: number;
-}
+import type { LatencyLine } from './line.js';
+import { at } from './line.js';
 
 export interface EstimatorOptions {
   /** How many observations the prior weighs (it decays with them, like they do). */
@@ -29,9 +25,7 @@ export interface EstimatorOptions {
 }
 
 /** The learned line and how much it rests on. */
-export interface LatencyEstimate {
-  fixed_ms: number;
-  per_item_ms: number;
+export interface LatencyEstimate extends LatencyLine {
   /** About the 90th percentile of the relative residual (y - predicted) / predicted, at least 0: the tail margin. */
   tail: number;
   /** Observations learned (batched runs count by each request's share). */
@@ -62,7 +56,7 @@ export class LatencyEstimator {
   private tailQ = 0;
 
   constructor(
-    prior: LatencyPrior,
+    prior: LatencyLine,
     private readonly options: EstimatorOptions = DEFAULT_ESTIMATOR,
   ) {
     const { fixed, perItem } = positiveLine(prior);
@@ -127,13 +121,13 @@ export class LatencyEstimator {
  * negative fixed cost (mnist fp16: -0.2 ms), which is raised to a tenth of the one-item prediction (a run of
  * nothing is never free); a negative per-item cost becomes 0.
  */
-function positiveLine(prior: LatencyPrior): { fixed: number; perItem: number } {
+function positiveLine(prior: LatencyLine): { fixed: number; perItem: number } {
   const perItem = Math.max(0, prior.per_item_ms);
   const at1 = Math.max(MIN_MS, prior.fixed_ms + perItem);
   return { fixed: Math.max(prior.fixed_ms, at1 * 0.1, MIN_MS), perItem };
 }
 
 /** A learned estimate's prediction for `items` items (ms), plus `tailWeight` times its tail margin. */
-export function estimateMs(e: Pick<LatencyEstimate, 'fixed_ms' | 'per_item_ms' | 'tail'>, items: number, tailWeight = 0): number {
-  return Math.max(MIN_MS, e.fixed_ms + e.per_item_ms * items) * (1 + tailWeight * e.tail);
+export function estimateMs(e: LatencyLine & Pick<LatencyEstimate, 'tail'>, items: number, tailWeight = 0): number {
+  return Math.max(MIN_MS, at(e, items)) * (1 + tailWeight * e.tail);
 }

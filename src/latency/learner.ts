@@ -1,16 +1,18 @@
 /**
- * What an isolate has learned of latency: one estimator per (target, model, variant), each seeded with the
- * manifest's p95 fit times the target's speed factor on first use, and the frozen-clock guard that keeps
- * edge readings of a frozen clock out of them. Per isolate, like the live view; no I/O, no timers. The
- * selector never sees this object, only the estimates it hands out (`estimates`), so selection stays pure.
+ * What an isolate has learned of latency: one estimator per (target, model, variant), each seeded on first
+ * use with the fleet's published fit where there is one (`priorOf`, see fleet.ts: the one way that fit
+ * reaches predictions), else the manifest's p95 fit times the target's speed factor, and the frozen-clock
+ * guard that keeps edge readings of a frozen clock out of them. One per isolate, built by the composition
+ * root and shared by the engine and the data plane; no I/O, no timers. The selector never sees this object,
+ * only the estimates it hands out (`estimates`), so selection stays pure.
  */
-import type { LearnedProfiles } from '../registry/learned.js';
-import { learnedFit } from '../registry/learned.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import type { ClockGuardOptions, Reading } from './clock-guard.js';
 import { ClockGuard, DEFAULT_CLOCK_GUARD } from './clock-guard.js';
 import type { EstimatorOptions, LatencyEstimate } from './estimator.js';
 import { DEFAULT_ESTIMATOR, LatencyEstimator } from './estimator.js';
+import type { LatencyLine } from './line.js';
+import { scaled } from './line.js';
 
 export type LearnTarget = 'edge' | 'origin';
 
@@ -22,7 +24,7 @@ export interface LearnerOptions {
    * feedback Tail Worker's `learned` profiles. Where the isolate's clock is frozen (production) nothing is
    * learned locally, so this is the only way edge predictions improve there.
    */
-  priorOf?: (target: LearnTarget, model: ModelManifest, variant: VariantName) => { fixed_ms: number; per_item_ms: number } | undefined;
+  priorOf?: (target: LearnTarget, model: ModelManifest, variant: VariantName) => LatencyLine | undefined;
 }
 
 /** What became of one observation. */
@@ -41,8 +43,9 @@ export interface LearnedSeries {
   model: string;
   variant: VariantName;
   estimate: LatencyEstimate;
-  /** The manifest's p95 fit times the speed factor: what the estimator started from. */
-  prior: { fixed_ms: number; per_item_ms: number };
+  /** What the estimator started from: the fleet's published fit, else the manifest's p95 fit x speed factor. */
+  prior: LatencyLine;
+  prior_source: 'fleet' | 'manifest';
 }
 
 export class LatencyLearner {
@@ -56,17 +59,22 @@ export class LatencyLearner {
   private entry(target: LearnTarget, model: ModelManifest, variant: VariantName, speedFactor: number) {
     const key = `${target}\u0000${model.name}\u0000${model.version}\u0000${variant}`;
     let e = this.series.get(key);
-    const fleet = this.options.priorOf?.(target, model, variant);
+    const fleet = this.fleetLine(target, model, variant);
     // A newly published fleet fit re-seeds the series: it rests on far more runs than this isolate has seen.
     if (e && fleet && (e.prior.fixed_ms !== fleet.fixed_ms || e.prior.per_item_ms !== fleet.per_item_ms)) e = undefined;
     if (!e) {
       const fit = model.variants[variant]!.latency.fit;
-      const prior = fleet ? { fixed_ms: fleet.fixed_ms, per_item_ms: fleet.per_item_ms } : { fixed_ms: fit.fixed_ms * speedFactor, per_item_ms: fit.per_item_ms * speedFactor };
+      const prior: LatencyLine = fleet ? { fixed_ms: fleet.fixed_ms, per_item_ms: fleet.per_item_ms } : scaled(fit, speedFactor);
       const estimator = new LatencyEstimator(prior, this.options.estimator);
-      e = { target, model: model.name, variant, prior, estimator, estimate: estimator.estimate() };
+      e = { target, model: model.name, variant, prior, prior_source: fleet ? 'fleet' : 'manifest', estimator, estimate: estimator.estimate() };
       this.series.set(key, e);
     }
     return e;
+  }
+
+  /** The fleet's published line for `variant` at `target` (fleet ms), where one was published: the prior's source. */
+  fleetLine(target: LearnTarget, model: ModelManifest, variant: VariantName): LatencyLine | undefined {
+    return this.options.priorOf?.(target, model, variant);
   }
 
   /** The learned estimate of every variant of `model` at `target` (the prior where nothing was learned yet). */
@@ -101,14 +109,6 @@ export class LatencyLearner {
 
   /** Every series used so far. */
   snapshot(): LearnedSeries[] {
-    return [...this.series.values()].map(({ target, model, variant, estimate, prior }) => ({ target, model, variant, estimate: { ...estimate }, prior: { ...prior } }));
+    return [...this.series.values()].map(({ target, model, variant, estimate, prior, prior_source }) => ({ target, model, variant, estimate: { ...estimate }, prior: { ...prior }, prior_source }));
   }
-}
-
-/**
- * The prior the feedback Tail Worker published for edge runs (KV `learned`), read afresh on every call: the
- * isolate's colo's fit where there is one, else the fleet-wide one.
- */
-export function fleetPrior(learned: () => LearnedProfiles | undefined, colo: () => string | undefined = () => undefined): NonNullable<LearnerOptions['priorOf']> {
-  return (target, model, variant) => (target === 'edge' ? learnedFit(learned(), model.name, variant, colo()) : undefined);
 }

@@ -4,9 +4,9 @@
  * and re-seeds when a new fit is published.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CLOCK_GUARD } from '../../src/select/clock-guard.js';
-import { DEFAULT_ESTIMATOR } from '../../src/select/estimator.js';
-import { LatencyLearner } from '../../src/select/learner.js';
+import { DEFAULT_CLOCK_GUARD } from '../../src/latency/clock-guard.js';
+import { DEFAULT_ESTIMATOR } from '../../src/latency/estimator.js';
+import { LatencyLearner } from '../../src/latency/learner.js';
 import { Registry } from '../../src/registry/registry.js';
 import { readManifests } from '../../tools/lib/manifests.js';
 

@@ -1,5 +1,5 @@
 /**
- * The closed loop in the data plane (src/dataplane/feedback.ts), with fake backends reporting timings over
+ * The closed loop in the data plane (src/latency/feedback.ts), with fake backends reporting timings over
  * the shipped manifests: every edge run and origin round trip is learned and moves the next prediction,
  * batched runs count once, frozen-clock readings are not learned, work in flight is part of the next
  * prediction, and the prediction of what served comes back with the answer.
@@ -7,7 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend, BackendRequest, BackendResult } from '../../src/backend.js';
 import { parseConfig } from '../../src/config.js';
+import { learnerOptions } from '../../src/config/learning.js';
 import { DataPlane } from '../../src/dataplane.js';
+import { LatencyLearner } from '../../src/latency/learner.js';
 import { Metrics } from '../../src/metrics.js';
 import type { ModelManifest } from '../../src/registry/manifest.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -45,7 +47,8 @@ function harness(config: Record<string, unknown> = {}) {
   const origin = new Timed(() => ({ timings: { origin: 60 }, originServerTiming: 'select;dur=0.10, queue;dur=3.00, infer;dur=20.00' }));
   const metrics = new Metrics();
   const parsed = parseConfig(config);
-  const plane = new DataPlane({ registry, backends: { edge, origin }, live, config: { get: async () => parsed }, initialConfig: parsed, metrics });
+  const learner = new LatencyLearner(learnerOptions(parsed.learning));
+  const plane = new DataPlane({ registry, backends: { edge, origin }, live, config: { get: async () => parsed }, initialConfig: parsed, metrics, learner });
   return { plane, edge, origin, metrics };
 }
 

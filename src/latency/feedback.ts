@@ -1,29 +1,29 @@
 /**
  * Closing the loop: every edge run and origin round trip the plane makes is learned by the isolate's
- * latency learner (src/select/learner.ts), and the work in flight on each backend is tracked so the
+ * latency learner (learner.ts), and the work in flight on each backend is tracked so the
  * selector can predict the wait ahead of a new request. The backends are wrapped, not changed: what they
  * report (the engine's `infer` time and batch, the origin's own `infer` from its Server-Timing) is read
  * from their results, whichever path (chosen or fallback) called them.
  */
 import type { Backend, BackendRequest, BackendResult } from '../backend.js';
-import type { GatewayConfig } from '../config.js';
-import type { LearningConfig } from '../config/learning.js';
 import { parseServerTiming } from '../lib/server-timing.js';
 import type { Metrics } from '../metrics.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import { requestItems } from '../registry/registry.js';
-import type { LearnTarget, LearnerOptions } from '../select/learner.js';
-import { LatencyLearner } from '../select/learner.js';
+import type { LatencyLearner, LearnTarget } from './learner.js';
 
 /** Buckets of |actual - predicted| / predicted. */
 const ERROR_RATIO_BUCKETS = [0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
 
-/** The learner's options from the config's `learning` section. */
-export function learnerOptions(l: LearningConfig): LearnerOptions {
-  return {
-    estimator: { priorWeight: l.prior_weight, forgetting: l.forgetting, outlierFactor: l.outlier_factor },
-    clock: { minWorkMs: l.frozen_clock_min_work_ms, ratio: l.frozen_clock_ratio, frozenAfter: l.frozen_clock_after },
-  };
+/**
+ * What feedback reads of the config in force, at every run: the speed factors and the learning switches. The
+ * gateway's config has these fields; it is a layer above (it holds the learned profiles' schema), so it is
+ * not imported here.
+ */
+export interface FeedbackConfig {
+  edge: { speed_factor: number };
+  origin: { speed_factor: number };
+  learning: { enabled: boolean; origin_parallelism: number };
 }
 
 interface InFlight {
@@ -41,20 +41,20 @@ export class Feedback {
     readonly learner: LatencyLearner,
     private readonly metrics: Metrics,
     /** The config in force (speed factors, learning knobs). */
-    private readonly config: () => GatewayConfig,
+    private readonly config: () => FeedbackConfig,
     private readonly now: () => number = () => performance.now(),
   ) {
     metrics.family('gateway_prediction_error_ratio', 'histogram', 'Learned prediction error of each timed run, |actual - predicted| / predicted, before it was learned');
     metrics.family('gateway_latency_readings_rejected_total', 'counter', 'Timed runs not learned: suspect (frozen clock) or invalid readings, or any edge reading while the clock is frozen');
     metrics.gauge('gateway_clock_frozen', 'Whether edge runs of this isolate read a frozen clock (1) and are not learned', () => [{ labels: {}, value: learner.clockFrozen() ? 1 : 0 }]);
-    metrics.gauge('gateway_latency_estimate_ms', 'Latency line per run (fixed + per_item x items), learned and from the manifest x speed factor', () =>
+    metrics.gauge('gateway_latency_estimate_ms', 'Latency line per run (fixed + per_item x items), learned and its prior (source: fleet fit, else manifest x speed factor)', () =>
       learner.snapshot().flatMap((s) => {
         const labels = { model: s.model, variant: s.variant, target: s.target };
         return [
           { labels: { ...labels, term: 'fixed', source: 'learned' }, value: s.estimate.fixed_ms },
           { labels: { ...labels, term: 'per_item', source: 'learned' }, value: s.estimate.per_item_ms },
-          { labels: { ...labels, term: 'fixed', source: 'manifest' }, value: s.prior.fixed_ms },
-          { labels: { ...labels, term: 'per_item', source: 'manifest' }, value: s.prior.per_item_ms },
+          { labels: { ...labels, term: 'fixed', source: s.prior_source }, value: s.prior.fixed_ms },
+          { labels: { ...labels, term: 'per_item', source: s.prior_source }, value: s.prior.per_item_ms },
         ];
       }),
     );

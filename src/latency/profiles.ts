@@ -3,10 +3,10 @@
  * Worker (tail/) under `learned` in the POLICY KV overlay, next to ops' `policy` and `models`. A manifest
  * profile was measured once on a bench machine; a learned one comes from the fleet's own CPU time per
  * invocation (Workers trace events), so it already includes the fleet's speed: it replaces the manifest fit
- * for prediction and is not multiplied by `edge.speed_factor` again.
+ * for prediction and is not multiplied by `edge.speed_factor` again. How it reaches predictions: fleet.ts.
  */
 import { z } from 'zod';
-import { VariantName } from './manifest.js';
+import { VariantName } from '../registry/manifest.js';
 
 /** A fitted cost, in ms of CPU per run on the fleet: fixed_ms + per_item_ms x items. */
 export const LearnedFit = z
@@ -43,23 +43,4 @@ export function learnedFit(learned: LearnedProfiles | undefined, model: string, 
   const v = learned?.models[model]?.[variant];
   if (!v) return undefined;
   return (colo !== undefined ? v.colos?.[colo] : undefined) ?? v;
-}
-
-/**
- * Variant facts with learned fits in place of the manifest's. The selector multiplies a fit by the edge
- * speed factor (manifest profiles are in bench-machine ms); a learned fit is in fleet ms already, so it is
- * divided by that factor here and the product is what production measured.
- */
-export function withLearned<T extends { name: VariantName; fixed_ms: number; per_item_ms: number }>(
-  facts: readonly T[],
-  learned: LearnedProfiles | undefined,
-  model: string,
-  speedFactor: number,
-  colo?: string,
-): T[] {
-  if (!learned) return [...facts];
-  return facts.map((f) => {
-    const fit = learnedFit(learned, model, f.name, colo);
-    return fit ? { ...f, fixed_ms: fit.fixed_ms / speedFactor, per_item_ms: fit.per_item_ms / speedFactor } : f;
-  });
 }
