@@ -24,6 +24,8 @@ h3 { font-size:15px; margin:0 0 6px; }
 .stat span { color:var(--muted); font-size:12px; }
 .cols { display:flex; gap:18px; flex-wrap:wrap; align-items:flex-start; }
 .cols > * { flex:1 1 420px; min-width:0; }
+/* The variants table takes the whole row (nine columns do not fit beside the chart); the chart goes below. */
+.cols > .scroll { flex-basis:100%; }
 table { border-collapse:collapse; width:100%; font-variant-numeric:tabular-nums; }
 th, td { text-align:left; padding:5px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { font-weight:600; color:var(--muted); font-size:12px; background:#fafbfc; }

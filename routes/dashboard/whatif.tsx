@@ -122,7 +122,7 @@ export function WhatIfFormView({ form, models }: { form: WhatIfForm; models: str
       <label class="check">
         <input type="checkbox" name="mobile" value="1" {...(form.mobile ? { checked: true } : {})} /> mobile
       </label>
-      <label>
+      <label class="check">
         <input type="checkbox" name="strict" value="1" {...(form.strict ? { checked: true } : {})} /> strict SLO
       </label>
       <div>
