@@ -8,6 +8,7 @@ import { InvalidInput } from '../src/errors.js';
 import { issuePath } from '../src/lib/zod-message.js';
 import type { PolicySource } from '../src/policy-source.js';
 import { resolvePolicy } from '../src/config.js';
+import { CLIENT_HINT } from '../src/protocol/headers.js';
 import { VariantName } from '../src/registry/manifest.js';
 import type { V2Env } from './env.js';
 import { ADMIN_ERRORS, adminGuarded, errorResponse, jsonResponse } from './responses.js';
@@ -25,7 +26,7 @@ export const ExplainRequest = z
     hints: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
       .optional()
-      .openapi({ description: 'Client Hints as they would arrive', example: { ECT: '3g', 'Save-Data': 'on', 'Sec-CH-UA-Mobile': '?1' } }),
+      .openapi({ description: 'Client Hints as they would arrive', example: { [CLIENT_HINT.ect]: '3g', [CLIENT_HINT.saveData]: 'on', [CLIENT_HINT.secChUaMobile]: '?1' } }),
   })
   .strict()
   .openapi('ExplainRequest');

@@ -23,6 +23,7 @@ import { Statistics } from './dataplane/statistics.js';
 import { GatewayError, ModelNotReady, SloUnattainable } from './errors.js';
 import { Metrics } from './metrics.js';
 import type { RequestBody } from './protocol/binary.js';
+import { REQUEST_HEADER } from './protocol/headers.js';
 import type { TritonModelConfig } from './protocol/model-config.js';
 import { modelConfig } from './protocol/model-config.js';
 import type { InferResponseBody } from './protocol/v2-response.js';
@@ -234,13 +235,13 @@ export class DataPlane {
     const modelPolicy = resolvePolicy(config, model.name);
     const request = decodeInferRequest(body.json, model, config.limits, body.binary, { allowNonFinite: modelPolicy.allow_non_finite });
     const decodeMs = performance.now() - t0;
-    const policy = resolvePolicy(config, model.name, { slo_ms: sloOf(ctx.header('x-slo-ms'), request.parameters.slo_ms) });
+    const policy = resolvePolicy(config, model.name, { slo_ms: sloOf(ctx.header(REQUEST_HEADER.sloMs), request.parameters.slo_ms) });
     // Triton's `timeout` is the caller's deadline as much as a gateway's x-request-deadline-ms; the earlier one holds.
     const timeoutMs = timeoutMsOf(request.parameters.timeout);
-    const callerDeadlineMs = minDefined(callerDeadlineOf(ctx.header('x-request-deadline-ms')), timeoutMs);
-    const caller = { strict_slo: strictSloOf(ctx.header('x-slo-strict')), ...optionalDeadline(timeoutMs) };
+    const callerDeadlineMs = minDefined(callerDeadlineOf(ctx.header(REQUEST_HEADER.requestDeadlineMs)), timeoutMs);
+    const caller = { strict_slo: strictSloOf(ctx.header(REQUEST_HEADER.sloStrict)), ...optionalDeadline(timeoutMs) };
     const priority = priorityOf(request.parameters.priority, policy.priority_levels, Math.min(policy.default_priority_level, policy.priority_levels));
-    const profile = { items: requestItems(model, request.inputs), requestBytes: ctx.requestBytes, header: ctx.header, pinned: pinnedVariant(ctx.header('x-model-variant'), model, policy), caller };
+    const profile = { items: requestItems(model, request.inputs), requestBytes: ctx.requestBytes, header: ctx.header, pinned: pinnedVariant(ctx.header(REQUEST_HEADER.modelVariant), model, policy), caller };
     const decision = decide(model, policy, profile, this.state(config, model));
     const select = performance.now() - t0;
     if (decision.refused) throw new SloUnattainable(`model '${model.name}': ${decision.reason}`);

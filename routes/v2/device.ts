@@ -11,7 +11,7 @@ import type { Context } from 'hono';
 import type { Artifact, DevicePlan } from '../../src/dataplane.js';
 import type { ModelManifest } from '../../src/registry/manifest.js';
 import { deviceQuery } from '../../src/select/device-params.js';
-import { CLIENT_HINTS } from '../../src/select/hints.js';
+import { CLIENT_HINTS } from '../../src/protocol/headers.js';
 import type { V2Env } from '../env.js';
 import { byteRange, noneMatch } from './conditional.js';
 import { ArtifactParams, artifactResponses, DEVICE_QUERY, deviceErrors, DevicePlanBody, VersionedArtifactParams } from './device-schemas.js';

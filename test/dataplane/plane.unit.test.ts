@@ -11,6 +11,7 @@ import { parseConfig } from '../../src/config.js';
 import { DataPlane } from '../../src/dataplane.js';
 import { ClientClosedRequest, EngineFailure, ModelNotReady, ModelRejectedInput, OriginRejected, OriginTimeout, OriginUnavailable, SloUnattainable } from '../../src/errors.js';
 import { Metrics } from '../../src/metrics.js';
+import { errorHeaders } from '../../src/protocol/headers.js';
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
 import { Registry } from '../../src/registry/registry.js';
 import type { LiveView } from '../../src/select/live.js';
@@ -354,9 +355,9 @@ describe('the data plane', () => {
     state.retryAfter = 7;
     const err = await plane.infer(large, body, ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelNotReady);
-    expect((err as ModelNotReady).headers['retry-after']).toBe('7');
+    expect(errorHeaders(err as ModelNotReady)['retry-after']).toBe('7');
     state.retryAfter = 0;
-    expect(((await plane.infer(large, body, ctx).catch((e: unknown) => e)) as ModelNotReady).headers['retry-after']).toBe('5');
+    expect(errorHeaders((await plane.infer(large, body, ctx).catch((e: unknown) => e)) as ModelNotReady)['retry-after']).toBe('5');
   });
 
   it('places each variant by the edge memory budget and is ready while the edge or the origin can serve', async () => {
