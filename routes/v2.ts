@@ -12,6 +12,7 @@ import { REQUEST_HEADER, RESPONSE_HEADER } from '../src/protocol/headers.js';
 import { InvalidInput, MethodNotAllowed, ModelNotReady } from '../src/errors.js';
 import { zodMessage } from '../src/lib/zod-message.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
+import { routingOf } from '../src/select/request-params.js';
 import pkg from '../package.json';
 import type { V2Env } from './env.js';
 import { deviceRoutes } from './v2/device.js';
@@ -138,7 +139,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
       const body = parseRequestBody(new Uint8Array(await c.req.arrayBuffer()), c.req.header(REQUEST_HEADER.inferenceHeaderContentLength), c.get('plane').config.limits.max_json_depth);
       const requestId = c.get('requestId');
       const outcome = await c.get('plane').infer(modelOf(c), body, {
-        header: (name) => c.req.header(name),
+        routing: routingOf((name) => c.req.header(name)),
         requestBytes: body.bytes,
         // Aborted when the client disconnects (Workers: with the enable_request_signal flag; Node: always), so
         // the plane abandons the origin call instead of computing for nobody.

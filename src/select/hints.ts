@@ -4,7 +4,7 @@
  * missing hints fall back to config defaults, mobile-flavoured when the client says it is mobile.
  */
 import type { ClientHint } from '../protocol/headers.js';
-import { CLIENT_HINT } from '../protocol/headers.js';
+import { CLIENT_HINT, CLIENT_HINTS } from '../protocol/headers.js';
 
 /** Effective connection types (Network Information API) -> typical RTT and downlink (WICG netinfo table). */
 const ECT_TABLE: Readonly<Record<string, { rtt_ms: number; downlink_mbps: number }>> = Object.freeze({
@@ -45,6 +45,13 @@ export type HintReader = (name: string) => string | null | undefined;
 
 /** The key a hint is read by: its name in lower case. */
 export const hintKey = (hint: ClientHint): string => hint.toLowerCase();
+
+const HINT_KEYS: ReadonlySet<string> = new Set(CLIENT_HINTS.map(hintKey));
+
+/** The Client Hints of a request's headers, and nothing else of them: what the selector may read. */
+export function clientHintsOf(header: (name: string) => string | undefined): HintReader {
+  return (name) => (HINT_KEYS.has(name.toLowerCase()) ? header(name) : undefined);
+}
 
 /** Builds the profile from a hint getter; malformed hint values are ignored, never an error. */
 export function networkProfile(read: HintReader, defaults: NetworkDefaults): NetworkProfile {

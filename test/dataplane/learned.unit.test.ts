@@ -19,10 +19,10 @@ const live: LiveView = {
   edgeQueueMs: () => 0,
   edgeRuntimeReady: () => true,
 };
-const header = () => undefined;
+const hints = () => undefined;
 const int8Prediction = (raw: Record<string, unknown>) => {
   const config = parseConfig(raw);
-  const d = decide(mnist, resolvePolicy(config, 'mnist'), { items: 4, requestBytes: 100, header }, { config, live, unhealthy: new Set() });
+  const d = decide(mnist, resolvePolicy(config, 'mnist'), { items: 4, requestBytes: 100, hints }, { config, live, unhealthy: new Set() });
   // The compute part of the prediction (predicted_ms also holds the wait for a batch to form).
   return d.candidates.find((c) => c.variant === 'int8')!.compute_ms;
 };
