@@ -6,6 +6,7 @@ import { z } from '@hono/zod-openapi';
 import { TensorSpec } from '../../src/protocol/datatypes.js';
 import { CLIENT_HINT, REQUEST_HEADER, RESPONSE_HEADER } from '../../src/protocol/headers.js';
 import { InferRequestBody } from '../../src/protocol/v2-request.js';
+import { InferResponseBody } from '../../src/protocol/v2-response.js';
 import { VariantName as VariantNameSchema } from '../../src/registry/manifest.js';
 
 export const ErrorBody = z.object({ error: z.string() }).openapi('Error');
@@ -29,23 +30,8 @@ export const ModelList = z
 export const ModelMetadata = z
   .object({ name: z.string(), versions: z.array(z.string()), platform: z.string(), inputs: z.array(TensorSpec), outputs: z.array(TensorSpec) })
   .openapi('ModelMetadata');
-export const InferResponse = z
-  .object({
-    model_name: z.string(),
-    model_version: z.string().optional(),
-    id: z.string().optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
-    outputs: z.array(
-      z.object({
-        name: z.string(),
-        datatype: z.string(),
-        shape: z.array(z.number().int()),
-        data: z.union([z.array(z.union([z.number(), z.boolean(), z.null()])), z.array(z.string()).openapi({ description: 'BYTES (classification extension): "value:index[:label]" per class' })]).optional(),
-        parameters: z.object({ binary_data_size: z.number().int() }).optional().openapi({ description: 'Binary tensor extension: the bytes follow the JSON header' }),
-      }),
-    ),
-  })
-  .openapi('InferResponse');
+/** The v2 answer: the core's own schema (src/protocol/v2-response.ts), the one the encoder's type comes from. */
+export const InferResponse = InferResponseBody.openapi('InferResponse');
 
 const ERROR_TEXT = {
   400: 'Bad request: malformed JSON, corrupt gzip/deflate body, unknown/missing input, wrong datatype or shape, bad classification count, unknown variant, bad SLO',
