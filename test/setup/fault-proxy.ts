@@ -57,7 +57,8 @@ export async function startFaultProxy(port: number, upstream: string): Promise<F
       const up = await fetch(`${upstream}${req.url}`, { method: req.method, headers: forward, body: req.method === 'POST' ? Buffer.concat(chunks) : undefined });
       const headers: Record<string, string> = {};
       up.headers.forEach((v, k) => {
-        if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') headers[k] = v;
+        // fetch hands over the body decoded: its Content-Encoding (the origin compresses for callers that accept it) would lie.
+        if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection' && k !== 'content-encoding') headers[k] = v;
       });
       res.writeHead(up.status, headers).end(Buffer.from(await up.arrayBuffer()));
     } catch {
