@@ -15,7 +15,7 @@ describe('mnist model files', () => {
     expect(Object.keys(manifest.variants).sort()).toEqual(['fp16', 'fp32', 'int8', 'int8w']);
     expect(manifest.test_accuracy).toBeGreaterThanOrEqual(0.93);
     expect(manifest.inputs).toEqual([{ name: 'input', datatype: 'FP32', shape: [-1, 784] }]);
-    expect(manifest.outputs).toEqual([{ name: 'logits', datatype: 'FP32', shape: [-1, 10] }]);
+    expect(manifest.outputs).toEqual([{ name: 'logits', datatype: 'FP32', shape: [-1, 10], labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] }]);
   });
 
   it.each(['fp32', 'fp16', 'int8', 'int8w'] as const)('%s file matches its manifest size and sha256', (name) => {
