@@ -2,12 +2,18 @@
  * Admin routes for ops: the effective policy and where each value came from, the routing decision for a
  * hypothetical request (explain), and Prometheus metrics. HTTP only; the data plane does the work. Each
  * route is declared with `createRoute`, and routes/openapi.ts documents exactly these declarations.
+ *
+ * The explain answer's schemas document types the core declares (src/dataplane/decide.ts Explanation,
+ * src/select RouteDecision, Candidate, NetworkProfile): the policy's is the core's own zod schema; the others
+ * are held to the core types at compile time by test/routes/admin-schemas.test-d.ts, so neither can drift.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { InvalidInput } from '../src/errors.js';
 import { issuePath } from '../src/lib/zod-message.js';
 import type { PolicySource } from '../src/policy-source.js';
 import { resolvePolicy } from '../src/config.js';
+import { ResolvedPolicySchema } from '../src/config/policy.js';
+import { CLIENT_HINT } from '../src/protocol/headers.js';
 import { VariantName } from '../src/registry/manifest.js';
 import type { V2Env } from './env.js';
 import { ADMIN_ERRORS, adminGuarded, errorResponse, jsonResponse } from './responses.js';
@@ -25,12 +31,12 @@ export const ExplainRequest = z
     hints: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String))
       .optional()
-      .openapi({ description: 'Client Hints as they would arrive', example: { ECT: '3g', 'Save-Data': 'on', 'Sec-CH-UA-Mobile': '?1' } }),
+      .openapi({ description: 'Client Hints as they would arrive', example: { [CLIENT_HINT.ect]: '3g', [CLIENT_HINT.saveData]: 'on', [CLIENT_HINT.secChUaMobile]: '?1' } }),
   })
   .strict()
   .openapi('ExplainRequest');
 
-const Candidate = z
+export const Candidate = z
   .object({
     target: z.enum(['edge', 'origin']),
     variant: VariantName,
@@ -45,7 +51,7 @@ const Candidate = z
   })
   .openapi('Candidate');
 
-const RouteDecision = z
+export const RouteDecision = z
   .object({
     target: z.enum(['edge', 'origin', 'none']),
     refused: z.boolean().optional().openapi({ description: 'A strict caller (x-slo-strict, parameters.timeout) or refuse_predicted_miss, and the facts say the SLO cannot be met: such a request is answered 422 without running' }),
@@ -59,7 +65,7 @@ const RouteDecision = z
   })
   .openapi('RouteDecision');
 
-const NetworkProfile = z
+export const NetworkProfile = z
   .object({
     rtt_ms: z.number(),
     downlink_mbps: z.number(),
@@ -70,10 +76,13 @@ const NetworkProfile = z
   })
   .openapi('NetworkProfile');
 
-const Explanation = z
+/** The policy resolved for one model (request > model > global), with the source of each value. */
+const ResolvedPolicy = ResolvedPolicySchema.openapi('ResolvedPolicy');
+
+export const Explanation = z
   .object({
     model: z.string(),
-    policy: z.record(z.string(), z.unknown()).openapi({ description: 'The resolved policy (slo_ms, variants, accuracy_floor, ...) with the source of each value' }),
+    policy: ResolvedPolicy,
     network: NetworkProfile,
     items: z.number().int(),
     decision: RouteDecision,
@@ -88,7 +97,7 @@ const AdminConfig = z
     status: z.record(z.string(), z.unknown()).openapi({ description: 'Where the policy was last read from, when, and the last error' }),
     config: z.record(z.string(), z.unknown()).openapi({ description: 'The effective gateway configuration' }),
     sources: z.record(z.string(), z.enum(['kv', 'deployment', 'default'])),
-    models: z.record(z.string(), z.record(z.string(), z.unknown())).openapi({ description: 'The resolved policy of every model' }),
+    models: z.record(z.string(), ResolvedPolicy).openapi({ description: 'The resolved policy of every model' }),
   })
   .openapi('AdminConfig');
 

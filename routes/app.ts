@@ -11,8 +11,8 @@ import { requestId } from 'hono/request-id';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { DataPlane } from '../src/dataplane.js';
 import { GatewayError } from '../src/errors.js';
+import { CLIENT_HINTS, errorHeaders, EXPOSED_HEADERS, RESPONSE_HEADER } from '../src/protocol/headers.js';
 import type { PolicySource } from '../src/policy-source.js';
-import { CLIENT_HINTS } from '../src/select/hints.js';
 import { adminRoutes, metricsRoutes } from './admin.js';
 import type { AuthBindings } from './middleware/auth.js';
 import { adminAuth, apiKeyAuth } from './middleware/auth.js';
@@ -72,12 +72,12 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
   app.use('*', async function corsFromConfig(c, next) {
     const origins = plane.config.auth.cors_origins;
     if (origins.length === 0) return next();
-    return cors({ origin: origins.includes('*') ? '*' : origins, exposeHeaders: ['x-model-variant', 'x-served-by', 'x-route-reason', 'x-slo', 'server-timing', 'x-request-id'] })(c, next);
+    return cors({ origin: origins.includes('*') ? '*' : origins, exposeHeaders: [...EXPOSED_HEADERS] })(c, next);
   });
   app.use(async function exposeRoutingHeaders(c, next) {
     // Set before the answer exists, so they are written when the Response is built (errors included);
     // after next() each would copy the finished Response's headers.
-    c.header('accept-ch', HINTS);
+    c.header(RESPONSE_HEADER.acceptCh, HINTS);
     c.header('vary', HINTS, { append: true });
     await next();
   });
@@ -118,10 +118,10 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
   mount?.(app);
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
   app.onError((err, c) => {
-    if (err instanceof GatewayError && err.status < 500) return c.json({ error: err.message }, err.status as ContentfulStatusCode, err.headers);
+    if (err instanceof GatewayError && err.status < 500) return c.json({ error: err.message }, err.status as ContentfulStatusCode, errorHeaders(err));
     if (err instanceof GatewayError) {
       console.error(JSON.stringify({ event: 'request_failed', status: err.status, error: err.message, request_id: c.get('requestId') }));
-      return c.json({ error: err.message }, err.status as ContentfulStatusCode, err.headers);
+      return c.json({ error: err.message }, err.status as ContentfulStatusCode, errorHeaders(err));
     }
     if (err instanceof HTTPException) return c.json({ error: err.message || 'bad request' }, err.status);
     console.error(JSON.stringify({ event: 'internal_error', error: String((err as Error)?.stack ?? err), request_id: c.get('requestId') }));

@@ -5,6 +5,7 @@
  */
 import type { InferOutcome } from '../src/dataplane.js';
 import type { RequestLogLine } from '../src/latency/request-line.js';
+import { RESPONSE_HEADER } from '../src/protocol/headers.js';
 import { routedHeaders } from './v2/headers.js';
 
 /** What every logged request has, inference or not. */
@@ -28,7 +29,7 @@ export function requestLogLine(req: LoggedRequest, outcome?: InferOutcome): Requ
     variant: outcome.served.variant,
     target: outcome.served.site,
     reason: outcome.served.reason,
-    server_timing: routedHeaders(outcome)['server-timing'],
+    server_timing: routedHeaders(outcome)[RESPONSE_HEADER.serverTiming],
     items: outcome.items,
     batch: outcome.batch,
     predicted_ms: asPredicted ? d.predicted_ms : undefined,

@@ -7,10 +7,12 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { HEADER_LENGTH, joinBinaryBody, parseRequestBody } from '../src/protocol/binary.js';
+import { joinBinaryBody, parseRequestBody } from '../src/protocol/binary.js';
+import { REQUEST_HEADER, RESPONSE_HEADER } from '../src/protocol/headers.js';
 import { InvalidInput, MethodNotAllowed, ModelNotReady } from '../src/errors.js';
 import { zodMessage } from '../src/lib/zod-message.js';
 import type { ModelManifest, VariantName } from '../src/registry/manifest.js';
+import { routingOf } from '../src/select/request-params.js';
 import pkg from '../package.json';
 import type { V2Env } from './env.js';
 import { deviceRoutes } from './v2/device.js';
@@ -134,10 +136,10 @@ export function v2Routes(): OpenAPIHono<V2Env> {
       responses: { 200: { ...json(InferResponse, 'The outputs'), headers: RoutedHeaders }, ...errors(400, 404, 413, 415, 422, 502, 503, 504) },
     });
     app.openapi(inferRoute, async (c) => {
-      const body = parseRequestBody(new Uint8Array(await c.req.arrayBuffer()), c.req.header(HEADER_LENGTH), c.get('plane').config.limits.max_json_depth);
+      const body = parseRequestBody(new Uint8Array(await c.req.arrayBuffer()), c.req.header(REQUEST_HEADER.inferenceHeaderContentLength), c.get('plane').config.limits.max_json_depth);
       const requestId = c.get('requestId');
       const outcome = await c.get('plane').infer(modelOf(c), body, {
-        header: (name) => c.req.header(name),
+        routing: routingOf((name) => c.req.header(name)),
         requestBytes: body.bytes,
         // Aborted when the client disconnects (Workers: with the enable_request_signal flag; Node: always), so
         // the plane abandons the origin call instead of computing for nobody.
@@ -150,7 +152,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
       if (outcome.blocks.length) {
         // Binary tensor extension: JSON header, then the output bytes.
         const { body: bytes, headerLength } = joinBinaryBody(outcome.body, outcome.blocks);
-        return c.body(bytes, 200, { ...headers, 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) }) as never;
+        return c.body(bytes, 200, { ...headers, 'content-type': 'application/octet-stream', [RESPONSE_HEADER.inferenceHeaderContentLength]: String(headerLength) }) as never;
       }
       return c.json(outcome.body, 200, headers);
     });

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { DeviceSchema } from './config/device.js';
 import { LearningSchema } from './config/learning.js';
-import type { Policy } from './config/policy.js';
+import type { Policy, PolicyLayer as PolicyLayerSchema, ResolvedPolicySchema } from './config/policy.js';
 import { ModelPolicy, PolicySchema, PolicyFields } from './config/policy.js';
 import { zodMessage } from './lib/zod-message.js';
 import { LearnedProfiles } from './latency/profiles.js';
@@ -132,13 +132,11 @@ export function parseConfig(raw: unknown, overrides: { originUrl?: string | unde
   return config;
 }
 
-/** The layer a resolved policy value came from (request > model policy > global policy). */
 export type { Policy } from './config/policy.js';
-export type PolicyLayer = 'request' | 'model' | 'global';
-export interface ResolvedPolicy extends Policy {
-  /** Where each value came from, for explain and admin views. */
-  sources: Record<keyof Policy, PolicyLayer>;
-}
+/** The layer a resolved policy value came from (request > model policy > global policy). */
+export type PolicyLayer = z.infer<typeof PolicyLayerSchema>;
+/** A policy with where each value came from, for explain and admin views (its schema: config/policy.ts). */
+export type ResolvedPolicy = z.infer<typeof ResolvedPolicySchema>;
 
 /**
  * The effective policy for one request: request > model policy > global policy (whose own defaults are

@@ -36,12 +36,15 @@ import { requestItems } from './registry/registry.js';
 import { fitsEdge } from './select/facts.js';
 import type { LearnedSeries } from './latency/learner.js';
 import type { LatencyLearner } from './latency/learner.js';
+import type { HintReader } from './select/hints.js';
 import type { LiveView } from './select/live.js';
+import type { RequestRouting } from './select/request-params.js';
 import { callerDeadlineOf, pinnedVariant, priorityOf, sloOf, strictSloOf, timeoutMsOf } from './select/request-params.js';
 import type { RouteDecision, Target } from './select/select.js';
 
 export type { ExplainQuery, Explanation } from './dataplane/decide.js';
 export type { Artifact, DevicePlan } from './dataplane/device.js';
+export type { RequestRouting } from './select/request-params.js';
 
 /** Where the plane reads its config, at the start of every verb: PolicySource (KV hot reload) is one. */
 export interface ConfigSource {
@@ -51,8 +54,8 @@ export interface ConfigSource {
 
 /** What a front tells the plane about one request besides its body. */
 export interface InferContext {
-  /** Request headers (routing parameters, Client Hints), case-insensitive. */
-  header: (name: string) => string | undefined;
+  /** What its headers ask of the routing (SLO, strictness, deadline, pin, Client Hints), read by the front. */
+  routing: RequestRouting;
   requestBytes: number;
   requestId?: string;
   /** Keeps background work (a prewarm load) alive after the response (Workers' ctx.waitUntil). */
@@ -169,8 +172,8 @@ export class DataPlane {
   }
 
   /** Where a client should run `model` (its device, which variant, or the gateway), from its hints and query. */
-  async devicePlan(model: ModelManifest, query: DeviceQuery, header: (name: string) => string | undefined): Promise<DevicePlan> {
-    return await devicePlan(model, query, header, this.state(await this.read(), model), this.deps.artifacts ?? []);
+  async devicePlan(model: ModelManifest, query: DeviceQuery, hints: HintReader): Promise<DevicePlan> {
+    return await devicePlan(model, query, hints, this.state(await this.read(), model), this.deps.artifacts ?? []);
   }
 
   /** A variant's file for a device: 403 when the policy forbids it, 404 when unknown or only at the origin. */
@@ -235,13 +238,13 @@ export class DataPlane {
     const modelPolicy = resolvePolicy(config, model.name);
     const request = decodeInferRequest(body.json, model, config.limits, body.binary, { allowNonFinite: modelPolicy.allow_non_finite });
     const decodeMs = performance.now() - t0;
-    const policy = resolvePolicy(config, model.name, { slo_ms: sloOf(ctx.header('x-slo-ms'), request.parameters.slo_ms) });
-    // Triton's `timeout` is the caller's deadline as much as a gateway's x-request-deadline-ms; the earlier one holds.
+    const policy = resolvePolicy(config, model.name, { slo_ms: sloOf(ctx.routing.slo_ms, request.parameters.slo_ms) });
+    // Triton's `timeout` is the caller's deadline as much as a gateway's deadline header; the earlier one holds.
     const timeoutMs = timeoutMsOf(request.parameters.timeout);
-    const callerDeadlineMs = minDefined(callerDeadlineOf(ctx.header('x-request-deadline-ms')), timeoutMs);
-    const caller = { strict_slo: strictSloOf(ctx.header('x-slo-strict')), ...optionalDeadline(timeoutMs) };
+    const callerDeadlineMs = minDefined(callerDeadlineOf(ctx.routing.deadline_ms), timeoutMs);
+    const caller = { strict_slo: strictSloOf(ctx.routing.strict), ...optionalDeadline(timeoutMs) };
     const priority = priorityOf(request.parameters.priority, policy.priority_levels, Math.min(policy.default_priority_level, policy.priority_levels));
-    const profile = { items: requestItems(model, request.inputs), requestBytes: ctx.requestBytes, header: ctx.header, pinned: pinnedVariant(ctx.header('x-model-variant'), model, policy), caller };
+    const profile = { items: requestItems(model, request.inputs), requestBytes: ctx.requestBytes, hints: ctx.routing.hints, pinned: pinnedVariant(ctx.routing.variant, model, policy), caller };
     const decision = decide(model, policy, profile, this.state(config, model));
     const select = performance.now() - t0;
     if (decision.refused) throw new SloUnattainable(`model '${model.name}': ${decision.reason}`);

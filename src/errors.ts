@@ -4,12 +4,18 @@
  */
 export class GatewayError extends Error {
   readonly status: number;
-  /** Extra response headers, e.g. Retry-After for 503. */
+  /** Extra response headers of this one error (WWW-Authenticate, Allow, Content-Range). */
   readonly headers: Record<string, string>;
-  constructor(status: number, message: string, options?: { cause?: unknown; headers?: Record<string, string> }) {
+  /**
+   * When to come back, in seconds (503, 429). A fact, not a header: errors sit below the protocol layer, whose
+   * header table (src/protocol/headers.ts errorHeaders) renders it as Retry-After.
+   */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(status: number, message: string, options?: { cause?: unknown; headers?: Record<string, string>; retryAfterSeconds?: number | undefined }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.status = status;
     this.headers = options?.headers ?? {};
+    this.retryAfterSeconds = options?.retryAfterSeconds;
     this.name = new.target.name;
   }
 }
@@ -28,7 +34,7 @@ export class ModelNotFound extends GatewayError {
 
 export class ModelNotReady extends GatewayError {
   constructor(message: string, retryAfterSeconds = 5) {
-    super(503, message, { headers: { 'retry-after': String(retryAfterSeconds) } });
+    super(503, message, { retryAfterSeconds });
   }
 }
 
@@ -40,11 +46,14 @@ export class PayloadTooLarge extends GatewayError {
 
 /**
  * The request body is in a content coding the server cannot decode (415). `Accept-Encoding` on the answer
- * lists the ones it can, as RFC 7694 asks and Triton does.
+ * lists the ones it can (`accepted`), as RFC 7694 asks and Triton does.
  */
 export class UnsupportedEncoding extends GatewayError {
-  constructor(message: string, accepted: readonly string[]) {
-    super(415, message, { headers: { 'accept-encoding': accepted.join(', ') } });
+  constructor(
+    message: string,
+    readonly accepted: readonly string[],
+  ) {
+    super(415, message);
   }
 }
 
@@ -55,14 +64,14 @@ export class UnsupportedEncoding extends GatewayError {
 export class OriginUnavailable extends GatewayError {
   constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     const down = options?.retryAfterSeconds !== undefined;
-    super(down ? 503 : 502, message, { cause: options?.cause, ...(down ? { headers: { 'retry-after': String(options!.retryAfterSeconds) } } : {}) });
+    super(down ? 503 : 502, message, { cause: options?.cause, retryAfterSeconds: options?.retryAfterSeconds });
   }
 }
 
 /** The origin's circuit breaker is open: nothing was sent; try again after Retry-After. */
 export class OriginCircuitOpen extends GatewayError {
   constructor(retryAfterSeconds: number) {
-    super(503, `origin circuit breaker is open; retry in ${retryAfterSeconds} s`, { headers: { 'retry-after': String(retryAfterSeconds) } });
+    super(503, `origin circuit breaker is open; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
   }
 }
 
@@ -132,7 +141,7 @@ export class OriginRejected extends GatewayError {
  */
 export class EngineFailure extends GatewayError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(503, message, { ...options, headers: { 'retry-after': '5' } });
+    super(503, message, { ...options, retryAfterSeconds: 5 });
   }
 }
 
@@ -153,7 +162,7 @@ export class Forbidden extends GatewayError {
 /** The rate limiter said no; Retry-After is the limiter's period. */
 export class TooManyRequests extends GatewayError {
   constructor(retryAfterSeconds: number) {
-    super(429, `rate limit exceeded; retry in ${retryAfterSeconds} s`, { headers: { 'retry-after': String(retryAfterSeconds) } });
+    super(429, `rate limit exceeded; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
   }
 }
 

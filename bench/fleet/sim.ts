@@ -91,7 +91,7 @@ export function gatewayChoice(req: SimRequest, model: ModelManifest, view: PopVi
   };
   const hints = new Map(Object.entries(req.hints).map(([k, v]) => [k.toLowerCase(), v]));
   const policy = resolvePolicy(config, model.name, { slo_ms: req.sloMs });
-  const d = decide(model, policy, { items: req.items, requestBytes: req.requestBytes, header: (n) => hints.get(n.toLowerCase()) }, { config, live, unhealthy: new Set(), ...(feedback ? { feedback } : {}) });
+  const d = decide(model, policy, { items: req.items, requestBytes: req.requestBytes, hints: (n) => hints.get(n.toLowerCase()) }, { config, live, unhealthy: new Set(), ...(feedback ? { feedback } : {}) });
   if (d.target === 'none' || !d.variant) return { target: 'none' };
   return { target: d.target, variant: d.variant, ...(d.prewarm ? { prewarm: d.prewarm } : {}) };
 }

@@ -17,6 +17,7 @@ import { decodeInferRequest } from '../../src/protocol/v2-request.js';
 import { encodeInferResponse } from '../../src/protocol/v2-response.js';
 import { runSession } from '../../src/engine/ort-session.js';
 import { Registry } from '../../src/registry/registry.js';
+import { routingOf } from '../../src/select/request-params.js';
 import type { OrtModule } from '../../src/engine/ort-session.js';
 import type { DataPlane } from '../../src/dataplane.js';
 import { AssetStore, R2Store, VerifyingStore } from '../../src/engine/model-store.js';
@@ -68,7 +69,7 @@ export const STAGES: Record<string, { what: string; setup: (s: StageInputs) => P
       const hdr = new Headers(HEADERS(s));
       return async () => {
         const body = parseRequestBody(bytes, undefined, config.limits.max_json_depth);
-        const outcome = await plane.infer(model, body, { header: (h) => hdr.get(h) ?? undefined, requestBytes: bytes.length, signal: new AbortController().signal, waitUntil: (w) => s.ctx.waitUntil(w) });
+        const outcome = await plane.infer(model, body, { routing: routingOf((h) => hdr.get(h) ?? undefined), requestBytes: bytes.length, signal: new AbortController().signal, waitUntil: (w) => s.ctx.waitUntil(w) });
         JSON.stringify(outcome.body);
       };
     },

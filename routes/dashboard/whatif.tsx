@@ -6,6 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import type { DataPlane, ExplainQuery } from '../../src/dataplane.js';
 import { InvalidInput } from '../../src/errors.js';
+import { CLIENT_HINT } from '../../src/protocol/headers.js';
 import { VARIANT_NAMES } from '../../src/registry/manifest.js';
 
 /** The form's fields and what each means; the dashboard route declares them as its query parameters. */
@@ -51,12 +52,12 @@ export function explainQuery(form: WhatIfForm): ExplainQuery {
     if (!Number.isFinite(slo)) throw new InvalidInput(`SLO must be a positive number of milliseconds, got ${JSON.stringify(form.slo_ms)}`);
   }
   const hints: Record<string, string> = {};
-  if (form.rtt) hints.RTT = form.rtt;
-  if (form.ect) hints.ECT = form.ect;
-  if (form.downlink) hints.Downlink = form.downlink;
-  if (form.save_data) hints['Save-Data'] = 'on';
-  if (form.device_memory) hints['Device-Memory'] = form.device_memory;
-  if (form.mobile) hints['Sec-CH-UA-Mobile'] = '?1';
+  if (form.rtt) hints[CLIENT_HINT.rtt] = form.rtt;
+  if (form.ect) hints[CLIENT_HINT.ect] = form.ect;
+  if (form.downlink) hints[CLIENT_HINT.downlink] = form.downlink;
+  if (form.save_data) hints[CLIENT_HINT.saveData] = 'on';
+  if (form.device_memory) hints[CLIENT_HINT.deviceMemory] = form.device_memory;
+  if (form.mobile) hints[CLIENT_HINT.secChUaMobile] = '?1';
   return { slo_ms: slo, items: count(form.items, 'items', 1), request_bytes: count(form.request_bytes, 'request bytes', 0), variant: form.variant || undefined, strict: form.strict !== '', hints };
 }
 

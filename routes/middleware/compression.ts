@@ -13,6 +13,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { compressStream, requestCoding, responseCoding } from '../../src/protocol/content-coding.js';
+import { REQUEST_HEADER, RESPONSE_HEADER } from '../../src/protocol/headers.js';
 import { inflateBody } from '../../src/protocol/inflate.js';
 import type { V2Env } from '../env.js';
 
@@ -26,23 +27,23 @@ export interface CompressionOptions {
 /** Decodes compressed request bodies and compresses 200 answers for callers that accept it. */
 export function compression({ maxBodyBytes, compressAnswers = false }: CompressionOptions): MiddlewareHandler<V2Env> {
   return async function compression(c, next) {
-    const coding = requestCoding(c.req.header('content-encoding'));
+    const coding = requestCoding(c.req.header(REQUEST_HEADER.contentEncoding));
     const body = c.req.raw.body;
     if (coding && body) {
       const bytes = await inflateBody(body, coding, maxBodyBytes);
       const headers = new Headers(c.req.raw.headers);
-      headers.delete('content-encoding');
+      headers.delete(REQUEST_HEADER.contentEncoding);
       headers.set('content-length', String(bytes.byteLength));
       c.req.raw = new Request(c.req.raw, { headers, body: bytes });
     }
-    const answer = compressAnswers ? responseCoding(c.req.header('accept-encoding')) : undefined;
+    const answer = compressAnswers ? responseCoding(c.req.header(REQUEST_HEADER.acceptEncoding)) : undefined;
     await next();
     const res = c.res;
-    if (!answer || res.status !== 200 || !res.body || res.headers.has('content-encoding')) return;
+    if (!answer || res.status !== 200 || !res.body || res.headers.has(RESPONSE_HEADER.contentEncoding)) return;
     // Edited in place as well: Hono's `c.res` setter copies the previous answer's headers onto the new one.
     res.headers.delete('content-length');
-    res.headers.set('content-encoding', answer);
-    res.headers.append('vary', 'accept-encoding');
+    res.headers.set(RESPONSE_HEADER.contentEncoding, answer);
+    res.headers.append('vary', REQUEST_HEADER.acceptEncoding);
     c.res = new Response(compressStream(res.body, answer), { status: res.status, headers: res.headers, encodeBody: 'manual' });
   };
 }

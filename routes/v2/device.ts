@@ -11,7 +11,8 @@ import type { Context } from 'hono';
 import type { Artifact, DevicePlan } from '../../src/dataplane.js';
 import type { ModelManifest } from '../../src/registry/manifest.js';
 import { deviceQuery } from '../../src/select/device-params.js';
-import { CLIENT_HINTS } from '../../src/select/hints.js';
+import { CLIENT_HINTS } from '../../src/protocol/headers.js';
+import { clientHintsOf } from '../../src/select/hints.js';
 import type { V2Env } from '../env.js';
 import { byteRange, noneMatch } from './conditional.js';
 import { ArtifactParams, artifactResponses, DEVICE_QUERY, deviceErrors, DevicePlanBody, VersionedArtifactParams } from './device-schemas.js';
@@ -100,7 +101,7 @@ export function deviceRoutes(app: OpenAPIHono<V2Env>): void {
     app.openapi(planRoute, async (c) => {
       const model = modelOf(c);
       const query = deviceQuery((name) => c.req.query(name), model);
-      const plan = await c.get('plane').devicePlan(model, query, (name) => c.req.header(name));
+      const plan = await c.get('plane').devicePlan(model, query, clientHintsOf((name) => c.req.header(name)));
       return c.json(planBody(model, plan), 200, { 'cache-control': 'private, max-age=60' });
     });
     const artifactRoute = createRoute({

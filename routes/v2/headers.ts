@@ -5,16 +5,17 @@
  */
 import type { InferOutcome } from '../../src/dataplane.js';
 import { formatServerTiming } from '../../src/lib/server-timing.js';
+import { RESPONSE_HEADER } from '../../src/protocol/headers.js';
 
 /** The routing headers of one answered request. */
 export function routedHeaders(outcome: InferOutcome): Record<string, string> {
   return {
-    'x-model-variant': outcome.served.variant,
-    'x-served-by': outcome.served.site,
-    'x-route-reason': outcome.served.reason,
+    [RESPONSE_HEADER.modelVariant]: outcome.served.variant,
+    [RESPONSE_HEADER.servedBy]: outcome.served.site,
+    [RESPONSE_HEADER.routeReason]: outcome.served.reason,
     // The SLO is a target: a request that cannot meet it is served, and this says so.
-    'x-slo': outcome.slo,
+    [RESPONSE_HEADER.slo]: outcome.slo,
     // `predicted`: the served candidate's predicted compute (no network), next to what was measured.
-    'server-timing': formatServerTiming({ ...outcome.timings, predicted: outcome.predictedMs }),
+    [RESPONSE_HEADER.serverTiming]: formatServerTiming({ ...outcome.timings, predicted: outcome.predictedMs }),
   };
 }

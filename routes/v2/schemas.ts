@@ -4,7 +4,9 @@
  */
 import { z } from '@hono/zod-openapi';
 import { TensorSpec } from '../../src/protocol/datatypes.js';
+import { CLIENT_HINT, REQUEST_HEADER, RESPONSE_HEADER } from '../../src/protocol/headers.js';
 import { InferRequestBody } from '../../src/protocol/v2-request.js';
+import { InferResponseBody } from '../../src/protocol/v2-response.js';
 import { VariantName as VariantNameSchema } from '../../src/registry/manifest.js';
 
 export const ErrorBody = z.object({ error: z.string() }).openapi('Error');
@@ -28,23 +30,8 @@ export const ModelList = z
 export const ModelMetadata = z
   .object({ name: z.string(), versions: z.array(z.string()), platform: z.string(), inputs: z.array(TensorSpec), outputs: z.array(TensorSpec) })
   .openapi('ModelMetadata');
-export const InferResponse = z
-  .object({
-    model_name: z.string(),
-    model_version: z.string().optional(),
-    id: z.string().optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
-    outputs: z.array(
-      z.object({
-        name: z.string(),
-        datatype: z.string(),
-        shape: z.array(z.number().int()),
-        data: z.union([z.array(z.union([z.number(), z.boolean(), z.null()])), z.array(z.string()).openapi({ description: 'BYTES (classification extension): "value:index[:label]" per class' })]).optional(),
-        parameters: z.object({ binary_data_size: z.number().int() }).optional().openapi({ description: 'Binary tensor extension: the bytes follow the JSON header' }),
-      }),
-    ),
-  })
-  .openapi('InferResponse');
+/** The v2 answer: the core's own schema (src/protocol/v2-response.ts), the one the encoder's type comes from. */
+export const InferResponse = InferResponseBody.openapi('InferResponse');
 
 const ERROR_TEXT = {
   400: 'Bad request: malformed JSON, corrupt gzip/deflate body, unknown/missing input, wrong datatype or shape, bad classification count, unknown variant, bad SLO',
@@ -73,25 +60,26 @@ export const VersionedParams = ModelParams.extend({ version: z.string().openapi(
  * (src/select/request-params.ts), so a schema pass would only cost each request a copy of every header.
  */
 export const ROUTING_HEADERS = [
-  { name: 'x-slo-ms', description: 'Latency budget in ms for this request (wins over parameters.slo_ms)', example: '100' },
-  { name: 'x-slo-strict', description: 'With 1, a request whose SLO the facts (its own RTT/ECT hints, measured latency) say cannot be met is refused 422 instead of served late', example: '1' },
-  { name: 'x-request-deadline-ms', description: 'How long the caller will wait, in ms from now (a gateway tells its origin); caps the deadline', example: '450' },
-  { name: 'x-model-variant', description: 'Pin a variant: fp32, fp16, int8 or int8w (weight-only int8: int8 storage, fp32 compute)', example: 'int8' },
-  { name: 'x-request-id', description: 'Kept, returned and sent on to the origin; generated when absent' },
-  { name: 'rtt', description: 'Client Hint: round trip in ms' },
-  { name: 'ect', description: 'Client Hint: effective connection type (slow-2g, 2g, 3g, 4g)' },
-  { name: 'downlink', description: 'Client Hint: downlink in Mbit/s' },
-  { name: 'save-data', description: 'Client Hint: "on" trades a little fidelity for speed' },
-  { name: 'device-memory', description: 'Client Hint: device memory in GiB' },
-  { name: 'sec-ch-ua-mobile', description: 'Client Hint: "?1" on mobile' },
-].map(({ name, description, example }) => ({ in: 'header' as const, name, required: false, description, schema: { type: 'string' as const, ...(example ? { example } : {}) } }));
+  { name: REQUEST_HEADER.sloMs, description: 'Latency budget in ms for this request (wins over parameters.slo_ms)', example: '100' },
+  { name: REQUEST_HEADER.sloStrict, description: 'With 1, a request whose SLO the facts (its own RTT/ECT hints, measured latency) say cannot be met is refused 422 instead of served late', example: '1' },
+  { name: REQUEST_HEADER.requestDeadlineMs, description: 'How long the caller will wait, in ms from now (a gateway tells its origin); caps the deadline', example: '450' },
+  { name: REQUEST_HEADER.modelVariant, description: 'Pin a variant: fp32, fp16, int8 or int8w (weight-only int8: int8 storage, fp32 compute)', example: 'int8' },
+  { name: REQUEST_HEADER.requestId, description: 'Kept, returned and sent on to the origin; generated when absent' },
+  { name: CLIENT_HINT.rtt, description: 'Client Hint: round trip in ms' },
+  { name: CLIENT_HINT.ect, description: 'Client Hint: effective connection type (slow-2g, 2g, 3g, 4g)' },
+  { name: CLIENT_HINT.downlink, description: 'Client Hint: downlink in Mbit/s' },
+  { name: CLIENT_HINT.saveData, description: 'Client Hint: "on" trades a little fidelity for speed' },
+  { name: CLIENT_HINT.deviceMemory, description: 'Client Hint: device memory in GiB' },
+  { name: CLIENT_HINT.secChUaMobile, description: 'Client Hint: "?1" on mobile' },
+  // Header names in lower case, as the table declares its own (Client Hints keep their registered spelling there).
+].map(({ name, description, example }) => ({ in: 'header' as const, name: name.toLowerCase(), required: false, description, schema: { type: 'string' as const, ...(example ? { example } : {}) } }));
 
 export const RoutedHeaders = z.object({
-  'x-model-variant': z.string().openapi({ description: 'The variant that produced the answer' }),
-  'x-served-by': z.enum(['edge', 'origin']).openapi({ description: 'Where it ran' }),
-  'x-route-reason': z.string().openapi({ description: 'What was chosen, the budget and the prediction' }),
-  'x-slo': z.enum(['met', 'predicted-miss', 'missed']).openapi({ description: 'The answer against the SLO: met, predicted-miss (no candidate could meet it; served best effort) or missed (measured)' }),
-  'server-timing': z.string().openapi({ description: 'select, load, queue, infer or origin durations' }),
+  [RESPONSE_HEADER.modelVariant]: z.string().openapi({ description: 'The variant that produced the answer' }),
+  [RESPONSE_HEADER.servedBy]: z.enum(['edge', 'origin']).openapi({ description: 'Where it ran' }),
+  [RESPONSE_HEADER.routeReason]: z.string().openapi({ description: 'What was chosen, the budget and the prediction' }),
+  [RESPONSE_HEADER.slo]: z.enum(['met', 'predicted-miss', 'missed']).openapi({ description: 'The answer against the SLO: met, predicted-miss (no candidate could meet it; served best effort) or missed (measured)' }),
+  [RESPONSE_HEADER.serverTiming]: z.string().openapi({ description: 'select, load, queue, infer or origin durations' }),
 });
 
 /** The v2 request body, registered as a component and referenced (not validated) by the infer routes. */

@@ -30,6 +30,17 @@ export const PolicyFields = {
 export const PolicySchema = z.object(PolicyFields).strict();
 export type Policy = z.infer<typeof PolicySchema>;
 
+/** The layer a resolved policy value came from (request > model policy > global policy). */
+export const PolicyLayer = z.enum(['request', 'model', 'global']);
+
+/**
+ * A policy as resolved for one request (config.ts `resolvePolicy`), with where each value came from: the
+ * type the core returns and the schema explain's answer is documented with (routes/admin.ts), one declaration.
+ */
+export const ResolvedPolicySchema = PolicySchema.extend({
+  sources: z.record(PolicySchema.keyof(), PolicyLayer).describe('Where each value came from: request, model or global'),
+});
+
 // Listed field by field, defaults unwrapped: Policy.partial() would fill every default in and make a model
 // policy override the global one with values nobody set (zod 4 applies defaults inside optional).
 export const ModelPolicy = z

@@ -10,7 +10,7 @@ import { fleetFacts } from '../latency/fleet.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import type { VariantFacts } from '../select/facts.js';
 import { variantFacts } from '../select/facts.js';
-import type { NetworkProfile } from '../select/hints.js';
+import type { HintReader, NetworkProfile } from '../select/hints.js';
 import { networkProfile } from '../select/hints.js';
 import type { LiveView } from '../select/live.js';
 import { pinnedVariant, sloOf, timeoutMsOf } from '../select/request-params.js';
@@ -33,8 +33,8 @@ export interface DecisionState {
 export interface RequestProfile {
   items: number;
   requestBytes: number;
-  /** Request headers (Client Hints), case-insensitive. */
-  header: (name: string) => string | undefined;
+  /** The request's Client Hints. */
+  hints: HintReader;
   pinned?: VariantName | undefined;
   /** What the caller asked to be held to (`x-slo-strict`, `parameters.timeout`): the grounds for a refusal. */
   caller?: CallerLimits | undefined;
@@ -49,7 +49,7 @@ export function decide(model: ModelManifest, policy: ResolvedPolicy, req: Reques
     variants: learning ? variantFacts(model) : decisionFacts(model, state),
     items: req.items,
     request_bytes: req.requestBytes,
-    network: networkProfile(req.header, config.network_defaults),
+    network: networkProfile(req.hints, config.network_defaults),
     policy: {
       ...policy,
       edge_speed_factor: config.edge.speed_factor,
@@ -118,16 +118,16 @@ export interface Explanation {
 
 /** The decision for a hypothetical request, with every candidate and why it was kept or dropped. */
 export function explain(model: ModelManifest, q: ExplainQuery, state: DecisionState): Explanation {
-  const hints = new Map(Object.entries(q.hints ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
-  const header = (name: string) => hints.get(name.toLowerCase());
+  const given = new Map(Object.entries(q.hints ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+  const hints = (name: string) => given.get(name.toLowerCase());
   const slo = sloOf(q.slo_ms === undefined ? undefined : String(q.slo_ms), undefined);
   const policy = resolvePolicy(state.config, model.name, { slo_ms: slo });
   const items = Math.max(1, Math.floor(q.items ?? 1));
   const caller = { strict_slo: q.strict === true, ...optionalDeadline(timeoutMsOf(q.timeout_us)) };
-  const profile = { items, requestBytes: q.request_bytes ?? 0, header, pinned: pinnedVariant(q.variant, model, policy), caller };
+  const profile = { items, requestBytes: q.request_bytes ?? 0, hints, pinned: pinnedVariant(q.variant, model, policy), caller };
   const { fallback: _fallback, prewarm: _prewarm, ...decision } = decide(model, policy, profile, state);
   const learning = { enabled: state.config.learning.enabled, clock_frozen: state.feedback?.learner.clockFrozen() ?? false };
-  return { model: model.name, policy, network: networkProfile(header, state.config.network_defaults), items, decision, learning };
+  return { model: model.name, policy, network: networkProfile(hints, state.config.network_defaults), items, decision, learning };
 }
 
 /** `{ deadline_ms }` when there is a deadline, else nothing (exactOptionalPropertyTypes). */

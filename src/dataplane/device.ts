@@ -14,7 +14,7 @@ import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import type { DeviceDecision } from '../select/device.js';
 import { selectDevice } from '../select/device.js';
 import type { DeviceQuery } from '../select/device-params.js';
-import type { NetworkProfile } from '../select/hints.js';
+import type { HintReader, NetworkProfile } from '../select/hints.js';
 import { networkProfile } from '../select/hints.js';
 import type { DecisionState } from './decide.js';
 import { decide, decisionFacts } from './decide.js';
@@ -53,14 +53,14 @@ async function downloadable(model: ModelManifest, names: readonly VariantName[],
   return found;
 }
 
-/** The plan for one client: its Client Hints (`header`), overridden by the query's parameters. */
-export async function devicePlan(model: ModelManifest, q: DeviceQuery, header: (name: string) => string | undefined, state: DecisionState, stores: readonly ArtifactStore[]): Promise<DevicePlan> {
+/** The plan for one client: its Client Hints (`sent`), overridden by the query's parameters. */
+export async function devicePlan(model: ModelManifest, q: DeviceQuery, sent: HintReader, state: DecisionState, stores: readonly ArtifactStore[]): Promise<DevicePlan> {
   const { config } = state;
   const policy = resolvePolicy(config, model.name, { slo_ms: q.slo_ms });
   const device = resolveDevice(config.device, config.models[model.name]?.device);
-  const hints = (name: string) => q.hints[name.toLowerCase()] ?? header(name);
+  const hints = (name: string) => q.hints[name.toLowerCase()] ?? sent(name);
   const network = networkProfile(hints, config.network_defaults);
-  const edge = decide(model, policy, { items: 1, requestBytes: oneItemBytes(model), header: hints }, state);
+  const edge = decide(model, policy, { items: 1, requestBytes: oneItemBytes(model), hints }, state);
   const decision = selectDevice({
     variants: decisionFacts(model, state),
     items: 1,

@@ -9,7 +9,8 @@
  */
 import { ClientClosedRequest, OriginCircuitOpen, OriginRejected, OriginTimeout, OriginUnavailable } from '../errors.js';
 import type { GatewayError } from '../errors.js';
-import { HEADER_LENGTH, joinBinaryBody, parseRequestBody, tensorBytes } from '../protocol/binary.js';
+import { joinBinaryBody, parseRequestBody, tensorBytes } from '../protocol/binary.js';
+import { REQUEST_HEADER, RESPONSE_HEADER } from '../protocol/headers.js';
 import { parseServerTiming } from '../lib/server-timing.js';
 import { tensorValues } from '../protocol/json-data.js';
 import { decodeInferResponse } from '../protocol/v2-response.js';
@@ -38,9 +39,6 @@ export interface OriginClientOptions {
 }
 
 const EWMA_ALPHA = 0.3;
-
-/** The header that tells the origin how long the gateway will wait for this attempt (ms, relative). */
-export const DEADLINE_HEADER = 'x-request-deadline-ms';
 
 /**
  * Whether an attempt that timed out after `timeoutMs` is the origin's failure: always when the deadline was
@@ -167,7 +165,7 @@ export class OriginClient implements Backend {
       outputs,
     };
     const { body, headerLength } = joinBinaryBody(json, request.inputs.map(tensorBytes));
-    return { bytes: body, headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(headerLength) } };
+    return { bytes: body, headers: { 'content-type': 'application/octet-stream', [REQUEST_HEADER.inferenceHeaderContentLength]: String(headerLength) } };
   }
 
   private async attempt(req: BackendRequest, encoded: { bytes: Uint8Array<ArrayBuffer>; headers: Record<string, string> }, timeoutMs: number): Promise<Omit<BackendResult, 'timings'>> {
@@ -175,8 +173,8 @@ export class OriginClient implements Backend {
     // The origin's share of the attempt: the answer must still travel back within it.
     const originMs = Math.max(1, Math.floor(timeoutMs - this.rttMs()));
     // Uncompressed answers: the origin's CPU is for inference, and tensors (logits, binary floats) shrink little.
-    const headers: Record<string, string> = { ...encoded.headers, 'accept-encoding': 'identity', 'x-model-variant': req.variant, [DEADLINE_HEADER]: String(originMs) };
-    if (req.requestId) headers['x-request-id'] = req.requestId;
+    const headers: Record<string, string> = { ...encoded.headers, [REQUEST_HEADER.acceptEncoding]: 'identity', [REQUEST_HEADER.modelVariant]: req.variant, [REQUEST_HEADER.requestDeadlineMs]: String(originMs) };
+    if (req.requestId) headers[REQUEST_HEADER.requestId] = req.requestId;
     if (this.options.token) headers['authorization'] = `Bearer ${this.options.token}`;
     const started = this.now();
     let res: Response;
@@ -216,19 +214,19 @@ export class OriginClient implements Backend {
     if (!res.ok) throw new AttemptFailure(new OriginUnavailable(`origin answered ${res.status}: ${errorText(text())}`), true);
     let outputs;
     try {
-      const parsed = parseRequestBody(raw, res.headers.get(HEADER_LENGTH) ?? undefined);
+      const parsed = parseRequestBody(raw, res.headers.get(RESPONSE_HEADER.inferenceHeaderContentLength) ?? undefined);
       outputs = decodeInferResponse(parsed.json, parsed.binary);
     } catch (cause) {
       throw new AttemptFailure(new OriginUnavailable(`origin sent a malformed answer: ${(cause as Error).message}`, { cause }), true);
     }
     // The origin's own compute (load, queue, infer) is not network: the rest of the round trip is.
-    const spent = parseServerTiming(res.headers.get('server-timing'));
+    const spent = parseServerTiming(res.headers.get(RESPONSE_HEADER.serverTiming));
     const compute = (spent['load'] ?? 0) + (spent['queue'] ?? 0) + (spent['infer'] ?? 0);
     const network = Math.max(0, elapsed - compute);
     this.rtt = this.rtt === undefined ? network : this.rtt + EWMA_ALPHA * (network - this.rtt);
-    const reported = VariantNameSchema.safeParse(res.headers.get('x-model-variant'));
+    const reported = VariantNameSchema.safeParse(res.headers.get(RESPONSE_HEADER.modelVariant));
     const variant: VariantName = reported.success ? reported.data : req.variant;
-    const timing = res.headers.get('server-timing');
+    const timing = res.headers.get(RESPONSE_HEADER.serverTiming);
     return { outputs, variant, ...(timing ? { originServerTiming: timing } : {}) };
   }
 }

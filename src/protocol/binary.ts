@@ -13,8 +13,6 @@ import type { TensorData } from './datatypes.js';
 import type { BytesTensor } from './classification.js';
 import type { Tensor } from './tensor.js';
 
-export const HEADER_LENGTH = 'inference-header-content-length';
-
 export interface RequestBody {
   json: unknown;
   /** Bytes after the JSON header, when the binary extension is used. */

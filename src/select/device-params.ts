@@ -5,7 +5,9 @@
  * `networkProfile` already reads, so hints and parameters cannot be interpreted two ways.
  */
 import { InvalidInput } from '../errors.js';
+import { CLIENT_HINT } from '../protocol/headers.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
+import { hintKey } from './hints.js';
 import { sloOf } from './request-params.js';
 
 /** A validated device-plan query. */
@@ -51,21 +53,21 @@ export function deviceQuery(get: (name: string) => string | undefined, model: Mo
   if (memory !== undefined) {
     const gb = String(number('device_memory', memory, 1024, 'GB', true));
     // Both names: networkProfile prefers Sec-CH-Device-Memory, which must not outvote the parameter.
-    hints['device-memory'] = hints['sec-ch-device-memory'] = gb;
+    hints[hintKey(CLIENT_HINT.deviceMemory)] = hints[hintKey(CLIENT_HINT.secChDeviceMemory)] = gb;
   }
   const ect = param('ect');
   if (ect !== undefined) {
     if (!ECTS.includes(ect.trim().toLowerCase())) throw new InvalidInput(`query parameter ect must be one of ${ECTS.join(', ')}, got ${JSON.stringify(ect.slice(0, 40))}`);
-    hints['ect'] = ect.trim().toLowerCase();
+    hints[hintKey(CLIENT_HINT.ect)] = ect.trim().toLowerCase();
   }
   const downlink = param('downlink');
-  if (downlink !== undefined) hints['downlink'] = String(number('downlink', downlink, 100_000, 'Mbit/s', true));
+  if (downlink !== undefined) hints[hintKey(CLIENT_HINT.downlink)] = String(number('downlink', downlink, 100_000, 'Mbit/s', true));
   const rtt = param('rtt');
-  if (rtt !== undefined) hints['rtt'] = String(number('rtt', rtt, 60_000, 'ms', false));
+  if (rtt !== undefined) hints[hintKey(CLIENT_HINT.rtt)] = String(number('rtt', rtt, 60_000, 'ms', false));
   const saveData = param('save_data');
-  if (saveData !== undefined) hints['save-data'] = flag('save_data', saveData, 'on, 1, true (or off, 0, false)') ? 'on' : 'off';
+  if (saveData !== undefined) hints[hintKey(CLIENT_HINT.saveData)] = flag('save_data', saveData, 'on, 1, true (or off, 0, false)') ? 'on' : 'off';
   const mobile = param('mobile');
-  if (mobile !== undefined) hints['sec-ch-ua-mobile'] = flag('mobile', mobile, '?1, 1, true (or ?0, 0, false)') ? '?1' : '?0';
+  if (mobile !== undefined) hints[hintKey(CLIENT_HINT.secChUaMobile)] = flag('mobile', mobile, '?1, 1, true (or ?0, 0, false)') ? '?1' : '?0';
   const slo = param('slo_ms');
   let sloMs: number | undefined;
   if (slo !== undefined) {

@@ -1,9 +1,10 @@
 /**
  * Client Hints -> the network and device profile the selector budgets with. Reads the standard hints
- * (RTT, ECT, Downlink, Save-Data, Device-Memory, Sec-CH-UA-Mobile); missing hints fall back to config
- * defaults, mobile-flavoured when the client says it is mobile.
+ * (RTT, ECT, Downlink, Save-Data, Device-Memory, Sec-CH-UA-Mobile; their names: src/protocol/headers.ts);
+ * missing hints fall back to config defaults, mobile-flavoured when the client says it is mobile.
  */
-export const CLIENT_HINTS = ['RTT', 'ECT', 'Downlink', 'Save-Data', 'Device-Memory', 'Sec-CH-Device-Memory', 'Sec-CH-UA-Mobile'] as const;
+import type { ClientHint } from '../protocol/headers.js';
+import { CLIENT_HINT, CLIENT_HINTS } from '../protocol/headers.js';
 
 /** Effective connection types (Network Information API) -> typical RTT and downlink (WICG netinfo table). */
 const ECT_TABLE: Readonly<Record<string, { rtt_ms: number; downlink_mbps: number }>> = Object.freeze({
@@ -36,36 +37,53 @@ function num(v: string | null | undefined, max: number): number | undefined {
   return Number.isFinite(n) && n >= 0 && n <= max ? n : undefined;
 }
 
-/** Builds the profile from a header getter; malformed hint values are ignored, never an error. */
-export function networkProfile(get: (name: string) => string | null | undefined, defaults: NetworkDefaults): NetworkProfile {
+/**
+ * Reads one Client Hint, by its name in lower case (as headers, and the hint maps of explain and the device
+ * plan, are keyed); undefined when the client sent none.
+ */
+export type HintReader = (name: string) => string | null | undefined;
+
+/** The key a hint is read by: its name in lower case. */
+export const hintKey = (hint: ClientHint): string => hint.toLowerCase();
+
+const HINT_KEYS: ReadonlySet<string> = new Set(CLIENT_HINTS.map(hintKey));
+
+/** The Client Hints of a request's headers, and nothing else of them: what the selector may read. */
+export function clientHintsOf(header: (name: string) => string | undefined): HintReader {
+  return (name) => (HINT_KEYS.has(name.toLowerCase()) ? header(name) : undefined);
+}
+
+/** Builds the profile from a hint getter; malformed hint values are ignored, never an error. */
+export function networkProfile(read: HintReader, defaults: NetworkDefaults): NetworkProfile {
+  const get = (hint: ClientHint) => read(hintKey(hint));
   const from: string[] = [];
-  const mobile = get('sec-ch-ua-mobile')?.trim() === '?1';
-  if (mobile) from.push('Sec-CH-UA-Mobile');
-  const saveData = get('save-data')?.trim().toLowerCase() === 'on';
-  if (saveData) from.push('Save-Data');
-  const deviceMemory = num(get('sec-ch-device-memory') ?? get('device-memory'), 1024);
-  if (deviceMemory !== undefined) from.push('Device-Memory');
+  const mobile = get(CLIENT_HINT.secChUaMobile)?.trim() === '?1';
+  if (mobile) from.push(CLIENT_HINT.secChUaMobile);
+  const saveData = get(CLIENT_HINT.saveData)?.trim().toLowerCase() === 'on';
+  if (saveData) from.push(CLIENT_HINT.saveData);
+  const deviceMemory = num(get(CLIENT_HINT.secChDeviceMemory) ?? get(CLIENT_HINT.deviceMemory), 1024);
+  if (deviceMemory !== undefined) from.push(CLIENT_HINT.deviceMemory);
   // A low-memory device without network hints is most likely on a weak network too.
   const constrained = mobile || (deviceMemory !== undefined && deviceMemory <= 1);
   let rtt = constrained ? defaults.mobile_rtt_ms : defaults.rtt_ms;
   let downlink = constrained ? defaults.mobile_downlink_mbps : defaults.downlink_mbps;
-  const ectName = get('ect')?.trim().toLowerCase() ?? '';
+  const ectName = get(CLIENT_HINT.ect)?.trim().toLowerCase() ?? '';
   // Own keys only: an ECT of "constructor" or "__proto__" must not reach Object.prototype.
   const ect = Object.hasOwn(ECT_TABLE, ectName) ? ECT_TABLE[ectName] : undefined;
   if (ect) {
     rtt = ect.rtt_ms;
     downlink = ect.downlink_mbps;
-    from.push('ECT');
+    from.push(CLIENT_HINT.ect);
   }
-  const rttHint = num(get('rtt'), 60_000);
+  const rttHint = num(get(CLIENT_HINT.rtt), 60_000);
   if (rttHint !== undefined) {
     rtt = rttHint;
-    from.push('RTT');
+    from.push(CLIENT_HINT.rtt);
   }
-  const downlinkHint = num(get('downlink'), 100_000);
+  const downlinkHint = num(get(CLIENT_HINT.downlink), 100_000);
   if (downlinkHint !== undefined && downlinkHint > 0) {
     downlink = downlinkHint;
-    from.push('Downlink');
+    from.push(CLIENT_HINT.downlink);
   }
   return { rtt_ms: rtt, downlink_mbps: downlink, save_data: saveData, mobile, ...(deviceMemory === undefined ? {} : { device_memory_gb: deviceMemory }), from_hints: from };
 }
@@ -80,5 +98,5 @@ export function networkMs(profile: NetworkProfile, requestBytes: number): number
  * Defaults, the mobile guess included, and the upload time of a body that has already arrived are estimates.
  */
 export function hintedRttMs(profile: NetworkProfile): number {
-  return profile.from_hints.includes('RTT') || profile.from_hints.includes('ECT') ? profile.rtt_ms : 0;
+  return profile.from_hints.includes(CLIENT_HINT.rtt) || profile.from_hints.includes(CLIENT_HINT.ect) ? profile.rtt_ms : 0;
 }

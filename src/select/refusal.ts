@@ -7,6 +7,7 @@
  * network, the mobile guess and the upload time of a body that has already arrived are estimates that may
  * steer the routing (select.ts) but never refuse it.
  */
+import { CLIENT_HINT } from '../protocol/headers.js';
 import type { NetworkProfile } from './hints.js';
 import { hintedRttMs } from './hints.js';
 
@@ -40,7 +41,7 @@ export function enforcedLimit(policy: RefusalPolicy, network: NetworkProfile, ca
   if (caller?.strict_slo || policy.refuse_predicted_miss) {
     const rtt = round(hintedRttMs(network));
     const ms = round(policy.slo_ms - rtt - overhead);
-    const hint = network.from_hints.includes('RTT') ? 'RTT' : 'ECT';
+    const hint = network.from_hints.includes(CLIENT_HINT.rtt) ? CLIENT_HINT.rtt : CLIENT_HINT.ect;
     const trip = rtt > 0 ? ` - ${rtt} ms round trip (your ${hint} hint)` : '';
     limits.push({ ms, arithmetic: `${round(policy.slo_ms)} ms SLO${trip} - ${overhead} ms gateway overhead = ${ms} ms budget` });
   }

@@ -4,12 +4,46 @@
  * (`x-request-deadline-ms`, or Triton's `parameters.timeout` in µs), Triton's `parameters.priority` and a
  * pinned variant (`x-model-variant`), validated into 400s. They are read against
  * the model's manifest, so they live with the selector they feed, not with the wire protocol.
+ *
+ * A front reads the headers into a `RequestRouting` (`routingOf`), so the data plane never names a header.
  */
 import { InvalidInput } from '../errors.js';
 import { decimalHeader } from '../lib/text.js';
+import { REQUEST_HEADER } from '../protocol/headers.js';
 import { accuracyOf } from './facts.js';
+import type { HintReader } from './hints.js';
+import { clientHintsOf } from './hints.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import { VariantName as VariantNameSchema } from '../registry/manifest.js';
+
+/**
+ * What a request's headers ask of the routing, as sent. The values are checked by the validators below where
+ * the data plane has always checked them, after the body is decoded and against the model and its policy: a
+ * bad one is the same 400, in the same order, and counts as a failed inference like any other bad input.
+ */
+export interface RequestRouting {
+  /** `x-slo-ms`: wins over `parameters.slo_ms` (`sloOf`). */
+  slo_ms?: string | undefined;
+  /** `x-slo-strict` (`strictSloOf`). */
+  strict?: string | undefined;
+  /** `x-request-deadline-ms`: the caller's own deadline (`callerDeadlineOf`). */
+  deadline_ms?: string | undefined;
+  /** `x-model-variant`: the variant pinned (`pinnedVariant`). */
+  variant?: string | undefined;
+  /** The request's Client Hints, and no other header. */
+  hints: HintReader;
+}
+
+/** The routing headers of a request, from its case-insensitive header getter. */
+export function routingOf(header: (name: string) => string | undefined): RequestRouting {
+  return {
+    slo_ms: header(REQUEST_HEADER.sloMs),
+    strict: header(REQUEST_HEADER.sloStrict),
+    deadline_ms: header(REQUEST_HEADER.requestDeadlineMs),
+    variant: header(REQUEST_HEADER.modelVariant),
+    hints: clientHintsOf(header),
+  };
+}
 
 /**
  * SLO from the header (wins) or `parameters.slo_ms`; must be a positive number of ms. The header must be
@@ -30,7 +64,7 @@ export function sloOf(header: string | undefined, param: unknown): number | unde
 export function callerDeadlineOf(header: string | undefined): number | undefined {
   if (header === undefined) return undefined;
   const n = /^\s*\d{1,9}\s*$/.test(header) ? Number(header) : NaN;
-  if (!(n >= 1)) throw new InvalidInput(`x-request-deadline-ms must be a whole positive number of milliseconds, got ${JSON.stringify(header.slice(0, 40))}`);
+  if (!(n >= 1)) throw new InvalidInput(`${REQUEST_HEADER.requestDeadlineMs} must be a whole positive number of milliseconds, got ${JSON.stringify(header.slice(0, 40))}`);
   return n;
 }
 
@@ -43,7 +77,7 @@ export function strictSloOf(header: string | undefined): boolean {
   const v = header.trim().toLowerCase();
   if (TRUE.has(v)) return true;
   if (FALSE.has(v)) return false;
-  throw new InvalidInput(`x-slo-strict must be 1 or 0 (true/false), got ${JSON.stringify(header.slice(0, 40))}`);
+  throw new InvalidInput(`${REQUEST_HEADER.sloStrict} must be 1 or 0 (true/false), got ${JSON.stringify(header.slice(0, 40))}`);
 }
 
 /** Longest `parameters.timeout` taken (µs): an hour, as for the SLO. */

@@ -24,10 +24,10 @@ const live: LiveView = {
   edgeQueueMs: () => 0,
   edgeRuntimeReady: () => true,
 };
-const header = () => undefined;
+const hints = () => undefined;
 const int8Prediction = (raw: Record<string, unknown>) => {
   const config = parseConfig(raw);
-  const d = decide(mnist, resolvePolicy(config, 'mnist'), { items: 4, requestBytes: 100, header }, { config, live, unhealthy: new Set() });
+  const d = decide(mnist, resolvePolicy(config, 'mnist'), { items: 4, requestBytes: 100, hints }, { config, live, unhealthy: new Set() });
   // The compute part of the prediction (predicted_ms also holds the wait for a batch to form).
   return d.candidates.find((c) => c.variant === 'int8')!.compute_ms;
 };
@@ -48,7 +48,7 @@ describe('decisions with learned profiles', () => {
       const config = parseConfig({ learned, learning: { enabled } });
       const learner = new LatencyLearner({ ...learnerOptions(config.learning), priorOf: fleetPrior(() => config.learned, () => 'AMS') });
       const feedback = new Feedback(learner, new Metrics(), () => config);
-      const d = decide(mnist, resolvePolicy(config, 'mnist'), { items: 4, requestBytes: 100, header }, { config, live, unhealthy: new Set(), feedback });
+      const d = decide(mnist, resolvePolicy(config, 'mnist'), { items: 4, requestBytes: 100, hints }, { config, live, unhealthy: new Set(), feedback });
       const int8 = d.candidates.find((c) => c.variant === 'int8')!;
       expect(int8.compute_ms, `learning ${enabled ? 'on' : 'off'}`).toBeCloseTo(40, 1);
       if (enabled) expect(int8.manifest_ms).toBeCloseTo((fit.fixed_ms + 4 * fit.per_item_ms) * config.edge.speed_factor, 2);

@@ -13,9 +13,11 @@ import { DataPlane } from '../../src/dataplane.js';
 import { LatencyLearner } from '../../src/latency/learner.js';
 import { ClientClosedRequest, EngineFailure, ModelNotReady, ModelRejectedInput, OriginRejected, OriginTimeout, OriginUnavailable, SloUnattainable } from '../../src/errors.js';
 import { Metrics } from '../../src/metrics.js';
+import { errorHeaders } from '../../src/protocol/headers.js';
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
 import { Registry } from '../../src/registry/registry.js';
 import type { LiveView } from '../../src/select/live.js';
+import { routingOf } from '../../src/select/request-params.js';
 import { readManifests } from '../../tools/lib/manifests.js';
 import samples from '../../models/mnist/samples.json';
 
@@ -73,7 +75,7 @@ function request(n = 1, headers: Record<string, string> = {}, extra: { waitUntil
   const rows = digits.inputs.slice(0, n);
   const json = { inputs: [{ name: 'input', datatype: 'FP32', shape: [n, 784], data: rows.flat() }] };
   const h = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-  return [{ json, bytes: 3000 * n }, { header: (name: string) => h.get(name.toLowerCase()), requestBytes: 3000 * n, requestId: 'req-1', ...extra }] as const;
+  return [{ json, bytes: 3000 * n }, { routing: routingOf((name) => h.get(name.toLowerCase())), requestBytes: 3000 * n, requestId: 'req-1', ...extra }] as const;
 }
 
 /** One real digit with these v2 `parameters`. */
@@ -353,14 +355,14 @@ describe('the data plane', () => {
     const { plane, state } = harness();
     const large = registry.get('transformer-large');
     const body = { json: { inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, 4], data: [1, 2, 3, 4] }, { name: 'attention_mask', datatype: 'INT64', shape: [1, 4], data: [1, 1, 1, 1] }] }, bytes: 100 };
-    const ctx = { header: () => undefined, requestBytes: 100 };
+    const ctx = { routing: routingOf(() => undefined), requestBytes: 100 };
     state.healthy = false;
     state.retryAfter = 7;
     const err = await plane.infer(large, body, ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelNotReady);
-    expect((err as ModelNotReady).headers['retry-after']).toBe('7');
+    expect(errorHeaders(err as ModelNotReady)['retry-after']).toBe('7');
     state.retryAfter = 0;
-    expect(((await plane.infer(large, body, ctx).catch((e: unknown) => e)) as ModelNotReady).headers['retry-after']).toBe('5');
+    expect(errorHeaders((await plane.infer(large, body, ctx).catch((e: unknown) => e)) as ModelNotReady)['retry-after']).toBe('5');
   });
 
   it('places each variant by the edge memory budget and is ready while the edge or the origin can serve', async () => {

@@ -14,6 +14,7 @@ import { Metrics } from '../../src/metrics.js';
 import type { ModelManifest } from '../../src/registry/manifest.js';
 import { Registry } from '../../src/registry/registry.js';
 import type { LiveView } from '../../src/select/live.js';
+import { routingOf } from '../../src/select/request-params.js';
 import { readManifests } from '../../tools/lib/manifests.js';
 
 const registry = new Registry(readManifests('models'));
@@ -60,7 +61,7 @@ function request(model: ModelManifest, n = 1, headers: Record<string, string> = 
     return { name: i.name, datatype: i.datatype, shape: [n, ...cols], data: new Array(count).fill(i.datatype === 'INT64' ? 1 : 0) };
   });
   const h = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
-  return [{ json: { inputs }, bytes: 1000 }, { header: (name: string) => h.get(name.toLowerCase()), requestBytes: 1000 }] as const;
+  return [{ json: { inputs }, bytes: 1000 }, { routing: routingOf((name) => h.get(name.toLowerCase())), requestBytes: 1000 }] as const;
 }
 
 const edgeSeries = (plane: DataPlane, variant: string) => plane.learned().series.find((s) => s.target === 'edge' && s.variant === variant);

@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { BackendRequest } from '../../src/backend.js';
 import { ClientClosedRequest, OriginRejected, OriginTimeout, OriginUnavailable } from '../../src/errors.js';
-import { DEADLINE_HEADER, OriginClient, timeoutBlamed } from '../../src/origin/client.js';
+import { OriginClient, timeoutBlamed } from '../../src/origin/client.js';
+import { REQUEST_HEADER } from '../../src/protocol/headers.js';
 import { Registry } from '../../src/registry/registry.js';
 import { readManifests } from '../../tools/lib/manifests.js';
 
@@ -73,7 +74,7 @@ describe('the origin client', () => {
     const { client, calls } = harness({ hang: false });
     await client.infer(ask(1000));
     // 1000 ms leave room for a retry: the first attempt gets 60 %, the origin that less the 40 ms round trip.
-    expect(calls[0]!.headers[DEADLINE_HEADER]).toBe('560');
+    expect(calls[0]!.headers[REQUEST_HEADER.requestDeadlineMs]).toBe('560');
   });
 
   it('sends the SLO as the deadline header only, not again as a parameter the origin would judge', async () => {
@@ -94,7 +95,7 @@ describe('the origin client', () => {
   it('spends a short deadline on one attempt instead of two that could not hold the predicted run', async () => {
     const { client, calls } = harness({ hang: false });
     await client.infer(ask(1000, { expectedOriginMs: 369 }));
-    expect(calls[0]!.headers[DEADLINE_HEADER]).toBe('960');
+    expect(calls[0]!.headers[REQUEST_HEADER.requestDeadlineMs]).toBe('960');
   });
 
   it("answers a timeout the request's SLO made too short with a 504 naming the SLO, and keeps the breaker closed through a storm of them", async () => {

@@ -8,6 +8,7 @@ import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { InvalidInput, PayloadTooLarge, UnsupportedEncoding } from '../../src/errors.js';
 import { requestCoding, responseCoding } from '../../src/protocol/content-coding.js';
+import { errorHeaders } from '../../src/protocol/headers.js';
 import { inflateBody } from '../../src/protocol/inflate.js';
 
 const MiB = 1024 * 1024;
@@ -59,7 +60,7 @@ describe('the coding of a request body', () => {
     expect((error as UnsupportedEncoding).status).toBe(415);
     expect((error as Error).message).toContain(JSON.stringify(header));
     expect((error as Error).message).toMatch(/supported: gzip, deflate, identity/);
-    expect((error as UnsupportedEncoding).headers).toEqual({ 'accept-encoding': 'gzip, deflate, identity' });
+    expect(errorHeaders(error as UnsupportedEncoding)).toEqual({ 'accept-encoding': 'gzip, deflate, identity' });
   });
 });
 

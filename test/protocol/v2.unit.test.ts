@@ -11,7 +11,7 @@ import type { Tensor } from '../../src/protocol/tensor.js';
 import { tensorValues } from '../../src/protocol/json-data.js';
 import type { RequestLimits } from '../../src/protocol/v2-request.js';
 import { decodeInferRequest } from '../../src/protocol/v2-request.js';
-import { decodeInferResponse, encodeInferResponse } from '../../src/protocol/v2-response.js';
+import { decodeInferResponse, encodeInferResponse, InferResponseBody } from '../../src/protocol/v2-response.js';
 import type { Datatype, TensorSpec } from '../../src/protocol/datatypes.js';
 
 const LIMITS: RequestLimits = { max_tensor_elements: 1000, max_inputs: 4, max_batch: 8 };
@@ -366,6 +366,12 @@ describe('encodeInferResponse and decodeInferResponse', () => {
   it('leaves out id and parameters when there are none', () => {
     const { body } = encodeInferResponse({ name: 'm', version: '1' }, undefined, outputs.slice(0, 1));
     expect(Object.keys(body).sort()).toEqual(['model_name', 'model_version', 'outputs']);
+  });
+
+  it('sends only bodies its one declared schema accepts, JSON and binary outputs alike', () => {
+    const { body } = encodeInferResponse({ name: 'm', version: '1' }, 'r', outputs, new Set(['half', 'ids']));
+    expect(InferResponseBody.safeParse(JSON.parse(JSON.stringify(body))).success).toBe(true);
+    expect(body.outputs.map((o) => (o.parameters ? 'binary' : 'json'))).toEqual(['json', 'binary', 'json', 'binary', 'json', 'json']);
   });
 
   it('decodes what it encodes, through JSON text, to the same tensors', () => {
