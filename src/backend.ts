@@ -30,6 +30,11 @@ export interface BackendRequest {
   /** Triton's priority level: 1 runs first; queued work is taken in level order, then arrival. */
   priority?: number;
   /**
+   * Who is asking: a stable, non-secret id (src/protocol/caller.ts). The engine shares its runs fairly between
+   * callers; the origin client sends it on, so the origin does the same and rate-limits per caller.
+   */
+  caller?: string;
+  /**
    * The caller set its own deadline (v2 `parameters.timeout`): work past it is dropped even at the edge, and a
    * remote backend is sent what is left of it as its `timeout`, so a Triton origin drops it in its queue too.
    */

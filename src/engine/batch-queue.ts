@@ -124,7 +124,7 @@ export class BatchQueue<R> {
    * Predicted ms before `item` would start if it were queued now: what is left of the run in progress, plus
    * every waiting request the queue would run before it (each alone: batching only makes it less).
    */
-  aheadMs(item: QueueItem<R>): number {
+  aheadMs(item: Pick<QueueItem<R>, 'caller' | 'priority' | 'deadline'>): number {
     const rank = this.rank(item);
     let ms = Math.max(0, this.runEndsAt - this.now());
     for (const q of this.queue) if (q !== item && compare(this.rank(q), rank) <= 0) ms += costOf(q);
@@ -268,7 +268,7 @@ export class BatchQueue<R> {
     return best;
   }
 
-  private rank(item: QueueItem<R>): Rank {
+  private rank(item: Pick<QueueItem<R>, 'caller' | 'priority' | 'deadline'>): Rank {
     return [this.share.usage(item.caller), item.priority ?? Infinity, item.deadline ?? Infinity];
   }
 
