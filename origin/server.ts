@@ -90,7 +90,8 @@ export async function startOrigin({ port, host, modelsDir, token, ratePerMinute 
     maxBodyBytes: config.limits.max_body_bytes,
     // Node sees the caller's own Accept-Encoding (tritonclient's response_compression_algorithm).
     compressAnswers: true,
-    bindings: { rateLimiter: new TokenBucketLimiter({ limit: ratePerMinute, periodMs: 60_000 }) },
+    // Its callers are gateways holding the secret: the caller id they send keys the limits and the fair share.
+    bindings: { rateLimiter: new TokenBucketLimiter({ limit: ratePerMinute, periodMs: 60_000 }), trustCallerId: true },
   });
   // Like Triton, load every model's served variant before answering ready: a cold 400 MB load inside a
   // request's deadline would turn the first request into a 504.

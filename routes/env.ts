@@ -6,5 +6,6 @@ import type { DataPlane } from '../src/dataplane.js';
 import type { InferenceLog } from './v2/headers.js';
 
 export interface V2Env {
-  Variables: { plane: DataPlane; requestId: string; inference?: InferenceLog | undefined };
+  /** `caller`: the request's caller id (routes/middleware/auth.ts), on the routes that authenticate callers. */
+  Variables: { plane: DataPlane; requestId: string; inference?: InferenceLog | undefined; caller?: string | undefined };
 }
