@@ -34,6 +34,7 @@ import type { GatewayConfig } from '../src/config.js';
 import { ConfigError, parseConfig } from '../src/config.js';
 import { DataPlane } from '../src/dataplane.js';
 import { learnerOptions } from '../src/dataplane/feedback.js';
+import { admissionCostMs } from '../src/engine/admission.js';
 import { OrtEngine } from '../src/engine/ort-engine.js';
 import type { OrtModule } from '../src/engine/ort-engine.js';
 import { readManifests } from '../tools/lib/manifests.js';
@@ -65,7 +66,7 @@ export interface RunningOrigin {
 export async function startOrigin({ port, host, modelsDir, token, ratePerMinute = 6000, config: raw }: OriginOptions): Promise<RunningOrigin> {
   const config = originConfig(raw, token);
   const registry = new Registry(readManifests(modelsDir));
-  // What the admission and the selector predict from: learned from this origin's own runs.
+  // What the selector predicts from: learned from this origin's own runs.
   const learner = new LatencyLearner(learnerOptions(config.learning));
   const limits = config.origin_limits;
   const engine = new OrtEngine({
@@ -76,7 +77,8 @@ export async function startOrigin({ port, host, modelsDir, token, ratePerMinute 
     // Work past its deadline, or that could no longer finish by it, is never started: the gateway that asked
     // has given up on it by then.
     dropPastDeadline: true,
-    predictMs: (model, variant, items) => learner.predict('edge', model, variant, items, config.edge.speed_factor),
+    // Never below the manifest's line: see admissionCostMs.
+    predictMs: (model, variant, items) => admissionCostMs(learner.predict('edge', model, variant, items, config.edge.speed_factor), model.variants[variant]!.latency.fit, items, config.edge.speed_factor),
     admission: { maxCostMs: limits.max_request_cost_ms, limitName: 'origin_limits.max_request_cost_ms' },
     memoryBudgetBytes: limits.memory_budget_bytes,
     waitForMemory: true,

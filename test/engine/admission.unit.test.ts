@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AdmissionInput } from '../../src/engine/admission.js';
-import { admit } from '../../src/engine/admission.js';
+import { admissionCostMs, admit } from '../../src/engine/admission.js';
 
 const limit = { maxCostMs: 5000, limitName: 'origin_limits.max_request_cost_ms' };
 
@@ -39,5 +39,12 @@ describe('admission by predicted cost', () => {
   it('says what it predicted and what was left when it fails a request by its deadline', () => {
     const err = judge({ costMs: 300, latestStart: 700, now: 0, ahead: 800 });
     expect((err as Error).message).toBe("transformer-large/fp32: cannot finish by the request's deadline: predicted 300 ms to compute + 800 ms of work queued ahead > 1000 ms left; not started");
+  });
+
+  it("judges by the manifest's line when what was learned from short requests predicts less (a transformer's cost is superlinear in its sequence)", () => {
+    // transformer-large fp32 at the origin's 0.5: a [5,512] request is 80 items of 32 tokens.
+    const fit = { fixed_ms: 399.7, per_item_ms: 258.8 };
+    expect(admissionCostMs(3_200, fit, 80, 0.5)).toBeCloseTo(10_551.9, 1);
+    expect(admissionCostMs(900, fit, 0.25, 0.5)).toBe(900);
   });
 });
