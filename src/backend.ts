@@ -14,10 +14,9 @@ export interface BackendRequest {
   deadline?: number;
   /**
    * Set when the request itself (its SLO, or its caller's deadline) made `deadline` shorter than the backend's
-   * own limit. A timeout of an attempt shorter than `blameAfterMs` is then the request's doing, not the
-   * backend's: it must not count as a backend failure. `why` names what set the deadline, for the 504.
+   * own limit: `why` names what set it, for the 504 (a timeout never counts against the origin either way).
    */
-  shortDeadline?: { why: string; blameAfterMs: number };
+  shortDeadline?: { why: string };
   /** What the origin is predicted to need for this request (round trip + compute, ms), when it is a candidate. */
   expectedOriginMs?: number;
   /** Aborted when the client goes away: work for it should stop, queued work should not start. */

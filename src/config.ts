@@ -56,9 +56,8 @@ export const GatewayConfigSchema = z
     origin: z
       .object({
         url: HttpUrl.optional().describe('The KServe v2 / Triton origin (usually set by the ORIGIN_URL variable, which wins); unset: no origin.'),
-        timeout_ms: z.number().int().positive().describe('The origin\'s own limit on one request (ms, retries included). A timeout at this limit always counts against the origin (circuit breaker).').default(10_000),
+        timeout_ms: z.number().int().positive().describe('The origin\'s own limit on one request (ms, retries included). No timeout counts against the origin\'s circuit breaker: with many tenants on one origin, a timeout says it was busy with someone\'s work, not that it is down.').default(10_000),
         deadline_grace_ms: z.number().int().nonnegative().describe('Deadline of a backend call = min(timeout_ms, remaining budget + this), where the remaining budget is the request\'s SLO minus its network and the gateway\'s overhead (the selector\'s budget) minus the time already spent in the gateway: past its SLO the client has given up, so a hung origin is answered 504 about this long after the budget ends (ms).').default(100),
-        timeout_blame_factor: z.number().positive().describe('A timeout of a deadline the request\'s SLO made shorter than timeout_ms counts against the origin only if the attempt had at least this multiple of the origin\'s predicted time (round trip + p95 compute); a shorter one is the client\'s own doing and counts neither as failure nor as success.').default(1),
         expected_rtt_ms: z.number().nonnegative().describe('Round trip assumed until one is measured (ms, edge PoP to origin region, excluding compute).').default(40),
         speed_factor: z.number().positive().describe('Origin compute relative to the edge WASM profile (native, multi-threaded: faster).').default(0.5),
         binary: z.boolean().describe('Tensors to and from the origin in binary (Triton\'s extension); false for JSON-only servers.').default(true),

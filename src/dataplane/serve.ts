@@ -51,8 +51,6 @@ export function backendRequest(model: ModelManifest, request: InferenceRequest, 
     graceMs: config.origin.deadline_grace_ms,
     limitMs: config.origin.timeout_ms,
     callerMs: ctx.callerDeadlineMs,
-    expectedMs: expectedOriginMs,
-    blameFactor: config.origin.timeout_blame_factor,
   });
   return {
     model,
