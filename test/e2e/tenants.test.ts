@@ -41,9 +41,9 @@ async function tenants() {
   return { call };
 }
 
-/** The origin asked directly, as a gateway would ask it. */
+/** The origin asked directly, as a gateway would ask it (with the variant it chose: fp32). */
 function origin(body: unknown, headers: Record<string, string>) {
-  return fetch(`${ORIGIN}/v2/models/transformer-large/infer`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${ORIGIN_TOKEN}`, ...headers } });
+  return fetch(`${ORIGIN}/v2/models/transformer-large/infer`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${ORIGIN_TOKEN}`, 'x-model-variant': 'fp32', ...headers } });
 }
 
 describe('many tenants, one origin', () => {
