@@ -5,26 +5,37 @@
  * cannot drift. Any KServe v2 server (Triton, KServe) can stand in its place.
  *
  * Keep it private: it answers only callers that present the shared secret ORIGIN_TOKEN (the gateway sends it
- * as `Authorization: Bearer`), rate-limits them, and applies the gateway's own body, shape and nesting limits.
+ * as `Authorization: Bearer`), and applies the gateway's own body, shape and nesting limits.
  * `--allow-anonymous` serves without a token, for a trusted local network only (it says so at start).
+ *
+ * Many tenants share it through one gateway, so nobody may spend it for everyone else: the gateway names
+ * each request's caller (`x-caller-id`, src/protocol/caller.ts), and the origin rate-limits per caller, runs
+ * the caller with the least recent compute first (src/engine/caller-share.ts), refuses a request predicted to
+ * cost more than `origin_limits.max_request_cost_ms` (413) or unable to finish by its deadline (504, at once),
+ * and keeps its variants within `origin_limits.memory_budget_bytes` (least recently used idle ones released;
+ * a load that finds the others busy waits). Its policy (ORIGIN_CONFIG or `--config`: GATEWAY_CONFIG's schema)
+ * decides which variants a pin may ask for, as at the gateway.
  *
  * Deadlines come from the caller: the gateway sends each attempt's `x-request-deadline-ms` (relative, so the
  * clocks need not agree), which the shared data plane turns into the request's deadline, capped by this
  * server's own limit (`origin.timeout_ms` of its config); a caller that hangs up aborts the request's signal.
  * Both reach the engine on the backend request, so work nobody waits for can be dropped.
  *
- * Usage: ORIGIN_TOKEN=... tsx origin/server.ts [--port 8788] [--host 127.0.0.1] [--models models]
- *        [--rate-limit 600] [--allow-anonymous]
+ * Usage: ORIGIN_TOKEN=... [ORIGIN_CONFIG='{...}'] tsx origin/server.ts [--port 8788] [--host 127.0.0.1]
+ *        [--models models] [--config origin.json] [--rate-limit 600] [--allow-anonymous]
  */
 import { serve } from '@hono/node-server';
 import * as ort from 'onnxruntime-node';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createApp } from '../routes/app.js';
-import { parseConfig } from '../src/config.js';
+import type { GatewayConfig } from '../src/config.js';
+import { ConfigError, parseConfig } from '../src/config.js';
 import { learnerOptions } from '../src/config/learning.js';
 import { LatencyLearner } from '../src/latency/learner.js';
 import { DataPlane } from '../src/dataplane.js';
+import { admissionCostMs } from '../src/engine/admission.js';
 import { OrtEngine } from '../src/engine/ort-engine.js';
 import type { OrtModule } from '../src/engine/ort-engine.js';
 import { readManifests } from '../tools/lib/manifests.js';
@@ -40,8 +51,10 @@ export interface OriginOptions {
   modelsDir: string;
   /** The shared secret callers must present; undefined serves anyone (trusted networks only). */
   token?: string | undefined;
-  /** Requests per minute per caller (per token, else per address). */
+  /** Requests per minute per caller (the gateway's `x-caller-id`, else the token, else the address). */
   ratePerMinute?: number;
+  /** Ops' config (GATEWAY_CONFIG's schema, as an object or JSON text): policy and models, limits, origin_limits. */
+  config?: unknown;
 }
 
 export interface RunningOrigin {
@@ -50,29 +63,26 @@ export interface RunningOrigin {
 }
 
 /** Starts the origin; resolves once it listens. */
-export async function startOrigin({ port, host, modelsDir, token, ratePerMinute = 6000 }: OriginOptions): Promise<RunningOrigin> {
-  const config = parseConfig({
-    site: 'origin',
-    // Its engine is native: what the gateway assumes of the origin's speed (origin.speed_factor) is its own,
-    // so a caller's `timeout` is judged here by the same prediction the gateway made.
-    edge: { speed_factor: parseConfig({}).origin.speed_factor },
-    // The origin has the memory the edge lacks: every variant is local to it.
-    policy: { edge_memory_budget_bytes: Number.MAX_SAFE_INTEGER, origin_enabled: false, slo_ms: 60_000 },
-    // The gateway's limits (its defaults): nothing the gateway would refuse reaches a model here either.
-    auth: {
-      ...(token ? { api_keys_sha256: [sha256Hex(token)], admin_token_sha256: sha256Hex(token) } : {}),
-      rate_limit: true,
-      rate_limit_period_s: 60,
-    },
-  });
+export async function startOrigin({ port, host, modelsDir, token, ratePerMinute = 6000, config: raw }: OriginOptions): Promise<RunningOrigin> {
+  const config = originConfig(raw, token);
   const registry = new Registry(readManifests(modelsDir));
-  // Native onnxruntime runs variants side by side (one queue, and batches, per variant).
-  // Work past its deadline is never started: the gateway that asked has given up on it by then.
-  const engine = new OrtEngine({ ort: ort as unknown as OrtModule, store: new FsStore(modelsDir), queuePerVariant: true, dropPastDeadline: true });
-  // One learner for the process, learning from its own runs. No fleet prior: the fleet's fits are Workers CPU
-  // time and this config has no `learned` section. Its engine is not handed the learner: the batch queue here
-  // waits for company by arrival history alone (no predictMs), as it always has.
+  // What the selector predicts from: learned from this origin's own runs.
   const learner = new LatencyLearner(learnerOptions(config.learning));
+  const limits = config.origin_limits;
+  const engine = new OrtEngine({
+    ort: ort as unknown as OrtModule,
+    store: new FsStore(modelsDir),
+    // Native onnxruntime runs variants side by side (one queue, and batches, per variant).
+    queuePerVariant: true,
+    // Work past its deadline, or that could no longer finish by it, is never started: the gateway that asked
+    // has given up on it by then.
+    dropPastDeadline: true,
+    // Never below the manifest's line: see admissionCostMs.
+    predictMs: (model, variant, items) => admissionCostMs(learner.predict('edge', model, variant, items, config.edge.speed_factor), model.variants[variant]!.latency.fit, items, config.edge.speed_factor),
+    admission: { maxCostMs: limits.max_request_cost_ms, limitName: 'origin_limits.max_request_cost_ms' },
+    memoryBudgetBytes: limits.memory_budget_bytes,
+    waitForMemory: true,
+  });
   // No origin behind the origin: its engine is the only backend, and its config is fixed.
   const plane = new DataPlane({ registry, backends: { edge: engine }, live: liveView(engine), config: { get: async () => config }, initialConfig: config, learner });
   const app = createApp({
@@ -82,7 +92,8 @@ export async function startOrigin({ port, host, modelsDir, token, ratePerMinute 
     maxBodyBytes: config.limits.max_body_bytes,
     // Node sees the caller's own Accept-Encoding (tritonclient's response_compression_algorithm).
     compressAnswers: true,
-    bindings: { rateLimiter: new TokenBucketLimiter({ limit: ratePerMinute, periodMs: 60_000 }) },
+    // Its callers are gateways holding the secret: the caller id they send keys the limits and the fair share.
+    bindings: { rateLimiter: new TokenBucketLimiter({ limit: ratePerMinute, periodMs: 60_000 }), trustCallerId: true },
   });
   // Like Triton, load every model's served variant before answering ready: a cold 400 MB load inside a
   // request's deadline would turn the first request into a 504.
@@ -104,6 +115,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       host: { type: 'string', default: '127.0.0.1' },
       models: { type: 'string', default: 'models' },
       'rate-limit': { type: 'string', default: process.env.ORIGIN_RATE_LIMIT ?? '6000' },
+      config: { type: 'string' },
       'allow-anonymous': { type: 'boolean', default: false },
     },
   });
@@ -113,11 +125,45 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   if (!token) console.warn('origin: WARNING: --allow-anonymous: anyone who reaches this port can run inference and read /metrics');
-  const origin = await startOrigin({ port: Number(values.port), host: values.host!, modelsDir: values.models!, token, ratePerMinute: Number(values['rate-limit']) });
+  const config = values.config ? readFileSync(values.config, 'utf8') : process.env.ORIGIN_CONFIG || undefined;
+  const origin = await startOrigin({ port: Number(values.port), host: values.host!, modelsDir: values.models!, token, ratePerMinute: Number(values['rate-limit']), config });
   console.log(`origin ready on ${origin.url}`);
   const stop = () => origin.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+}
+
+/**
+ * The origin's config: what ops set (policy and models, limits, origin_limits, learning, origin.timeout_ms)
+ * under the origin's own fixed facts: its name, its speed, every variant local, no origin behind it, its secret.
+ * A bad value fails startup naming the field, as at the gateway.
+ */
+export function originConfig(raw: unknown, token?: string): GatewayConfig {
+  let ops = (raw ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  if (typeof raw === 'string') {
+    try {
+      ops = JSON.parse(raw) as typeof ops;
+    } catch (e) {
+      throw new ConfigError(`ORIGIN_CONFIG is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const speed = parseConfig(ops).origin.speed_factor;
+  return parseConfig({
+    ...ops,
+    site: 'origin',
+    // Its engine is native: what the gateway assumes of the origin's speed (origin.speed_factor) is its own,
+    // so a caller's `timeout` is judged here by the same prediction the gateway made.
+    edge: { ...ops.edge, speed_factor: speed },
+    // The origin has the memory the edge lacks: a variant's size only counts against origin_limits.memory_budget_bytes.
+    policy: { slo_ms: 60_000, ...ops.policy, edge_memory_budget_bytes: Number.MAX_SAFE_INTEGER, origin_enabled: false },
+    // The gateway's limits (its defaults, or ops' limits): nothing the gateway would refuse reaches a model here either.
+    auth: {
+      ...ops.auth,
+      ...(token ? { api_keys_sha256: [sha256Hex(token)], admin_token_sha256: sha256Hex(token) } : {}),
+      rate_limit: true,
+      rate_limit_period_s: 60,
+    },
+  });
 }
 
 function sha256Hex(text: string): string {

@@ -5,6 +5,6 @@
 import type { DataPlane, InferOutcome } from '../src/dataplane.js';
 
 export interface V2Env {
-  /** `outcome`: set by the inference route for the request log line (routes/request-log.ts). */
-  Variables: { plane: DataPlane; requestId: string; outcome?: InferOutcome | undefined };
+  /** `outcome`: set by the inference route for the request log line (routes/request-log.ts); `caller`: the request's caller id (routes/middleware/auth.ts), on the routes that authenticate callers. */
+  Variables: { plane: DataPlane; requestId: string; outcome?: InferOutcome | undefined; caller?: string | undefined };
 }

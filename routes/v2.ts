@@ -145,6 +145,7 @@ export function v2Routes(): OpenAPIHono<V2Env> {
         // the plane abandons the origin call instead of computing for nobody.
         signal: c.req.raw.signal,
         ...(requestId ? { requestId } : {}),
+        ...(c.get('caller') ? { caller: c.get('caller')! } : {}),
         ...waitUntilOf(c),
       });
       const headers = routedHeaders(outcome);

@@ -14,10 +14,9 @@ export interface BackendRequest {
   deadline?: number;
   /**
    * Set when the request itself (its SLO, or its caller's deadline) made `deadline` shorter than the backend's
-   * own limit. A timeout of an attempt shorter than `blameAfterMs` is then the request's doing, not the
-   * backend's: it must not count as a backend failure. `why` names what set the deadline, for the 504.
+   * own limit: `why` names what set it, for the 504 (a timeout never counts against the origin either way).
    */
-  shortDeadline?: { why: string; blameAfterMs: number };
+  shortDeadline?: { why: string };
   /** What the origin is predicted to need for this request (round trip + compute, ms), when it is a candidate. */
   expectedOriginMs?: number;
   /** Aborted when the client goes away: work for it should stop, queued work should not start. */
@@ -29,6 +28,11 @@ export interface BackendRequest {
   slackMs?: number;
   /** Triton's priority level: 1 runs first; queued work is taken in level order, then arrival. */
   priority?: number;
+  /**
+   * Who is asking: a stable, non-secret id (src/protocol/caller.ts). The engine shares its runs fairly between
+   * callers; the origin client sends it on, so the origin does the same and rate-limits per caller.
+   */
+  caller?: string;
   /**
    * The caller set its own deadline (v2 `parameters.timeout`): work past it is dropped even at the edge, and a
    * remote backend is sent what is left of it as its `timeout`, so a Triton origin drops it in its queue too.

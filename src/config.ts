@@ -56,9 +56,8 @@ export const GatewayConfigSchema = z
     origin: z
       .object({
         url: HttpUrl.optional().describe('The KServe v2 / Triton origin (usually set by the ORIGIN_URL variable, which wins); unset: no origin.'),
-        timeout_ms: z.number().int().positive().describe('The origin\'s own limit on one request (ms, retries included). A timeout at this limit always counts against the origin (circuit breaker).').default(10_000),
+        timeout_ms: z.number().int().positive().describe('The origin\'s own limit on one request (ms, retries included). No timeout counts against the origin\'s circuit breaker: with many tenants on one origin, a timeout says it was busy with someone\'s work, not that it is down.').default(10_000),
         deadline_grace_ms: z.number().int().nonnegative().describe('Deadline of a backend call = min(timeout_ms, remaining budget + this), where the remaining budget is the request\'s SLO minus its network and the gateway\'s overhead (the selector\'s budget) minus the time already spent in the gateway: past its SLO the client has given up, so a hung origin is answered 504 about this long after the budget ends (ms).').default(100),
-        timeout_blame_factor: z.number().positive().describe('A timeout of a deadline the request\'s SLO made shorter than timeout_ms counts against the origin only if the attempt had at least this multiple of the origin\'s predicted time (round trip + p95 compute); a shorter one is the client\'s own doing and counts neither as failure nor as success.').default(1),
         expected_rtt_ms: z.number().nonnegative().describe('Round trip assumed until one is measured (ms, edge PoP to origin region, excluding compute).').default(40),
         speed_factor: z.number().positive().describe('Origin compute relative to the edge WASM profile (native, multi-threaded: faster).').default(0.5),
         binary: z.boolean().describe('Tensors to and from the origin in binary (Triton\'s extension); false for JSON-only servers.').default(true),
@@ -71,6 +70,14 @@ export const GatewayConfigSchema = z
       .strict()
       .prefault({})
       .describe('The cloud origin (any KServe v2 / Triton server): deadlines, retries, circuit breaker, what it serves.'),
+    origin_limits: z
+      .object({
+        max_request_cost_ms: z.number().positive().describe('The most compute one request may be predicted to take at the origin (ms): the learned per-item cost of its variant times its items (before any run is learned: the manifest fit x `origin.speed_factor`). Over it: 413 naming this limit and the prediction, before anything loads or runs. One [5,512] transformer-large request (~10 s at the origin) is refused; a [1,512] one (~2 s) is not.').default(5_000),
+        memory_budget_bytes: z.number().int().positive().describe('Memory the origin\'s loaded variants may hold together (each counted as its manifest `edge_memory_bytes` less the WASM base, a proxy for its native session). Least recently used idle variants are released to load another; when the others are busy, a load waits for one to be given back, up to the request\'s deadline (504). Default 2 GiB: every model\'s served variant with room for pins.').default(2 * 1024 * MiB),
+      })
+      .strict()
+      .prefault({})
+      .describe('The origin server\'s own protection (origin/server.ts reads it from ORIGIN_CONFIG; a gateway ignores it): what one request may cost and the memory its variants share.'),
     auth: z
       .object({
         api_keys_sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256')).describe('SHA-256 (hex) of the API keys accepted on inference routes; empty means no key needed.').default([]),

@@ -62,6 +62,8 @@ export interface InferContext {
   waitUntil?: (work: Promise<unknown>) => void;
   /** The incoming request's signal: aborted when the client goes away, so the backend call is abandoned too. */
   signal?: AbortSignal;
+  /** Who is asking (src/protocol/caller.ts): its fair share of the engine, and of the origin, which is told. */
+  caller?: string;
 }
 
 /** The typed result of one inference; the routes render it (body, binary blocks, routing headers). */
@@ -252,7 +254,7 @@ export class DataPlane {
       throw new ModelNotReady(`model '${model.name}' cannot be served now: ${decision.reason}`, this.deps.live.originRetryAfterSeconds() || 5);
     }
     const now = this.now();
-    const req = backendRequest(model, request, decision, policy, config, { requestId: ctx.requestId, waitUntil: ctx.waitUntil, now, spentMs: now - arrived, callerDeadlineMs, signal: ctx.signal, priority, timeoutSet: timeoutMs !== undefined });
+    const req = backendRequest(model, request, decision, policy, config, { requestId: ctx.requestId, waitUntil: ctx.waitUntil, now, spentMs: now - arrived, callerDeadlineMs, signal: ctx.signal, priority, timeoutSet: timeoutMs !== undefined, caller: ctx.caller });
     const { backends } = this;
     const { live } = this.deps;
     const fallbackDeps = { backends, live, health: this.health, metrics: this.metrics, cooldownMs: config.edge.variant_cooldown_ms, requestId: ctx.requestId };

@@ -125,12 +125,13 @@ export class DeadlineExceeded extends GatewayError {
 }
 
 /**
- * The origin judged the request itself (a 4xx other than auth and throttling): its status and words are
- * passed on, shortened; the origin is healthy, so nothing is retried or counted against it.
+ * The origin judged the request itself (a 4xx other than auth and timeouts, its 429 included): its status,
+ * words and Retry-After are passed on, shortened; the origin is healthy, so nothing is retried or counted
+ * against it.
  */
 export class OriginRejected extends GatewayError {
-  constructor(status: number, message: string) {
-    super(status, message);
+  constructor(status: number, message: string, headers?: Record<string, string>) {
+    super(status, message, headers ? { headers } : undefined);
   }
 }
 

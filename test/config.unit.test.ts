@@ -47,7 +47,7 @@ describe('parseConfig', () => {
     expect(config.edge).toEqual({ speed_factor: 1, variant_cooldown_ms: 30_000, isolate_memory_budget_bytes: 80 * MiB, runtime_init_ms: expect.any(Number), request_overhead_ms: expect.any(Number), eager_runtime: false, warm_after_answer: true, warm: [] });
     expect(config.network_defaults).toEqual({ rtt_ms: 50, downlink_mbps: 10, mobile_rtt_ms: 150, mobile_downlink_mbps: 1.5 });
     expect(config.origin.url).toBeUndefined();
-    expect(config.origin).toMatchObject({ timeout_ms: 10_000, deadline_grace_ms: 100, timeout_blame_factor: 1, expected_rtt_ms: 40, speed_factor: 0.5, variant: 'fp32' });
+    expect(config.origin).toMatchObject({ timeout_ms: 10_000, deadline_grace_ms: 100, expected_rtt_ms: 40, speed_factor: 0.5, variant: 'fp32' });
     expect(parseConfig({})).toEqual(config);
     expect(parseConfig(null)).toEqual(config);
   });
@@ -85,7 +85,7 @@ describe('parseConfig', () => {
     { name: 'an origin URL that is not a URL', raw: { origin: { url: 'not a url' } }, path: /origin\.url: / },
     { name: 'an unknown origin variant', raw: { origin: { variant: 'bf16' } }, path: /origin\.variant: / },
     { name: 'a negative deadline grace', raw: { origin: { deadline_grace_ms: -1 } }, path: /origin\.deadline_grace_ms: / },
-    { name: 'a zero timeout blame factor', raw: { origin: { timeout_blame_factor: 0 } }, path: /origin\.timeout_blame_factor: / },
+    { name: 'a zero per-request cost limit at the origin', raw: { origin_limits: { max_request_cost_ms: 0 } }, path: /origin_limits\.max_request_cost_ms: / },
     { name: 'a retired deadline knob (the deadline is now the budget plus deadline_grace_ms)', raw: { origin: { min_timeout_ms: 250, slo_deadline_factor: 2 } }, path: /origin: .*"min_timeout_ms".*"slo_deadline_factor"/ },
     { name: 'a refusal switch that is not a boolean', raw: { models: { mnist: { refuse_predicted_miss: 'yes' } } }, path: /models\.mnist\.refuse_predicted_miss: / },
     { name: 'a negative edge speed factor', raw: { edge: { speed_factor: -1 } }, path: /edge\.speed_factor: / },

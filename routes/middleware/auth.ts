@@ -1,11 +1,14 @@
 /**
- * API keys, the admin token and per-key rate limits. Keys are never stored in clear: config and the
- * API_KEYS KV namespace hold their SHA-256. 401 when a credential is missing, 403 when it is wrong, 429
- * with Retry-After when the RATE_LIMITER binding says no.
+ * API keys, the admin token, the caller id and per-caller rate limits. Keys are never stored in clear: config
+ * and the API_KEYS KV namespace hold their SHA-256. 401 when a credential is missing, 403 when it is wrong,
+ * 429 with Retry-After when the RATE_LIMITER binding says no. Every inference request gets a caller id
+ * (src/protocol/caller.ts): from its key, else its address; at the origin (`trustCallerId`), the one the
+ * gateway sends, so the origin's limits and fair share are per tenant, not one bucket for all gateway traffic.
  */
 import type { MiddlewareHandler } from 'hono';
 import { Forbidden, TooManyRequests, Unauthorized } from '../../src/errors.js';
 import { sha256Hex } from '../../src/lib/sha256.js';
+import { CALLER_HEADER, callerOfAddress, callerOfKeyHash, parseCallerId } from '../../src/protocol/caller.js';
 import type { V2Env } from '../env.js';
 
 /** The credential a caller presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
@@ -20,25 +23,36 @@ export interface AuthBindings {
   rateLimiter?: RateLimit | undefined;
   /** Workers Analytics Engine dataset for per-request data points, when bound. */
   analytics?: AnalyticsEngineDataset | undefined;
+  /**
+   * Take the caller id from CALLER_HEADER when a request sends one: the origin, whose callers are gateways
+   * holding the shared secret. Never at the gateway, whose clients could claim another caller's share.
+   */
+  trustCallerId?: boolean | undefined;
 }
 
-/** Requires an API key on inference routes when any is configured, then applies the rate limit. */
+/**
+ * Requires an API key on inference routes when any is configured, sets the request's caller id, then applies
+ * the rate limit per caller id.
+ */
 export function apiKeyAuth(bindings: AuthBindings): MiddlewareHandler<V2Env> {
   return async function apiKeyAuth(c, next) {
     const auth = c.get('plane').config.auth;
     const required = auth.api_keys_sha256.length > 0 || (auth.kv_keys && !!bindings.apiKeys);
-    let subject: string | undefined;
+    let keyHash: string | undefined;
     if (required) {
       const key = presented((n) => c.req.header(n));
       if (!key) throw new Unauthorized('an API key is required: send Authorization: Bearer <key> or x-api-key');
       const hash = await sha256Hex(key);
       const known = auth.api_keys_sha256.includes(hash) || (auth.kv_keys && bindings.apiKeys ? (await bindings.apiKeys.get(hash)) !== null : false);
       if (!known) throw new Forbidden('unknown API key');
-      subject = `key:${hash.slice(0, 16)}`;
+      keyHash = hash;
     }
+    // Checked after the credential: only a caller holding the secret may speak for another.
+    const sent = bindings.trustCallerId ? c.req.header(CALLER_HEADER) : undefined;
+    const caller = sent !== undefined ? parseCallerId(sent) : keyHash ? callerOfKeyHash(keyHash) : await callerOfAddress(c.req.header('cf-connecting-ip') ?? 'local');
+    c.set('caller', caller);
     if (auth.rate_limit && bindings.rateLimiter) {
-      const who = subject ?? `ip:${c.req.header('cf-connecting-ip') ?? 'local'}`;
-      const { success } = await bindings.rateLimiter.limit({ key: who });
+      const { success } = await bindings.rateLimiter.limit({ key: `caller:${caller}` });
       if (!success) throw new TooManyRequests(auth.rate_limit_period_s);
     }
     await next();

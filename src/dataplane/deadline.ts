@@ -1,14 +1,13 @@
 /**
  * A request's deadline: how long a backend call may take before its answer is useless, and, when the request
- * itself made that shorter than the origin's own limit, how long an attempt must have had before its timeout
- * is the origin's fault. Pure arithmetic, so the rule can be read and table-tested in one place:
+ * itself made that shorter than the origin's own limit, what did (for the 504's message). Pure arithmetic,
+ * so the rule can be read and table-tested in one place:
  *
- *   deadline   = min(origin.timeout_ms, budget - spent in the gateway + origin.deadline_grace_ms, caller's deadline)
- *   blamed if  deadline == origin.timeout_ms, or the attempt had >= predicted origin time x timeout_blame_factor
+ *   deadline = min(origin.timeout_ms, budget - spent in the gateway + origin.deadline_grace_ms, caller's deadline)
  *
  * The budget is the selector's (SLO minus the client's network and the gateway's overhead): past it the client
  * has given up, so waiting longer for a hung origin only holds the request (issue #9: a 1.5 s SLO used to be
- * answered 504 at 3 s). A deadline the client's SLO shortened must not open the breaker for everyone.
+ * answered 504 at 3 s). No timeout counts against the origin's breaker, whatever set it (src/origin/client.ts).
  */
 
 /** What the deadline of one request is computed from (all in ms). */
@@ -25,22 +24,14 @@ export interface DeadlineInput {
   limitMs: number;
   /** The caller's own deadline (`x-request-deadline-ms`), when it sent one: a gateway calling this origin. */
   callerMs?: number | undefined;
-  /** What the origin is predicted to need for this request (round trip + compute), when it is a candidate. */
-  expectedMs?: number | undefined;
-  /** origin.timeout_blame_factor. */
-  blameFactor: number;
 }
 
 /** The deadline of one request, relative to now. */
 export interface RequestDeadline {
   /** How long a backend call may take (ms, at least 1). */
   ms: number;
-  /**
-   * Set when the request (its SLO or its caller) made the deadline shorter than the origin's own limit:
-   * what set it, for the 504's message, and the shortest attempt whose timeout is still the origin's fault
-   * (its predicted time x the blame factor; infinite when nothing was predicted).
-   */
-  short?: { why: string; blameAfterMs: number };
+  /** Set when the request (its SLO or its caller) made the deadline shorter than the origin's own limit: what set it, for the 504's message. */
+  short?: { why: string };
 }
 
 /** The deadline of one request; see the module comment for the rule. */
@@ -52,8 +43,7 @@ export function requestDeadline(input: DeadlineInput): RequestDeadline {
   const why = byCaller
     ? `the caller's deadline of ${input.callerMs} ms`
     : `its ${input.sloMs} ms SLO (budget ${round(input.budgetMs)} ms, ${round(input.spentMs)} ms spent, + ${input.graceMs} ms grace)`;
-  const blameAfterMs = input.expectedMs === undefined ? Infinity : input.expectedMs * input.blameFactor;
-  return { ms, short: { why, blameAfterMs } };
+  return { ms, short: { why } };
 }
 
 const round = (x: number) => Math.round(x * 10) / 10;

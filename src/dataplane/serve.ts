@@ -35,6 +35,8 @@ export interface BackendRequestContext {
   priority?: number | undefined;
   /** Whether the caller's deadline came as v2 `parameters.timeout` (forwarded to the origin). */
   timeoutSet?: boolean | undefined;
+  /** Who is asking (src/protocol/caller.ts). */
+  caller?: string | undefined;
 }
 
 /** The request for the decision's backend, with its deadline (src/dataplane/deadline.ts). */
@@ -49,8 +51,6 @@ export function backendRequest(model: ModelManifest, request: InferenceRequest, 
     graceMs: config.origin.deadline_grace_ms,
     limitMs: config.origin.timeout_ms,
     callerMs: ctx.callerDeadlineMs,
-    expectedMs: expectedOriginMs,
-    blameFactor: config.origin.timeout_blame_factor,
   });
   return {
     model,
@@ -63,6 +63,7 @@ export function backendRequest(model: ModelManifest, request: InferenceRequest, 
     ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
     ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}),
     ...(ctx.priority !== undefined ? { priority: ctx.priority } : {}),
+    ...(ctx.caller !== undefined ? { caller: ctx.caller } : {}),
     ...(ctx.timeoutSet ? { deadlineFromCaller: true } : {}),
     batching: policy.batching ? { maxBatch: policy.max_batch_size, maxDelayMs: policy.max_queue_delay_ms } : { maxBatch: 1, maxDelayMs: 0 },
     // How long the request may wait for company in a batch and still meet its SLO.

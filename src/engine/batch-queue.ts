@@ -21,8 +21,13 @@
  * a model whose cost is linear in the batch never waits; what piled up while a run was going still shares
  * the next run.
  *
- * Priorities are Triton's: the next run starts with the oldest request of the best (lowest) level waiting;
- * requests of other levels with the same key may share its run (that delays nobody).
+ * Which request runs next: the one whose caller has had the least compute lately (a fair share per caller,
+ * caller-share.ts, shared by all the engine's queues), then Triton's priority (best, lowest level first),
+ * then the earliest deadline, then the oldest. The caller's share comes before the priority because a
+ * client chooses its own priority: at the origin one tenant's priority-1 flood must not starve another
+ * tenant. With one caller (or none named) the order is Triton's, ties broken by deadline. Requests of
+ * other callers and levels with the same key may share the chosen run (that delays nobody). Each run is
+ * charged to its requests' callers: its predicted cost when it starts, corrected by what it took.
  *
  * Work nobody waits for is dropped, never run: a request whose client left (its signal aborted) leaves the
  * queue at its next poll, and one whose deadline has passed before its run starts is failed with `expired()` instead
@@ -30,6 +35,7 @@
  * batch gets its own outcome (`Settled`), so one bad request fails only itself (the engine isolates it).
  */
 import { ClientClosedRequest } from '../errors.js';
+import { CallerShare } from './caller-share.js';
 
 /** How often a waiting request re-checks the queue (ms): small next to a run, cheap on one thread. */
 const POLL_MS = 2;
@@ -72,6 +78,10 @@ export interface QueueItem<R> {
   deadline?: number | undefined;
   /** Triton's priority level: 1 first; the queue runs the best level's oldest request next (absent: last). */
   priority?: number | undefined;
+  /** Who sent it (an opaque id): the queue shares its runs fairly between callers. */
+  caller?: string | undefined;
+  /** Predicted compute of this request run alone (ms); absent: `predictMs(size)`. */
+  costMs?: number | undefined;
   /** The error a request whose deadline passed in the queue fails with. */
   expired?: () => Error;
   result?: Settled<R>;
@@ -91,6 +101,8 @@ interface Flight { inFlight: number; overlap: number; sinceWait: number }
 export class BatchQueue<R> {
   private readonly queue: QueueItem<R>[] = [];
   private running = false;
+  /** Queue clock at which the run in progress is predicted to end (0: none running). */
+  private runEndsAt = 0;
   /** Per key: requests submitted and not yet answered, and the EWMA of "an arrival found one in flight". */
   private readonly flights = new Map<string, Flight>();
 
@@ -99,11 +111,24 @@ export class BatchQueue<R> {
     private readonly run: (batch: QueueItem<R>[]) => Promise<Settled<R>[]>,
     private readonly now: () => number,
     private readonly sleep: (ms: number) => Promise<void>,
+    /** Each caller's recent compute; pass one ledger to every queue of an engine. */
+    private readonly share: CallerShare = new CallerShare(now),
   ) {}
 
   /** Predicted ms of work waiting (each item alone; batching only makes it less). */
   pendingMs(): number {
-    return this.queue.reduce((ms, item) => ms + item.predictMs(item.size), 0);
+    return this.queue.reduce((ms, item) => ms + costOf(item), 0);
+  }
+
+  /**
+   * Predicted ms before `item` would start if it were queued now: what is left of the run in progress, plus
+   * every waiting request the queue would run before it (each alone: batching only makes it less).
+   */
+  aheadMs(item: Pick<QueueItem<R>, 'caller' | 'priority' | 'deadline'>): number {
+    const rank = this.rank(item);
+    let ms = Math.max(0, this.runEndsAt - this.now());
+    for (const q of this.queue) if (q !== item && compare(this.rank(q), rank) <= 0) ms += costOf(q);
+    return ms;
   }
 
   get length(): number {
@@ -163,11 +188,20 @@ export class BatchQueue<R> {
     const live = batch.filter((item) => !this.abandoned(item));
     if (live.length === 0) return;
     batch = live;
+    // Charged when it starts, so requests deciding meanwhile see it; corrected by what it took at the end.
+    const predicted = batch.reduce((ms, item) => ms + costOf(item), 0);
+    for (const item of batch) this.share.charge(item.caller, costOf(item));
+    const startedAt = this.now();
+    this.runEndsAt = startedAt + predicted;
     try {
       const results = await this.run(batch);
       batch.forEach((item, i) => (item.result = results[i] ?? { ok: false, error: new Error('the run returned no result for this request') }));
     } catch (error) {
       for (const item of batch) item.result = { ok: false, error };
+    } finally {
+      this.runEndsAt = 0;
+      const took = this.now() - startedAt;
+      if (predicted > 0) for (const item of batch) this.share.charge(item.caller, ((took - predicted) * costOf(item)) / predicted);
     }
   }
 
@@ -222,11 +256,20 @@ export class BatchQueue<R> {
     for (const item of [...this.queue]) if (this.abandoned(item)) this.remove(item);
   }
 
-  /** The oldest request of the best (lowest) priority level waiting. */
+  /** The request to run next: see the module comment for the order. */
   private next(): QueueItem<R> | undefined {
     let best: QueueItem<R> | undefined;
-    for (const item of this.queue) if (!best || (item.priority ?? Infinity) < (best.priority ?? Infinity)) best = item;
+    let bestRank: Rank | undefined;
+    for (const item of this.queue) {
+      const rank = this.rank(item);
+      // Strictly better only: among equals the earlier arrival (queue order) keeps its place.
+      if (!bestRank || compare(rank, bestRank) < 0) [best, bestRank] = [item, rank];
+    }
     return best;
+  }
+
+  private rank(item: Pick<QueueItem<R>, 'caller' | 'priority' | 'deadline'>): Rank {
+    return [this.share.usage(item.caller), item.priority ?? Infinity, item.deadline ?? Infinity];
   }
 
   private gather(head: QueueItem<R>): QueueItem<R>[] {
@@ -240,4 +283,16 @@ export class BatchQueue<R> {
     }
     return batch;
   }
+}
+
+/** The order of waiting requests: caller's recent compute, priority level, deadline (lower runs first). */
+type Rank = [usage: number, priority: number, deadline: number];
+
+function compare(a: Rank, b: Rank): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  return 0;
+}
+
+function costOf<R>(item: QueueItem<R>): number {
+  return item.costMs ?? item.predictMs(item.size);
 }

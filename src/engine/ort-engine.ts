@@ -11,17 +11,25 @@
  * A WASM trap, memory exhaustion, or a session that does not produce what its manifest promised is the
  * serving side's (EngineFailure: fallback and cooldown). A variant that has not yet answered anything in this
  * process is marked `unproven`, since then the file may be what is wrong (serve.ts asks the origin).
+ *
+ * With `admission` (the origin: one process serving every caller) a request is judged by its predicted
+ * cost before it loads or queues (admission.ts), and queued work is never started once it can no longer
+ * finish by its deadline. Runs are shared fairly between callers (caller-share.ts, one ledger for all queues).
  */
 import type * as ortTypes from 'onnxruntime-common';
 import { DeadlineExceeded, EngineFailure, GatewayError, ModelRejectedInput } from '../errors.js';
 import { cleanRuntimeMessage } from '../lib/runtime-error.js';
 import type { InferenceRequest, Tensor } from '../protocol/tensor.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
+import { requestItems } from '../registry/registry.js';
 import type { Backend, BackendRequest, BackendResult } from '../backend.js';
+import type { AdmissionLimit } from './admission.js';
+import { admit } from './admission.js';
 import type { ModelStore } from './model-store.js';
 import { variantKey } from './model-store.js';
 import type { QueueItem, Settled } from './batch-queue.js';
 import { BatchQueue } from './batch-queue.js';
+import { CallerShare } from './caller-share.js';
 import type { OrtModule } from './ort-session.js';
 import { openSession, runSession } from './ort-session.js';
 import { sleep } from './poll.js';
@@ -35,7 +43,10 @@ export interface OrtEngineOptions {
   ort: OrtModule;
   store: ModelStore;
   sessionOptions?: ortTypes.InferenceSession.SessionOptions;
-  /** Predicts a run's duration (ms) so queued work can be reported to the selector. */
+  /**
+   * Predicts a run's duration (ms) from its items (requestItems: the manifest's latency unit), so queued work
+   * can be reported to the selector and admission can judge a request before it runs.
+   */
   predictMs?: (model: ModelManifest, variant: VariantName, items: number) => number;
   /**
    * WASM memory this isolate may give to sessions (measured `edge_memory_bytes` of each, less the
@@ -51,6 +62,10 @@ export interface OrtEngineOptions {
    * up by then). Off at the edge, where a late answer still reaches a client that is waiting for it.
    */
   dropPastDeadline?: boolean;
+  /** Admission by predicted cost (admission.ts); needs `predictMs`. */
+  admission?: AdmissionLimit;
+  /** Wait for busy sessions to free memory instead of failing at once (the origin; the edge falls back instead). */
+  waitForMemory?: boolean;
   now?: () => number;
 }
 
@@ -74,20 +89,23 @@ export class OrtEngine implements Backend {
   private readonly now: () => number;
   /** Variants (keys) that have answered at least one request in this process. */
   private readonly proven = new Set<string>();
+  /** Each caller's recent compute, shared by every queue: fair shares span variants. */
+  private readonly share: CallerShare;
   /** Sizes of the batches run, for metrics. */
   onBatch?: (model: ModelManifest, variant: VariantName, requests: number, items: number) => void;
 
   constructor(private readonly options: OrtEngineOptions) {
     this.now = options.now ?? (() => performance.now());
-    const { memoryBudgetBytes: budgetBytes, loadTimeoutMs } = options;
-    this.cache = new SessionCache<Session>({ budgetBytes, loadTimeoutMs, release: (s) => s.release(), now: this.now });
+    this.share = new CallerShare(this.now);
+    const { memoryBudgetBytes: budgetBytes, loadTimeoutMs, waitForMemory } = options;
+    this.cache = new SessionCache<Session>({ budgetBytes, loadTimeoutMs, release: (s) => s.release(), now: this.now, waitForRoom: waitForMemory, ...(waitForMemory ? { scope: 'origin' as const } : {}) });
   }
 
   private queueFor(key: string): BatchQueue<RunResult> {
     const id = this.options.queuePerVariant ? key : '*';
     let q = this.queues.get(id);
     if (!q) {
-      q = new BatchQueue<RunResult>((batch) => this.runBatch(batch as EngineItem[]), this.now, sleep);
+      q = new BatchQueue<RunResult>((batch) => this.runBatch(batch as EngineItem[]), this.now, sleep, this.share);
       this.queues.set(id, q);
     }
     return q;
@@ -129,10 +147,10 @@ export class OrtEngine implements Backend {
     return out;
   }
 
-  private lease(model: ModelManifest, variant: VariantName, waitUntil: WaitUntil): Promise<Lease<Session>> {
+  private lease(model: ModelManifest, variant: VariantName, waitUntil: WaitUntil, deadline?: number): Promise<Lease<Session>> {
     const { ort, store, sessionOptions } = this.options;
     const open = () => openSession(ort, store, model, variant, sessionOptions);
-    return this.cache.acquire(variantKey(model, variant), sessionBytes(model, variant), open, { waitUntil });
+    return this.cache.acquire(variantKey(model, variant), sessionBytes(model, variant), open, { waitUntil, deadline });
   }
 
   /** Whether the WASM runtime is up in this isolate (some session loaded). */
@@ -155,21 +173,42 @@ export class OrtEngine implements Backend {
     const key = variantKey(model, variant);
     const t0 = this.now();
     const wasLoaded = this.cache.isReady(key);
-    const lease = await this.lease(model, variant, req.waitUntil);
+    const queue = this.queueFor(key);
+    const costMs = this.options.predictMs?.(model, variant, requestItems(model, request.inputs));
+    const { admission } = this.options;
+    // At the edge a late answer is still wanted, unless the caller set the deadline itself (v2 `timeout`).
+    const drop = this.options.dropPastDeadline || req.deadlineFromCaller;
+    // The latest time the run may start, on the queue's clock (the request's deadline is wall-clock time):
+    // under admission, early enough to finish by the deadline.
+    const latestStart = () => (drop && req.deadline !== undefined ? this.now() + (req.deadline - Date.now()) - (admission ? (costMs ?? 0) : 0) : undefined);
+    const judge = (latest: number | undefined) => {
+      if (!admission || costMs === undefined) return;
+      const aheadMs = () => queue.aheadMs({ caller: req.caller, priority: req.priority, deadline: latest });
+      admit({ name: `${model.name}/${variant}`, costMs, latestStart: latest, now: this.now(), aheadMs, limit: admission });
+    };
+    // Judged before a session is loaded (a 400 MB load for a request that will be refused is waste) and again after.
+    judge(latestStart());
+    const memoryDeadline = this.options.waitForMemory && req.deadline !== undefined ? this.now() + (req.deadline - Date.now()) : undefined;
+    const lease = await this.lease(model, variant, req.waitUntil, memoryDeadline);
     const tLoaded = this.now();
     const size = model.batch_axis ? (request.inputs[0]?.shape[0] ?? 1) : 1;
     const predict = (items: number) => this.options.predictMs?.(model, variant, items) ?? 0;
     const batching = model.batch_axis && req.batching ? req.batching : { maxBatch: 1, maxDelayMs: 0 };
-    // The request's deadline on the queue's clock (the request's is wall-clock time).
-    // At the edge a late answer is still wanted, unless the caller set the deadline itself (v2 `timeout`).
-    const drop = this.options.dropPastDeadline || req.deadlineFromCaller;
-    const deadline = drop && req.deadline !== undefined ? tLoaded + (req.deadline - Date.now()) : undefined;
+    const deadline = latestStart();
+    try {
+      judge(deadline);
+    } catch (e) {
+      lease.done();
+      throw e;
+    }
     const item: EngineItem = {
       key: `${key}#${batching.maxBatch > 1 ? batchSignature(request) : Math.random()}`,
       signal: req.signal,
       deadline,
       priority: req.priority,
-      expired: () => new DeadlineExceeded(`${model.name}/${variant}: the request's deadline passed while it waited to run`),
+      caller: req.caller,
+      costMs,
+      expired: () => new DeadlineExceeded(`${model.name}/${variant}: the request's deadline passed while it waited to run${admission ? ' (or it could no longer finish by it)' : ''}`),
       size,
       policy: batching,
       // Waiting for company is only worth it while this request's own SLO slack lasts.
@@ -181,7 +220,7 @@ export class OrtEngine implements Backend {
       variant,
       request,
     };
-    const run = this.queueFor(key).submit(item, req.waitUntil).finally(() => lease.done());
+    const run = queue.submit(item, req.waitUntil).finally(() => lease.done());
     // Kept alive if this request is cancelled: its `finally` would never run and the session stay pinned.
     req.waitUntil?.(run.catch(() => undefined));
     let done: RunResult;

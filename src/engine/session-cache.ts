@@ -10,9 +10,12 @@
  *
  * The memory budget: a load reserves its bytes when it starts; least recently used idle ready sessions are
  * released to make room. Sessions lent to requests are never released; a request that finds the session
- * it waited for released meanwhile loads it again.
+ * it waited for released meanwhile loads it again. When the sessions that could make room are all busy, a
+ * load fails at once at the edge (the data plane has the origin to fall back to), or with `waitForRoom`
+ * (the origin, which has none) waits for one to be given back, up to the request's deadline: contention
+ * costs a wait or a 504, never a crash.
  */
-import { EngineFailure } from '../errors.js';
+import { DeadlineExceeded, EngineFailure } from '../errors.js';
 import { pollUntil, sleep } from './poll.js';
 
 export type SessionState = 'loading' | 'ready' | 'failed';
@@ -52,11 +55,17 @@ export interface SessionCacheOptions<S> {
   /** How often a waiting request re-checks a load (ms). */
   pollMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** When busy sessions leave no room for a load, wait for room instead of failing at once. */
+  waitForRoom?: boolean | undefined;
+  /** Whose budget it is, for messages: the edge isolate's WASM memory (default) or the origin's memory. */
+  scope?: 'isolate' | 'origin';
 }
 
 export interface AcquireOptions {
   /** Keeps a load started by this request alive after it ends (Workers' ctx.waitUntil). */
   waitUntil?: ((work: Promise<unknown>) => void) | undefined;
+  /** Cache-clock time after which waiting for room is useless (the request's deadline): then 504. */
+  deadline?: number | undefined;
 }
 
 /** Long enough for the largest variant a native origin loads; an edge load takes a second or two. */
@@ -68,10 +77,12 @@ export class SessionCache<S> {
   private readonly entries = new Map<string, SessionEntry<S>>();
   private readonly now: () => number;
   private readonly loadTimeoutMs: number;
+  private readonly scope: 'isolate' | 'origin';
 
   constructor(private readonly options: SessionCacheOptions<S>) {
     this.now = options.now ?? (() => performance.now());
     this.loadTimeoutMs = options.loadTimeoutMs ?? LOAD_TIMEOUT_MS;
+    this.scope = options.scope ?? 'isolate';
   }
 
   /** The entry of a key, if it is loading or ready (read-only view, for metrics and tests). */
@@ -102,6 +113,7 @@ export class SessionCache<S> {
    */
   async acquire(key: string, bytes: number, load: () => Promise<S>, opts: AcquireOptions = {}): Promise<Lease<S>> {
     const deadline = this.now() + this.loadTimeoutMs;
+    let waitedForRoom = false;
     for (;;) {
       let e = this.entries.get(key);
       if (e?.state === 'ready') return this.lend(e);
@@ -111,7 +123,17 @@ export class SessionCache<S> {
       }
       // Waiters are not counted in flight: one whose request is cancelled would never count itself out.
       if (e) console.debug(JSON.stringify({ event: 'session_wait', key }));
-      const entry = e ?? this.start(key, bytes, load, opts.waitUntil);
+      const victims = e ? [] : this.makeRoom(key, bytes);
+      if (!victims) {
+        const busy = `${key} does not fit the ${this.scope} memory budget while other sessions are busy`;
+        if (!this.options.waitForRoom || this.now() >= deadline) throw new EngineFailure(busy);
+        if (opts.deadline !== undefined && this.now() >= opts.deadline) throw new DeadlineExceeded(`${busy}: the request's deadline passed while it waited for memory`);
+        if (!waitedForRoom) console.log(JSON.stringify({ event: 'session_wait_memory', key, bytes }));
+        waitedForRoom = true;
+        await (this.options.sleep ?? sleep)(this.options.pollMs ?? POLL_MS);
+        continue;
+      }
+      const entry = e ?? this.start(key, bytes, load, victims, opts.waitUntil);
       const settled = await pollUntil(() => entry.state !== 'loading', { deadline, now: this.now, everyMs: this.options.pollMs ?? POLL_MS, sleep: this.options.sleep ?? sleep });
       if (entry.state === 'failed') throw entry.error;
       if (!settled) {
@@ -155,8 +177,7 @@ export class SessionCache<S> {
   }
 
   /** Starts one load: reserves its bytes (releasing idle sessions), runs it, records how it ended. */
-  private start(key: string, bytes: number, load: () => Promise<S>, waitUntil: AcquireOptions['waitUntil']): SessionEntry<S> {
-    const victims = this.makeRoom(key, bytes);
+  private start(key: string, bytes: number, load: () => Promise<S>, victims: Victim<S>[], waitUntil: AcquireOptions['waitUntil']): SessionEntry<S> {
     const entry: SessionEntry<S> = { state: 'loading', bytes, lastUsed: this.now(), inFlight: 0, startedAt: this.now() };
     this.entries.set(key, entry);
     const work = (async () => {
@@ -191,15 +212,16 @@ export class SessionCache<S> {
 
   /**
    * Picks the least recently used idle sessions to release so `bytes` more fit, and removes them from the
-   * map at once (so a concurrent load cannot count them). Removes nothing when that would not be enough.
+   * map at once (so a concurrent load cannot count them). Removes nothing, and answers undefined, when that
+   * would not be enough (the others are busy); throws when `bytes` exceed the whole budget.
    */
-  private makeRoom(key: string, bytes: number): { key: string; session: S; bytes: number }[] {
+  private makeRoom(key: string, bytes: number): Victim<S>[] | undefined {
     const budget = this.options.budgetBytes;
     if (budget === undefined) return [];
-    if (bytes > budget) throw new EngineFailure(`${key} needs ${mib(bytes)} MiB of WASM memory, the isolate budget is ${mib(budget)} MiB`);
+    if (bytes > budget) throw new EngineFailure(`${key} needs ${mib(bytes)} MiB of ${this.scope === 'isolate' ? 'WASM ' : ''}memory, the ${this.scope} budget is ${mib(budget)} MiB`);
     let used = 0;
     for (const e of this.entries.values()) used += e.bytes;
-    const victims: { key: string; session: S; bytes: number }[] = [];
+    const victims: Victim<S>[] = [];
     for (const k of this.readyKeys()) {
       if (used + bytes <= budget) break;
       const e = this.entries.get(k)!;
@@ -207,7 +229,7 @@ export class SessionCache<S> {
       victims.push({ key: k, session: e.session!, bytes: e.bytes });
       used -= e.bytes;
     }
-    if (used + bytes > budget) throw new EngineFailure(`${key} does not fit the isolate memory budget while other sessions are busy`);
+    if (used + bytes > budget) return undefined;
     for (const v of victims) this.entries.delete(v.key);
     return victims;
   }
@@ -216,6 +238,13 @@ export class SessionCache<S> {
   private forget(key: string, entry: SessionEntry<S>): void {
     if (this.entries.get(key) === entry) this.entries.delete(key);
   }
+}
+
+/** An idle session released to make room for a load. */
+interface Victim<S> {
+  key: string;
+  session: S;
+  bytes: number;
 }
 
 const mib = (bytes: number) => Math.round(bytes / 1048576);

@@ -2,15 +2,26 @@
  * Client to the cloud origin: any Open Inference Protocol v2 server (ours in origin/, Triton, KServe).
  * Every attempt has a deadline inside the request's, which the origin is told (`x-request-deadline-ms`) and
  * which aborts the call, as does the client going away; a retryable failure is retried once when budget
- * remains; failures become 502/504 errors with the cause attached. A circuit breaker and an EWMA of the
- * network round trip are the live state the selector reads. Only the origin's own faults reach the breaker:
- * not the caller's bad input, not a timeout the request's own SLO made too short (`timeoutBlamed`), not a
- * client that left.
+ * remains; failures become 502/503/504 errors with the cause attached. Each call names its caller
+ * (`x-caller-id`), so the origin limits and schedules per tenant. A circuit breaker and an EWMA of the
+ * network round trip are the live state the selector reads.
+ *
+ * The breaker counts only what says the origin is unhealthy: a connection refused or reset, a 5xx the origin
+ * blames on itself (500, 502, 503), an answer that is not a v2 answer, an origin that refuses the gateway's
+ * secret. Everything else is the caller's or nobody's: bad input (4xx) and a 429 (that caller's rate limit,
+ * passed on with its Retry-After) count the origin healthy; a client that left counts nothing. A timeout
+ * counts nothing either, neither failure nor success, whatever deadline it had: many tenants share one
+ * origin, and a timeout says the origin was busy with someone's queued work (one caller's [5,512]
+ * transformer-large request used to hold it for ~12 s), not that it is down; counting those opened the
+ * breaker for every tenant. An origin's own 504 (408) says the same: it would not finish by the deadline
+ * (ours says so at once instead of computing for nobody). A dead origin still opens the breaker by refusing
+ * or resetting connections; a hung one that accepts and never answers costs each request its deadline.
  */
 import { ClientClosedRequest, OriginCircuitOpen, OriginRejected, OriginTimeout, OriginUnavailable } from '../errors.js';
 import type { GatewayError } from '../errors.js';
 import { joinBinaryBody, parseRequestBody, tensorBytes } from '../protocol/binary.js';
 import { REQUEST_HEADER, RESPONSE_HEADER } from '../protocol/headers.js';
+import { CALLER_HEADER } from '../protocol/caller.js';
 import { parseServerTiming } from '../lib/server-timing.js';
 import { tensorValues } from '../protocol/json-data.js';
 import { decodeInferResponse } from '../protocol/v2-response.js';
@@ -40,25 +51,21 @@ export interface OriginClientOptions {
 
 const EWMA_ALPHA = 0.3;
 
-/**
- * Whether an attempt that timed out after `timeoutMs` is the origin's failure: always when the deadline was
- * the origin's own limit; when the request's SLO (or caller) made it shorter, only if the attempt still had
- * what the origin was predicted to need (times the blame factor), `short.blameAfterMs`.
- */
-export function timeoutBlamed(timeoutMs: number, short: BackendRequest['shortDeadline']): boolean {
-  return short === undefined || timeoutMs >= short.blameAfterMs;
-}
+/** The header that tells the origin how long the gateway will wait for this attempt (ms, relative). */
+export const DEADLINE_HEADER = REQUEST_HEADER.requestDeadlineMs;
+
+/** What a failed attempt says of the origin's health: see the module comment. */
+type Verdict = 'unhealthy' | 'healthy' | 'neutral';
 
 /** A failed attempt, whether trying again could help, and whether anything answered at all. */
 class AttemptFailure extends Error {
   constructor(
     readonly error: GatewayError,
     readonly retryable: boolean,
+    readonly verdict: Verdict = 'unhealthy',
     readonly unreachable = false,
     /** Set when the attempt ran out of time: the timeout it had (ms). */
     readonly timedOutAfterMs?: number,
-    /** The origin answered sensibly (the failure is not its health): the breaker counts a success. */
-    readonly originFine = false,
   ) {
     super(error.message);
   }
@@ -113,23 +120,19 @@ export class OriginClient implements Backend {
         return { ...result, timings: { origin: this.now() - started } };
       } catch (e) {
         if (!(e instanceof AttemptFailure)) throw e;
-        if (e.error instanceof OriginRejected || e.originFine) {
+        if (e.verdict === 'healthy') {
           this.breaker.success();
           throw e.error;
         }
-        if (e.error instanceof ClientClosedRequest) {
-          this.breaker.release();
-          throw e.error;
-        }
-        if (e.timedOutAfterMs !== undefined && !timeoutBlamed(e.timedOutAfterMs, req.shortDeadline)) {
-          // The request's own SLO left the origin less than it needs: nothing learnt about the origin, and a
-          // retry would be shorter still.
-          this.breaker.release();
-          throw new OriginTimeout(`origin did not answer within ${e.timedOutAfterMs} ms, the deadline set by ${req.shortDeadline!.why}; not counted against the origin`, { cause: e.error });
-        }
-        this.breaker.failure(e.unreachable ? (this.options.unreachableOpenMs ?? this.options.breakerOpenMs) : undefined);
+        if (e.verdict === 'neutral') this.breaker.release();
+        else this.breaker.failure(e.unreachable ? (this.options.unreachableOpenMs ?? this.options.breakerOpenMs) : undefined);
         // One retry, when what is left could still hold a run (a fast failure leaves most of it).
-        if (attempt > 1 || !e.retryable || deadline - this.now() < need) throw e.error;
+        if (attempt > 1 || !e.retryable || deadline - this.now() < need) {
+          // A deadline the request itself set (its SLO, its caller) is named in the 504.
+          if (e.timedOutAfterMs === undefined || !req.shortDeadline) throw e.error;
+          const waited = Math.max(e.timedOutAfterMs, Math.round(this.now() - started));
+          throw new OriginTimeout(`origin did not answer within ${waited} ms, the deadline set by ${req.shortDeadline.why}; not counted against the origin`, { cause: e.error });
+        }
         console.warn(JSON.stringify({ event: 'origin_retry', error: e.message, request_id: req.requestId }));
       }
     }
@@ -175,6 +178,7 @@ export class OriginClient implements Backend {
     // Uncompressed answers: the origin's CPU is for inference, and tensors (logits, binary floats) shrink little.
     const headers: Record<string, string> = { ...encoded.headers, [REQUEST_HEADER.acceptEncoding]: 'identity', [REQUEST_HEADER.modelVariant]: req.variant, [REQUEST_HEADER.requestDeadlineMs]: String(originMs) };
     if (req.requestId) headers[REQUEST_HEADER.requestId] = req.requestId;
+    if (req.caller) headers[CALLER_HEADER] = req.caller;
     if (this.options.token) headers['authorization'] = `Bearer ${this.options.token}`;
     const started = this.now();
     let res: Response;
@@ -183,19 +187,19 @@ export class OriginClient implements Backend {
     // Either ends the call: the deadline, or the client going away (nobody would read the answer).
     const signal = req.signal ? AbortSignal.any([timer, req.signal]) : timer;
     try {
-      if (req.signal?.aborted) throw new AttemptFailure(new ClientClosedRequest(), false);
+      if (req.signal?.aborted) throw new AttemptFailure(new ClientClosedRequest(), false, 'neutral');
       res = await this.doFetch(`${this.base}/v2/models/${encodeURIComponent(req.model.name)}/infer`, { method: 'POST', headers, body, signal });
       raw = new Uint8Array(await res.arrayBuffer());
     } catch (cause) {
       if (cause instanceof AttemptFailure) throw cause;
       // Checked before the error's name: an aborted caller's reason can be anything (a string on Node).
-      if (req.signal?.aborted) throw new AttemptFailure(new ClientClosedRequest(), false);
+      if (req.signal?.aborted) throw new AttemptFailure(new ClientClosedRequest(), false, 'neutral');
       const name = (cause as Error)?.name;
       if (timer.aborted || name === 'TimeoutError' || name === 'AbortError') {
-        throw new AttemptFailure(new OriginTimeout(`origin did not answer within ${timeoutMs} ms`, { cause }), true, false, timeoutMs);
+        throw new AttemptFailure(new OriginTimeout(`origin did not answer within ${timeoutMs} ms; not counted against the origin`, { cause }), true, 'neutral', false, timeoutMs);
       }
       const retryAfterSeconds = Math.max(1, Math.ceil((this.options.unreachableOpenMs ?? this.options.breakerOpenMs) / 1000));
-      throw new AttemptFailure(new OriginUnavailable(`origin unreachable: ${(cause as Error)?.message ?? cause}`, { cause, retryAfterSeconds }), true, true);
+      throw new AttemptFailure(new OriginUnavailable(`origin unreachable: ${(cause as Error)?.message ?? cause}`, { cause, retryAfterSeconds }), true, 'unhealthy', true);
     }
     const elapsed = this.now() - started;
     const text = () => new TextDecoder().decode(raw);
@@ -205,11 +209,22 @@ export class OriginClient implements Backend {
     }
     if (res.status === 404) {
       // The gateway knows this model; an origin that does not is deployed with another catalog.
-      throw new AttemptFailure(new OriginUnavailable(`origin does not serve ${req.model.name}/${req.variant} (404): ${errorText(text())}`), false, false, undefined, true);
+      throw new AttemptFailure(new OriginUnavailable(`origin does not serve ${req.model.name}/${req.variant} (404): ${errorText(text())}`), false, 'healthy');
     }
-    if (res.status >= 400 && res.status < 500 && res.status !== 429 && res.status !== 408) {
+    if (res.status === 429) {
+      // This caller's rate limit at the origin: the caller's to honour, with the origin's Retry-After.
+      const retryAfter = res.headers.get(RESPONSE_HEADER.retryAfter);
+      const headers = { [RESPONSE_HEADER.retryAfter]: retryAfter && /^\d{1,6}$/.test(retryAfter.trim()) ? retryAfter.trim() : '1' };
+      throw new AttemptFailure(new OriginRejected(429, `origin rate limit for this caller: ${errorText(text())}`, headers), false, 'healthy');
+    }
+    if (res.status === 408 || res.status === 504) {
+      // The origin would not finish by the deadline: busy, not broken (module comment); a retry has less time.
+      const by = req.shortDeadline ? `, the deadline set by ${req.shortDeadline.why}` : '';
+      throw new AttemptFailure(new OriginTimeout(`origin could not answer within ${originMs} ms${by} (${res.status}: ${errorText(text())}); not counted against the origin`), false, 'neutral');
+    }
+    if (res.status >= 400 && res.status < 500) {
       // The origin judged the request itself: pass its status and words on; the origin is fine.
-      throw new AttemptFailure(new OriginRejected(res.status, `origin rejected the request: ${errorText(text())}`), false);
+      throw new AttemptFailure(new OriginRejected(res.status, `origin rejected the request: ${errorText(text())}`), false, 'healthy');
     }
     if (!res.ok) throw new AttemptFailure(new OriginUnavailable(`origin answered ${res.status}: ${errorText(text())}`), true);
     let outputs;

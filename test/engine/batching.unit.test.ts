@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { QueueItem } from '../../src/engine/batch-queue.js';
 import { BatchQueue } from '../../src/engine/batch-queue.js';
+import { CallerShare } from '../../src/engine/caller-share.js';
 import { batchSignature, joinRequests, splitOutputs } from '../../src/engine/tensor-batch.js';
 import type { InferenceRequest } from '../../src/protocol/tensor.js';
 
@@ -54,6 +55,82 @@ describe('BatchQueue', () => {
     // 'a' runs at once; the rest queue behind it with different keys, so each runs alone, in priority order.
     await Promise.all([queue.submit(at('a', 'a', 2)), queue.submit(at('low', 'l', 2)), queue.submit(at('none', 'n')), queue.submit(at('high', 'h', 1)), queue.submit(at('low2', 'm', 2))]);
     expect(runs).toEqual([['a'], ['high'], ['low'], ['low2'], ['none']]);
+  });
+
+  it('runs the caller with the least recent compute first, whatever priority the busy caller sends', async () => {
+    const { queue, runs, item } = harness();
+    const from = (id: string, caller: string, priority: number) => ({ ...item(id, id), caller, priority });
+    // h0 runs at once and is charged to h; v's request, though of a worse level, goes before h's others.
+    await Promise.all([queue.submit(from('h0', 'h', 1)), queue.submit(from('h1', 'h', 1)), queue.submit(from('h2', 'h', 1)), queue.submit(from('v1', 'v', 2))]);
+    expect(runs).toEqual([['h0'], ['v1'], ['h1'], ['h2']]);
+  });
+
+  it('alternates between callers by the compute each was charged, not by how many requests each sent', async () => {
+    const { queue, runs, item } = harness();
+    const from = (id: string, caller: string, cost: number) => ({ ...item(id, id), caller, costMs: cost });
+    // a0 starts; then b (cheap runs) and a (a costly one) wait. Runs are charged what they took (5 ms each),
+    // so b, having spent nothing, goes first, then the two alternate.
+    await Promise.all([queue.submit(from('a0', 'a', 5)), queue.submit(from('a1', 'a', 5)), queue.submit(from('a2', 'a', 5)), queue.submit(from('b1', 'b', 5)), queue.submit(from('b2', 'b', 5))]);
+    expect(runs).toEqual([['a0'], ['b1'], ['a1'], ['b2'], ['a2']]);
+  });
+
+  it('breaks ties by the earliest deadline, then by arrival', async () => {
+    const { queue, runs, item } = harness();
+    const due = (id: string, deadline?: number) => ({ ...item(id, id), ...(deadline === undefined ? {} : { deadline }) });
+    await Promise.all([queue.submit(due('first')), queue.submit(due('late', 500)), queue.submit(due('none')), queue.submit(due('soon', 100)), queue.submit(due('mid', 300))]);
+    expect(runs).toEqual([['first'], ['soon'], ['mid'], ['late'], ['none']]);
+  });
+
+  it("shares one ledger between an engine's queues: compute on one variant counts on another", async () => {
+    const clock = { t: 0 };
+    const share = new CallerShare(() => clock.t);
+    const runs: string[] = [];
+    let gate: Promise<void> = Promise.resolve();
+    // Each run takes its request's cost on the clock, once the gate is open.
+    const make = () =>
+      new BatchQueue<string>(
+        async (batch) => {
+          await gate;
+          for (const b of batch) (runs.push((b as any).id), (clock.t += b.costMs!));
+          return batch.map(() => ({ ok: true as const, value: '' }));
+        },
+        () => clock.t,
+        async () => {},
+        share,
+      );
+    const big = make();
+    const small = make();
+    const mk = (id: string, caller: string, costMs: number) => ({ id, key: id, caller, size: 1, policy: { maxBatch: 1, maxDelayMs: 0 }, startBy: 0, enqueuedAt: 0, predictMs: () => 1, costMs });
+    await big.submit(mk('h-big', 'h', 1000));
+    expect(share.usage('h')).toBeCloseTo(1000 * 2 ** -0.1, 0);
+    let open!: () => void;
+    gate = new Promise<void>((r) => (open = r));
+    const first = small.submit(mk('x', 'x', 10));
+    await new Promise((r) => setTimeout(r, 5));
+    // On the other queue h arrives before v, but v goes first: h has spent 1000 ms on the big variant.
+    const waiting = [small.submit(mk('h-small', 'h', 10)), small.submit(mk('v-small', 'v', 10))];
+    open();
+    await Promise.all([first, ...waiting]);
+    expect(runs).toEqual(['h-big', 'x', 'v-small', 'h-small']);
+  });
+
+  it('predicts the wait ahead of a request by the order it would run in, not by arrival', async () => {
+    const clock = { t: 0 };
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const queue = new BatchQueue<string>(async (batch) => (await gate, batch.map(() => ({ ok: true as const, value: '' }))), () => clock.t, async () => {});
+    const mk = (id: string, caller: string, costMs: number) => ({ id, key: id, caller, size: 1, policy: { maxBatch: 1, maxDelayMs: 0 }, startBy: 0, enqueuedAt: 0, predictMs: () => 1, costMs });
+    const running = queue.submit(mk('h0', 'h', 400));
+    await new Promise((r) => setTimeout(r, 5));
+    const queued = [queue.submit(mk('h1', 'h', 400)), queue.submit(mk('h2', 'h', 400))];
+    await new Promise((r) => setTimeout(r, 5));
+    clock.t = 100;
+    // 300 ms left of h0's run; h's own next request waits behind h's queued 800 ms as well, v's does not.
+    expect(queue.aheadMs(mk('h3', 'h', 400))).toBe(300 + 800);
+    expect(queue.aheadMs(mk('v1', 'v', 50))).toBe(300);
+    release();
+    await Promise.all([running, ...queued]);
+    expect(queue.aheadMs(mk('v2', 'v', 50))).toBe(0);
   });
 
   it('never puts requests with different keys in one run', async () => {

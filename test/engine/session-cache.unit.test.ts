@@ -99,6 +99,29 @@ describe('SessionCache', () => {
     b.done();
   });
 
+  it('with waitForRoom (the origin), waits for a busy session to be given back instead of failing, then loads', async () => {
+    const c = new SessionCache<FakeSession>({ budgetBytes: 100, waitForRoom: true, scope: 'origin', release: async (s) => void (s.released = true), pollMs: 1 });
+    const a = await c.acquire('m/a', 60, ready('a'));
+    const b = c.acquire('m/b', 60, ready('b'));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(c.entry('m/b')).toBeUndefined();
+    a.done();
+    const lease = await b;
+    expect(a.session.released).toBe(true);
+    expect(c.readyKeys()).toEqual(['m/b']);
+    lease.done();
+  });
+
+  it("with waitForRoom, gives up at the request's deadline with a 504, not a crash", async () => {
+    let t = 0;
+    const c = new SessionCache<FakeSession>({ budgetBytes: 100, waitForRoom: true, scope: 'origin', release: async () => undefined, now: () => t, pollMs: 1, sleep: async () => void (t += 10) });
+    const a = await c.acquire('m/a', 60, ready('a'));
+    const err = await c.acquire('m/b', 60, ready('b'), { deadline: 50 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 504, message: expect.stringMatching(/^m\/b does not fit the origin memory budget while other sessions are busy: the request's deadline passed while it waited for memory$/) });
+    expect(t).toBeGreaterThanOrEqual(50);
+    a.done();
+  });
+
   it('loads a session again for a waiting request when it was released to make room before that request took it', async () => {
     let openGate!: () => void;
     const gate = new Promise<void>((resolve) => (openGate = resolve));

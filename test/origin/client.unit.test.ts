@@ -1,12 +1,14 @@
 /**
- * The origin client's deadlines with a fake fetch: it tells the origin how long it will wait, abandons the
- * call when the client goes away, and lets only the origin's own timeouts reach the breaker: a timeout the
- * request's SLO made shorter than the origin was predicted to need is neither a failure nor a success.
+ * The origin client with a fake fetch: it tells the origin how long it will wait and who the caller is,
+ * abandons the call when the client goes away, and lets only what says the origin is unhealthy reach the
+ * breaker (refused or reset connections, 5xx, garbage): a timeout, the origin's own 504 and a caller's 429 are
+ * never failures.
  */
 import { describe, expect, it } from 'vitest';
 import type { BackendRequest } from '../../src/backend.js';
 import { ClientClosedRequest, OriginRejected, OriginTimeout, OriginUnavailable } from '../../src/errors.js';
-import { OriginClient, timeoutBlamed } from '../../src/origin/client.js';
+import { OriginClient } from '../../src/origin/client.js';
+import { CALLER_HEADER } from '../../src/protocol/caller.js';
 import { REQUEST_HEADER } from '../../src/protocol/headers.js';
 import { Registry } from '../../src/registry/registry.js';
 import { readManifests } from '../../tools/lib/manifests.js';
@@ -19,8 +21,8 @@ interface Call {
   signal: AbortSignal;
 }
 
-/** A fake origin: hangs until the call is aborted, or answers ten logits; records every call. */
-function fakeOrigin(mode: { hang: boolean }) {
+/** A fake origin: hangs until the call is aborted, answers 500, or answers ten logits; records every call. */
+function fakeOrigin(mode: { hang: boolean; fail?: boolean }) {
   const calls: Call[] = [];
   let called: () => void = () => undefined;
   const firstCall = new Promise<void>((r) => (called = r));
@@ -28,6 +30,7 @@ function fakeOrigin(mode: { hang: boolean }) {
     const signal = init.signal!;
     calls.push({ headers: init.headers as Record<string, string>, body: JSON.parse(new TextDecoder().decode(init.body as Uint8Array)), signal });
     called();
+    if (mode.fail) return Response.json({ error: 'injected failure' }, { status: 500 });
     if (!mode.hang) return Response.json({ model_name: 'mnist', outputs: [{ name: 'logits', datatype: 'FP32', shape: [1, 10], data: Array.from({ length: 10 }, (_, i) => i) }] });
     return new Promise<Response>((_, reject) => {
       if (signal.aborted) reject(signal.reason);
@@ -37,7 +40,7 @@ function fakeOrigin(mode: { hang: boolean }) {
   return { calls, fetch, firstCall };
 }
 
-function harness(mode = { hang: true }) {
+function harness(mode: { hang: boolean; fail?: boolean } = { hang: true }) {
   const clock = { t: 0 };
   const origin = fakeOrigin(mode);
   const client = new OriginClient({ url: 'http://origin.test', expectedRttMs: 40, breakerFailures: 3, breakerOpenMs: 1000, minAttemptMs: 50, binary: false, fetch: origin.fetch, now: () => clock.t });
@@ -56,18 +59,21 @@ function ask(deadlineMs: number, extra: Partial<BackendRequest> = {}): BackendRe
 }
 
 /** A 30 ms deadline the request's 20 ms SLO set, for a run the origin is predicted to need 369 ms for. */
-const SHORT = { shortDeadline: { why: 'its 20 ms SLO (budget 14 ms, 0 ms spent, + 100 ms grace)', blameAfterMs: 369 }, expectedOriginMs: 369 };
+const SHORT = { shortDeadline: { why: 'its 20 ms SLO (budget 14 ms, 0 ms spent, + 100 ms grace)' }, expectedOriginMs: 369 };
 
-describe('timeoutBlamed', () => {
-  it.each([
-    { name: 'blames every timeout of a deadline at the origin limit', timeout: 5, short: undefined, blamed: true },
-    { name: 'spares an attempt shorter than the origin was predicted to need', timeout: 368, short: { why: '', blameAfterMs: 369 }, blamed: false },
-    { name: 'blames an attempt that had what the origin was predicted to need', timeout: 369, short: { why: '', blameAfterMs: 369 }, blamed: true },
-    { name: 'spares every attempt when nothing was predicted', timeout: 60_000, short: { why: '', blameAfterMs: Infinity }, blamed: false },
-  ])('$name', ({ timeout, short, blamed }) => {
-    expect(timeoutBlamed(timeout, short)).toBe(blamed);
+/** A client whose fake origin answers every call with `status`, `body` and `headers`; counts the calls. */
+function answering(status: number, body: unknown, headers: Record<string, string> = {}) {
+  const counted = { calls: 0, headers: [] as Record<string, string>[] };
+  const client = new OriginClient({
+    url: 'http://origin.test', expectedRttMs: 40, breakerFailures: 1, breakerOpenMs: 1000, minAttemptMs: 50, binary: false, now: () => 0,
+    fetch: (async (_url: string, init: RequestInit) => {
+      counted.calls++;
+      counted.headers.push(init.headers as Record<string, string>);
+      return Response.json(body, { status, headers });
+    }) as unknown as typeof fetch,
   });
-});
+  return { client, counted };
+}
 
 describe('the origin client', () => {
   it('tells the origin how long it will wait for the attempt, less the round trip back', async () => {
@@ -113,30 +119,75 @@ describe('the origin client', () => {
     expect(client.healthy()).toBe(true);
   });
 
-  it('counts a timeout of a short deadline when the attempt had what the origin was predicted to need', async () => {
+  it('counts no timeout, not even of an attempt that had all the origin was predicted to need: a busy origin is not a down one', async () => {
     const { client } = harness();
-    const fair = { shortDeadline: { why: 'its 100 ms SLO', blameAfterMs: 20 }, expectedOriginMs: 20 };
-    for (let i = 0; i < 3; i++) await expect(client.infer(ask(30, fair))).rejects.toThrow(/^origin did not answer within 30 ms$/);
-    expect(client.breaker.state()).toBe('open');
+    const fair = { shortDeadline: { why: 'its 100 ms SLO' }, expectedOriginMs: 20 };
+    for (let i = 0; i < 5; i++) await expect(client.infer(ask(30, fair))).rejects.toThrow(/^origin did not answer within 30 ms, the deadline set by its 100 ms SLO; not counted against the origin$/);
+    expect(client.breaker.state()).toBe('closed');
   });
 
-  it("counts every timeout of a deadline at the origin's own limit", async () => {
+  it("counts no timeout of a deadline at the origin's own limit either (it used to open the breaker for every tenant)", async () => {
     const { client } = harness();
-    for (let i = 0; i < 3; i++) await expect(client.infer(ask(30))).rejects.toBeInstanceOf(OriginTimeout);
+    for (let i = 0; i < 5; i++) await expect(client.infer(ask(30))).rejects.toThrow(/^origin did not answer within 30 ms; not counted against the origin$/);
+    expect(client.breaker.state()).toBe('closed');
+    expect(client.healthy()).toBe(true);
+  });
+
+  it('still opens the breaker on answers the origin blames on itself (5xx)', async () => {
+    const { client } = harness({ hang: false, fail: true });
+    // Each request tries twice (a 5xx is retried); the third failure opens the breaker.
+    await expect(client.infer(ask(1000))).rejects.toThrow(/^origin answered 500/);
+    await expect(client.infer(ask(1000))).rejects.toThrow(/circuit breaker is open/);
     expect(client.breaker.state()).toBe('open');
   });
 
   it('gives the half-open probe back after an uncounted timeout, so the next request can probe and close the breaker', async () => {
-    const mode = { hang: true };
+    const mode = { hang: false, fail: true };
     const { client, clock } = harness(mode);
-    for (let i = 0; i < 3; i++) await client.infer(ask(30)).catch(() => undefined);
+    for (let i = 0; i < 2; i++) await client.infer(ask(1000)).catch(() => undefined);
     expect(client.breaker.state()).toBe('open');
-    clock.t = 1000;
-    await expect(client.infer(ask(1030, SHORT))).rejects.toThrow(/not counted/);
+    clock.t = 2000;
+    Object.assign(mode, { hang: true, fail: false });
+    await expect(client.infer(ask(2030, SHORT))).rejects.toThrow(/not counted/);
     expect(client.breaker.state()).toBe('half_open');
     expect(client.healthy()).toBe(true);
     mode.hang = false;
-    await client.infer(ask(2000));
+    await client.infer(ask(3000));
+    expect(client.breaker.state()).toBe('closed');
+  });
+
+  it("tells the origin who the caller is, so it limits and schedules per tenant", async () => {
+    const { client, calls } = harness({ hang: false });
+    await client.infer(ask(1000, { caller: '0123456789abcdef' }));
+    await client.infer(ask(1000));
+    expect(calls[0]!.headers[CALLER_HEADER]).toBe('0123456789abcdef');
+    expect(calls[1]!.headers[CALLER_HEADER]).toBeUndefined();
+  });
+
+  it("passes a flood of the origin's 429s on to the caller with their Retry-After, never retried, never a breaker failure", async () => {
+    const { client, counted } = answering(429, { error: 'rate limit exceeded; retry in 60 s' }, { 'retry-after': '60' });
+    for (let i = 0; i < 10; i++) {
+      const err = await client.infer(ask(1000, { caller: 'aaaaaaaaaaaaaaaa' })).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OriginRejected);
+      expect((err as OriginRejected).status).toBe(429);
+      expect((err as OriginRejected).headers['retry-after']).toBe('60');
+      expect((err as Error).message).toBe('origin rate limit for this caller: rate limit exceeded; retry in 60 s');
+    }
+    expect(counted.calls).toBe(10);
+    // One failure would open this breaker: the 429s are that caller's, and the origin answered them.
+    expect(client.breaker.state()).toBe('closed');
+    expect(client.healthy()).toBe(true);
+  });
+
+  it("answers the origin's own 504 (it would not finish by the deadline) with a 504 in its words, once, and counts nothing", async () => {
+    const words = "transformer-large/fp32: cannot finish by the request's deadline: predicted 10553 ms to compute + 0 ms of work queued ahead > 9960 ms left; not started";
+    const { client, counted } = answering(504, { error: words });
+    const err = await client.infer(ask(10_000, { shortDeadline: { why: "the caller's deadline of 10000 ms" } })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OriginTimeout);
+    expect((err as OriginTimeout).status).toBe(504);
+    // The first attempt's share of 10 s (60 %, room for a retry), less the round trip: what the origin was told.
+    expect((err as Error).message).toBe(`origin could not answer within 5960 ms, the deadline set by the caller's deadline of 10000 ms (504: ${words}); not counted against the origin`);
+    expect(counted.calls).toBe(1);
     expect(client.breaker.state()).toBe('closed');
   });
 

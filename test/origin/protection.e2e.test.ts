@@ -1,6 +1,7 @@
 /**
- * The origin protects itself: the shared secret on inference and /metrics, a rate limit per caller, and the
- * gateway's body and shape limits, against a real origin (onnxruntime-node) serving mnist.
+ * The origin protects itself: the shared secret on inference and /metrics, a rate limit per caller id (the
+ * gateway's `x-caller-id`, else the token), its own policy on pins (ORIGIN_CONFIG), and the gateway's body and
+ * shape limits, against a real origin (onnxruntime-node) serving mnist.
  */
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,8 @@ let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'origin-models-'));
   symlinkSync(resolve('models/mnist'), join(dir, 'mnist'));
-  origin = await startOrigin({ port: 0, host: '127.0.0.1', modelsDir: dir, token: TOKEN, ratePerMinute: 20 });
+  // Its policy lets a pin ask for fp32 or int8 of mnist only.
+  origin = await startOrigin({ port: 0, host: '127.0.0.1', modelsDir: dir, token: TOKEN, ratePerMinute: 20, config: JSON.stringify({ models: { mnist: { variants: ['fp32', 'int8'] } } }) });
 });
 
 afterAll(async () => {
@@ -63,6 +65,15 @@ describe('the origin', () => {
     expect([argmax(logits.slice(0, 10)), argmax(logits.slice(10, 20))]).toEqual(digits.labels.slice(0, 2));
   });
 
+  it("holds a gateway's pin to its own policy: a variant it does not allow is a JSON 400 naming the policy", async () => {
+    const allowed = await infer(mnistBody(0, 1), { ...auth, 'x-model-variant': 'int8' });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('x-model-variant')).toBe('int8');
+    const refused = await infer(mnistBody(0, 1), { ...auth, 'x-model-variant': 'fp16' });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toMatch(/^variant 'fp16' of model 'mnist' is not allowed by its policy \(variants: fp32, int8\)/);
+  });
+
   it('keeps /metrics behind the secret', async () => {
     expect((await fetch(`${origin.url}/metrics`)).status).toBe(401);
     const ok = await fetch(`${origin.url}/metrics`, { headers: auth });
@@ -90,6 +101,11 @@ describe('the origin', () => {
     }
     expect(statuses).toContain(429);
     expect(retryAfter).toBe('60');
+    // The limit is per caller id: the same gateway speaking for another tenant is still served.
+    const other = await infer(mnistBody(0, 1), { ...auth, 'x-caller-id': '00000000000000b0' });
+    expect(other.status).toBe(200);
+    const flooded = await infer(mnistBody(0, 1), auth);
+    expect(flooded.status).toBe(429);
   });
 });
 

@@ -2,14 +2,16 @@
  * A fault-injecting proxy in front of the real origin, for the fault-injection suite. Modes, switched with
  * `POST /__fault {"mode": ...}`: pass (forward), kill (stop listening: connection refused), slow (answer
  * after `delay_ms`), error (HTTP 500), garbage (200 with a body that is not JSON), reset (destroy the
- * connection before answering), hang (never answer: a hung origin). `GET /__fault` reports how many hung
+ * connection before answering), hang (never answer: a hung origin), throttle (answer 429 with Retry-After to
+ * the caller id `caller` names, as the origin's per-caller rate limit would, and forward everyone else).
+ * `GET /__fault` reports how many hung
  * requests are open, how many the caller abandoned (closed before an answer) and the `x-request-deadline-ms`
  * each one carried. Started by the workers tests' global setup on ORIGIN_TEST_PORT + 2 (control on + 3).
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type FaultMode = 'pass' | 'kill' | 'slow' | 'error' | 'garbage' | 'reset' | 'hang';
+export type FaultMode = 'pass' | 'kill' | 'slow' | 'error' | 'garbage' | 'reset' | 'hang' | 'throttle';
 
 /** What the proxy saw of hung requests (mode `hang`), for `GET /__fault`. */
 export interface HangStats {
@@ -26,6 +28,7 @@ export interface FaultProxy {
 export async function startFaultProxy(port: number, upstream: string): Promise<FaultProxy> {
   let mode: FaultMode = 'pass';
   let delayMs = 2000;
+  let throttled: string | undefined;
   let listening = true;
   const sockets = new Set<Socket>();
   const stats: HangStats = { hung: 0, abandoned: 0, deadlines: [] };
@@ -47,10 +50,13 @@ export async function startFaultProxy(port: number, upstream: string): Promise<F
     }
     if (mode === 'error') return void res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"injected failure"}');
     if (mode === 'garbage') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"outputs": [{"name": tru');
+    if (mode === 'throttle' && req.headers['x-caller-id'] === throttled) {
+      return void res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '42' }).end('{"error":"rate limit exceeded; retry in 42 s"}');
+    }
     if (mode === 'slow') await new Promise((r) => setTimeout(r, delayMs));
     try {
       const forward: Record<string, string> = {};
-      for (const h of ['authorization', 'content-type', 'x-model-variant', 'x-request-id', 'x-request-deadline-ms', 'inference-header-content-length']) {
+      for (const h of ['authorization', 'content-type', 'x-model-variant', 'x-request-id', 'x-request-deadline-ms', 'x-caller-id', 'inference-header-content-length']) {
         const v = req.headers[h];
         if (typeof v === 'string') forward[h] = v;
       }
@@ -77,9 +83,10 @@ export async function startFaultProxy(port: number, upstream: string): Promise<F
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     if (req.method === 'GET') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(stats));
-    const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { mode?: FaultMode; delay_ms?: number };
+    const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { mode?: FaultMode; delay_ms?: number; caller?: string };
     const next = body.mode ?? 'pass';
     if (body.delay_ms) delayMs = body.delay_ms;
+    throttled = body.caller;
     if (next === 'kill' && listening) {
       await new Promise<void>((r) => {
         data.close(() => r());
