@@ -17,6 +17,7 @@
  *        [--rate-limit 600] [--allow-anonymous]
  */
 import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import * as ort from 'onnxruntime-node';
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -77,6 +78,9 @@ export async function startOrigin({ port, host, modelsDir, token, ratePerMinute 
     // Node sees the caller's own Accept-Encoding (tritonclient's response_compression_algorithm).
     compressAnswers: true,
     bindings: { rateLimiter: new TokenBucketLimiter({ limit: ratePerMinute, periodMs: 60_000 }) },
+    // No Cloudflare in front to say who is calling: the socket's peer. A header would let any caller lock the
+    // gateway out by failing authentication under its address.
+    clientAddress: (c) => getConnInfo(c).remote.address ?? 'unknown',
   });
   // Like Triton, load every model's served variant before answering ready: a cold 400 MB load inside a
   // request's deadline would turn the first request into a 504.

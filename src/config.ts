@@ -78,6 +78,8 @@ export const GatewayConfigSchema = z
         admin_token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256').describe('SHA-256 (hex) of the admin token for /admin/*, /metrics and /dashboard; unset leaves them open (dev only).').optional(),
         rate_limit: z.boolean().describe('Rate-limit inference per API key (else per client IP) with the RATE_LIMITER binding, when bound.').default(true),
         rate_limit_period_s: z.number().int().positive().describe('Period of the RATE_LIMITER binding (seconds), sent as Retry-After on 429.').default(60),
+        failed_auth_limit: z.number().int().nonnegative().describe('Wrong credentials (unknown API key, wrong admin token: 403) one client address (`cf-connecting-ip`) may send per `failed_auth_window_s`; past it the address is answered 429 with Retry-After, before any key it sends is checked, until the window ends. Counted per isolate; with the RATE_LIMITER binding each failure also spends the key `authfail:ip:<address>` on it. 0: not counted.').default(20),
+        failed_auth_window_s: z.number().int().positive().describe('The window of `failed_auth_limit` (seconds).').default(60),
         cors_origins: z.array(z.string()).describe('CORS origins allowed for browser callers ("*" for any); empty disables CORS headers.').default([]),
       })
       .strict()

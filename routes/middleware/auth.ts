@@ -1,12 +1,27 @@
 /**
  * API keys, the admin token and per-key rate limits. Keys are never stored in clear: config and the
  * API_KEYS KV namespace hold their SHA-256. 401 when a credential is missing, 403 when it is wrong, 429
- * with Retry-After when the RATE_LIMITER binding says no.
+ * with Retry-After when the RATE_LIMITER binding says no, or when the caller's address has failed
+ * authentication too often (failed-auth.ts).
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { Forbidden, TooManyRequests, Unauthorized } from '../../src/errors.js';
 import { sha256Hex } from '../../src/lib/sha256.js';
 import type { V2Env } from '../env.js';
+import type { FailedAuthLimit } from './failed-auth.js';
+
+/** The caller's address as the platform states it: Cloudflare's `cf-connecting-ip` ('local' when absent). */
+export function connectingIp(c: Context<V2Env>): string {
+  return c.req.header('cf-connecting-ip') ?? 'local';
+}
+
+/** How both guards learn who is calling and keep count of wrong credentials. */
+export interface CallerOptions {
+  /** Failed authentications per address; one per app, shared by both guards. */
+  failures: FailedAuthLimit;
+  /** Default `connectingIp`; the origin on Node passes the socket's address. */
+  clientAddress?: (c: Context<V2Env>) => string;
+}
 
 /** The credential a caller presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
 function presented(header: (name: string) => string | undefined): string | undefined {
@@ -23,21 +38,26 @@ export interface AuthBindings {
 }
 
 /** Requires an API key on inference routes when any is configured, then applies the rate limit. */
-export function apiKeyAuth(bindings: AuthBindings): MiddlewareHandler<V2Env> {
+export function apiKeyAuth(bindings: AuthBindings, { failures, clientAddress = connectingIp }: CallerOptions): MiddlewareHandler<V2Env> {
   return async function apiKeyAuth(c, next) {
     const auth = c.get('plane').config.auth;
     const required = auth.api_keys_sha256.length > 0 || (auth.kv_keys && !!bindings.apiKeys);
+    const address = clientAddress(c);
     let subject: string | undefined;
     if (required) {
       const key = presented((n) => c.req.header(n));
       if (!key) throw new Unauthorized('an API key is required: send Authorization: Bearer <key> or x-api-key');
+      failures.check(address, auth);
       const hash = await sha256Hex(key);
       const known = auth.api_keys_sha256.includes(hash) || (auth.kv_keys && bindings.apiKeys ? (await bindings.apiKeys.get(hash)) !== null : false);
-      if (!known) throw new Forbidden('unknown API key');
+      if (!known) {
+        await failures.failed(address, auth);
+        throw new Forbidden('unknown API key');
+      }
       subject = `key:${hash.slice(0, 16)}`;
     }
     if (auth.rate_limit && bindings.rateLimiter) {
-      const who = subject ?? `ip:${c.req.header('cf-connecting-ip') ?? 'local'}`;
+      const who = subject ?? `ip:${address}`;
       const { success } = await bindings.rateLimiter.limit({ key: who });
       if (!success) throw new TooManyRequests(auth.rate_limit_period_s);
     }
@@ -46,7 +66,7 @@ export function apiKeyAuth(bindings: AuthBindings): MiddlewareHandler<V2Env> {
 }
 
 /** Options of adminAuth. */
-export interface AdminAuthOptions {
+export interface AdminAuthOptions extends CallerOptions {
   /**
    * With no admin token configured, leave the admin surfaces open (local development: `npm start` sets the
    * ADMIN_OPEN var). Default false: a plain deploy fails closed.
@@ -58,13 +78,19 @@ export interface AdminAuthOptions {
  * Requires the admin token on admin surfaces (/admin, /metrics, /dashboard). Without a configured token
  * they answer 403 saying how to configure one, unless explicitly opened for local development.
  */
-export function adminAuth({ openWithoutToken = false }: AdminAuthOptions = {}): MiddlewareHandler<V2Env> {
+export function adminAuth({ openWithoutToken = false, failures, clientAddress = connectingIp }: AdminAuthOptions): MiddlewareHandler<V2Env> {
   return async function adminAuth(c, next) {
-    const expected = c.get('plane').config.auth.admin_token_sha256;
+    const auth = c.get('plane').config.auth;
+    const expected = auth.admin_token_sha256;
     if (expected) {
       const token = presented((n) => c.req.header(n));
       if (!token) throw new Unauthorized('the admin token is required: send Authorization: Bearer <token>');
-      if ((await sha256Hex(token)) !== expected) throw new Forbidden('wrong admin token');
+      const address = clientAddress(c);
+      failures.check(address, auth);
+      if ((await sha256Hex(token)) !== expected) {
+        await failures.failed(address, auth);
+        throw new Forbidden('wrong admin token');
+      }
     } else if (!openWithoutToken) {
       throw new Forbidden('admin surfaces are closed: no admin token is configured; set auth.admin_token_sha256 in GATEWAY_CONFIG to the SHA-256 of a token (printf %s "$TOKEN" | sha256sum), or for local development only set the var ADMIN_OPEN=true');
     }

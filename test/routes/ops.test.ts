@@ -188,6 +188,40 @@ describe('auth and abuse', () => {
     expect(last!.body.error).toMatch(/rate limit/);
   });
 
+  it('throttles an address that keeps sending wrong keys: 429 with Retry-After, even for a right key, while others are served', async () => {
+    const call = gatewayWith({ auth: { api_keys_sha256: [await sha256Hex('team-a-secret')] } });
+    const guesser = { 'cf-connecting-ip': '198.51.100.23' };
+    const statuses: number[] = [];
+    let last;
+    for (let i = 0; i < 300; i++) {
+      last = await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { ...guesser, 'x-api-key': `guess-${i}` });
+      statuses.push(last.status);
+    }
+    // auth.failed_auth_limit (20 per 60 s by default) wrong keys are told so, the rest are refused unheard.
+    expect(statuses.filter((s) => s === 403)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(280);
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(last!.body.error).toMatch(/^too many failed authentication attempts from this address; retry in \d+ s$/);
+    const right = { 'x-api-key': 'team-a-secret', 'x-slo-ms': '10000' };
+    expect((await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { ...guesser, ...right })).status).toBe(429);
+    expect((await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { 'cf-connecting-ip': '198.51.100.24', ...right })).status).toBe(200);
+  });
+
+  it('counts wrong admin tokens against the address too', async () => {
+    const call = gatewayWith({ auth: { admin_token_sha256: await sha256Hex('ops-token'), failed_auth_limit: 3 } });
+    const from = { 'cf-connecting-ip': '198.51.100.31' };
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await call('GET', '/admin/config', undefined, { ...from, authorization: `Bearer guess-${i}` })).status);
+    expect(statuses).toEqual([403, 403, 403, 429, 429]);
+  });
+
+  it('spends authfail:ip:<address> on the RATE_LIMITER binding, apart from the request rate', async () => {
+    const call = gatewayWith({ auth: { api_keys_sha256: [await sha256Hex('team-a-secret')], failed_auth_limit: 1000 } }, { RATE_LIMITER: (env as any).STRICT_LIMITER });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { 'cf-connecting-ip': '198.51.100.41', 'x-api-key': 'nope' })).status);
+    expect(statuses).toEqual([403, 403, 429]);
+  });
+
   it('sends CORS headers for configured browser origins', async () => {
     const call = gatewayWith({ auth: { cors_origins: ['https://app.example'] } });
     const res = await call('OPTIONS', '/v2/models/mnist/infer', undefined, { origin: 'https://app.example', 'access-control-request-method': 'POST' });
