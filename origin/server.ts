@@ -6,6 +6,7 @@
  *
  * Keep it private: it answers only callers that present the shared secret ORIGIN_TOKEN (the gateway sends it
  * as `Authorization: Bearer`), rate-limits them, and applies the gateway's own body, shape and nesting limits.
+ * /metrics and Triton's load/unload take a token of their own, ORIGIN_ADMIN_TOKEN (closed without one).
  * `--allow-anonymous` serves without a token, for a trusted local network only (it says so at start).
  *
  * Deadlines come from the caller: the gateway sends each attempt's `x-request-deadline-ms` (relative, so the
@@ -13,7 +14,7 @@
  * server's own limit (`origin.timeout_ms` of its config); a caller that hangs up aborts the request's signal.
  * Both reach the engine on the backend request, so work nobody waits for can be dropped.
  *
- * Usage: ORIGIN_TOKEN=... tsx origin/server.ts [--port 8788] [--host 127.0.0.1] [--models models]
+ * Usage: ORIGIN_TOKEN=... [ORIGIN_ADMIN_TOKEN=...] tsx origin/server.ts [--port 8788] [--host 127.0.0.1] [--models models]
  *        [--rate-limit 600] [--allow-anonymous]
  */
 import { serve } from '@hono/node-server';
@@ -39,6 +40,11 @@ export interface OriginOptions {
   modelsDir: string;
   /** The shared secret callers must present; undefined serves anyone (trusted networks only). */
   token?: string | undefined;
+  /**
+   * The token of /metrics and Triton's load/unload (`Authorization: Bearer`), never the inference secret; unset:
+   * those answer 403 (open when the origin is anonymous).
+   */
+  adminToken?: string | undefined;
   /** Requests per minute per caller (per token, else per address). */
   ratePerMinute?: number;
 }
@@ -49,7 +55,7 @@ export interface RunningOrigin {
 }
 
 /** Starts the origin; resolves once it listens. */
-export async function startOrigin({ port, host, modelsDir, token, ratePerMinute = 6000 }: OriginOptions): Promise<RunningOrigin> {
+export async function startOrigin({ port, host, modelsDir, token, adminToken, ratePerMinute = 6000 }: OriginOptions): Promise<RunningOrigin> {
   const config = parseConfig({
     site: 'origin',
     // Its engine is native: what the gateway assumes of the origin's speed (origin.speed_factor) is its own,
@@ -59,7 +65,8 @@ export async function startOrigin({ port, host, modelsDir, token, ratePerMinute 
     policy: { edge_memory_budget_bytes: Number.MAX_SAFE_INTEGER, origin_enabled: false, slo_ms: 60_000 },
     // The gateway's limits (its defaults): nothing the gateway would refuse reaches a model here either.
     auth: {
-      ...(token ? { api_keys_sha256: [sha256Hex(token)], admin_token_sha256: sha256Hex(token) } : {}),
+      ...(token ? { api_keys_sha256: [sha256Hex(token)] } : {}),
+      ...(adminToken ? { admin_token_sha256: sha256Hex(adminToken) } : {}),
       rate_limit: true,
       rate_limit_period_s: 60,
     },
@@ -72,8 +79,10 @@ export async function startOrigin({ port, host, modelsDir, token, ratePerMinute 
   const plane = new DataPlane({ registry, backends: { edge: engine }, live: liveView(engine), config: { get: async () => config }, initialConfig: config });
   const app = createApp({
     plane,
-    // Anonymous (trusted network) origins keep /metrics open; otherwise the shared secret guards it.
-    adminOpen: !token,
+    // Anonymous (trusted network) origins keep /metrics open; otherwise it takes its own token, never the
+    // secret every gateway holds.
+    adminOpen: !token && !adminToken,
+    adminClosedReason: 'admin surfaces of the origin are closed: start it with ORIGIN_ADMIN_TOKEN set to open /metrics and load/unload to that token',
     maxBodyBytes: config.limits.max_body_bytes,
     // Node sees the caller's own Accept-Encoding (tritonclient's response_compression_algorithm).
     compressAnswers: true,
@@ -106,12 +115,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     },
   });
   const token = process.env.ORIGIN_TOKEN || undefined;
+  const adminToken = process.env.ORIGIN_ADMIN_TOKEN || undefined;
   if (!token && !values['allow-anonymous']) {
     console.error('origin: ORIGIN_TOKEN is not set. Set the shared secret on both sides (origin env ORIGIN_TOKEN, gateway secret ORIGIN_TOKEN), or pass --allow-anonymous on a trusted network only.');
     process.exit(2);
   }
   if (!token) console.warn('origin: WARNING: --allow-anonymous: anyone who reaches this port can run inference and read /metrics');
-  const origin = await startOrigin({ port: Number(values.port), host: values.host!, modelsDir: values.models!, token, ratePerMinute: Number(values['rate-limit']) });
+  if (adminToken && adminToken === token) {
+    console.error('origin: ORIGIN_ADMIN_TOKEN equals ORIGIN_TOKEN: the admin token must not be the secret every gateway holds.');
+    process.exit(2);
+  }
+  const origin = await startOrigin({ port: Number(values.port), host: values.host!, modelsDir: values.models!, token, adminToken, ratePerMinute: Number(values['rate-limit']) });
   console.log(`origin ready on ${origin.url}`);
   const stop = () => origin.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);

@@ -26,6 +26,8 @@ export interface AppOptions {
   plane: DataPlane;
   /** Admin surfaces open when no admin token is configured (local development only); default closed. */
   adminOpen?: boolean;
+  /** What closed admin surfaces answer (403) when no admin token is configured; default: how to set one. */
+  adminClosedReason?: string;
   maxBodyBytes: number;
   /** The hot-reloadable policy the plane reads, for the admin routes that show it; absent at the origin. */
   policy?: PolicySource | undefined;
@@ -44,7 +46,7 @@ export interface AppOptions {
 const HINTS = CLIENT_HINTS.join(', ');
 
 /** Builds the app around one data plane. */
-export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, adminOpen = false, compressAnswers = false, clientAddress = connectingIp }: AppOptions): Hono<V2Env> {
+export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, adminOpen = false, adminClosedReason, compressAnswers = false, clientAddress = connectingIp }: AppOptions): Hono<V2Env> {
   const app = new Hono<V2Env>();
   app.use(requestId({ limitLength: 128 }));
   app.use(async function attachPlane(c, next) {
@@ -109,7 +111,7 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
   for (const path of ['/v2/models/:model/device', '/v2/models/:model/versions/:version/device', '/v2/models/:model/variants/:variant/artifact', '/v2/models/:model/versions/:version/variants/:variant/artifact']) {
     app.on(['GET', 'HEAD'], path, inferAuth);
   }
-  const admin = adminAuth({ openWithoutToken: adminOpen, ...caller });
+  const admin = adminAuth({ openWithoutToken: adminOpen, ...(adminClosedReason ? { closedReason: adminClosedReason } : {}), ...caller });
   app.use('/admin/*', admin);
   // /admin/config describes the policy source itself: read it first (KV, within its TTL), as the plane does
   // at the start of each of its verbs, so the view is as fresh as the next decision.

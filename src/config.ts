@@ -75,7 +75,7 @@ export const GatewayConfigSchema = z
       .object({
         api_keys_sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256')).describe('SHA-256 (hex) of the API keys accepted on inference routes; empty means no key needed.').default([]),
         kv_keys: z.boolean().describe('Also accept keys whose sha256 is a key of the API_KEYS KV namespace (when bound).').default(false),
-        admin_token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256').describe('SHA-256 (hex) of the admin token for /admin/*, /metrics and /dashboard; unset leaves them open (dev only).').optional(),
+        admin_token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256').describe('SHA-256 (hex) of the admin token for /admin/*, /metrics, /dashboard and Triton\'s load/unload, sent as `Authorization: Bearer` only (never `x-api-key`), and never accepted as an API key; unset closes them (403) unless the ADMIN_OPEN var opens them for local development.').optional(),
         rate_limit: z.boolean().describe('Rate-limit inference per API key (else per client IP) with the RATE_LIMITER binding, when bound.').default(true),
         rate_limit_period_s: z.number().int().positive().describe('Period of the RATE_LIMITER binding (seconds), sent as Retry-After on 429.').default(60),
         failed_auth_limit: z.number().int().nonnegative().describe('Wrong credentials (unknown API key, wrong admin token: 403) one client address (`cf-connecting-ip`) may send per `failed_auth_window_s`; past it the address is answered 429 with Retry-After, before any key it sends is checked, until the window ends. Counted per isolate; with the RATE_LIMITER binding each failure also spends the key `authfail:ip:<address>` on it. 0: not counted.').default(20),
@@ -83,6 +83,10 @@ export const GatewayConfigSchema = z
         cors_origins: z.array(z.string()).describe('CORS origins allowed for browser callers ("*" for any); empty disables CORS headers.').default([]),
       })
       .strict()
+      .refine((a) => !a.admin_token_sha256 || !a.api_keys_sha256.includes(a.admin_token_sha256), {
+        message: 'the admin token is also an API key: it must open the admin surfaces only; give clients keys of their own',
+        path: ['admin_token_sha256'],
+      })
       .prefault({})
       .describe('Who may call: API keys, the admin token, rate limits, CORS.'),
     learned: LearnedProfiles.optional().describe('Latency profiles learned in production (src/registry/learned.ts), published in the POLICY KV by the feedback Tail Worker (tail/); where present they replace the manifest\'s fit for prediction.'),

@@ -103,6 +103,14 @@ describe('parseConfig', () => {
     expect(err.message).toMatch(/policy\.slo_ms: .*; limits\.max_batch: .*; origin\.variant: /);
   });
 
+  it('refuses an admin token that is also an API key', () => {
+    const hash = 'a'.repeat(64);
+    expect(configError({ auth: { api_keys_sha256: [hash], admin_token_sha256: hash } }).message).toBe(
+      'invalid gateway config: auth.admin_token_sha256: the admin token is also an API key: it must open the admin surfaces only; give clients keys of their own',
+    );
+    expect(parseConfig({ auth: { api_keys_sha256: ['b'.repeat(64)], admin_token_sha256: hash } }).auth.admin_token_sha256).toBe(hash);
+  });
+
   it('takes the origin URL from ORIGIN_URL', () => {
     expect(parseConfig({}, { originUrl: 'http://127.0.0.1:9000' }).origin.url).toBe('http://127.0.0.1:9000');
   });

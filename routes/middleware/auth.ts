@@ -23,11 +23,15 @@ export interface CallerOptions {
   clientAddress?: (c: Context<V2Env>) => string;
 }
 
-/** The credential a caller presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
-function presented(header: (name: string) => string | undefined): string | undefined {
+/** The `Authorization: Bearer <credential>` a caller presents. */
+function bearer(header: (name: string) => string | undefined): string | undefined {
   const auth = header('authorization');
-  if (auth?.toLowerCase().startsWith('bearer ')) return auth.slice(7).trim() || undefined;
-  return header('x-api-key')?.trim() || undefined;
+  return auth?.toLowerCase().startsWith('bearer ') ? auth.slice(7).trim() || undefined : undefined;
+}
+
+/** The API key a caller presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+function presentedKey(header: (name: string) => string | undefined): string | undefined {
+  return bearer(header) ?? (header('x-api-key')?.trim() || undefined);
 }
 
 export interface AuthBindings {
@@ -45,10 +49,16 @@ export function apiKeyAuth(bindings: AuthBindings, { failures, clientAddress = c
     const address = clientAddress(c);
     let subject: string | undefined;
     if (required) {
-      const key = presented((n) => c.req.header(n));
+      const key = presentedKey((n) => c.req.header(n));
       if (!key) throw new Unauthorized('an API key is required: send Authorization: Bearer <key> or x-api-key');
       failures.check(address, auth);
       const hash = await sha256Hex(key);
+      // The admin token opens the operator's surfaces only: a leak of a client's credentials must not be one of
+      // the admin's, nor the reverse (config refuses it in api_keys_sha256; the API_KEYS namespace is checked here).
+      if (hash === auth.admin_token_sha256) {
+        await failures.failed(address, auth);
+        throw new Forbidden('the admin token is not an API key: it opens /admin, /metrics and /dashboard only');
+      }
       const known = auth.api_keys_sha256.includes(hash) || (auth.kv_keys && bindings.apiKeys ? (await bindings.apiKeys.get(hash)) !== null : false);
       if (!known) {
         await failures.failed(address, auth);
@@ -72,19 +82,24 @@ export interface AdminAuthOptions extends CallerOptions {
    * ADMIN_OPEN var). Default false: a plain deploy fails closed.
    */
   openWithoutToken?: boolean;
+  /** The 403's words when closed for want of a token; default: how to set `auth.admin_token_sha256`. */
+  closedReason?: string;
 }
 
+const CLOSED = 'admin surfaces are closed: no admin token is configured; set auth.admin_token_sha256 in GATEWAY_CONFIG to the SHA-256 of a token (printf %s "$TOKEN" | sha256sum), or for local development only set the var ADMIN_OPEN=true';
+
 /**
- * Requires the admin token on admin surfaces (/admin, /metrics, /dashboard). Without a configured token
- * they answer 403 saying how to configure one, unless explicitly opened for local development.
+ * Requires the admin token, as `Authorization: Bearer` only, on admin surfaces (/admin, /metrics, /dashboard):
+ * `x-api-key` carries API keys, and an API key is never the admin token. Without a configured token they
+ * answer 403 saying how to configure one, unless explicitly opened for local development.
  */
-export function adminAuth({ openWithoutToken = false, failures, clientAddress = connectingIp }: AdminAuthOptions): MiddlewareHandler<V2Env> {
+export function adminAuth({ openWithoutToken = false, closedReason = CLOSED, failures, clientAddress = connectingIp }: AdminAuthOptions): MiddlewareHandler<V2Env> {
   return async function adminAuth(c, next) {
     const auth = c.get('plane').config.auth;
     const expected = auth.admin_token_sha256;
     if (expected) {
-      const token = presented((n) => c.req.header(n));
-      if (!token) throw new Unauthorized('the admin token is required: send Authorization: Bearer <token>');
+      const token = bearer((n) => c.req.header(n));
+      if (!token) throw new Unauthorized(`the admin token is required: send Authorization: Bearer <token>${c.req.header('x-api-key') ? ' (x-api-key carries API keys, never the admin token)' : ''}`);
       const address = clientAddress(c);
       failures.check(address, auth);
       if ((await sha256Hex(token)) !== expected) {
@@ -92,7 +107,7 @@ export function adminAuth({ openWithoutToken = false, failures, clientAddress = 
         throw new Forbidden('wrong admin token');
       }
     } else if (!openWithoutToken) {
-      throw new Forbidden('admin surfaces are closed: no admin token is configured; set auth.admin_token_sha256 in GATEWAY_CONFIG to the SHA-256 of a token (printf %s "$TOKEN" | sha256sum), or for local development only set the var ADMIN_OPEN=true');
+      throw new Forbidden(closedReason);
     }
     await next();
   };

@@ -1,5 +1,5 @@
 /**
- * The origin protects itself: the shared secret on inference and /metrics, a rate limit per caller, and the
+ * The origin protects itself: the shared secret on inference, its own admin token on /metrics, a rate limit per caller, and the
  * gateway's body and shape limits, against a real origin (onnxruntime-node) serving mnist.
  */
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -15,13 +15,14 @@ const mnistBody = (from: number, n: number) => ({ inputs: [{ name: 'input', data
 const argmax = (row: number[]) => row.indexOf(Math.max(...row));
 
 const TOKEN = 'a-long-shared-secret';
+const ADMIN_TOKEN = 'the-origin-operators-token';
 let origin: RunningOrigin;
 let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'origin-models-'));
   symlinkSync(resolve('models/mnist'), join(dir, 'mnist'));
-  origin = await startOrigin({ port: 0, host: '127.0.0.1', modelsDir: dir, token: TOKEN, ratePerMinute: 20 });
+  origin = await startOrigin({ port: 0, host: '127.0.0.1', modelsDir: dir, token: TOKEN, adminToken: ADMIN_TOKEN, ratePerMinute: 20 });
 });
 
 afterAll(async () => {
@@ -63,9 +64,11 @@ describe('the origin', () => {
     expect([argmax(logits.slice(0, 10)), argmax(logits.slice(10, 20))]).toEqual(digits.labels.slice(0, 2));
   });
 
-  it('keeps /metrics behind the secret', async () => {
+  it('keeps /metrics behind its own admin token: the secret every gateway holds does not open it, nor is the admin token an inference key', async () => {
     expect((await fetch(`${origin.url}/metrics`)).status).toBe(401);
-    const ok = await fetch(`${origin.url}/metrics`, { headers: auth });
+    expect((await fetch(`${origin.url}/metrics`, { headers: auth })).status).toBe(403);
+    expect((await infer(mnistBody(0, 1), { authorization: `Bearer ${ADMIN_TOKEN}` })).status).toBe(403);
+    const ok = await fetch(`${origin.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toMatch(/nv_inference_request_success/);
   });

@@ -163,6 +163,37 @@ describe('auth and abuse', () => {
     expect((await call('GET', '/admin/config', undefined, { authorization: 'Bearer ops-token' })).status).toBe(200);
   });
 
+  it('takes the admin token only as Authorization: Bearer on admin routes, never as x-api-key', async () => {
+    const call = gatewayWith({ auth: { admin_token_sha256: await sha256Hex('ops-token') } });
+    for (const path of ['/admin/config', '/metrics']) {
+      const res = await call('GET', path, undefined, { 'x-api-key': 'ops-token' });
+      expect(res.status, path).toBe(401);
+      expect(res.body.error).toBe('the admin token is required: send Authorization: Bearer <token> (x-api-key carries API keys, never the admin token)');
+    }
+    expect((await call('GET', '/admin/config', undefined, { authorization: 'Bearer ops-token' })).status).toBe(200);
+  });
+
+  it('never takes the admin token as an API key, nor an API key as the admin token', async () => {
+    await env.API_KEYS.put(await sha256Hex('ops-token'), JSON.stringify({ name: 'a key an operator reused' }));
+    const call = gatewayWith({ auth: { api_keys_sha256: [await sha256Hex('team-a-secret')], kv_keys: true, admin_token_sha256: await sha256Hex('ops-token') } });
+    try {
+      for (const headers of [{ authorization: 'Bearer ops-token' }, { 'x-api-key': 'ops-token' }] as Record<string, string>[]) {
+        const res = await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { ...headers, 'x-slo-ms': '10000' });
+        expect(res.status).toBe(403);
+        expect(res.body.error).toBe('the admin token is not an API key: it opens /admin, /metrics and /dashboard only');
+        expect((await call('GET', '/v2/models/mnist/device', undefined, headers)).status).toBe(403);
+      }
+      for (const path of ['/admin/config', '/metrics', '/dashboard']) {
+        const res = await call('GET', path, undefined, { authorization: 'Bearer team-a-secret' });
+        expect(res.status, path).toBe(403);
+        expect(res.body?.error ?? res.text).toMatch(/wrong admin token/);
+      }
+      expect((await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { authorization: 'Bearer team-a-secret', 'x-slo-ms': '10000' })).status).toBe(200);
+    } finally {
+      await env.API_KEYS.delete(await sha256Hex('ops-token'));
+    }
+  });
+
   it('closes the admin surfaces when deployed without an admin token, saying how to configure one', async () => {
     const call = gatewayWith({}, { ADMIN_OPEN: undefined } as Partial<Env>);
     for (const [method, path] of [['GET', '/admin/config'], ['GET', '/metrics'], ['GET', '/dashboard'], ['POST', '/admin/explain']] as const) {
