@@ -75,6 +75,7 @@ export const GatewayConfigSchema = z
       .object({
         api_keys_sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256')).describe('SHA-256 (hex) of the API keys accepted on inference routes; empty means no key needed.').default([]),
         kv_keys: z.boolean().describe('Also accept keys whose sha256 is a key of the API_KEYS KV namespace (when bound).').default(false),
+        allow_anonymous: z.boolean().describe('Say that serving inference, device plans and artifacts with no API key at all (no `api_keys_sha256`, no `kv_keys` with API_KEYS bound) is intended. Either way such a deployment answers anyone; without this it logs an `anonymous_inference` warning when each isolate starts.').default(false),
         admin_token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256').describe('SHA-256 (hex) of the admin token for /admin/*, /metrics, /dashboard and Triton\'s load/unload, sent as `Authorization: Bearer` only (never `x-api-key`), and never accepted as an API key; unset closes them (403) unless the ADMIN_OPEN var opens them for local development.').optional(),
         rate_limit: z.boolean().describe('Rate-limit inference per API key (else per client IP) with the RATE_LIMITER binding, when bound.').default(true),
         rate_limit_period_s: z.number().int().positive().describe('Period of the RATE_LIMITER binding (seconds), sent as Retry-After on 429.').default(60),

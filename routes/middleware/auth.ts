@@ -41,11 +41,16 @@ export interface AuthBindings {
   analytics?: AnalyticsEngineDataset | undefined;
 }
 
+/** Whether inference (and the device tier) needs an API key: keys in config, or the API_KEYS namespace in use. */
+export function keysRequired(auth: { api_keys_sha256: readonly string[]; kv_keys: boolean }, apiKeysBound: boolean): boolean {
+  return auth.api_keys_sha256.length > 0 || (auth.kv_keys && apiKeysBound);
+}
+
 /** Requires an API key on inference routes when any is configured, then applies the rate limit. */
 export function apiKeyAuth(bindings: AuthBindings, { failures, clientAddress = connectingIp }: CallerOptions): MiddlewareHandler<V2Env> {
   return async function apiKeyAuth(c, next) {
     const auth = c.get('plane').config.auth;
-    const required = auth.api_keys_sha256.length > 0 || (auth.kv_keys && !!bindings.apiKeys);
+    const required = keysRequired(auth, !!bindings.apiKeys);
     const address = clientAddress(c);
     let subject: string | undefined;
     if (required) {

@@ -3,7 +3,7 @@
  * API keys, the admin token and rate limits (real KV and rate-limit bindings from miniflare).
  */
 import { createExecutionContext, env, SELF } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sha256Hex } from '../../src/lib/sha256.js';
 import { buildGateway } from '../../src/worker.js';
 import { mnistBody, post } from '../helpers.js';
@@ -251,6 +251,26 @@ describe('auth and abuse', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) statuses.push((await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { 'cf-connecting-ip': '198.51.100.41', 'x-api-key': 'nope' })).status);
     expect(statuses).toEqual([403, 403, 429]);
+  });
+
+  it('warns once, when the isolate starts, that a deployment without API keys serves anyone, unless told that is intended', async () => {
+    const warnings = (config: Record<string, unknown>, bindings: Partial<Env> = {}) => {
+      const spy = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+      try {
+        buildGateway({ ...env, ...bindings, GATEWAY_CONFIG: { ...(env.GATEWAY_CONFIG as object), ...config } } as Env);
+        return spy.mock.calls.map((c) => JSON.parse(String(c[0])) as { event: string; warning: string }).filter((w) => w.event === 'anonymous_inference');
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    const open = warnings({});
+    expect(open).toHaveLength(1);
+    expect(open[0]!.warning).toMatch(/^no API keys are configured .*: inference, device plans and model artifacts answer anyone\. Configure keys, or set auth\.allow_anonymous = true/);
+    // kv_keys without the namespace bound requires nothing either.
+    expect(warnings({ auth: { kv_keys: true } }, { API_KEYS: undefined } as Partial<Env>)).toHaveLength(1);
+    expect(warnings({ auth: { allow_anonymous: true } })).toEqual([]);
+    expect(warnings({ auth: { api_keys_sha256: [await sha256Hex('team-a-secret')] } })).toEqual([]);
+    expect(warnings({ auth: { kv_keys: true } })).toEqual([]);
   });
 
   it('sends CORS headers for configured browser origins', async () => {
