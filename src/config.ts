@@ -35,6 +35,8 @@ export const GatewayConfigSchema = z
         max_batch: z.number().int().positive().describe('Batch size (items) one request may carry (413).').default(256),
         max_output_elements: z.number().int().positive().describe('Output elements a request may produce, estimated from the model\'s output shapes before running and checked again before encoding: a Workers isolate has 128 MB for the outputs, their copy and JSON.').default(2 * MiB),
         max_json_depth: z.number().int().positive().describe('Deepest JSON nesting a request body may have (tensor data of rank 8 nests 9 deep).').default(64),
+        max_parameters: z.number().int().positive().describe('Entries one v2 `parameters` object (the request\'s, an input\'s or an output\'s) may hold (400); the protocol\'s are a handful.').default(32),
+        max_parameter_bytes: z.number().int().positive().describe('Bytes, as JSON, all the `parameters` objects of one request may take together (400).').default(16 * 1024),
       })
       .strict()
       .prefault({})
