@@ -6,5 +6,11 @@ import type { DataPlane } from '../src/dataplane.js';
 import type { InferenceLog } from './v2/headers.js';
 
 export interface V2Env {
-  Variables: { plane: DataPlane; requestId: string; inference?: InferenceLog | undefined };
+  Variables: {
+    plane: DataPlane;
+    requestId: string;
+    inference?: InferenceLog | undefined;
+    /** Set by the API-key guard: this route needs a key, so its answers are the keyholder's, not the public's. */
+    keyRequired?: boolean;
+  };
 }

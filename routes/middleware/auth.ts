@@ -51,6 +51,7 @@ export function apiKeyAuth(bindings: AuthBindings, { failures, clientAddress = c
   return async function apiKeyAuth(c, next) {
     const auth = c.get('plane').config.auth;
     const required = keysRequired(auth, !!bindings.apiKeys);
+    c.set('keyRequired', required);
     const address = clientAddress(c);
     let subject: string | undefined;
     if (required) {
