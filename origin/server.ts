@@ -5,7 +5,8 @@
  * cannot drift. Any KServe v2 server (Triton, KServe) can stand in its place.
  *
  * Keep it private: it answers only callers that present the shared secret ORIGIN_TOKEN (the gateway sends it
- * as `Authorization: Bearer`), and applies the gateway's own body, shape and nesting limits.
+ * as `Authorization: Bearer`), rate-limits them, and applies the gateway's own body, shape and nesting limits.
+ * /metrics and Triton's load/unload take a token of their own, ORIGIN_ADMIN_TOKEN (closed without one).
  * `--allow-anonymous` serves without a token, for a trusted local network only (it says so at start).
  *
  * Many tenants share it through one gateway, so nobody may spend it for everyone else: the gateway names
@@ -21,10 +22,11 @@
  * server's own limit (`origin.timeout_ms` of its config); a caller that hangs up aborts the request's signal.
  * Both reach the engine on the backend request, so work nobody waits for can be dropped.
  *
- * Usage: ORIGIN_TOKEN=... [ORIGIN_CONFIG='{...}'] tsx origin/server.ts [--port 8788] [--host 127.0.0.1]
- *        [--models models] [--config origin.json] [--rate-limit 600] [--allow-anonymous]
+ * Usage: ORIGIN_TOKEN=... [ORIGIN_ADMIN_TOKEN=...] [ORIGIN_CONFIG='{...}'] tsx origin/server.ts [--port 8788]
+ *        [--host 127.0.0.1] [--models models] [--config origin.json] [--rate-limit 600] [--allow-anonymous]
  */
 import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import * as ort from 'onnxruntime-node';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -51,6 +53,11 @@ export interface OriginOptions {
   modelsDir: string;
   /** The shared secret callers must present; undefined serves anyone (trusted networks only). */
   token?: string | undefined;
+  /**
+   * The token of /metrics and Triton's load/unload (`Authorization: Bearer`), never the inference secret; unset:
+   * those answer 403 (open when the origin is anonymous).
+   */
+  adminToken?: string | undefined;
   /** Requests per minute per caller (the gateway's `x-caller-id`, else the token, else the address). */
   ratePerMinute?: number;
   /** Ops' config (GATEWAY_CONFIG's schema, as an object or JSON text): policy and models, limits, origin_limits. */
@@ -63,8 +70,8 @@ export interface RunningOrigin {
 }
 
 /** Starts the origin; resolves once it listens. */
-export async function startOrigin({ port, host, modelsDir, token, ratePerMinute = 6000, config: raw }: OriginOptions): Promise<RunningOrigin> {
-  const config = originConfig(raw, token);
+export async function startOrigin({ port, host, modelsDir, token, adminToken, ratePerMinute = 6000, config: raw }: OriginOptions): Promise<RunningOrigin> {
+  const config = originConfig(raw, token, adminToken);
   const registry = new Registry(readManifests(modelsDir));
   // What the selector predicts from: learned from this origin's own runs.
   const learner = new LatencyLearner(learnerOptions(config.learning));
@@ -87,13 +94,18 @@ export async function startOrigin({ port, host, modelsDir, token, ratePerMinute 
   const plane = new DataPlane({ registry, backends: { edge: engine }, live: liveView(engine), config: { get: async () => config }, initialConfig: config, learner });
   const app = createApp({
     plane,
-    // Anonymous (trusted network) origins keep /metrics open; otherwise the shared secret guards it.
-    adminOpen: !token,
+    // Anonymous (trusted network) origins keep /metrics open; otherwise it takes its own token, never the
+    // secret every gateway holds.
+    adminOpen: !token && !adminToken,
+    adminClosedReason: 'admin surfaces of the origin are closed: start it with ORIGIN_ADMIN_TOKEN set to open /metrics and load/unload to that token',
     maxBodyBytes: config.limits.max_body_bytes,
     // Node sees the caller's own Accept-Encoding (tritonclient's response_compression_algorithm).
     compressAnswers: true,
     // Its callers are gateways holding the secret: the caller id they send keys the limits and the fair share.
     bindings: { rateLimiter: new TokenBucketLimiter({ limit: ratePerMinute, periodMs: 60_000 }), trustCallerId: true },
+    // No Cloudflare in front to say who is calling: the socket's peer. A header would let any caller lock the
+    // gateway out by failing authentication under its address.
+    clientAddress: (c) => getConnInfo(c).remote.address ?? 'unknown',
   });
   // Like Triton, load every model's served variant before answering ready: a cold 400 MB load inside a
   // request's deadline would turn the first request into a 504.
@@ -120,13 +132,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     },
   });
   const token = process.env.ORIGIN_TOKEN || undefined;
+  const adminToken = process.env.ORIGIN_ADMIN_TOKEN || undefined;
   if (!token && !values['allow-anonymous']) {
     console.error('origin: ORIGIN_TOKEN is not set. Set the shared secret on both sides (origin env ORIGIN_TOKEN, gateway secret ORIGIN_TOKEN), or pass --allow-anonymous on a trusted network only.');
     process.exit(2);
   }
   if (!token) console.warn('origin: WARNING: --allow-anonymous: anyone who reaches this port can run inference and read /metrics');
+  if (adminToken && adminToken === token) {
+    console.error('origin: ORIGIN_ADMIN_TOKEN equals ORIGIN_TOKEN: the admin token must not be the secret every gateway holds.');
+    process.exit(2);
+  }
   const config = values.config ? readFileSync(values.config, 'utf8') : process.env.ORIGIN_CONFIG || undefined;
-  const origin = await startOrigin({ port: Number(values.port), host: values.host!, modelsDir: values.models!, token, ratePerMinute: Number(values['rate-limit']), config });
+  const origin = await startOrigin({ port: Number(values.port), host: values.host!, modelsDir: values.models!, token, adminToken, ratePerMinute: Number(values['rate-limit']), config });
   console.log(`origin ready on ${origin.url}`);
   const stop = () => origin.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
@@ -138,7 +155,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
  * under the origin's own fixed facts: its name, its speed, every variant local, no origin behind it, its secret.
  * A bad value fails startup naming the field, as at the gateway.
  */
-export function originConfig(raw: unknown, token?: string): GatewayConfig {
+export function originConfig(raw: unknown, token?: string, adminToken?: string): GatewayConfig {
   let ops = (raw ?? {}) as Record<string, Record<string, unknown> | undefined>;
   if (typeof raw === 'string') {
     try {
@@ -159,7 +176,9 @@ export function originConfig(raw: unknown, token?: string): GatewayConfig {
     // The gateway's limits (its defaults, or ops' limits): nothing the gateway would refuse reaches a model here either.
     auth: {
       ...ops.auth,
-      ...(token ? { api_keys_sha256: [sha256Hex(token)], admin_token_sha256: sha256Hex(token) } : {}),
+      // The admin token is its own (ORIGIN_ADMIN_TOKEN), never the inference secret every gateway holds.
+      ...(token ? { api_keys_sha256: [sha256Hex(token)] } : {}),
+      ...(adminToken ? { admin_token_sha256: sha256Hex(adminToken) } : {}),
       rate_limit: true,
       rate_limit_period_s: 60,
     },

@@ -14,8 +14,10 @@ import { GatewayError } from '../src/errors.js';
 import { CLIENT_HINTS, errorHeaders, EXPOSED_HEADERS, RESPONSE_HEADER } from '../src/protocol/headers.js';
 import type { PolicySource } from '../src/policy-source.js';
 import { adminRoutes, metricsRoutes } from './admin.js';
+import type { Context } from 'hono';
 import type { AuthBindings } from './middleware/auth.js';
-import { adminAuth, apiKeyAuth } from './middleware/auth.js';
+import { adminAuth, apiKeyAuth, connectingIp } from './middleware/auth.js';
+import { FailedAuthLimit } from './middleware/failed-auth.js';
 import { compression } from './middleware/compression.js';
 import { requestLogLine } from './request-log.js';
 import type { V2Env } from './env.js';
@@ -25,10 +27,14 @@ export interface AppOptions {
   plane: DataPlane;
   /** Admin surfaces open when no admin token is configured (local development only); default closed. */
   adminOpen?: boolean;
+  /** What closed admin surfaces answer (403) when no admin token is configured; default: how to set one. */
+  adminClosedReason?: string;
   maxBodyBytes: number;
   /** The hot-reloadable policy the plane reads, for the admin routes that show it; absent at the origin. */
   policy?: PolicySource | undefined;
   bindings?: AuthBindings;
+  /** The caller's address, for per-address limits: default Cloudflare's `cf-connecting-ip`. */
+  clientAddress?: (c: Context<V2Env>) => string;
   /**
    * Compress answers by the request's Accept-Encoding (the origin on Node). Off in a Worker, which only ever
    * sees the platform's Accept-Encoding (routes/middleware/compression.ts); Cloudflare's edge compresses there.
@@ -41,7 +47,7 @@ export interface AppOptions {
 const HINTS = CLIENT_HINTS.join(', ');
 
 /** Builds the app around one data plane. */
-export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, adminOpen = false, compressAnswers = false }: AppOptions): Hono<V2Env> {
+export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, adminOpen = false, adminClosedReason, compressAnswers = false, clientAddress = connectingIp }: AppOptions): Hono<V2Env> {
   const app = new Hono<V2Env>();
   app.use(requestId({ limitLength: 128 }));
   app.use(async function attachPlane(c, next) {
@@ -81,7 +87,9 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
     c.header('vary', HINTS, { append: true });
     await next();
   });
-  const inferAuth = apiKeyAuth(bindings);
+  // One count of wrong credentials per address for both guards: a guesser of API keys and of the admin token alike.
+  const caller = { failures: new FailedAuthLimit({ rateLimiter: bindings.rateLimiter }), clientAddress };
+  const inferAuth = apiKeyAuth(bindings, caller);
   // Decoded after auth (nobody unknown gets to make the server inflate) and before the body limit, which
   // then measures the decoded body.
   const coding = compression({ maxBodyBytes, compressAnswers });
@@ -90,7 +98,7 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
   for (const path of ['/v2/models/:model/device', '/v2/models/:model/versions/:version/device', '/v2/models/:model/variants/:variant/artifact', '/v2/models/:model/versions/:version/variants/:variant/artifact']) {
     app.on(['GET', 'HEAD'], path, inferAuth);
   }
-  const admin = adminAuth({ openWithoutToken: adminOpen });
+  const admin = adminAuth({ openWithoutToken: adminOpen, ...(adminClosedReason ? { closedReason: adminClosedReason } : {}), ...caller });
   app.use('/admin/*', admin);
   // /admin/config describes the policy source itself: read it first (KV, within its TTL), as the plane does
   // at the start of each of its verbs, so the view is as fresh as the next decision.

@@ -5,6 +5,14 @@
 import type { DataPlane, InferOutcome } from '../src/dataplane.js';
 
 export interface V2Env {
-  /** `outcome`: set by the inference route for the request log line (routes/request-log.ts); `caller`: the request's caller id (routes/middleware/auth.ts), on the routes that authenticate callers. */
-  Variables: { plane: DataPlane; requestId: string; outcome?: InferOutcome | undefined; caller?: string | undefined };
+  Variables: {
+    plane: DataPlane;
+    requestId: string;
+    /** Set by the inference route for the request log line (routes/request-log.ts). */
+    outcome?: InferOutcome | undefined;
+    /** The request's caller id (routes/middleware/auth.ts), on the routes that authenticate callers. */
+    caller?: string | undefined;
+    /** Set by the API-key guard: this route needs a key, so its answers are the keyholder's, not the public's. */
+    keyRequired?: boolean;
+  };
 }

@@ -35,6 +35,8 @@ export const GatewayConfigSchema = z
         max_batch: z.number().int().positive().describe('Batch size (items) one request may carry (413).').default(256),
         max_output_elements: z.number().int().positive().describe('Output elements a request may produce, estimated from the model\'s output shapes before running and checked again before encoding: a Workers isolate has 128 MB for the outputs, their copy and JSON.').default(2 * MiB),
         max_json_depth: z.number().int().positive().describe('Deepest JSON nesting a request body may have (tensor data of rank 8 nests 9 deep).').default(64),
+        max_parameters: z.number().int().positive().describe('Entries one v2 `parameters` object (the request\'s, an input\'s or an output\'s) may hold (400); the protocol\'s are a handful.').default(32),
+        max_parameter_bytes: z.number().int().positive().describe('Bytes, as JSON, all the `parameters` objects of one request may take together (400).').default(16 * 1024),
       })
       .strict()
       .prefault({})
@@ -82,12 +84,19 @@ export const GatewayConfigSchema = z
       .object({
         api_keys_sha256: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256')).describe('SHA-256 (hex) of the API keys accepted on inference routes; empty means no key needed.').default([]),
         kv_keys: z.boolean().describe('Also accept keys whose sha256 is a key of the API_KEYS KV namespace (when bound).').default(false),
-        admin_token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256').describe('SHA-256 (hex) of the admin token for /admin/*, /metrics and /dashboard; unset leaves them open (dev only).').optional(),
+        allow_anonymous: z.boolean().describe('Say that serving inference, device plans and artifacts with no API key at all (no `api_keys_sha256`, no `kv_keys` with API_KEYS bound) is intended. Either way such a deployment answers anyone; without this it logs an `anonymous_inference` warning when each isolate starts.').default(false),
+        admin_token_sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex sha256').describe('SHA-256 (hex) of the admin token for /admin/*, /metrics, /dashboard and Triton\'s load/unload, sent as `Authorization: Bearer` only (never `x-api-key`), and never accepted as an API key; unset closes them (403) unless the ADMIN_OPEN var opens them for local development.').optional(),
         rate_limit: z.boolean().describe('Rate-limit inference per API key (else per client IP) with the RATE_LIMITER binding, when bound.').default(true),
         rate_limit_period_s: z.number().int().positive().describe('Period of the RATE_LIMITER binding (seconds), sent as Retry-After on 429.').default(60),
+        failed_auth_limit: z.number().int().nonnegative().describe('Wrong credentials (unknown API key, wrong admin token: 403) one client address (`cf-connecting-ip`) may send per `failed_auth_window_s`; past it the address is answered 429 with Retry-After, before any key it sends is checked, until the window ends. Counted per isolate; with the RATE_LIMITER binding each failure also spends the key `authfail:ip:<address>` on it. 0: not counted.').default(20),
+        failed_auth_window_s: z.number().int().positive().describe('The window of `failed_auth_limit` (seconds).').default(60),
         cors_origins: z.array(z.string()).describe('CORS origins allowed for browser callers ("*" for any); empty disables CORS headers.').default([]),
       })
       .strict()
+      .refine((a) => !a.admin_token_sha256 || !a.api_keys_sha256.includes(a.admin_token_sha256), {
+        message: 'the admin token is also an API key: it must open the admin surfaces only; give clients keys of their own',
+        path: ['admin_token_sha256'],
+      })
       .prefault({})
       .describe('Who may call: API keys, the admin token, rate limits, CORS.'),
     learned: LearnedProfiles.optional().describe('Latency profiles learned in production (src/latency/profiles.ts), published in the POLICY KV by the feedback Tail Worker (tail/); where present they replace the manifest\'s fit for prediction (as the learner\'s prior, the colo\'s fit first: src/latency/fleet.ts).'),

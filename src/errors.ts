@@ -160,10 +160,10 @@ export class Forbidden extends GatewayError {
   }
 }
 
-/** The rate limiter said no; Retry-After is the limiter's period. */
+/** A rate limiter said no (requests, or failed authentications of an address); Retry-After says when to come back. */
 export class TooManyRequests extends GatewayError {
-  constructor(retryAfterSeconds: number) {
-    super(429, `rate limit exceeded; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
+  constructor(retryAfterSeconds: number, what = 'rate limit exceeded') {
+    super(429, `${what}; retry in ${retryAfterSeconds} s`, { retryAfterSeconds });
   }
 }
 

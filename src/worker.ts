@@ -5,6 +5,7 @@
 import wasmModule from '../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import catalog from '../models/catalog.json';
 import { createApp } from '../routes/app.js';
+import { keysRequired } from '../routes/middleware/auth.js';
 import { dashboardRoutes } from '../routes/dashboard.js';
 import { openApiRoutes } from '../routes/openapi.js';
 import { ConfigError, parseConfig } from './config.js';
@@ -91,6 +92,9 @@ export function buildGateway(env: GatewayEnv): Gateway {
   const adminOpen = env.ADMIN_OPEN === 'true';
   if (adminOpen && !config.auth.admin_token_sha256) {
     console.warn(JSON.stringify({ event: 'admin_open', warning: 'ADMIN_OPEN=true and no admin token: /admin, /metrics and /dashboard answer anyone. Local development only.' }));
+  }
+  if (!keysRequired(config.auth, !!env.API_KEYS) && !config.auth.allow_anonymous) {
+    console.warn(JSON.stringify({ event: 'anonymous_inference', warning: 'no API keys are configured (auth.api_keys_sha256 is empty, and auth.kv_keys is off or API_KEYS unbound): inference, device plans and model artifacts answer anyone. Configure keys, or set auth.allow_anonymous = true to say this is intended.' }));
   }
   const app = createApp({
     plane,

@@ -43,9 +43,10 @@ describe('parseConfig', () => {
       unverified_fidelity: 'avoid',
     });
     expect(config.models).toEqual({});
-    expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 256, max_output_elements: 2 * MiB, max_json_depth: 64 });
+    expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 256, max_output_elements: 2 * MiB, max_json_depth: 64, max_parameters: 32, max_parameter_bytes: 16 * 1024 });
     expect(config.edge).toEqual({ speed_factor: 1, variant_cooldown_ms: 30_000, isolate_memory_budget_bytes: 80 * MiB, runtime_init_ms: expect.any(Number), request_overhead_ms: expect.any(Number), eager_runtime: false, warm_after_answer: true, warm: [] });
     expect(config.network_defaults).toEqual({ rtt_ms: 50, downlink_mbps: 10, mobile_rtt_ms: 150, mobile_downlink_mbps: 1.5 });
+    expect(config.auth).toEqual({ api_keys_sha256: [], kv_keys: false, allow_anonymous: false, rate_limit: true, rate_limit_period_s: 60, failed_auth_limit: 20, failed_auth_window_s: 60, cors_origins: [] });
     expect(config.origin.url).toBeUndefined();
     expect(config.origin).toMatchObject({ timeout_ms: 10_000, deadline_grace_ms: 100, expected_rtt_ms: 40, speed_factor: 0.5, variant: 'fp32' });
     expect(parseConfig({})).toEqual(config);
@@ -55,7 +56,7 @@ describe('parseConfig', () => {
   it('keeps given values and fills the rest of their section with defaults', () => {
     const config = parseConfig({ policy: { slo_ms: 250 }, limits: { max_batch: 16 } });
     expect(config.policy).toMatchObject({ slo_ms: 250, accuracy_floor: 0, origin_enabled: true });
-    expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 16, max_output_elements: 2 * MiB, max_json_depth: 64 });
+    expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 16, max_output_elements: 2 * MiB, max_json_depth: 64, max_parameters: 32, max_parameter_bytes: 16 * 1024 });
   });
 
   it('accepts the config as JSON text, as a Workers var may arrive', () => {
@@ -101,6 +102,14 @@ describe('parseConfig', () => {
   it('names every bad field, not just the first', () => {
     const err = configError({ policy: { slo_ms: -1 }, limits: { max_batch: 0 }, origin: { variant: 'x' } });
     expect(err.message).toMatch(/policy\.slo_ms: .*; limits\.max_batch: .*; origin\.variant: /);
+  });
+
+  it('refuses an admin token that is also an API key', () => {
+    const hash = 'a'.repeat(64);
+    expect(configError({ auth: { api_keys_sha256: [hash], admin_token_sha256: hash } }).message).toBe(
+      'invalid gateway config: auth.admin_token_sha256: the admin token is also an API key: it must open the admin surfaces only; give clients keys of their own',
+    );
+    expect(parseConfig({ auth: { api_keys_sha256: ['b'.repeat(64)], admin_token_sha256: hash } }).auth.admin_token_sha256).toBe(hash);
   });
 
   it('takes the origin URL from ORIGIN_URL', () => {

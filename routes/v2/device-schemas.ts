@@ -73,7 +73,7 @@ export const DEVICE_QUERY = [
 const TEXT = {
   400: 'A query parameter is malformed (the error names it)',
   401: 'API keys are configured and none was sent',
-  403: 'Unknown API key, or device download forbidden by the model policy',
+  403: 'Unknown API key, or the device policy refuses it: download forbidden, a variant device.variants does not list, a file over device.max_download_bytes',
   404: 'Unknown model, version or variant; or a variant served only at the origin',
   416: 'Range not satisfiable (Content-Range: bytes */<size>)',
 } as const;
@@ -92,7 +92,7 @@ const header = (description: string) => ({ schema: { type: 'string' as const }, 
 
 /** The artifact's answers. */
 export function artifactResponses() {
-  const headers = { ETag: header('"<sha256 hex>" (strong)'), 'Cache-Control': header('immutable (versioned URL) or no-cache (latest)'), 'Content-Length': header('Bytes sent'), 'Accept-Ranges': header('bytes') };
+  const headers = { ETag: header('"<sha256 hex>" (strong)'), 'Cache-Control': header('immutable (versioned URL) or no-cache (latest); private when inference needs an API key'), Vary: header('Authorization, x-api-key when inference needs an API key'), 'Content-Length': header('Bytes sent'), 'Accept-Ranges': header('bytes') };
   return {
     200: { description: 'The whole file', content: file, headers },
     206: { description: 'One range of the file', content: file, headers: { ...headers, 'Content-Range': header('bytes a-b/size') } },

@@ -54,16 +54,26 @@ export function planBody(model: ModelManifest, plan: DevicePlan) {
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** A key-protected file: the browser may keep it, a shared cache must not hand it to the next caller unasked. */
+const PRIVATE_IMMUTABLE = 'private, max-age=31536000, immutable';
 const HINTS = new Set<string>(CLIENT_HINTS.map((h) => h.toLowerCase()));
+
+/** The artifact's Cache-Control: public only when inference needs no key (a shared cache would skip the key check). */
+export function artifactCacheControl(versioned: boolean, keyRequired: boolean): string {
+  if (versioned) return keyRequired ? PRIVATE_IMMUTABLE : IMMUTABLE;
+  return keyRequired ? 'private, no-cache' : 'no-cache';
+}
 
 /** The artifact answer: 304 on a matching If-None-Match, 206 for one range, else 200; HEAD without the body. */
 async function artifactResponse(c: Context<V2Env, string, object>, artifact: Artifact, versioned: boolean): Promise<Response> {
   const etag = `"${artifact.sha256}"`;
+  const keyRequired = c.get('keyRequired') === true;
   // The file does not depend on the client's hints: drop them from Vary (keeping e.g. CORS's Origin), so shared
-  // caches keep one copy.
+  // caches keep one copy. Behind a key it depends on the credential: say so, for any cache that ignores private.
   const vary = (c.res.headers.get('vary') ?? '').split(',').map((h) => h.trim()).filter((h) => h && !HINTS.has(h.toLowerCase()));
+  if (keyRequired) vary.push('Authorization', 'x-api-key');
   c.header('vary', vary.length ? vary.join(', ') : undefined);
-  const headers: Record<string, string> = { etag, 'cache-control': versioned ? IMMUTABLE : 'no-cache', 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
+  const headers: Record<string, string> = { etag, 'cache-control': artifactCacheControl(versioned, keyRequired), 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
   if (noneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304, headers);
   const range = byteRange(c.req.header('range'), artifact.bytes, c.req.header('if-range'), etag);
   const status = range ? 206 : 200;
@@ -110,7 +120,7 @@ export function deviceRoutes(app: OpenAPIHono<V2Env>): void {
       path: `${path}/variants/{variant}/artifact`,
       summary: versioned ? 'Variant file, versioned URL (immutable)' : 'Variant file, latest version (revalidate by ETag)',
       description:
-        `The variant's ONNX file from the gateway's assets or R2. Strong ETag \`"<sha256>"\` from the manifest; If-None-Match gives 304; one \`Range: bytes=a-b\`, \`bytes=a-\` or \`bytes=-n\` gives 206 with Content-Range (several ranges: the whole file, 200; unsatisfiable: 416 with \`Content-Range: bytes */<size>\`); HEAD supported. Cache-Control: ${versioned ? IMMUTABLE : 'no-cache'}. 403 when the model's policy forbids device download (\`models.<m>.device.allow = false\`); 404 for an unknown model, version or variant, or a variant served only at the origin.`,
+        `The variant's ONNX file from the gateway's assets or R2. Strong ETag \`"<sha256>"\` from the manifest; If-None-Match gives 304; one \`Range: bytes=a-b\`, \`bytes=a-\` or \`bytes=-n\` gives 206 with Content-Range (several ranges: the whole file, 200; unsatisfiable: 416 with \`Content-Range: bytes */<size>\`); HEAD supported. Cache-Control: ${artifactCacheControl(versioned, false)}, or \`${artifactCacheControl(versioned, true)}\` with \`Vary: Authorization, x-api-key\` when inference needs an API key. 403 with the reason when the device policy refuses the file: device download forbidden (\`models.<m>.device.allow = false\`), a variant \`device.variants\` does not list, or a file over \`device.max_download_bytes\`; 404 for an unknown model, version or variant, or a variant served only at the origin.`,
       request: { params: artifactParams },
       responses: artifactResponses(),
     });

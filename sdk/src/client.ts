@@ -8,6 +8,7 @@
 import { cacheStorage, hasCacheStorage, memoryCache } from './artifact-cache.js';
 import type { ArtifactCache } from './artifact-cache.js';
 import { ArtifactStore, IntegrityError } from './artifact.js';
+import type { Expected } from './artifact.js';
 import { DeviceRunner } from './device.js';
 import type { OrtLike } from './device.js';
 import { downloadEstimateMs, planQuery, readDeviceHints } from './hints.js';
@@ -19,7 +20,10 @@ import { inferAtEdge } from './v2.js';
 export interface ClientOptions {
   /** The gateway, e.g. `https://infer.example.com` (a page on the gateway's origin may pass `location.origin`). */
   baseUrl: string;
-  /** Sent as `Authorization: Bearer` on plan, artifact and infer requests. */
+  /**
+   * Sent as `Authorization: Bearer` on plan and infer requests, and on artifact downloads from the gateway's own
+   * origin (baseUrl's): never to another host a plan's artifact URL names.
+   */
   apiKey?: string;
   fetch?: typeof fetch;
   /** Where variants are kept: default Cache Storage in browsers, memory elsewhere (Node: see node-cache.ts). */
@@ -52,6 +56,10 @@ export function createClient(options: ClientOptions): EdgeInferClient {
   const fetcher = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
   const cache = options.cache ?? (hasCacheStorage() ? cacheStorage() : memoryCache());
   const auth: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+  // The key is the gateway's: a plan (or whoever rewrote it on the way) may name a file on any host, and that
+  // host must not learn the key by being asked for it.
+  const gatewayOrigin = new URL(`${base}/`).origin;
+  const credentialsFor = (url: string): Record<string, string> => (new URL(url).origin === gatewayOrigin ? auth : {});
   const plans = new PlanCache(fetcher, options.planTtlMs ?? 60_000);
   const store = new ArtifactStore(cache, fetcher);
   const runner = new DeviceRunner({ ort: options.ort, wasmPaths: options.wasmPaths, numThreads: options.numThreads });
@@ -87,7 +95,7 @@ export function createClient(options: ClientOptions): EdgeInferClient {
       return done({ outputs: a.outputs, ranOn: 'edge', variant: a.variant, reason, ...(plan ? { plan } : {}), gateway: { servedBy: a.servedBy, routeReason: a.routeReason, requestId: a.requestId } });
     };
 
-    const device = async (url: string, sha256: string | undefined, variant: string, why: string, plan?: DevicePlan): Promise<InferResult> => {
+    const device = async (url: string, expected: Expected | undefined, variant: string, why: string, plan?: DevicePlan): Promise<InferResult> => {
       const earlier = failed.get(url);
       if (earlier) return edge(`${variant} failed on this device earlier (${earlier}); edge answered`, plan);
       let bytes: Uint8Array | undefined;
@@ -96,7 +104,7 @@ export function createClient(options: ClientOptions): EdgeInferClient {
       if (!runner.loaded(url)) {
         try {
           const t = performance.now();
-          const a = await store.get(url, sha256, auth);
+          const a = await store.get(url, expected, credentialsFor(url));
           if (!a.cached) timings.download_ms = performance.now() - t;
           bytes = a.bytes;
           cachedNote = a.cached ? 'cached' : `downloaded ${kB(a.bytes.byteLength)}, sha256 verified`;
@@ -143,11 +151,11 @@ export function createClient(options: ClientOptions): EdgeInferClient {
       const total = (download ?? 0) + (plan.expected_ms.device_run ?? 0);
       if (download !== undefined && total > opts.sloMs) {
         const prefetch = options.prefetch !== false;
-        if (prefetch) store.get(url, plan.artifact.sha256, auth).catch(() => {});
+        if (prefetch) store.get(url, plan.artifact, credentialsFor(url)).catch(() => {});
         return edge(`download of ${plan.variant} (${kB(plan.artifact.bytes)}, ~${download.toFixed(0)} ms) would not fit the ${opts.sloMs} ms SLO${prefetch ? '; downloading it in the background' : ''}; edge answered`, plan);
       }
     }
-    return device(url, plan.artifact.sha256, plan.variant, planWhy, plan);
+    return device(url, plan.artifact, plan.variant, planWhy, plan);
   }
 
   return {

@@ -93,9 +93,10 @@ export interface Artifact {
 }
 
 /**
- * The artifact of `variant`: 403 when the policy forbids device download, 404 when the model has no such
- * variant or no store holds it (a variant served only at the origin), 503 when the stored object is not
- * the size the manifest says (its ETag would lie).
+ * The artifact of `variant`, under the same device policy the plan applies: 403 when the policy forbids device
+ * download, does not list the variant (`device.variants`) or caps downloads below its file
+ * (`device.max_download_bytes`); 404 when the model has no such variant or no store holds it (a variant served
+ * only at the origin), 503 when the stored object is not the size the manifest says (its ETag would lie).
  */
 export async function findArtifact(model: ModelManifest, name: string, config: GatewayConfig, stores: readonly ArtifactStore[]): Promise<Artifact> {
   const refusal = deviceRefusal(model, config);
@@ -103,10 +104,17 @@ export async function findArtifact(model: ModelManifest, name: string, config: G
   const variant = name as VariantName;
   const v = Object.hasOwn(model.variants, variant) ? model.variants[variant] : undefined;
   if (!v) throw new NotFound(`model '${model.name}' has no variant '${name.slice(0, 40)}'; it has ${Object.keys(model.variants).join(', ')}`);
+  const device = resolveDevice(config.device, config.models[model.name]?.device);
+  if (!device.variants.includes(variant)) {
+    throw new Forbidden(`variant '${variant}' of model '${model.name}' may not go to devices: the device policy lists ${device.variants.join(', ')} (device.variants)`);
+  }
   for (const store of stores) {
     const size = await store.size(model, variant);
     if (size === undefined) continue;
     if (size !== v.bytes) throw new EngineFailure(`the stored file of ${model.name}/${variant} has ${size} bytes, its manifest says ${v.bytes}`);
+    if (v.bytes > device.max_download_bytes) {
+      throw new Forbidden(`the file of ${model.name}/${variant} has ${v.bytes} bytes, over the device download cap of ${device.max_download_bytes} (device.max_download_bytes)`);
+    }
     const open = async (range?: ByteRange) => {
       const body = await store.read(model, variant, range);
       if (!body) throw new EngineFailure(`the file of ${model.name}/${variant} went missing from its store`);

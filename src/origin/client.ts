@@ -146,12 +146,7 @@ export class OriginClient implements Backend {
     // (KServe has no classification extension), the raw tensor is what the output-size check and a fallback
     // need, and the answer stays numeric for decodeInferResponse. An origin asked to classify would send BYTES.
     const outputs = request.outputs?.map((name) => ({ name }));
-    // The SLO reaches the origin as the attempt's deadline header; as a parameter it would be judged again
-    // there against network defaults that do not apply to the gateway's call. A caller's own `timeout` goes on
-    // as what is left of it (µs), which a Triton origin enforces in its queue; `priority` goes on as sent.
-    const { slo_ms: _slo, timeout: _timeout, ...rest } = request.parameters;
-    const left = Math.max(1, Math.floor(deadline - this.now() - this.rttMs()));
-    const parameters = req.deadlineFromCaller ? { ...rest, timeout: left * 1000 } : rest;
+    const parameters = this.forwarded(request.parameters, req.deadlineFromCaller, deadline);
     if (!this.options.binary) {
       const json = {
         id: request.id,
@@ -169,6 +164,24 @@ export class OriginClient implements Backend {
     };
     const { body, headerLength } = joinBinaryBody(json, request.inputs.map(tensorBytes));
     return { bytes: body, headers: { 'content-type': 'application/octet-stream', [REQUEST_HEADER.inferenceHeaderContentLength]: String(headerLength) } };
+  }
+
+  /**
+   * The request parameters the origin gets: only those of the protocol that mean something there. Anything
+   * else a caller sent stays here: the origin is shared by every tenant of the gateway, unknown keys are work
+   * for it and a channel past the gateway's checks (a million of them once rode along), and no v2 server needs
+   * them. The SLO reaches the origin as the attempt's deadline header; as a parameter it would be judged again
+   * there against network defaults that do not apply to the gateway's call. A caller's own `timeout` goes on
+   * as what is left of it (µs), which a Triton origin enforces in its queue; `priority` goes on as sent. The
+   * caller's `binary_data_output` is the gateway's to honour (it encodes the answer); the binary mode asks the
+   * origin for binary on its own. No sequence ids: the gateway has no sequence batching and routes each request
+   * on its own, so one sequence could be split between the edge and the origin.
+   */
+  private forwarded(params: Record<string, unknown>, deadlineFromCaller: boolean | undefined, deadline: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    if (params['priority'] !== undefined) out['priority'] = params['priority'];
+    if (deadlineFromCaller) out['timeout'] = Math.max(1, Math.floor(deadline - this.now() - this.rttMs())) * 1000;
+    return out;
   }
 
   private async attempt(req: BackendRequest, encoded: { bytes: Uint8Array<ArrayBuffer>; headers: Record<string, string> }, timeoutMs: number): Promise<Omit<BackendResult, 'timings'>> {

@@ -15,6 +15,7 @@ import { toTypedArray } from './json-data.js';
 import { checkOutputEstimate, estimateOutputElements, refuseNonFinite } from './request-checks.js';
 import { classificationCount } from './classification.js';
 import { brief } from '../lib/text.js';
+import { checkParameters } from './parameters.js';
 
 const Parameters = z.record(z.string(), z.unknown());
 
@@ -41,6 +42,9 @@ export interface RequestLimits {
   max_batch: number;
   /** Checked against an estimate from the output shapes (request-checks.ts); unset: not checked. */
   max_output_elements?: number;
+  /** Entries one `parameters` object may hold, and bytes (as JSON) all of a request's may take (parameters.ts). */
+  max_parameters?: number;
+  max_parameter_bytes?: number;
 }
 
 /** Per-model rules for decoding (from the model's policy). */
@@ -141,13 +145,16 @@ export interface ModelSignature {
  */
 export function decodeInferRequest(body: unknown, model: ModelSignature, limits: RequestLimits, binary?: Uint8Array, options: DecodeOptions = {}): InferenceRequest {
   const reader = new BinaryReader(binary);
+  // Before the schema, which would walk (and copy) every input and every key of a hostile parameters object.
+  const rawInputs = (body as { inputs?: unknown } | null | undefined)?.inputs;
+  if (Array.isArray(rawInputs) && rawInputs.length > limits.max_inputs) throw new PayloadTooLarge(`${rawInputs.length} inputs exceed the limit of ${limits.max_inputs}`);
+  checkParameters(body, { max_parameters: limits.max_parameters ?? Infinity, max_parameter_bytes: limits.max_parameter_bytes ?? Infinity }, limits.max_inputs);
   const parsed = InferRequestBody.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new InvalidInput(`invalid request body at '${issuePath(issue)}': ${issue.message}`);
   }
   const req = parsed.data;
-  if (req.inputs.length > limits.max_inputs) throw new PayloadTooLarge(`${req.inputs.length} inputs exceed the limit of ${limits.max_inputs}`);
   const specs = new Map(model.inputs.map((s) => [s.name, s]));
   const seen = new Set<string>();
   const inputs: Tensor[] = [];

@@ -98,6 +98,28 @@ describe('the origin client', () => {
     expect(calls[1]!.body.parameters).toEqual({});
   });
 
+  it("forwards only the protocol's parameters: a caller's other keys, however many, stay at the gateway", async () => {
+    const { client, calls } = harness({ hang: false });
+    const junk = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, 'x'.repeat(100)]));
+    const req = ask(1000, { deadlineFromCaller: true });
+    await client.infer({ ...req, request: { ...req.request, parameters: { ...junk, priority: 2, timeout: 5_000_000, slo_ms: 50, binary_data_output: true, sequence_id: 7 } } });
+    expect(calls[0]!.body.parameters).toEqual({ priority: 2, timeout: 960_000 });
+  });
+
+  it('asks a binary origin for binary outputs itself, whatever the caller sent', async () => {
+    const calls: { parameters?: Record<string, unknown> }[] = [];
+    const fetch = (async (_url: string, init: RequestInit) => {
+      const bytes = init.body as Uint8Array;
+      const headerLength = Number((init.headers as Record<string, string>)['inference-header-content-length']);
+      calls.push(JSON.parse(new TextDecoder().decode(bytes.subarray(0, headerLength))));
+      return Response.json({ model_name: 'mnist', outputs: [{ name: 'logits', datatype: 'FP32', shape: [1, 10], data: Array.from({ length: 10 }, (_, i) => i) }] });
+    }) as unknown as typeof globalThis.fetch;
+    const client = new OriginClient({ url: 'http://origin.test', expectedRttMs: 40, breakerFailures: 3, breakerOpenMs: 1000, minAttemptMs: 50, binary: true, fetch, now: () => 0 });
+    const req = ask(1000);
+    await client.infer({ ...req, request: { ...req.request, parameters: { binary_data_output: false, tenant: 'a' } } });
+    expect(calls[0]!.parameters).toEqual({ binary_data_output: true });
+  });
+
   it('spends a short deadline on one attempt instead of two that could not hold the predicted run', async () => {
     const { client, calls } = harness({ hang: false });
     await client.infer(ask(1000, { expectedOriginMs: 369 }));

@@ -1,7 +1,7 @@
 /**
- * The origin protects itself: the shared secret on inference and /metrics, a rate limit per caller id (the
- * gateway's `x-caller-id`, else the token), its own policy on pins (ORIGIN_CONFIG), and the gateway's body and
- * shape limits, against a real origin (onnxruntime-node) serving mnist.
+ * The origin protects itself: the shared secret on inference, its own admin token on /metrics, a rate limit
+ * per caller id (the gateway's `x-caller-id`, else the token), its own policy on pins (ORIGIN_CONFIG), and the
+ * gateway's body and shape limits, against a real origin (onnxruntime-node) serving mnist.
  */
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ const mnistBody = (from: number, n: number) => ({ inputs: [{ name: 'input', data
 const argmax = (row: number[]) => row.indexOf(Math.max(...row));
 
 const TOKEN = 'a-long-shared-secret';
+const ADMIN_TOKEN = 'the-origin-operators-token';
 let origin: RunningOrigin;
 let dir: string;
 
@@ -23,7 +24,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'origin-models-'));
   symlinkSync(resolve('models/mnist'), join(dir, 'mnist'));
   // Its policy lets a pin ask for fp32 or int8 of mnist only.
-  origin = await startOrigin({ port: 0, host: '127.0.0.1', modelsDir: dir, token: TOKEN, ratePerMinute: 20, config: JSON.stringify({ models: { mnist: { variants: ['fp32', 'int8'] } } }) });
+  origin = await startOrigin({ port: 0, host: '127.0.0.1', modelsDir: dir, token: TOKEN, adminToken: ADMIN_TOKEN, ratePerMinute: 20, config: JSON.stringify({ models: { mnist: { variants: ['fp32', 'int8'] } } }) });
 });
 
 afterAll(async () => {
@@ -74,9 +75,11 @@ describe('the origin', () => {
     expect(((await refused.json()) as { error: string }).error).toMatch(/^variant 'fp16' of model 'mnist' is not allowed by its policy \(variants: fp32, int8\)/);
   });
 
-  it('keeps /metrics behind the secret', async () => {
+  it('keeps /metrics behind its own admin token: the secret every gateway holds does not open it, nor is the admin token an inference key', async () => {
     expect((await fetch(`${origin.url}/metrics`)).status).toBe(401);
-    const ok = await fetch(`${origin.url}/metrics`, { headers: auth });
+    expect((await fetch(`${origin.url}/metrics`, { headers: auth })).status).toBe(403);
+    expect((await infer(mnistBody(0, 1), { authorization: `Bearer ${ADMIN_TOKEN}` })).status).toBe(403);
+    const ok = await fetch(`${origin.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toMatch(/nv_inference_request_success/);
   });

@@ -49,6 +49,44 @@ describe('variant artifacts', () => {
     expect(res.headers.get('vary')).toBe('Origin');
   });
 
+  it('keeps key-protected files out of shared caches: private, and Vary on the credential headers', async () => {
+    const e = { ...env, GATEWAY_CONFIG: { ...(env.GATEWAY_CONFIG as object), auth: { api_keys_sha256: [await sha256Hex('device-key')], cors_origins: ['https://app.example'] } } } as Env;
+    const gw = buildGateway(e);
+    const fetcher = (req: Request) => Promise.resolve(gw.fetch(req, e, createExecutionContext()));
+    const key = { authorization: 'Bearer device-key', origin: 'https://app.example' };
+    const cases: [string, Record<string, string>, number, string][] = [
+      [VERSIONED, key, 200, 'private, max-age=31536000, immutable'],
+      [VERSIONED, { ...key, 'if-none-match': ETAG }, 304, 'private, max-age=31536000, immutable'],
+      [LATEST, key, 200, 'private, no-cache'],
+    ];
+    for (const [path, headers, status, cacheControl] of cases) {
+      const res = await get(path, headers, 'GET', fetcher);
+      expect(res.status, path).toBe(status);
+      expect(res.headers.get('cache-control'), path).toBe(cacheControl);
+      expect(res.headers.get('vary')?.split(', ').sort(), path).toEqual(['Authorization', 'Origin', 'x-api-key']);
+    }
+  });
+
+  it('refuses (403, with the reason) a variant the device policy does not list, or a file over its download cap', async () => {
+    const gatewayOf = (device: Record<string, unknown>) => {
+      const e = { ...env, GATEWAY_CONFIG: { ...(env.GATEWAY_CONFIG as object), models: { mnist: { device } } } } as Env;
+      const gw = buildGateway(e);
+      return (req: Request) => Promise.resolve(gw.fetch(req, e, createExecutionContext()));
+    };
+    // int8w is not among the default device.variants (int8, fp16, fp32).
+    const unlisted = await get('/v2/models/mnist/versions/1/variants/int8w/artifact');
+    expect(unlisted.status).toBe(403);
+    expect(json(unlisted.bytes).error).toBe("variant 'int8w' of model 'mnist' may not go to devices: the device policy lists int8, fp16, fp32 (device.variants)");
+    expect((await get('/v2/models/mnist/versions/1/variants/int8w/artifact', {}, 'GET', gatewayOf({ variants: ['int8w'] }))).status).toBe(200);
+    const capped = gatewayOf({ max_download_bytes: 200_000 });
+    const big = await get('/v2/models/mnist/versions/1/variants/fp32/artifact', {}, 'HEAD', capped);
+    expect(big.status).toBe(403);
+    const bigGet = await get('/v2/models/mnist/variants/fp32/artifact', {}, 'GET', capped);
+    expect(bigGet.status).toBe(403);
+    expect(json(bigGet.bytes).error).toBe('the file of mnist/fp32 has 438300 bytes, over the device download cap of 200000 (device.max_download_bytes)');
+    expect((await get(VERSIONED, {}, 'GET', capped)).status).toBe(200);
+  });
+
   it('serves the latest version at the unversioned URL, revalidated by ETag', async () => {
     const res = await get(LATEST);
     expect(res.status).toBe(200);

@@ -75,6 +75,14 @@ const TABLE: BadRequest[] = [
   { name: 'a non-numeric parameters.slo_ms', body: { ...valid, parameters: { slo_ms: 'soon' } }, headers: {}, status: 400, error: /SLO must be a positive number of milliseconds, got "soon"/ },
   { name: 'a negative parameters.slo_ms', body: { ...valid, parameters: { slo_ms: -1 } }, headers: {}, status: 400, error: /SLO must be a positive number of milliseconds, got -1/ },
   { name: 'a boolean parameters.slo_ms', body: { ...valid, parameters: { slo_ms: true } }, headers: {}, status: 400, error: /SLO must be a positive number of milliseconds, got true/ },
+  {
+    name: 'a million parameter keys',
+    body: `{"parameters":{${Array.from({ length: 1_000_000 }, (_, i) => `"k${i}":0`).join(',')}},"inputs":${JSON.stringify(valid.inputs)}}`,
+    status: 400,
+    error: /^request parameters: more than 32 entries \(limits\.max_parameters\)$/,
+  },
+  { name: 'too many parameters on an input', body: { inputs: [{ ...valid.inputs[0], parameters: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])) }] }, status: 400, error: /^parameters of input 'input': more than 32 entries/ },
+  { name: 'parameters over their byte limit', body: { ...valid, outputs: [{ name: 'logits', parameters: { note: 'x'.repeat(20_000) } }] }, status: 400, error: /exceed 16384 bytes in all \(limits\.max_parameter_bytes\), passed at the parameters of output 'logits'/ },
 ];
 
 describe('bad requests to /v2/models/mnist/infer', () => {

@@ -3,7 +3,7 @@
  * API keys, the admin token and rate limits (real KV and rate-limit bindings from miniflare).
  */
 import { createExecutionContext, env, SELF } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sha256Hex } from '../../src/lib/sha256.js';
 import { buildGateway } from '../../src/worker.js';
 import { mnistBody, post } from '../helpers.js';
@@ -163,6 +163,37 @@ describe('auth and abuse', () => {
     expect((await call('GET', '/admin/config', undefined, { authorization: 'Bearer ops-token' })).status).toBe(200);
   });
 
+  it('takes the admin token only as Authorization: Bearer on admin routes, never as x-api-key', async () => {
+    const call = gatewayWith({ auth: { admin_token_sha256: await sha256Hex('ops-token') } });
+    for (const path of ['/admin/config', '/metrics']) {
+      const res = await call('GET', path, undefined, { 'x-api-key': 'ops-token' });
+      expect(res.status, path).toBe(401);
+      expect(res.body.error).toBe('the admin token is required: send Authorization: Bearer <token> (x-api-key carries API keys, never the admin token)');
+    }
+    expect((await call('GET', '/admin/config', undefined, { authorization: 'Bearer ops-token' })).status).toBe(200);
+  });
+
+  it('never takes the admin token as an API key, nor an API key as the admin token', async () => {
+    await env.API_KEYS.put(await sha256Hex('ops-token'), JSON.stringify({ name: 'a key an operator reused' }));
+    const call = gatewayWith({ auth: { api_keys_sha256: [await sha256Hex('team-a-secret')], kv_keys: true, admin_token_sha256: await sha256Hex('ops-token') } });
+    try {
+      for (const headers of [{ authorization: 'Bearer ops-token' }, { 'x-api-key': 'ops-token' }] as Record<string, string>[]) {
+        const res = await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { ...headers, 'x-slo-ms': '10000' });
+        expect(res.status).toBe(403);
+        expect(res.body.error).toBe('the admin token is not an API key: it opens /admin, /metrics and /dashboard only');
+        expect((await call('GET', '/v2/models/mnist/device', undefined, headers)).status).toBe(403);
+      }
+      for (const path of ['/admin/config', '/metrics', '/dashboard']) {
+        const res = await call('GET', path, undefined, { authorization: 'Bearer team-a-secret' });
+        expect(res.status, path).toBe(403);
+        expect(res.body?.error ?? res.text).toMatch(/wrong admin token/);
+      }
+      expect((await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { authorization: 'Bearer team-a-secret', 'x-slo-ms': '10000' })).status).toBe(200);
+    } finally {
+      await env.API_KEYS.delete(await sha256Hex('ops-token'));
+    }
+  });
+
   it('closes the admin surfaces when deployed without an admin token, saying how to configure one', async () => {
     const call = gatewayWith({}, { ADMIN_OPEN: undefined } as Partial<Env>);
     for (const [method, path] of [['GET', '/admin/config'], ['GET', '/metrics'], ['GET', '/dashboard'], ['POST', '/admin/explain']] as const) {
@@ -186,6 +217,60 @@ describe('auth and abuse', () => {
     expect(statuses).toEqual([200, 200, 429, 429]);
     expect(last!.headers.get('retry-after')).toBe('60');
     expect(last!.body.error).toMatch(/rate limit/);
+  });
+
+  it('throttles an address that keeps sending wrong keys: 429 with Retry-After, even for a right key, while others are served', async () => {
+    const call = gatewayWith({ auth: { api_keys_sha256: [await sha256Hex('team-a-secret')] } });
+    const guesser = { 'cf-connecting-ip': '198.51.100.23' };
+    const statuses: number[] = [];
+    let last;
+    for (let i = 0; i < 300; i++) {
+      last = await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { ...guesser, 'x-api-key': `guess-${i}` });
+      statuses.push(last.status);
+    }
+    // auth.failed_auth_limit (20 per 60 s by default) wrong keys are told so, the rest are refused unheard.
+    expect(statuses.filter((s) => s === 403)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(280);
+    expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(last!.body.error).toMatch(/^too many failed authentication attempts from this address; retry in \d+ s$/);
+    const right = { 'x-api-key': 'team-a-secret', 'x-slo-ms': '10000' };
+    expect((await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { ...guesser, ...right })).status).toBe(429);
+    expect((await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { 'cf-connecting-ip': '198.51.100.24', ...right })).status).toBe(200);
+  });
+
+  it('counts wrong admin tokens against the address too', async () => {
+    const call = gatewayWith({ auth: { admin_token_sha256: await sha256Hex('ops-token'), failed_auth_limit: 3 } });
+    const from = { 'cf-connecting-ip': '198.51.100.31' };
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await call('GET', '/admin/config', undefined, { ...from, authorization: `Bearer guess-${i}` })).status);
+    expect(statuses).toEqual([403, 403, 403, 429, 429]);
+  });
+
+  it('spends authfail:ip:<address> on the RATE_LIMITER binding, apart from the request rate', async () => {
+    const call = gatewayWith({ auth: { api_keys_sha256: [await sha256Hex('team-a-secret')], failed_auth_limit: 1000 } }, { RATE_LIMITER: (env as any).STRICT_LIMITER });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call('POST', '/v2/models/mnist/infer', mnistBody(0, 1), { 'cf-connecting-ip': '198.51.100.41', 'x-api-key': 'nope' })).status);
+    expect(statuses).toEqual([403, 403, 429]);
+  });
+
+  it('warns once, when the isolate starts, that a deployment without API keys serves anyone, unless told that is intended', async () => {
+    const warnings = (config: Record<string, unknown>, bindings: Partial<Env> = {}) => {
+      const spy = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+      try {
+        buildGateway({ ...env, ...bindings, GATEWAY_CONFIG: { ...(env.GATEWAY_CONFIG as object), ...config } } as Env);
+        return spy.mock.calls.map((c) => JSON.parse(String(c[0])) as { event: string; warning: string }).filter((w) => w.event === 'anonymous_inference');
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    const open = warnings({});
+    expect(open).toHaveLength(1);
+    expect(open[0]!.warning).toMatch(/^no API keys are configured .*: inference, device plans and model artifacts answer anyone\. Configure keys, or set auth\.allow_anonymous = true/);
+    // kv_keys without the namespace bound requires nothing either.
+    expect(warnings({ auth: { kv_keys: true } }, { API_KEYS: undefined } as Partial<Env>)).toHaveLength(1);
+    expect(warnings({ auth: { allow_anonymous: true } })).toEqual([]);
+    expect(warnings({ auth: { api_keys_sha256: [await sha256Hex('team-a-secret')] } })).toEqual([]);
+    expect(warnings({ auth: { kv_keys: true } })).toEqual([]);
   });
 
   it('sends CORS headers for configured browser origins', async () => {

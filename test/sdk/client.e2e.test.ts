@@ -140,6 +140,68 @@ describe('the SDK following the gateway\'s device plan', () => {
     expect(argmax(r.outputs[0]!.data as Float32Array)).toBe(samples.labels[0]);
   });
 
+  it("sends the API key to the gateway's own origin only, never to another host a plan's artifact URL names", async () => {
+    const elsewhere = 'http://files.example.test';
+    const sent: { host: string; path: string; authorization: string | null }[] = [];
+    const toElsewhere = rewriting({ plan: (p) => ({ ...p, artifact: { ...p.artifact!, url: `${elsewhere}${p.artifact!.url}` } }) });
+    const fetcher: typeof fetch = async (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      sent.push({ host: url.origin, path: url.pathname, authorization: new Headers(init?.headers).get('authorization') });
+      // The other host answers with the real file, so only the credential differs from a gateway download.
+      if (url.origin === elsewhere) return new Response(new Uint8Array(variantFile('int8').bytes));
+      return toElsewhere(input, init);
+    };
+    const r = await client({ fetch: fetcher }).infer('mnist', digit(0));
+    expect(r.ranOn).toBe('device');
+    expect(sent.find((s) => s.host === elsewhere)).toEqual({ host: elsewhere, path: variantFile('int8').url, authorization: null });
+    expect(sent.filter((s) => s.host === gateway.url).map((s) => s.authorization)).toEqual(['Bearer sdk-test-key']);
+    // A download from the gateway itself still carries the key (the gateway requires it here).
+    const own: (string | null)[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      if (String(input instanceof Request ? input.url : input).includes('/artifact')) own.push(new Headers(init?.headers).get('authorization'));
+      return fetch(input, init);
+    };
+    expect((await client({ fetch: recording }).infer('mnist', digit(1))).ranOn).toBe('device');
+    expect(own).toEqual(['Bearer sdk-test-key']);
+  });
+
+  it("stops a download the moment it passes the plan's bytes, never holding more, and lets the edge answer", async () => {
+    const CHUNK = 16 * 1024;
+    const stream = { pulled: 0, cancelled: false };
+    const endless = () =>
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          stream.pulled += CHUNK;
+          controller.enqueue(new Uint8Array(CHUNK));
+        },
+        cancel() {
+          stream.cancelled = true;
+        },
+      });
+    const cache = memoryCache();
+    const fetcher: typeof fetch = async (input, init) => (String(input instanceof Request ? input.url : input).includes('/artifact') ? new Response(endless()) : fetch(input, init));
+    const r = await client({ cache, fetch: fetcher }).infer('mnist', digit(0));
+    expect(r.ranOn).toBe('edge');
+    expect(r.reason).toMatch(/^int8 refused: size mismatch for .*\/variants\/int8\/artifact: the plan says 113034 bytes, the download sends more; stopped; evicted from the cache; edge answered$/);
+    expect(stream.cancelled).toBe(true);
+    expect(stream.pulled).toBeLessThanOrEqual(113034 + 2 * CHUNK);
+    expect(await cache.urls()).toEqual([]);
+    expect(argmax(r.outputs[0]!.data as Float32Array)).toBe(samples.labels[0]);
+  });
+
+  it('refuses a download whose Content-Length says more than the plan before reading it, and one that ends short', async () => {
+    const declaring: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      if (!String(input instanceof Request ? input.url : input).includes('/artifact')) return res;
+      return new Response(res.body, { status: 200, headers: { 'content-length': '1000000000' } });
+    };
+    const big = await client({ fetch: declaring }).infer('mnist', digit(0));
+    expect(big.reason).toMatch(/^int8 refused: size mismatch for .*: the plan says 113034 bytes, the download declares 1000000000; stopped;/);
+    const short = await client({ fetch: rewriting({ artifact: (b) => b.subarray(0, b.length - 10) }) }).infer('mnist', digit(0));
+    expect(short.ranOn).toBe('edge');
+    expect(short.reason).toMatch(/^int8 refused: size mismatch for .*: the plan says 113034 bytes, the download ended after 113024; evicted from the cache; edge answered$/);
+  });
+
   it('evicts a cached file that no longer matches and downloads it again', async () => {
     const cache = memoryCache();
     const { url, bytes, sha256 } = variantFile('int8');

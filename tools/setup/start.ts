@@ -77,5 +77,6 @@ if (!stopping) {
   console.log(`\nREADY  gateway ${gatewayUrl}  (workerd, onnxruntime-web)   origin ${originUrl}  (onnxruntime-node)`);
   console.log(`try:   curl -s ${gatewayUrl}/v2/models\n`);
   console.log('WARNING: local stack: /admin, /metrics and /dashboard are OPEN without a token (ADMIN_OPEN=true).');
-  console.log('         A deploy without auth.admin_token_sha256 answers them 403. Never set ADMIN_OPEN in production.\n');
+  console.log('         A deploy without auth.admin_token_sha256 answers them 403. Never set ADMIN_OPEN in production.');
+  console.log('         Inference answers anyone too (no API keys: the gateway logs anonymous_inference); see docs/operations.md.\n');
 }
