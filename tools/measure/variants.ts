@@ -13,6 +13,7 @@ import type { TensorSpec } from '../../src/protocol/datatypes.js';
 import { sha256 } from '../lib/sha256.js';
 import type { EvalOutputs, EvalPlan } from './eval-run.js';
 import { compareAll, describeFidelity } from './fidelity.js';
+import type { InterleaveRequest, InterleaveResult } from './interleave.js';
 import type { EncodedFeeds, EncodedOutputs, ProbeRequest, ProbeResult } from './probe.js';
 import { latencyProfile, runInterleaved, runProbe } from './probe-client.js';
 
@@ -47,6 +48,36 @@ export interface MeasurePlan {
   /** What one latency item is (see LatencyProfile.item). */
   item?: LatencyProfile['item'];
   log?: (line: string) => void;
+}
+
+/** The part of a plan that says how latency is measured (shared with reprofile.ts, which re-measures only that). */
+export type LatencyPlan = Pick<MeasurePlan, 'inputs' | 'batches' | 'shapes' | 'warmup' | 'runs' | 'budgetMsPerPoint' | 'seq' | 'intHigh'>;
+
+/**
+ * Probes one variant file in its own process with one short point at the plan's first item count: its load
+ * time and WASM heap after a run (and, given `extra` evaluation files, its outputs). Its latency points are
+ * not the profile's: those come from interleavedLatency.
+ */
+export function probeVariant(plan: LatencyPlan, model: string, load: VariantLoad | undefined, extra: Pick<ProbeRequest, 'evalIn' | 'evalOut' | 'evalPlan'> = {}): ProbeResult {
+  const first = plan.batches[0]!;
+  const shapes = plan.shapes?.filter((s) => s.items === first);
+  return runProbe({ model, inputs: plan.inputs, batches: [first], warmup: 1, runs: 3, budgetMsPerPoint: 0, ...(shapes ? { shapes } : {}), seq: plan.seq, intHigh: plan.intHigh, ...extra, ...(load ? { load } : {}) });
+}
+
+/** Every variant's latency points, measured together interleaved in one process (interleave.ts). */
+export function interleavedLatency(plan: LatencyPlan, variants: InterleaveRequest['variants']): InterleaveResult {
+  return runInterleaved({
+    variants,
+    inputs: plan.inputs,
+    batches: plan.batches,
+    shapes: plan.shapes,
+    warmup: plan.warmup,
+    runs: plan.runs,
+    rounds: Math.min(5, Math.max(1, Math.floor(plan.runs / 4))),
+    budgetMsPerPoint: plan.budgetMsPerPoint,
+    seq: plan.seq,
+    intHigh: plan.intHigh,
+  });
 }
 
 /** Encodes typed arrays as the probe's evaluation feeds file format. */
@@ -88,8 +119,7 @@ export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, 
       const bytes = readFileSync(path);
       const evalOut = join(work, `${v.name}.f32`);
       // Latency comes from the interleaved run below: here one short point, for memory after a run.
-      const shapes = plan.shapes?.filter((s) => s.items === first);
-      const probe = runProbe({ model: path, inputs: plan.inputs, batches: [first], warmup: 1, runs: 3, budgetMsPerPoint: 0, ...(shapes ? { shapes } : {}), seq: plan.seq, intHigh: plan.intHigh, evalIn, evalOut, ...(plan.evalPlan ? { evalPlan: plan.evalPlan } : {}), ...(v.load ? { load: v.load } : {}) });
+      const probe = probeVariant(plan, path, v.load, { evalIn, evalOut, ...(plan.evalPlan ? { evalPlan: plan.evalPlan } : {}) });
       const outputs = decodeOutputs(readFileSync(evalOut, 'utf8'));
       reference ??= outputs;
       const kinds = plan.kinds ?? { [Object.keys(outputs)[0]!]: plan.classifier === false ? 'regression' : 'classification' };
@@ -103,18 +133,7 @@ export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, 
       });
       probed.push({ v, file, bytes, probe, fidelity });
     }
-    const latency = runInterleaved({
-      variants: probed.map((p) => ({ name: p.v.name, model: join(plan.dir, p.file), ...(p.v.load ? { load: p.v.load } : {}) })),
-      inputs: plan.inputs,
-      batches: plan.batches,
-      shapes: plan.shapes,
-      warmup: plan.warmup,
-      runs: plan.runs,
-      rounds: Math.min(5, Math.max(1, Math.floor(plan.runs / 4))),
-      budgetMsPerPoint: plan.budgetMsPerPoint,
-      seq: plan.seq,
-      intHigh: plan.intHigh,
-    });
+    const latency = interleavedLatency(plan, probed.map((p) => ({ name: p.v.name, model: join(plan.dir, p.file), ...(p.v.load ? { load: p.v.load } : {}) })));
     for (const { v, file, bytes, probe, fidelity } of probed) {
       const points = latency[v.name]!;
       result[v.name] = {
