@@ -68,7 +68,11 @@ const edgeSeries = (plane: DataPlane, variant: string) => plane.learned().series
 
 describe('the closed loop', () => {
   it('learns every edge run, so the next prediction moves from the manifest towards what was measured', async () => {
-    const { plane, metrics } = harness();
+    const { plane, metrics, edge } = harness();
+    const before = (await plane.explain(mnist, { variant: 'fp32' })).decision.candidates.find((c) => c.target === 'edge' && c.variant === 'fp32')!;
+    // This fleet runs mnist fp32 three times slower than its committed profile says.
+    const measured = 3 * before.manifest_ms;
+    edge.result = () => ({ timings: { infer: measured } });
     const first = await plane.infer(mnist, ...request(mnist, 1, { 'x-model-variant': 'fp32' }));
     const chosen = first.decision.candidates.find((c) => c.target === 'edge' && c.variant === 'fp32')!;
     expect(first.predictedMs).toBe(chosen.compute_ms);
@@ -77,7 +81,7 @@ describe('the closed loop', () => {
     const later = (await plane.explain(mnist, { variant: 'fp32' })).decision.candidates.find((c) => c.target === 'edge' && c.variant === 'fp32')!;
     expect(later.observations).toBeGreaterThan(30);
     expect(later.manifest_ms).toBe(chosen.manifest_ms);
-    expect(Math.abs(later.compute_ms - 5) / 5).toBeLessThan(0.2);
+    expect(Math.abs(later.compute_ms - measured) / measured).toBeLessThan(0.2);
     expect(metrics.render()).toMatch(/gateway_prediction_error_ratio_count\{model="mnist",target="edge",variant="fp32"\} 31/);
     expect(metrics.render()).toMatch(/gateway_latency_estimate_ms\{model="mnist",source="learned",target="edge",term="fixed",variant="fp32"\}/);
   });
@@ -98,11 +102,14 @@ describe('the closed loop', () => {
     expect(silent.origin.calls).toBe(1);
     expect(originRuns(silent.plane)).toBe(0);
     const { plane, origin } = harness({ edge: { speed_factor: 100 } });
+    const prior = (await plane.explain(small, {})).decision.candidates.find((c) => c.target === 'origin')!.manifest_ms;
+    // The origin reports a quarter of what its profile predicts, inside a round trip that is mostly network.
+    origin.result = () => ({ timings: { origin: 60 }, originServerTiming: `select;dur=0.10, queue;dur=3.00, infer;dur=${(prior / 4).toFixed(3)}` });
     for (let i = 0; i < 3; i++) await plane.infer(small, ...request(small));
     expect(origin.calls).toBe(3);
     expect(originRuns(plane)).toBe(3);
     const fp32 = (await plane.explain(small, {})).decision.candidates.find((c) => c.target === 'origin')!;
-    // 20 ms measured against a prior of about 45 ms: three runs already pull it well below the manifest.
+    // Three runs already pull it well below the manifest (and it never learns the 60 ms round trip).
     expect(fp32.compute_ms).toBeLessThan(fp32.manifest_ms * 0.8);
   });
 

@@ -76,7 +76,7 @@ function ratioFlip(model: string, variant: VariantName, points: Point[], fp32: L
 export function report(manifests: readonly ModelManifest[], o: CheckOptions = DEFAULT_CHECKS): { warnings: ProfileWarning[]; lines: string[] } {
   const warnings = manifests.flatMap((m) => checkProfiles(m, o));
   const lines = warnings.length
-    ? [`profiles: ${warnings.length} warning(s) in ${new Set(warnings.map((w) => w.model)).size} model(s); re-measure those (README "Latency profiles")`, ...warnings.map((w) => `  [${w.check}] ${w.message}`)]
+    ? [`profiles: ${warnings.length} warning(s) in ${new Set(warnings.map((w) => w.model)).size} model(s); re-measure those: npm run profiles:measure -- <model> (docs/models.md "Latency profiles")`, ...warnings.map((w) => `  [${w.check}] ${w.message}`)]
     : [`profiles: ${manifests.length} models consistent`];
   return { warnings, lines };
 }
