@@ -8,13 +8,13 @@
  * configured and `npm start` opens the admin routes. The docs show a warm gateway (README "Try it": the first
  * request of a fresh isolate goes to the origin), so mnist is warmed until it answers at the edge.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import samples from '../../models/mnist/samples.json';
-import { freePort } from '../setup/net.js';
+import { startStack, until, type RunningStack } from '../setup/stack.js';
 import { mismatches, onPorts, parseCurlOutput } from './curl-answer.js';
 import { parseDoc, type DocCommand } from './doc-examples.js';
 import { docPages, ROOT } from './doc-files.js';
@@ -23,38 +23,20 @@ const pages = docPages()
   .map((file) => ({ file, commands: parseDoc(file, readFileSync(join(ROOT, file), 'utf8')).commands.filter((c) => c.kind !== 'other') }))
   .filter((p) => p.commands.some((c) => c.kind === 'example'));
 
-let stack: ChildProcess;
-let out = '';
+let stack: RunningStack | undefined;
 const ports = { gateway: 0, origin: 0 };
 const workDirs = new Map<string, string>();
 
-async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} not within ${seconds} s\n${out.slice(-3000)}`);
-}
-
 beforeAll(async () => {
-  [ports.gateway, ports.origin] = [await freePort(), await freePort()];
-  stack = spawn(process.execPath, ['--import', 'tsx', 'tools/setup/start.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, GATEWAY_PORT: String(ports.gateway), ORIGIN_PORT: String(ports.origin), WRANGLER_SEND_METRICS: 'false' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  stack.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  stack.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  await until('READY', 240, async () => (out.includes('READY') ? true : undefined));
+  stack = await startStack(ROOT);
+  Object.assign(ports, stack.ports);
+  const output = stack.output;
   const digit = { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 784], data: (samples as { inputs: number[][] }).inputs[0] }] };
   await until('mnist served at the edge', 60, async () => {
     const res = await fetch(`http://127.0.0.1:${ports.gateway}/v2/models/mnist/infer`, { method: 'POST', body: JSON.stringify(digit) });
     await res.arrayBuffer();
     return res.headers.get('x-served-by') === 'edge' ? true : undefined;
-  });
+  }, output);
   for (const { file } of pages) {
     const dir = mkdtempSync(join(tmpdir(), 'doc-examples-'));
     for (const entry of readdirSync(ROOT)) if (entry !== '.git') symlinkSync(join(ROOT, entry), join(dir, entry));
@@ -64,11 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const dir of workDirs.values()) rmSync(dir, { recursive: true, force: true });
-  if (!stack?.pid || stack.exitCode !== null) return;
-  const gone = new Promise((r) => stack.once('exit', r));
-  process.kill(-stack.pid, 'SIGINT');
-  await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-  if (stack.exitCode === null) process.kill(-stack.pid, 'SIGKILL');
+  await stack?.stop();
 });
 
 function bash(command: string, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -3,47 +3,24 @@
  * origin process mid-run; edge models keep answering 200, origin-only models answer 503 with Retry-After
  * while it is down, and the supervisor has the origin back and serving once it has reloaded its models.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import samples from '../../models/mnist/samples.json';
-import { freePort } from '../setup/net.js';
+import { startStack, until, type RunningStack } from '../setup/stack.js';
 
 const digits = samples as { inputs: number[][]; labels: number[] };
-let stack: ChildProcess;
-let out = '';
+let stack: RunningStack | undefined;
+let out: () => string = () => '';
 let gateway: string;
 let originUrl: string;
 
-async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} not within ${seconds} s\n${out.slice(-3000)}`);
-}
-
 beforeAll(async () => {
-  const [gp, op] = [await freePort(), await freePort()];
-  gateway = `http://127.0.0.1:${gp}`;
-  originUrl = `http://127.0.0.1:${op}`;
-  stack = spawn(process.execPath, ['--import', 'tsx', 'tools/setup/start.ts'], {
-    env: { ...process.env, GATEWAY_PORT: String(gp), ORIGIN_PORT: String(op), WRANGLER_SEND_METRICS: 'false' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  stack.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  stack.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-  await until('READY', 240, async () => (out.includes('READY') ? true : undefined));
+  stack = await startStack();
+  ({ gateway, origin: originUrl } = stack);
+  out = stack.output;
 }, 300_000);
 
 afterAll(async () => {
-  if (!stack?.pid || stack.exitCode !== null) return;
-  const gone = new Promise((r) => stack.once('exit', r));
-  process.kill(-stack.pid, 'SIGINT');
-  await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-  if (stack.exitCode === null) process.kill(-stack.pid, 'SIGKILL');
+  await stack?.stop();
 });
 
 async function infer(model: string, body: unknown): Promise<{ status: number; retryAfter: string | null; body: any }> {
@@ -62,7 +39,7 @@ const large = {
 describe('npm start under an origin crash', () => {
   it('keeps edge models up, answers origin-only models 503 + Retry-After, and brings the origin back once it has reloaded its models', async () => {
     expect((await infer('transformer-large', large)).status).toBe(200);
-    const pid = Number([...out.matchAll(/origin started \(pid (\d+)\)/g)].at(-1)?.[1]);
+    const pid = Number([...out().matchAll(/origin started \(pid (\d+)\)/g)].at(-1)?.[1]);
     expect(pid).toBeGreaterThan(0);
     process.kill(pid, 'SIGKILL');
     const killedAt = Date.now();
@@ -84,9 +61,9 @@ describe('npm start under an origin crash', () => {
       originOnly.push(l);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const originBack = await until('the origin ready again', 1, async () => ((await fetch(`${originUrl}/v2/health/ready`)).ok ? true : undefined));
+    const originBack = await until('the origin ready again', 1, async () => ((await fetch(`${originUrl}/v2/health/ready`)).ok ? true : undefined), out);
     expect(originBack).toBe(true);
-    expect(out).toMatch(/origin exited \(SIGKILL\); restarting/);
+    expect(out()).toMatch(/origin exited \(SIGKILL\); restarting/);
     expect(edge.length).toBeGreaterThan(3);
     expect(originOnly.length).toBeGreaterThan(0);
     // While the origin is down: 503 with Retry-After. Once it listens again its first cold 1 GB run may still
