@@ -61,7 +61,9 @@ export class LatencyLearner {
     let e = this.series.get(key);
     const fleet = this.fleetLine(target, model, variant);
     // A newly published fleet fit re-seeds the series: it rests on far more runs than this isolate has seen.
-    if (e && fleet && (e.prior.fixed_ms !== fleet.fixed_ms || e.prior.per_item_ms !== fleet.per_item_ms)) e = undefined;
+    // So does one withdrawn (deleted from KV): the isolate goes back to the manifest within the reload TTL
+    // instead of keeping a fit nobody publishes any more until it restarts.
+    if (e && (fleet ? e.prior_source !== 'fleet' || e.prior.fixed_ms !== fleet.fixed_ms || e.prior.per_item_ms !== fleet.per_item_ms : e.prior_source === 'fleet')) e = undefined;
     if (!e) {
       const fit = model.variants[variant]!.latency.fit;
       const prior: LatencyLine = fleet ? { fixed_ms: fleet.fixed_ms, per_item_ms: fleet.per_item_ms } : scaled(fit, speedFactor);

@@ -1,7 +1,7 @@
 /**
  * The isolate's learner seeds each series from a fleet-measured fit where the feedback Tail Worker published
  * one (production, where frozen clocks leave nothing to learn locally), else from the manifest x speed factor,
- * and re-seeds when a new fit is published.
+ * and re-seeds when a new fit is published or the published one is withdrawn.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CLOCK_GUARD } from '../../src/latency/clock-guard.js';
@@ -27,5 +27,14 @@ describe('the learner\'s prior', () => {
     expect(learner.predict('edge', model, 'fp32', 2, 2)).toBeCloseTo(30, 1);
     // The origin has no fleet fit: the manifest's.
     expect(learner.predict('origin', model, 'fp32', 1, 0.5)).toBeCloseTo(0.5 * (manifest.fixed_ms + manifest.per_item_ms), 1);
+  });
+
+  it('forgets a fleet fit deleted from KV: back to the manifest on the next prediction, not at the next restart', () => {
+    let fleet: { fixed_ms: number; per_item_ms: number } | undefined = { fixed_ms: 900, per_item_ms: 400 };
+    const learner = new LatencyLearner({ estimator: DEFAULT_ESTIMATOR, clock: DEFAULT_CLOCK_GUARD, priorOf: (target) => (target === 'edge' ? fleet : undefined) });
+    expect(learner.predict('edge', model, 'fp32', 1, 2)).toBeCloseTo(1300, 0);
+    fleet = undefined;
+    expect(learner.predict('edge', model, 'fp32', 1, 2)).toBeCloseTo(2 * (manifest.fixed_ms + manifest.per_item_ms), 1);
+    expect(learner.snapshot().find((s) => s.target === 'edge')?.prior_source).toBe('manifest');
   });
 });
