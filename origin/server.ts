@@ -101,6 +101,8 @@ export async function startOrigin({ port, host, modelsDir, token, adminToken, ra
     maxBodyBytes: config.limits.max_body_bytes,
     // Node sees the caller's own Accept-Encoding (tritonclient's response_compression_algorithm).
     compressAnswers: true,
+    // The gateway subtracts what the origin spent (parsing included) from a call's time to learn the network.
+    serverTimingTotal: true,
     // Its callers are gateways holding the secret: the caller id they send keys the limits and the fair share.
     bindings: { rateLimiter: new TokenBucketLimiter({ limit: ratePerMinute, periodMs: 60_000 }), trustCallerId: true },
     // No Cloudflare in front to say who is calling: the socket's peer. A header would let any caller lock the

@@ -40,6 +40,12 @@ export interface AppOptions {
    * sees the platform's Accept-Encoding (routes/middleware/compression.ts); Cloudflare's edge compresses there.
    */
   compressAnswers?: boolean;
+  /**
+   * Add `total` to an answer's Server-Timing: the server's time from the request's arrival to its answer,
+   * parsing included, so a caller of the origin can tell the origin's time from the network's. Off in the
+   * Worker, whose clock stands still during CPU work in production (a `total` there would count I/O only).
+   */
+  serverTimingTotal?: boolean;
   /** Extra route tables mounted by the composition root (dashboard, API docs). */
   mount?: (app: Hono<V2Env>) => void;
 }
@@ -47,11 +53,12 @@ export interface AppOptions {
 const HINTS = CLIENT_HINTS.join(', ');
 
 /** Builds the app around one data plane. */
-export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, adminOpen = false, adminClosedReason, compressAnswers = false, clientAddress = connectingIp }: AppOptions): Hono<V2Env> {
+export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, adminOpen = false, adminClosedReason, compressAnswers = false, clientAddress = connectingIp, serverTimingTotal = false }: AppOptions): Hono<V2Env> {
   const app = new Hono<V2Env>();
   app.use(requestId({ limitLength: 128 }));
   app.use(async function attachPlane(c, next) {
     c.set('plane', plane);
+    if (serverTimingTotal) c.set('arrivedAt', performance.now());
     await next();
   });
   app.use(async function logRequest(c, next) {

@@ -8,6 +8,8 @@ export interface V2Env {
   Variables: {
     plane: DataPlane;
     requestId: string;
+    /** When the request arrived (performance.now()), where answers report Server-Timing `total` (the origin). */
+    arrivedAt?: number | undefined;
     /** Set by the inference route for the request log line (routes/request-log.ts). */
     outcome?: InferOutcome | undefined;
     /** The request's caller id (routes/middleware/auth.ts), on the routes that authenticate callers. */

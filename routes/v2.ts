@@ -148,7 +148,8 @@ export function v2Routes(): OpenAPIHono<V2Env> {
         ...(c.get('caller') ? { caller: c.get('caller')! } : {}),
         ...waitUntilOf(c),
       });
-      const headers = routedHeaders(outcome);
+      const arrivedAt = c.get('arrivedAt');
+      const headers = routedHeaders(outcome, arrivedAt !== undefined ? performance.now() - arrivedAt : undefined);
       c.set('outcome', outcome);
       if (outcome.blocks.length) {
         // Binary tensor extension: JSON header, then the output bytes.

@@ -7,8 +7,8 @@ import type { InferOutcome } from '../../src/dataplane.js';
 import { formatServerTiming } from '../../src/lib/server-timing.js';
 import { RESPONSE_HEADER } from '../../src/protocol/headers.js';
 
-/** The routing headers of one answered request. */
-export function routedHeaders(outcome: InferOutcome): Record<string, string> {
+/** The routing headers of one answered request; `totalMs`: the server's whole time on it, where it reports one. */
+export function routedHeaders(outcome: InferOutcome, totalMs?: number): Record<string, string> {
   return {
     [RESPONSE_HEADER.modelVariant]: outcome.served.variant,
     [RESPONSE_HEADER.servedBy]: outcome.served.site,
@@ -16,6 +16,6 @@ export function routedHeaders(outcome: InferOutcome): Record<string, string> {
     // The SLO is a target: a request that cannot meet it is served, and this says so.
     [RESPONSE_HEADER.slo]: outcome.slo,
     // `predicted`: the served candidate's predicted compute (no network), next to what was measured.
-    [RESPONSE_HEADER.serverTiming]: formatServerTiming({ ...outcome.timings, predicted: outcome.predictedMs }),
+    [RESPONSE_HEADER.serverTiming]: formatServerTiming({ ...outcome.timings, predicted: outcome.predictedMs, total: totalMs }),
   };
 }

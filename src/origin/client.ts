@@ -3,8 +3,8 @@
  * Every attempt has a deadline inside the request's, which the origin is told (`x-request-deadline-ms`) and
  * which aborts the call, as does the client going away; a retryable failure is retried once when budget
  * remains; failures become 502/503/504 errors with the cause attached. Each call names its caller
- * (`x-caller-id`), so the origin limits and schedules per tenant. A circuit breaker and an EWMA of the
- * network round trip are the live state the selector reads.
+ * (`x-caller-id`), so the origin limits and schedules per tenant. A circuit breaker and the network round
+ * trip (round-trip.ts: the origin's own time taken out, one vote per caller) are the live state the selector reads.
  *
  * The breaker counts only what says the origin is unhealthy: a connection refused or reset, a 5xx the origin
  * blames on itself (500, 502, 503), an answer that is not a v2 answer, an origin that refuses the gateway's
@@ -22,13 +22,13 @@ import type { GatewayError } from '../errors.js';
 import { joinBinaryBody, parseRequestBody, tensorBytes } from '../protocol/binary.js';
 import { REQUEST_HEADER, RESPONSE_HEADER } from '../protocol/headers.js';
 import { CALLER_HEADER } from '../protocol/caller.js';
-import { parseServerTiming } from '../lib/server-timing.js';
 import { tensorValues } from '../protocol/json-data.js';
 import { decodeInferResponse } from '../protocol/v2-response.js';
 import type { VariantName } from '../registry/manifest.js';
 import { VariantName as VariantNameSchema } from '../registry/manifest.js';
 import type { Backend, BackendRequest, BackendResult } from '../backend.js';
 import { CircuitBreaker } from './breaker.js';
+import { originSpentMs, RoundTrips } from './round-trip.js';
 
 export interface OriginClientOptions {
   url: string;
@@ -48,8 +48,6 @@ export interface OriginClientOptions {
   fetch?: typeof fetch;
   now?: () => number;
 }
-
-const EWMA_ALPHA = 0.3;
 
 /** The header that tells the origin how long the gateway will wait for this attempt (ms, relative). */
 export const DEADLINE_HEADER = REQUEST_HEADER.requestDeadlineMs;
@@ -73,7 +71,7 @@ class AttemptFailure extends Error {
 
 export class OriginClient implements Backend {
   readonly breaker: CircuitBreaker;
-  private rtt: number | undefined;
+  private readonly roundTrips: RoundTrips;
   private readonly base: string;
   private readonly doFetch: typeof fetch;
   private readonly now: () => number;
@@ -82,6 +80,7 @@ export class OriginClient implements Backend {
     this.base = options.url.replace(/\/+$/, '');
     this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.now = options.now ?? (() => Date.now());
+    this.roundTrips = new RoundTrips(options.expectedRttMs);
     this.breaker = new CircuitBreaker({ failures: options.breakerFailures, openMs: options.breakerOpenMs, now: this.now });
   }
 
@@ -96,7 +95,7 @@ export class OriginClient implements Backend {
 
   /** Network round trip to the origin, excluding its compute when the origin reports it. */
   rttMs(): number {
-    return this.rtt ?? this.options.expectedRttMs;
+    return this.roundTrips.ms();
   }
 
   async infer(req: BackendRequest): Promise<BackendResult> {
@@ -247,11 +246,8 @@ export class OriginClient implements Backend {
     } catch (cause) {
       throw new AttemptFailure(new OriginUnavailable(`origin sent a malformed answer: ${(cause as Error).message}`, { cause }), true);
     }
-    // The origin's own compute (load, queue, infer) is not network: the rest of the round trip is.
-    const spent = parseServerTiming(res.headers.get(RESPONSE_HEADER.serverTiming));
-    const compute = (spent['load'] ?? 0) + (spent['queue'] ?? 0) + (spent['infer'] ?? 0);
-    const network = Math.max(0, elapsed - compute);
-    this.rtt = this.rtt === undefined ? network : this.rtt + EWMA_ALPHA * (network - this.rtt);
+    // What the origin spent (parsing, queue, compute) is not network: the rest of the round trip is.
+    this.roundTrips.observe(req.caller, elapsed, originSpentMs(res.headers.get(RESPONSE_HEADER.serverTiming)));
     const reported = VariantNameSchema.safeParse(res.headers.get(RESPONSE_HEADER.modelVariant));
     const variant: VariantName = reported.success ? reported.data : req.variant;
     const timing = res.headers.get(RESPONSE_HEADER.serverTiming);

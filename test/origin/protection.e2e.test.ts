@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOrigin, type RunningOrigin } from '../../origin/server.js';
 import { TokenBucketLimiter } from '../../origin/rate-limit.js';
 import samples from '../../models/mnist/samples.json';
+import { parseServerTiming } from '../../src/lib/server-timing.js';
 
 const digits = samples as { inputs: number[][]; labels: number[] };
 const mnistBody = (from: number, n: number) => ({ inputs: [{ name: 'input', datatype: 'FP32', shape: [n, 784], data: digits.inputs.slice(from, from + n).flat() }] });
@@ -64,6 +65,14 @@ describe('the origin', () => {
     const body = (await res.json()) as { outputs: { shape: number[]; data: number[] }[] };
     const logits = body.outputs[0]!.data;
     expect([argmax(logits.slice(0, 10)), argmax(logits.slice(10, 20))]).toEqual(digits.labels.slice(0, 2));
+  });
+
+  it("reports its whole time on a request in Server-Timing `total`, parsing included, so the gateway never learns it as network", async () => {
+    const parameters = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i]));
+    const res = await infer({ ...mnistBody(0, 1), parameters }, auth);
+    const timing = parseServerTiming(res.headers.get('server-timing'));
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(timing['total']).toBeGreaterThanOrEqual((timing['queue'] ?? 0) + (timing['infer'] ?? 0));
   });
 
   it("holds a gateway's pin to its own policy: a variant it does not allow is a JSON 400 naming the policy", async () => {
