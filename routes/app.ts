@@ -71,7 +71,7 @@ export function createApp({ plane, maxBodyBytes, policy, bindings = {}, mount, a
     const logged = rate >= 1 || status >= 400 || !outcome || Math.random() < rate;
     if (!logged && !bindings.analytics) return;
     // The feedback Tail Worker (tail/) pairs this line with the invocation's CPU time.
-    const entry = requestLogLine({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status, ms: Date.now() - t0 }, outcome);
+    const entry = requestLogLine({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status, ms: Date.now() - t0, caller: c.get('caller') }, outcome);
     if (logged) console.log(JSON.stringify(entry));
     if (bindings.analytics && entry.model) {
       // One data point per model request: index by model; blobs and doubles in a fixed order (README).

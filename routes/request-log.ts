@@ -15,6 +15,8 @@ export interface LoggedRequest {
   path: string;
   status: number;
   ms: number;
+  /** The caller id, where the route authenticated one. */
+  caller?: string | undefined;
 }
 
 /** The line for `req`; with the outcome of the inference it answered, what ran and what was predicted. */
@@ -33,6 +35,9 @@ export function requestLogLine(req: LoggedRequest, outcome?: InferOutcome): Requ
     items: outcome.items,
     batch: outcome.batch,
     predicted_ms: asPredicted ? d.predicted_ms : undefined,
+    caller: req.caller,
+    body_bytes: outcome.wire.body_bytes,
+    tensor_bytes: outcome.wire.tensor_bytes,
     ms: req.ms,
   };
 }

@@ -209,7 +209,7 @@ export class DataPlane {
     this.stats.succeeded(model, { request, result, target: site, decodeMs, encodeMs: performance.now() - tEncode, totalMs: performance.now() - t0 });
     const predictedMs = decision.candidates.find((c) => c.target === target && c.variant === result.variant)?.compute_ms;
     const slo: SloOutcome = !decision.meets_slo ? 'predicted-miss' : performance.now() - t0 + decision.network_ms > policy.slo_ms ? 'missed' : 'met';
-    return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, predictedMs, decision, slo, items: profile.items, batch: result.batch };
+    return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, predictedMs, decision, slo, items: profile.items, batch: result.batch, wire: { body_bytes: ctx.requestBytes, tensor_bytes: request.inputs.reduce((n, t) => n + t.data.byteLength, 0) } };
   }
 }
 

@@ -16,7 +16,7 @@ import { POLICY_KEY } from '../src/policy-source.js';
 import type { FeedbackState } from './aggregate.js';
 import { emptyState, merge, record } from './aggregate.js';
 import type { TraceEvent } from './events.js';
-import { observe } from './events.js';
+import { MAX_BODY_RATIO, observe } from './events.js';
 import { publish } from './publish.js';
 
 export const STATE_KEY = 'feedback-state';
@@ -28,6 +28,10 @@ export interface FeedbackEnv {
   GATEWAY_SCRIPT?: string;
   MIN_SAMPLES?: string;
   MAX_CHANGE?: string;
+  /** Largest factor a published fit may stand from the manifest's at EDGE_SPEED_FACTOR (default 4). */
+  MAX_DRIFT?: string;
+  /** A body larger than its tensors' bytes times this (plus 4 KB) is not learned from (default 8). */
+  MAX_BODY_RATIO?: string;
   FLUSH_INTERVAL_MS?: string;
   /** The gateway's `edge.speed_factor`: the first publish is capped relative to manifest x this. */
   EDGE_SPEED_FACTOR?: string;
@@ -51,7 +55,8 @@ export class FeedbackCollector {
   /** Reads a batch of trace events; flushes when the interval has passed. Returns the publish report, if any. */
   async take(events: readonly TraceEvent[]): Promise<string[] | undefined> {
     const mine = events.filter((e) => !this.env.GATEWAY_SCRIPT || e.scriptName === null || e.scriptName === this.env.GATEWAY_SCRIPT);
-    record(this.pending, mine.map(observe), new Date(this.now()).toISOString());
+    const maxBodyRatio = num(this.env.MAX_BODY_RATIO, MAX_BODY_RATIO);
+    record(this.pending, mine.map((e) => observe(e, { maxBodyRatio })), new Date(this.now()).toISOString());
     if (this.now() - this.flushedAt < num(this.env.FLUSH_INTERVAL_MS, 60_000)) return undefined;
     return this.flush();
   }
@@ -70,6 +75,7 @@ export class FeedbackCollector {
     const report = publish(state, previous.success ? previous.data : undefined, {
       minSamples: num(this.env.MIN_SAMPLES, 30),
       maxChange: Math.max(1.01, num(this.env.MAX_CHANGE, 2)),
+      maxDrift: Math.max(1.01, num(this.env.MAX_DRIFT, 4)),
       now: new Date(this.now()).toISOString(),
       source: `tail:${this.env.GATEWAY_SCRIPT ?? 'gateway'}`,
       prior: (model: string, variant: VariantName) => {

@@ -3,7 +3,8 @@
  * an edge run: the invocation's CPU time, paired with the model, variant and items the gateway logged for
  * it in its request line (schema: src/latency/request-line.ts). In production Workers `Date.now()` and `performance.now()` do not
  * advance during CPU work, so the isolate cannot time its own inference; the runtime's `cpuTime` can.
- * Everything else is skipped with a reason, counted, never learned from.
+ * Everything else is skipped with a reason, counted, never learned from: failed, origin-served, cold-load,
+ * batched runs, and bodies padded far past their tensors (whose parse CPU the sender controls).
  */
 import type { RequestLogLine } from '../src/latency/request-line.js';
 import { parseRequestLine } from '../src/latency/request-line.js';
@@ -33,9 +34,19 @@ export interface Observation {
   cpu_ms: number;
   /** What the gateway predicted for what ran, when it logged one. */
   predicted_ms?: number | undefined;
+  /** Who asked (the gateway's non-secret caller id), so each caller is one vote in a fit (aggregate.ts). */
+  caller?: string | undefined;
 }
 
-export const SKIP_REASONS = ['not_fetch', 'no_log', 'failed', 'not_measured', 'origin', 'cold_load', 'shared_run', 'no_items'] as const;
+/**
+ * How much larger than its input tensors a body may be and still teach the model's cost: JSON spends up to
+ * ~24 characters on a 4-byte float ("-1.2345678901234567e-05,"), so 8x plus a few KB of envelope holds every
+ * honest encoding; whitespace or parameters padded past that cost their sender CPU the model never spent.
+ */
+export const MAX_BODY_RATIO = 8;
+const BODY_SLACK_BYTES = 4096;
+
+export const SKIP_REASONS = ['not_fetch', 'no_log', 'failed', 'not_measured', 'origin', 'cold_load', 'shared_run', 'no_items', 'padded_body'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -58,7 +69,8 @@ function coloOf(event: object): string {
 }
 
 /** What one trace event teaches: an observation, or why it teaches nothing. */
-export function observe(trace: TraceEvent): Observation | { skip: SkipReason } {
+export function observe(trace: TraceEvent, opts: { maxBodyRatio?: number } = {}): Observation | { skip: SkipReason } {
+  const maxBodyRatio = opts.maxBodyRatio ?? MAX_BODY_RATIO;
   const event = trace.event;
   if (!isObject(event) || !isObject((event as Record<string, unknown>).request)) return { skip: 'not_fetch' };
   if (trace.outcome !== 'ok') return { skip: 'failed' };
@@ -75,6 +87,8 @@ export function observe(trace: TraceEvent): Observation | { skip: SkipReason } {
   if (line.items === undefined || !(line.items > 0)) return { skip: 'no_items' };
   // A dynamic batch runs in one invocation for several requests: its CPU belongs to none of them alone.
   if (line.batch !== undefined && line.batch !== line.items) return { skip: 'shared_run' };
+  // The invocation's CPU includes reading the body: one padded far past its tensors is its sender's cost.
+  if (line.body_bytes !== undefined && line.tensor_bytes !== undefined && line.body_bytes > line.tensor_bytes * maxBodyRatio + BODY_SLACK_BYTES) return { skip: 'padded_body' };
   const predicted = timings['predicted'] ?? line.predicted_ms;
   return {
     colo: coloOf(event),
@@ -83,5 +97,6 @@ export function observe(trace: TraceEvent): Observation | { skip: SkipReason } {
     items: line.items,
     cpu_ms: trace.cpuTime,
     ...(predicted !== undefined ? { predicted_ms: predicted } : {}),
+    ...(line.caller ? { caller: line.caller } : {}),
   };
 }

@@ -55,6 +55,11 @@ export interface InferOutcome {
   /** Items of this request, and of the edge run it was part of (dynamic batching): the feedback log needs both. */
   items: number;
   batch?: number | undefined;
+  /**
+   * The request's body as received (decoded) and the raw bytes of its input tensors: the feedback path learns
+   * only from bodies near their tensors' size (a padded body's parse cost is its sender's, not the model's).
+   */
+  wire: { body_bytes: number; tensor_bytes: number };
 }
 
 export type SloOutcome = 'met' | 'predicted-miss' | 'missed';

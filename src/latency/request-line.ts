@@ -2,7 +2,7 @@
  * The gateway's request log line, the one record that crosses from the gateway's isolates to the feedback
  * Tail Worker (tail/): production Workers cannot time their own CPU work (the clock is frozen), so the Tail
  * Worker pairs the invocation's `cpuTime` with what this line says ran (model, variant, where, items, batch,
- * prediction). One schema for both ends: routes/request-log.ts builds it, tail/events.ts parses it with this,
+ * prediction, who asked and how big the body was). One schema for both ends: routes/request-log.ts builds it, tail/events.ts parses it with this,
  * so a field renamed on one side fails a type check instead of silently teaching nothing.
  */
 import { z } from 'zod';
@@ -26,6 +26,11 @@ export const RequestLogLine = z.object({
   batch: z.number().optional(),
   /** The decision's prediction for what ran (left out after a fallback, when what ran was not what was predicted). */
   predicted_ms: z.number().optional(),
+  /** The caller id (src/protocol/caller.ts: non-secret): the feedback path lets each caller be one vote. */
+  caller: z.string().optional(),
+  /** The body as received (decoded) and its input tensors' raw bytes: a body padded far past them is not learned from. */
+  body_bytes: z.number().optional(),
+  tensor_bytes: z.number().optional(),
   /** Wall time of the request in the gateway (ms). */
   ms: z.number(),
 });

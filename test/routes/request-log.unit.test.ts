@@ -7,7 +7,7 @@ import type { InferOutcome } from '../../src/dataplane.js';
 import { parseRequestLine, RequestLogLine } from '../../src/latency/request-line.js';
 import { requestLogLine } from '../../routes/request-log.js';
 
-const request = { requestId: 'r1', method: 'POST', path: '/v2/models/mnist/infer', status: 200, ms: 7 };
+const request = { requestId: 'r1', method: 'POST', path: '/v2/models/mnist/infer', status: 200, ms: 7, caller: '0123456789abcdef' };
 const outcome = (served: { variant: string; site: string }) =>
   ({
     served: { ...served, reason: 'int8 at edge: most accurate' },
@@ -16,6 +16,7 @@ const outcome = (served: { variant: string; site: string }) =>
     decision: { target: 'edge', variant: 'int8', predicted_ms: 3 },
     items: 2,
     batch: 2,
+    wire: { body_bytes: 6400, tensor_bytes: 6272 },
   }) as unknown as InferOutcome;
 
 describe('the request log line', () => {
@@ -35,6 +36,9 @@ describe('the request log line', () => {
       items: 2,
       batch: 2,
       predicted_ms: 3,
+      caller: '0123456789abcdef',
+      body_bytes: 6400,
+      tensor_bytes: 6272,
       ms: 7,
     });
   });

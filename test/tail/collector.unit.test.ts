@@ -17,7 +17,7 @@ function memoryKv(initial: Record<string, string> = {}) {
 }
 
 const truth = { colo: 'SJC', model: 'mnist', variant: 'int8', fixed_ms: 3, per_item_ms: 0.5 };
-const env = (kv: KVNamespace) => ({ POLICY: kv, GATEWAY_SCRIPT: 'edge-inference-gateway', MIN_SAMPLES: '30', MAX_CHANGE: '100', FLUSH_INTERVAL_MS: '60000' });
+const env = (kv: KVNamespace) => ({ POLICY: kv, GATEWAY_SCRIPT: 'edge-inference-gateway', MIN_SAMPLES: '30', MAX_CHANGE: '100', MAX_DRIFT: '1000', FLUSH_INTERVAL_MS: '60000' });
 
 describe('the feedback Tail Worker', () => {
   it('publishes learned profiles the gateway picks up, keeping ops’ policy sections as they were', async () => {
