@@ -16,7 +16,7 @@ import { POLICY_KEY } from '../src/policy-source.js';
 import type { FeedbackState } from './aggregate.js';
 import { emptyState, merge, record } from './aggregate.js';
 import type { TraceEvent } from './events.js';
-import { MAX_BODY_RATIO, observe } from './events.js';
+import { MAX_BODY_RATIO, observer } from './events.js';
 import { publish } from './publish.js';
 
 export const STATE_KEY = 'feedback-state';
@@ -55,8 +55,7 @@ export class FeedbackCollector {
   /** Reads a batch of trace events; flushes when the interval has passed. Returns the publish report, if any. */
   async take(events: readonly TraceEvent[]): Promise<string[] | undefined> {
     const mine = events.filter((e) => !this.env.GATEWAY_SCRIPT || e.scriptName === null || e.scriptName === this.env.GATEWAY_SCRIPT);
-    const maxBodyRatio = num(this.env.MAX_BODY_RATIO, MAX_BODY_RATIO);
-    record(this.pending, mine.map((e) => observe(e, { maxBodyRatio })), new Date(this.now()).toISOString());
+    record(this.pending, mine.map(observer({ maxBodyRatio: num(this.env.MAX_BODY_RATIO, MAX_BODY_RATIO) })), new Date(this.now()).toISOString());
     if (this.now() - this.flushedAt < num(this.env.FLUSH_INTERVAL_MS, 60_000)) return undefined;
     return this.flush();
   }

@@ -68,9 +68,8 @@ function coloOf(event: object): string {
   return isObject(cf) && typeof cf.colo === 'string' && cf.colo ? cf.colo : 'unknown';
 }
 
-/** What one trace event teaches: an observation, or why it teaches nothing. */
-export function observe(trace: TraceEvent, opts: { maxBodyRatio?: number } = {}): Observation | { skip: SkipReason } {
-  const maxBodyRatio = opts.maxBodyRatio ?? MAX_BODY_RATIO;
+/** What one trace event teaches, an observation or why it teaches nothing, under the Tail Worker's settings. */
+export const observer = ({ maxBodyRatio = MAX_BODY_RATIO }: { maxBodyRatio?: number } = {}) => (trace: TraceEvent): Observation | { skip: SkipReason } => {
   const event = trace.event;
   if (!isObject(event) || !isObject((event as Record<string, unknown>).request)) return { skip: 'not_fetch' };
   if (trace.outcome !== 'ok') return { skip: 'failed' };
@@ -99,4 +98,7 @@ export function observe(trace: TraceEvent, opts: { maxBodyRatio?: number } = {})
     ...(predicted !== undefined ? { predicted_ms: predicted } : {}),
     ...(line.caller ? { caller: line.caller } : {}),
   };
-}
+};
+
+/** What one trace event teaches under the default settings. */
+export const observe = observer();

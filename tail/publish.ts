@@ -82,22 +82,24 @@ export function publish(state: FeedbackState, previous: LearnedProfiles | undefi
     const before = previous?.models[model]?.[variant];
     const fleet = fitSamples([...colos.values()].flat(), prior);
     let entry: LearnedVariant | undefined = before ? structuredClone(before) : undefined;
+    /** The fit as published: within maxChange of `prev`, within maxDrift of the prior; `held` when the latter bit. */
     const bound = (fit: LearnedFit, prev: LatencyLine | undefined) => {
       const stepped = capChange(fit, prev, opts.maxChange);
-      return opts.maxDrift && prior ? capChange(stepped, prior, opts.maxDrift) : stepped;
+      const held = opts.maxDrift && prior ? capChange(stepped, prior, opts.maxDrift) : stepped;
+      return { capped: held, held: held !== stepped };
     };
     if (fleet && fleet.samples >= opts.minSamples) {
-      const capped = bound(fleet, before ?? prior);
+      const { capped, held } = bound(fleet, before ?? prior);
       entry = { ...capped, ...(entry?.colos ? { colos: entry.colos } : {}) };
-      lines.push(`${model}/${variant}: ${describe(capped, fleet)}`);
+      lines.push(`${model}/${variant}: ${describe(capped, fleet, held)}`);
     } else lines.push(`${model}/${variant}: ${fleet?.samples ?? 0} samples, fewer than ${opts.minSamples}: ${before ? 'kept the last publish' : 'nothing published'}`);
     if (!entry) continue;
     for (const [colo, samples] of colos) {
       const fit = fitSamples(samples, prior);
       if (!fit || fit.samples < opts.minSamples || colo === 'unknown') continue;
-      const capped = bound(fit, before?.colos?.[colo] ?? entry);
+      const { capped, held } = bound(fit, before?.colos?.[colo] ?? entry);
       entry.colos = { ...entry.colos, [colo]: capped };
-      lines.push(`${model}/${variant}@${colo}: ${describe(capped, fit)}`);
+      lines.push(`${model}/${variant}@${colo}: ${describe(capped, fit, held)}`);
     }
     (models[model] ??= {})[variant] = entry;
   }
@@ -105,10 +107,10 @@ export function publish(state: FeedbackState, previous: LearnedProfiles | undefi
   return { learned: { published_at: changed || !previous ? opts.now : previous.published_at, source: opts.source, models }, changed, lines };
 }
 
-function describe(published: LearnedFit, fitted: LearnedFit): string {
+function describe(published: LearnedFit, fitted: LearnedFit, held: boolean): string {
   const capped = published.fixed_ms !== fitted.fixed_ms || published.per_item_ms !== fitted.per_item_ms;
   const err = fitted.prediction_error !== undefined ? `, gateway predictions off by ${Math.round(fitted.prediction_error * 100)}% (median)` : '';
-  return `${published.fixed_ms} + ${published.per_item_ms} x items ms from ${fitted.samples} samples${capped ? ` (capped; fitted ${fitted.fixed_ms} + ${fitted.per_item_ms} x items)` : ''}${err}`;
+  return `${published.fixed_ms} + ${published.per_item_ms} x items ms from ${fitted.samples} samples${capped ? ` (capped; fitted ${fitted.fixed_ms} + ${fitted.per_item_ms} x items)` : ''}${held ? ', held at the drift bound (MAX_DRIFT x the manifest at EDGE_SPEED_FACTOR)' : ''}${err}`;
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;

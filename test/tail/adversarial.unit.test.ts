@@ -39,14 +39,15 @@ async function replay(minutes: number, perMinute: (minute: number) => TraceEvent
   const kv = { get: async (k: string) => data.get(k) ?? null, put: async (k: string, v: string) => void data.set(k, v) } as unknown as KVNamespace;
   let now = 0;
   const collector = new FeedbackCollector({ POLICY: kv, MIN_SAMPLES: '30', MAX_CHANGE: '2', MAX_DRIFT: String(MAX_DRIFT), FLUSH_INTERVAL_MS: '60000', ...env }, () => now, manifests);
+  const lines: string[] = [];
   const published: { fixed_ms: number; per_item_ms: number; items?: [number, number] | undefined }[] = [];
   for (let minute = 0; minute < minutes; minute++) {
     now = minute * 60_001;
-    await collector.take(perMinute(minute));
+    lines.push(...((await collector.take(perMinute(minute))) ?? []));
     const fit = (await new PolicySource({ policy_ttl_ms: 0 }, undefined, kv).get()).learned?.models.m?.fp32;
     if (fit) published.push(fit);
   }
-  return { published, state: JSON.parse(data.get(STATE_KEY)!) };
+  return { published, state: JSON.parse(data.get(STATE_KEY)!), lines };
 }
 
 /** How far a published fit stands from `line` at `items` (a factor >= 1). */
@@ -92,12 +93,14 @@ describe('a learner no caller can steer', () => {
     // The only caller: each minute it sends runs 2x slower than what was published last (its own aggregation
     // replayed), honest body sizes, across every item count.
     let factor = 1;
-    const { published } = await replay(12, (m) => {
+    const { published, lines } = await replay(12, (m) => {
       factor = m === 0 ? 2 : factor * 2;
       return as('hostile0000000000', traffic([honest], 100, undefined, 900 + m), { inflate: factor });
     });
     expect(published.length).toBe(12);
     for (const fit of published) for (const items of [1, 16]) expect(off(fit, PRIOR, items)).toBeLessThanOrEqual(MAX_DRIFT * 1.001);
     expect(at(published.at(-1)!, 1)).toBeLessThanOrEqual(MAX_DRIFT * at(PRIOR, 1) * 1.001);
+    expect(lines.at(-1)).toMatch(/held at the drift bound/);
+    console.log(`lone caller, 12 publishes of runs 2x slower each: 1 item ${at(published.at(-1)!, 1)} ms (manifest ${at(PRIOR, 1)} ms, bound ${MAX_DRIFT}x)`);
   });
 });
