@@ -19,6 +19,8 @@ export interface BackendRequest {
   shortDeadline?: { why: string };
   /** What the origin is predicted to need for this request (round trip + compute, ms), when it is a candidate. */
   expectedOriginMs?: number;
+  /** Of that, the origin's predicted compute alone (ms): what the caller's origin budget is charged. */
+  originComputeMs?: number;
   /** Aborted when the client goes away: work for it should stop, queued work should not start. */
   signal?: AbortSignal;
   requestId?: string;

@@ -68,6 +68,8 @@ export const GatewayConfigSchema = z
         breaker_open_ms: z.number().int().positive().describe('How long an open breaker refuses calls before a half-open probe (ms).').default(5_000),
         breaker_unreachable_open_ms: z.number().int().positive().describe('Open time after failures where nothing answered (connection refused or reset): probing costs nothing then, so a restarted origin is back in traffic within this long (ms, at most breaker_open_ms).').default(1_000),
         min_attempt_ms: z.number().int().positive().describe('No origin attempt gets less than this; a retry needs this much budget left (ms).').default(50),
+        caller_compute_ms_per_s: z.number().nonnegative().describe('Predicted origin compute (ms) each caller (API key, else client address) earns per second, per gateway isolate: a request whose predicted origin time the caller\'s bucket cannot cover is its own 429 with Retry-After, never sent, so one key cannot fill the shared origin\'s queue within its request quota. 0: no limit.').default(1_000),
+        caller_compute_burst_ms: z.number().positive().describe('The most predicted origin compute (ms) a caller may bank and so spend at once (`caller_compute_ms_per_s` fills it).').default(10_000),
       })
       .strict()
       .prefault({})

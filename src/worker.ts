@@ -71,6 +71,8 @@ export function buildGateway(env: GatewayEnv): Gateway {
         unreachableOpenMs: config.origin.breaker_unreachable_open_ms,
         minAttemptMs: config.origin.min_attempt_ms,
         binary: config.origin.binary,
+        callerComputeMsPerS: config.origin.caller_compute_ms_per_s,
+        callerComputeBurstMs: config.origin.caller_compute_burst_ms,
         token: env.ORIGIN_TOKEN || undefined,
       })
     : undefined;

@@ -41,7 +41,9 @@ export interface BackendRequestContext {
 
 /** The request for the decision's backend, with its deadline (src/dataplane/deadline.ts). */
 export function backendRequest(model: ModelManifest, request: InferenceRequest, d: RouteDecision, policy: ResolvedPolicy, config: GatewayConfig, ctx: BackendRequestContext): BackendRequest {
-  const expectedOriginMs = d.candidates.find((c) => c.target === 'origin')?.predicted_ms;
+  const originCandidate = d.candidates.find((c) => c.target === 'origin');
+  const expectedOriginMs = originCandidate?.predicted_ms;
+  const originComputeMs = originCandidate?.compute_ms;
   const deadline = requestDeadline({
     // A predicted miss the caller did not refuse is served best effort: it waits as long as the backend's own
     // limit, not a budget that is already gone (a caller who wants a hard limit sets `timeout`).
@@ -59,6 +61,7 @@ export function backendRequest(model: ModelManifest, request: InferenceRequest, 
     deadline: ctx.now + deadline.ms,
     ...(deadline.short ? { shortDeadline: deadline.short } : {}),
     ...(expectedOriginMs !== undefined ? { expectedOriginMs } : {}),
+    ...(originComputeMs !== undefined ? { originComputeMs } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
     ...(ctx.waitUntil ? { waitUntil: ctx.waitUntil } : {}),

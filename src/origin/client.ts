@@ -28,6 +28,7 @@ import type { VariantName } from '../registry/manifest.js';
 import { VariantName as VariantNameSchema } from '../registry/manifest.js';
 import type { Backend, BackendRequest, BackendResult } from '../backend.js';
 import { CircuitBreaker } from './breaker.js';
+import { CallerBudget } from './caller-budget.js';
 import { originSpentMs, RoundTrips } from './round-trip.js';
 
 export interface OriginClientOptions {
@@ -43,6 +44,9 @@ export interface OriginClientOptions {
   minAttemptMs: number;
   /** Send and ask for tensors in binary (Triton's binary tensor extension) instead of JSON numbers. */
   binary?: boolean;
+  /** Predicted origin compute each caller may ask for per second, and bank (caller-budget.ts); 0: unlimited. */
+  callerComputeMsPerS?: number;
+  callerComputeBurstMs?: number;
   /** The shared secret the origin requires (sent as `Authorization: Bearer`); never logged. */
   token?: string | undefined;
   fetch?: typeof fetch;
@@ -72,6 +76,7 @@ class AttemptFailure extends Error {
 export class OriginClient implements Backend {
   readonly breaker: CircuitBreaker;
   private readonly roundTrips: RoundTrips;
+  private readonly budget: CallerBudget;
   private readonly base: string;
   private readonly doFetch: typeof fetch;
   private readonly now: () => number;
@@ -81,6 +86,7 @@ export class OriginClient implements Backend {
     this.doFetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.now = options.now ?? (() => Date.now());
     this.roundTrips = new RoundTrips(options.expectedRttMs);
+    this.budget = new CallerBudget({ msPerSecond: options.callerComputeMsPerS ?? 0, burstMs: options.callerComputeBurstMs ?? 0, now: this.now });
     this.breaker = new CircuitBreaker({ failures: options.breakerFailures, openMs: options.breakerOpenMs, now: this.now });
   }
 
@@ -100,6 +106,8 @@ export class OriginClient implements Backend {
 
   async infer(req: BackendRequest): Promise<BackendResult> {
     const deadline = req.deadline ?? this.now() + 10_000;
+    // The caller's own 429 when its share of the origin's compute is spent: before anything is sent.
+    this.budget.spend(req.caller, req.originComputeMs ?? 0);
     const body = this.encode(req, deadline);
     const started = this.now();
     for (let attempt = 1; ; attempt++) {
