@@ -19,16 +19,16 @@
  */
 import { ClientClosedRequest, OriginCircuitOpen, OriginRejected, OriginTimeout, OriginUnavailable } from '../errors.js';
 import type { GatewayError } from '../errors.js';
-import { joinBinaryBody, parseRequestBody, tensorBytes } from '../protocol/binary.js';
+import { parseRequestBody } from '../protocol/binary.js';
 import { REQUEST_HEADER, RESPONSE_HEADER } from '../protocol/headers.js';
 import { CALLER_HEADER } from '../protocol/caller.js';
-import { tensorValues } from '../protocol/json-data.js';
 import { decodeInferResponse } from '../protocol/v2-response.js';
 import type { VariantName } from '../registry/manifest.js';
 import { VariantName as VariantNameSchema } from '../registry/manifest.js';
 import type { Backend, BackendRequest, BackendResult } from '../backend.js';
 import { CircuitBreaker } from './breaker.js';
 import { CallerBudget } from './caller-budget.js';
+import { encodeOriginRequest } from './request.js';
 import { originSpentMs, RoundTrips } from './round-trip.js';
 
 export interface OriginClientOptions {
@@ -108,7 +108,8 @@ export class OriginClient implements Backend {
     const deadline = req.deadline ?? this.now() + 10_000;
     // The caller's own 429 when its share of the origin's compute is spent: before anything is sent.
     this.budget.spend(req.caller, req.originComputeMs ?? 0);
-    const body = this.encode(req, deadline);
+    // A caller's own deadline goes on as what is left of it once the answer has travelled back.
+    const body = encodeOriginRequest(req.request, { binary: this.options.binary ?? false, ...(req.deadlineFromCaller ? { timeoutLeftMs: deadline - this.now() - this.rttMs() } : {}) });
     const started = this.now();
     for (let attempt = 1; ; attempt++) {
       if (!this.breaker.acquire()) {
@@ -143,52 +144,6 @@ export class OriginClient implements Backend {
         console.warn(JSON.stringify({ event: 'origin_retry', error: e.message, request_id: req.requestId }));
       }
     }
-  }
-
-  /** The request as the origin gets it: binary tensors behind a JSON header, or plain JSON. */
-  private encode(req: BackendRequest, deadline: number): { bytes: Uint8Array<ArrayBuffer>; headers: Record<string, string> } {
-    const { request } = req;
-    // Names only: per-output parameters stay here. Classification in particular is applied once, by the data
-    // plane that called this client, to the raw tensor the origin returns: the origin may be any v2 server
-    // (KServe has no classification extension), the raw tensor is what the output-size check and a fallback
-    // need, and the answer stays numeric for decodeInferResponse. An origin asked to classify would send BYTES.
-    const outputs = request.outputs?.map((name) => ({ name }));
-    const parameters = this.forwarded(request.parameters, req.deadlineFromCaller, deadline);
-    if (!this.options.binary) {
-      const json = {
-        id: request.id,
-        parameters,
-        inputs: request.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, data: tensorValues(t) })),
-        outputs,
-      };
-      return { bytes: new TextEncoder().encode(JSON.stringify(json)) as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/json' } };
-    }
-    const json = {
-      id: request.id,
-      parameters: { ...parameters, binary_data_output: true },
-      inputs: request.inputs.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: t.data.byteLength } })),
-      outputs,
-    };
-    const { body, headerLength } = joinBinaryBody(json, request.inputs.map(tensorBytes));
-    return { bytes: body, headers: { 'content-type': 'application/octet-stream', [REQUEST_HEADER.inferenceHeaderContentLength]: String(headerLength) } };
-  }
-
-  /**
-   * The request parameters the origin gets: only those of the protocol that mean something there. Anything
-   * else a caller sent stays here: the origin is shared by every tenant of the gateway, unknown keys are work
-   * for it and a channel past the gateway's checks (a million of them once rode along), and no v2 server needs
-   * them. The SLO reaches the origin as the attempt's deadline header; as a parameter it would be judged again
-   * there against network defaults that do not apply to the gateway's call. A caller's own `timeout` goes on
-   * as what is left of it (µs), which a Triton origin enforces in its queue; `priority` goes on as sent. The
-   * caller's `binary_data_output` is the gateway's to honour (it encodes the answer); the binary mode asks the
-   * origin for binary on its own. No sequence ids: the gateway has no sequence batching and routes each request
-   * on its own, so one sequence could be split between the edge and the origin.
-   */
-  private forwarded(params: Record<string, unknown>, deadlineFromCaller: boolean | undefined, deadline: number): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    if (params['priority'] !== undefined) out['priority'] = params['priority'];
-    if (deadlineFromCaller) out['timeout'] = Math.max(1, Math.floor(deadline - this.now() - this.rttMs())) * 1000;
-    return out;
   }
 
   private async attempt(req: BackendRequest, encoded: { bytes: Uint8Array<ArrayBuffer>; headers: Record<string, string> }, timeoutMs: number): Promise<Omit<BackendResult, 'timings'>> {
