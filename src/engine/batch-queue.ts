@@ -10,16 +10,7 @@
  * request's context is I/O on its behalf (refused, or lost when that request has finished). A run is
  * handed to its driver's `waitUntil`, so a driver whose client goes away still finishes the others' run.
  *
- * Waiting for more requests is a bet: it costs the head request the wait, and pays only if someone arrives
- * within it and a shared run is cheaper than separate ones. So the queue waits only when both hold: lately,
- * requests for this key have arrived while another of them was in flight (an EWMA of that, starting from
- * "yes" so a new key batches as a plain dynamic batcher would), and the model's predicted cost says one more
- * item saves at least `MIN_SAVING` of a lone run (a fixed cost per run). A serial caller, however fast it
- * sends, never finds its previous request in flight, so after a few requests it stops waiting (arrival
- * gaps cannot tell it apart: its requests come closer together than the wait only because of the wait),
- * except that every `PROBE_EVERY`-th run still waits, so a crowd that the history cannot see is found again;
- * a model whose cost is linear in the batch never waits; what piled up while a run was going still shares
- * the next run.
+ * Waiting for more requests is a bet, taken only when it is likely to pay (batch-bet.ts).
  *
  * Which request runs next: the one whose caller has had the least compute lately (a fair share per caller,
  * caller-share.ts, shared by all the engine's queues), then Triton's priority (best, lowest level first),
@@ -35,26 +26,12 @@
  * batch gets its own outcome (`Settled`), so one bad request fails only itself (the engine isolates it).
  */
 import { ClientClosedRequest } from '../errors.js';
+import { ArrivalHistory } from './batch-bet.js';
 import { CallerShare } from './caller-share.js';
 
 /** How often a waiting request re-checks the queue (ms): small next to a run, cheap on one thread. */
 const POLL_MS = 2;
-/** One more item must save at least this share of a lone run's predicted cost for a wait to be worth it. */
-const MIN_SAVING = 0.1;
-/** Weight of the newest arrival in the average of arrivals that found company in flight. */
-const OVERLAP_ALPHA = 0.25;
-/** Wait only when at least this share of recent arrivals found another request of the key in flight. */
-const MIN_OVERLAP = 0.5;
-/**
- * After this many runs of a key without a wait, the next one waits anyway: a probe. Without it "nobody
- * arrives in flight" is a trap: a run that never yields (a cheap model in WASM completes within the
- * request's own microtasks) lets no other arrival see it in flight, so at concurrency 64 mnist-wide ran
- * unbatched for a whole bench cell after its first arrivals came one at a time. A serial caller pays one
- * wait in this many requests.
- */
-const PROBE_EVERY = 16;
-/** Most keys (model, variant, input shapes) whose arrivals the queue remembers. */
-const MAX_KEYS = 1024;
+
 export interface BatchPolicy {
   /** Largest total batch (sum of the requests' batch sizes); 1 turns batching off. */
   maxBatch: number;
@@ -95,16 +72,13 @@ export interface BatchRun<R> {
   startedAt: number;
 }
 
-/** A key's arrival history: requests in flight, EWMA of arrivals that found company, runs since a wait. */
-interface Flight { inFlight: number; overlap: number; sinceWait: number }
-
 export class BatchQueue<R> {
   private readonly queue: QueueItem<R>[] = [];
   private running = false;
   /** Queue clock at which the run in progress is predicted to end (0: none running). */
   private runEndsAt = 0;
-  /** Per key: requests submitted and not yet answered, and the EWMA of "an arrival found one in flight". */
-  private readonly flights = new Map<string, Flight>();
+  /** Per key: whether arrivals lately found company, for the bet on waiting. */
+  private readonly arrivals = new ArrivalHistory();
 
   constructor(
     /** Runs a batch; one outcome per request, in order (a run that throws fails them all). */
@@ -142,11 +116,11 @@ export class BatchQueue<R> {
   async submit(item: QueueItem<R>, waitUntil?: (work: Promise<unknown>) => void): Promise<R> {
     this.queue.push(item);
     // Only keys that can batch keep history (a key per request would otherwise grow the map forever).
-    const flight = item.policy.maxBatch > 1 ? this.arrived(item.key) : undefined;
+    const done = item.policy.maxBatch > 1 ? this.arrivals.arrived(item.key) : undefined;
     try {
       return await this.settle(item, waitUntil);
     } finally {
-      if (flight) flight.inFlight--;
+      done?.();
     }
   }
 
@@ -179,7 +153,7 @@ export class BatchQueue<R> {
     if (head.policy.maxBatch > 1 && total() < head.policy.maxBatch) {
       const slack = Math.min(...batch.map((i) => i.startBy)) - this.now();
       const wait = Math.min(head.policy.maxDelayMs - (this.now() - head.enqueuedAt), slack);
-      if (wait > 0 && this.worthWaiting(head, total())) {
+      if (wait > 0 && this.arrivals.worthWaiting(head.key, head.predictMs, total())) {
         await this.sleep(wait);
         batch = this.gather(head);
       }
@@ -205,33 +179,9 @@ export class BatchQueue<R> {
     }
   }
 
-  /** Whether others are likely to join (arrivals lately found company) and would make the run cheaper. */
-  private worthWaiting(head: QueueItem<R>, total: number): boolean {
-    const alone = head.predictMs(1);
-    const saving = head.predictMs(total) + alone - head.predictMs(total + 1);
-    if (alone > 0 && saving < MIN_SAVING * alone) return false;
-    const f = this.flights.get(head.key);
-    if (!f) return true;
-    if (f.overlap < MIN_OVERLAP && ++f.sinceWait < PROBE_EVERY) return false;
-    f.sinceWait = 0;
-    return true;
-  }
-
-  /** Keys with arrival history (bounded by `MAX_KEYS`). */
+  /** Keys with arrival history (bounded). */
   get trackedKeys(): number {
-    return this.flights.size;
-  }
-
-  private arrived(key: string): Flight {
-    let f = this.flights.get(key);
-    if (!f) {
-      // Dynamic shapes can make many keys: forget the oldest idle one past the bound.
-      if (this.flights.size >= MAX_KEYS) for (const [k, v] of this.flights) if (v.inFlight === 0) { this.flights.delete(k); break; }
-      this.flights.set(key, (f = { inFlight: 0, overlap: 1, sinceWait: 0 }));
-    }
-    f.overlap += OVERLAP_ALPHA * ((f.inFlight > 0 ? 1 : 0) - f.overlap);
-    f.inFlight++;
-    return f;
+    return this.arrivals.size;
   }
 
   private remove(item: QueueItem<R>): void {
