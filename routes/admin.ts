@@ -25,7 +25,7 @@ export const ExplainRequest = z
     slo_ms: z.number().positive().optional().openapi({ description: 'Latency budget (ms); else the model policy', example: 50 }),
     items: z.number().int().positive().optional().openapi({ description: 'Batch size (items per request)', example: 1 }),
     request_bytes: z.number().int().nonnegative().optional().openapi({ description: 'Body size, sent over the client downlink', example: 8000 }),
-    variant: z.string().optional().openapi({ description: 'Pinned variant (fp32, fp16, int8, int8w)' }),
+    variant: z.string().optional().openapi({ description: 'Pinned variant, by name (any of the model\'s)' }),
     strict: z.boolean().optional().openapi({ description: 'As x-slo-strict: 1: refuse (422) what the facts say cannot meet the SLO' }),
     timeout_us: z.number().int().nonnegative().optional().openapi({ description: 'As v2 parameters.timeout: the caller\'s deadline in µs' }),
     hints: z

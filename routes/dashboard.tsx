@@ -102,7 +102,7 @@ async function Dashboard({ plane, form, result, error }: { plane: DataPlane; for
       <Counters plane={plane} />
       <h2 id="what-if">What if… <span class="muted small">the routing decision for a hypothetical request (nothing is run)</span></h2>
       <div class="card">
-        <WhatIfFormView form={form} models={models.map((m) => m.name)} />
+        <WhatIfFormView form={form} models={models.map((m) => m.name)} variants={[...new Set(models.flatMap((m) => Object.keys(m.variants)))]} />
         {error ? (
           <div class="error" role="alert" id="whatif-error">
             <b>Invalid what-if request:</b> {error}

@@ -44,7 +44,7 @@ export function openApiDocument() {
       title: 'Edge inference gateway',
       version: pkg.version,
       description:
-        'Open Inference Protocol v2 (KServe / Triton REST) at the edge, with SLO-aware routing between compressed model variants (fp32, fp16, int8, weight-only int8w) on onnxruntime-web and a cloud origin. Every error is JSON `{"error": "..."}`.',
+        'Open Inference Protocol v2 (KServe / Triton REST) at the edge, with SLO-aware routing between compressed model variants (fp32, fp16, int8, weight-only int8w, and any other a model\'s folder holds) on onnxruntime-web and a cloud origin. Every error is JSON `{"error": "..."}`.',
     },
     tags: [
       { name: 'v2', description: 'Open Inference Protocol v2' },

@@ -10,7 +10,7 @@ import type { Policy, PolicyLayer as PolicyLayerSchema, ResolvedPolicySchema } f
 import { ModelPolicy, PolicySchema, PolicyFields } from './config/policy.js';
 import { zodMessage } from './lib/zod-message.js';
 import { LearnedProfiles } from './latency/profiles.js';
-import { VARIANT_NAMES, VariantName } from './registry/manifest.js';
+import { VARIANT_NAME_PATTERN, VariantName } from './registry/manifest.js';
 
 const MiB = 1024 * 1024;
 
@@ -50,7 +50,7 @@ export const GatewayConfigSchema = z
         request_overhead_ms: z.number().nonnegative().describe('The gateway\'s own time per request besides inference (HTTP into workerd, decode, select, encode), taken out of every budget; measured by `npm run bench:overhead`.').default(REQUEST_OVERHEAD_MS),
         eager_runtime: z.boolean().describe('Start the WASM runtime in the background of an isolate\'s first request of any kind (a probe, a metadata call, an origin-served inference), so the first edge answer does not pay for it.').default(false),
         warm_after_answer: z.boolean().describe('Background loads (edge.warm, eager_runtime, a prewarm) start once the request that set them off has its answer: they run on the isolate\'s one thread, and started earlier they hold that answer back (a cold isolate\'s first, origin-served answer waited ~0.9 s for them: bench/coldstart.ts).').default(true),
-        warm: z.array(z.string().regex(new RegExp(`^[A-Za-z0-9_.-]+/(${VARIANT_NAMES.join('|')})$`), 'must be "model/variant"')).describe('Variants ("model/variant") to load on an isolate\'s first request, in the background.').default([]),
+        warm: z.array(z.string().regex(new RegExp(`^[A-Za-z0-9_.-]+/${VARIANT_NAME_PATTERN.source.slice(1)}`), 'must be "model/variant"')).describe('Variants ("model/variant") to load on an isolate\'s first request, in the background.').default([]),
       })
       .strict()
       .prefault({})

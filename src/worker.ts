@@ -23,6 +23,7 @@ import { fleetPrior } from './latency/fleet.js';
 import { LatencyLearner } from './latency/learner.js';
 import type { LearnedProfiles } from './latency/profiles.js';
 import { liveView } from './select/live.js';
+import { unknownVariants } from './config/variant-list.js';
 
 /**
  * Secrets (`wrangler secret put`, `.dev.vars` locally) are not in wrangler.toml, so `wrangler types` cannot
@@ -95,6 +96,7 @@ export function buildGateway(env: GatewayEnv): Gateway {
   if (adminOpen && !config.auth.admin_token_sha256) {
     console.warn(JSON.stringify({ event: 'admin_open', warning: 'ADMIN_OPEN=true and no admin token: /admin, /metrics and /dashboard answer anyone. Local development only.' }));
   }
+  for (const problem of unknownVariants(config, registry.list())) console.warn(JSON.stringify({ event: 'config_unknown_variant', warning: problem }));
   if (!keysRequired(config.auth, !!env.API_KEYS) && !config.auth.allow_anonymous) {
     console.warn(JSON.stringify({ event: 'anonymous_inference', warning: 'no API keys are configured (auth.api_keys_sha256 is empty, and auth.kv_keys is off or API_KEYS unbound): inference, device plans and model artifacts answer anyone. Configure keys, or set auth.allow_anonymous = true to say this is intended.' }));
   }

@@ -9,8 +9,7 @@
 import type { RequestLogLine } from '../src/latency/request-line.js';
 import { parseRequestLine } from '../src/latency/request-line.js';
 import { parseServerTiming } from '../src/lib/server-timing.js';
-import type { VariantName } from '../src/registry/manifest.js';
-import { VARIANT_NAMES } from '../src/registry/manifest.js';
+import { VariantName } from '../src/registry/manifest.js';
 
 /**
  * The parts of a TraceItem (@cloudflare/workers-types) this reads. `event` and log messages are checked
@@ -79,7 +78,7 @@ export const observer = ({ maxBodyRatio = MAX_BODY_RATIO }: { maxBodyRatio?: num
   // Local workerd (wrangler dev, miniflare) reports 0 for both; a real 0 ms CPU run still took wall time.
   if (trace.cpuTime <= 0 && trace.wallTime <= 0) return { skip: 'not_measured' };
   // An origin run's invocation CPU is the gateway's own work, not the model's.
-  if (line.target !== 'edge' || !VARIANT_NAMES.includes(line.variant as VariantName)) return { skip: 'origin' };
+  if (line.target !== 'edge' || !VariantName.safeParse(line.variant).success) return { skip: 'origin' };
   // Session creation (compile, weights) would land in the run's cost.
   const timings = parseServerTiming(line.server_timing);
   if ((timings['load'] ?? 0) > 0) return { skip: 'cold_load' };

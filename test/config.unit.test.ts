@@ -26,7 +26,7 @@ describe('parseConfig', () => {
     expect(config.site).toBe('edge');
     expect(config.policy).toEqual({
       slo_ms: 500,
-      variants: ['fp32', 'fp16', 'int8', 'int8w'],
+      variants: ['*'],
       accuracy_floor: 0,
       save_data_fidelity_slack: 0.01,
       fidelity_tolerance: 0.0005,
@@ -73,18 +73,18 @@ describe('parseConfig', () => {
     { name: 'a negative SLO', raw: { policy: { slo_ms: -1 } }, path: /policy\.slo_ms: / },
     { name: 'a zero SLO', raw: { policy: { slo_ms: 0 } }, path: /policy\.slo_ms: / },
     { name: 'an SLO given as text', raw: { policy: { slo_ms: '500' } }, path: /policy\.slo_ms: / },
-    { name: 'an unknown variant', raw: { policy: { variants: ['fp32', 'fp8'] } }, path: /policy\.variants\.1: / },
+    { name: 'a malformed variant name', raw: { policy: { variants: ['fp32', 'FP 8'] } }, path: /policy\.variants\.1: / },
     { name: 'an empty variant list', raw: { policy: { variants: [] } }, path: /policy\.variants: / },
     { name: 'an accuracy floor above 1', raw: { policy: { accuracy_floor: 1.5 } }, path: /policy\.accuracy_floor: / },
     { name: 'a fractional memory budget', raw: { policy: { edge_memory_budget_bytes: 1.5 } }, path: /policy\.edge_memory_budget_bytes: / },
     { name: 'an unknown policy key', raw: { policy: { slo: 100 } }, path: /policy: .*"slo"/ },
     { name: 'an unknown key in a model policy', raw: { models: { mnist: { bogus: 1 } } }, path: /models\.mnist: .*"bogus"/ },
     { name: 'a bad value in a model policy', raw: { models: { mnist: { slo_ms: -5 } } }, path: /models\.mnist\.slo_ms: / },
-    { name: 'an unknown variant in a model policy', raw: { models: { mnist: { variants: ['fp8'] } } }, path: /models\.mnist\.variants\.0: / },
+    { name: 'a malformed variant name in a model policy', raw: { models: { mnist: { variants: ['fp8!'] } } }, path: /models\.mnist\.variants\.0: / },
     { name: 'a fractional batch limit', raw: { limits: { max_batch: 1.5 } }, path: /limits\.max_batch: / },
     { name: 'a zero body limit', raw: { limits: { max_body_bytes: 0 } }, path: /limits\.max_body_bytes: / },
     { name: 'an origin URL that is not a URL', raw: { origin: { url: 'not a url' } }, path: /origin\.url: / },
-    { name: 'an unknown origin variant', raw: { origin: { variant: 'bf16' } }, path: /origin\.variant: / },
+    { name: 'a malformed origin variant', raw: { origin: { variant: '-bf16' } }, path: /origin\.variant: / },
     { name: 'a negative deadline grace', raw: { origin: { deadline_grace_ms: -1 } }, path: /origin\.deadline_grace_ms: / },
     { name: 'a zero per-request cost limit at the origin', raw: { origin_limits: { max_request_cost_ms: 0 } }, path: /origin_limits\.max_request_cost_ms: / },
     { name: 'a retired deadline knob (the deadline is now the budget plus deadline_grace_ms)', raw: { origin: { min_timeout_ms: 250, slo_deadline_factor: 2 } }, path: /origin: .*"min_timeout_ms".*"slo_deadline_factor"/ },
@@ -100,7 +100,7 @@ describe('parseConfig', () => {
   });
 
   it('names every bad field, not just the first', () => {
-    const err = configError({ policy: { slo_ms: -1 }, limits: { max_batch: 0 }, origin: { variant: 'x' } });
+    const err = configError({ policy: { slo_ms: -1 }, limits: { max_batch: 0 }, origin: { variant: 'X' } });
     expect(err.message).toMatch(/policy\.slo_ms: .*; limits\.max_batch: .*; origin\.variant: /);
   });
 
@@ -219,7 +219,7 @@ describe('the device tier config', () => {
   });
 
   it('names a bad device field', () => {
-    expect(configError({ device: { variants: ['fp8'] } }).message).toMatch(/device\.variants/);
+    expect(configError({ device: { variants: ['fp 8'] } }).message).toMatch(/device\.variants/);
     expect(configError({ models: { mnist: { device: { max_download_bytes: -1 } } } }).message).toMatch(/models\.mnist\.device\.max_download_bytes/);
     expect(configError({ device: { surprise: 1 } }).message).toMatch(/device/);
   });

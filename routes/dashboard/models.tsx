@@ -10,7 +10,7 @@ import { LatencyChart, VARIANT_COLOURS } from './chart.js';
 export interface ModelView {
   model: ModelManifest;
   ready: boolean;
-  placement: Record<string, 'edge' | 'origin'>;
+  placement: Partial<Record<string, 'edge' | 'origin'>>;
   /** What this isolate learned of the model's variants (any target). */
   learned?: LearnedSeries[] | undefined;
 }

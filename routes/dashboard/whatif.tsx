@@ -7,7 +7,6 @@ import { z } from '@hono/zod-openapi';
 import type { DataPlane, ExplainQuery } from '../../src/dataplane.js';
 import { InvalidInput } from '../../src/errors.js';
 import { CLIENT_HINT } from '../../src/protocol/headers.js';
-import { VARIANT_NAMES } from '../../src/registry/manifest.js';
 
 /** The form's fields and what each means; the dashboard route declares them as its query parameters. */
 const FIELDS = {
@@ -65,7 +64,8 @@ export type Explanation = Awaited<ReturnType<DataPlane['explain']>>;
 
 const sel = (on: boolean) => (on ? { selected: true } : {});
 
-export function WhatIfFormView({ form, models }: { form: WhatIfForm; models: string[] }) {
+/** The what-if form; `variants`: every variant name the models have (a pin to one the model lacks is explained as such). */
+export function WhatIfFormView({ form, models, variants }: { form: WhatIfForm; models: string[]; variants: string[] }) {
   const model = form.model || models[0] || '';
   return (
     <form class="whatif" method="get" action="/dashboard#what-if">
@@ -112,7 +112,7 @@ export function WhatIfFormView({ form, models }: { form: WhatIfForm; models: str
       <label>
         pinned variant
         <select name="variant">
-          {['', ...VARIANT_NAMES].map((v) => (
+          {['', ...variants].map((v) => (
             <option value={v} {...sel(v === form.variant)}>{v || '(router chooses)'}</option>
           ))}
         </select>

@@ -63,7 +63,7 @@ export const ROUTING_HEADERS = [
   { name: REQUEST_HEADER.sloMs, description: 'Latency budget in ms for this request (wins over parameters.slo_ms)', example: '100' },
   { name: REQUEST_HEADER.sloStrict, description: 'With 1, a request whose SLO the facts (its own RTT/ECT hints, measured latency) say cannot be met is refused 422 instead of served late', example: '1' },
   { name: REQUEST_HEADER.requestDeadlineMs, description: 'How long the caller will wait, in ms from now (a gateway tells its origin); caps the deadline', example: '450' },
-  { name: REQUEST_HEADER.modelVariant, description: 'Pin a variant: fp32, fp16, int8 or int8w (weight-only int8: int8 storage, fp32 compute)', example: 'int8' },
+  { name: REQUEST_HEADER.modelVariant, description: "Pin one of the model's variants by name (fp32, fp16, int8, int8w: weight-only int8, or any other the model's folder holds, e.g. a pruned or distilled one)", example: 'int8' },
   { name: REQUEST_HEADER.requestId, description: 'Kept, returned and sent on to the origin; generated when absent' },
   { name: CLIENT_HINT.rtt, description: 'Client Hint: round trip in ms' },
   { name: CLIENT_HINT.ect, description: 'Client Hint: effective connection type (slow-2g, 2g, 3g, 4g)' },

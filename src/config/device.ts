@@ -5,7 +5,7 @@
  * model > global > default (the request only brings its SLO and its device profile, read by the selector).
  */
 import { z } from 'zod';
-import { VariantName } from '../registry/manifest.js';
+import { VariantList } from './variant-list.js';
 
 const MB = 1_000_000;
 
@@ -20,7 +20,7 @@ export const DeviceFields = {
   speed_factor: z.number().positive().describe('Device compute = the measured WASM profile x this, for a non-mobile device. A prior, not a measurement: the profiles come from the bench machine, and a laptop\'s browser is assumed somewhat slower.').default(1.5),
   mobile_speed_factor: z.number().positive().describe('The same for a mobile device (`Sec-CH-UA-Mobile: ?1` or `mobile=1`): a prior too.').default(3),
   fidelity_slack: z.number().min(0).max(1).describe('A download costs the user bytes and the first call time: among device variants this close in fidelity to the best one, the one with the fastest first call wins (a small int8 over an fp32 four times its size).').default(0.01),
-  variants: z.array(VariantName).min(1).describe('Variants a device may run, in order of preference (ties in fidelity and first-call time go to the earlier).').default(['int8', 'fp16', 'fp32']),
+  variants: VariantList.describe('Variants a device may run, in order of preference (ties in fidelity and first-call time go to the earlier); `*` stands for every variant not named before it.').default(['int8', 'fp16', 'fp32']),
   max_slowdown: z.number().positive().describe('Once downloaded, a device call costs its run alone: it is chosen only if that is at most this multiple of the edge\'s predicted time per call (network + gateway + compute). 1: never slower than the edge.').default(1),
 };
 

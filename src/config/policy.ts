@@ -3,7 +3,8 @@
  * by config or the POLICY KV overlay. Their precedence is resolved in one place, `resolvePolicy` (config.ts).
  */
 import { z } from 'zod';
-import { VARIANT_NAMES, VariantName } from '../registry/manifest.js';
+import { ANY_VARIANT } from '../lib/variant-list.js';
+import { VariantList } from './variant-list.js';
 import { ModelDevice } from './device.js';
 
 const MiB = 1024 * 1024;
@@ -11,7 +12,7 @@ const MiB = 1024 * 1024;
 /** Routing policy knobs that can be set globally and overridden per model. */
 export const PolicyFields = {
   slo_ms: z.number().positive().describe('Latency budget (ms) when the request names none.').default(500),
-  variants: z.array(VariantName).min(1).describe('Variants the edge may run, in any order; the origin always serves `origin.variant`.').default([...VARIANT_NAMES]),
+  variants: VariantList.describe('Variants the edge may run, by name, in any order; `*` stands for every variant of the model (the default, so a variant added to a model\'s folder is a candidate at once). The origin always serves `origin.variant`.').default([ANY_VARIANT]),
   accuracy_floor: z.number().min(0).max(1).describe('Lowest fidelity (accuracy, else top-1 agreement with fp32) a variant may have to be chosen.').default(0),
   save_data_fidelity_slack: z.number().min(0).max(1).describe('With Save-Data: accept this much fidelity loss for the cheapest candidate.').default(0.01),
   fidelity_tolerance: z.number().min(0).max(1).describe('Fidelities this close count as equal: the resolution of the measurement (top-1 agreement on 2000 samples moves in steps of 0.0005). Among equally faithful candidates meeting the budget the edge, then the faster, wins: a slower variant that is not measurably better only lengthens the queue for the requests behind it.').default(0.0005),

@@ -18,6 +18,7 @@ import type { HintReader, NetworkProfile } from '../select/hints.js';
 import { networkProfile } from '../select/hints.js';
 import type { DecisionState } from './decide.js';
 import { decide, decisionFacts } from './decide.js';
+import { inListOrder, listsVariant } from '../lib/variant-list.js';
 
 /** A device plan: the decision, with the profile and SLO it was made for. */
 export interface DevicePlan {
@@ -68,7 +69,7 @@ export async function devicePlan(model: ModelManifest, q: DeviceQuery, sent: Hin
     policy: { ...device, accuracy_floor: policy.accuracy_floor, fidelity_tolerance: policy.fidelity_tolerance },
     slo_ms: policy.slo_ms,
     cached: q.cached,
-    downloadable: device.enabled && device.allow ? await downloadable(model, device.variants, stores) : new Set(),
+    downloadable: device.enabled && device.allow ? await downloadable(model, inListOrder(device.variants, Object.keys(model.variants)), stores) : new Set(),
     edge,
     request_overhead_ms: config.edge.request_overhead_ms,
   });
@@ -105,7 +106,7 @@ export async function findArtifact(model: ModelManifest, name: string, config: G
   const v = Object.hasOwn(model.variants, variant) ? model.variants[variant] : undefined;
   if (!v) throw new NotFound(`model '${model.name}' has no variant '${name.slice(0, 40)}'; it has ${Object.keys(model.variants).join(', ')}`);
   const device = resolveDevice(config.device, config.models[model.name]?.device);
-  if (!device.variants.includes(variant)) {
+  if (!listsVariant(device.variants, variant)) {
     throw new Forbidden(`variant '${variant}' of model '${model.name}' may not go to devices: the device policy lists ${device.variants.join(', ')} (device.variants)`);
   }
   for (const store of stores) {

@@ -10,6 +10,7 @@ import type { Backend } from '../backend.js';
 import type { ResolvedPolicy } from '../config.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import { fitsEdge } from '../select/facts.js';
+import { inListOrder } from '../lib/variant-list.js';
 
 /** One entry of Triton's `$repository_index_response`. */
 export interface RepositoryEntry {
@@ -40,7 +41,7 @@ export async function repositoryIndex(plane: RepositoryView, readyOnly = false):
 
 /** The variants a load opens at the edge: those the policy allows that fit the edge's memory budget, in policy order. */
 export function loadableVariants(model: ModelManifest, policy: Pick<ResolvedPolicy, 'variants' | 'edge_memory_budget_bytes'>): VariantName[] {
-  return policy.variants.filter((v) => {
+  return inListOrder(policy.variants, Object.keys(model.variants)).filter((v) => {
     const variant = model.variants[v];
     return variant !== undefined && fitsEdge(variant, policy.edge_memory_budget_bytes);
   });

@@ -10,6 +10,7 @@
  * needs as plain shapes (ModelManifest and ResolvedPolicy are both assignable to them).
  */
 import type { Datatype, TensorSpec } from './datatypes.js';
+import { inListOrder } from '../lib/variant-list.js';
 
 /** What the config is built from, read from a model manifest. */
 export interface ConfigModel {
@@ -90,7 +91,7 @@ export function modelConfig(model: ConfigModel, policy: SchedulingPolicy, site: 
   const batched = model.batch_axis;
   // Triton's dims leave out the batch axis when max_batch_size > 0; -1 stays a dynamic dimension.
   const dims = (spec: TensorSpec) => (batched ? spec.shape.slice(1) : [...spec.shape]);
-  const variants = policy.variants.filter((v) => model.variants[v] !== undefined);
+  const variants = inListOrder(policy.variants, Object.keys(model.variants));
   return {
     name: model.name,
     platform: 'onnxruntime_onnx',

@@ -7,13 +7,50 @@ import { z } from 'zod';
 import { TensorSpec } from '../protocol/datatypes.js';
 
 /**
- * `int8w` is weight-only INT8: int8 weights in the file (about a quarter of fp32 to store and download),
- * dequantized when the session is created, fp32 compute (see its `load`). For models whose integer kernels
- * are slow in WASM (ConvInteger), where `int8` would keep its convolutions fp32 and stay large.
+ * Variant names are an open set: a model's variants are named artifacts, each with its facts (`made`: how it
+ * was made), size, latency profile and fidelity, and nothing in the gateway enumerates them. The compressor
+ * writes `fp32` (the reference every other variant is measured against), `fp16`, `int8`, `int8w` and structured
+ * pruned or distilled ones (e.g. `pruned50`, `pruned50-int8`, `student-mlp64`); ops may add any.
  */
-export const VARIANT_NAMES = ['fp32', 'fp16', 'int8', 'int8w'] as const;
-export const VariantName = z.enum(VARIANT_NAMES);
-export type VariantName = z.infer<typeof VariantName>;
+export const VARIANT_NAME_PATTERN = /^[a-z0-9][a-z0-9_.+-]{0,47}$/;
+export const VariantName = z.string().regex(VARIANT_NAME_PATTERN, 'must be a variant name: lowercase letters, digits and . _ + - (at most 48, starting with a letter or digit)');
+export type VariantName = string;
+
+/** The reference variant: the uncompressed model, which every other variant's fidelity is measured against. */
+export const REFERENCE_VARIANT = 'fp32';
+
+/**
+ * The numeric forms the compressor makes. `int8w` is weight-only INT8: int8 weights in the file (about a
+ * quarter of fp32 to store and download), dequantized when the session is created, fp32 compute (see its
+ * `load`). For models whose integer kernels are slow in WASM (ConvInteger), where `int8` would keep its
+ * convolutions fp32 and stay large.
+ */
+export const PRECISIONS = ['fp32', 'fp16', 'int8', 'int8w'] as const;
+export const Precision = z.enum(PRECISIONS);
+export type Precision = z.infer<typeof Precision>;
+
+/**
+ * How a variant was made, where the tool that made it says: its precision, the variant it was made from,
+ * structured pruning (the share of prunable units removed, which units, and the multiply-adds left), or a
+ * distilled student's architecture. Absent on older manifests: the variant's name is its precision.
+ */
+export const VariantFacts = z
+  .object({
+    precision: Precision.optional(),
+    base: VariantName.optional(),
+    pruning: z
+      .object({
+        ratio: z.number().min(0).max(1),
+        units: z.string(),
+        removed: z.number().int().nonnegative(),
+      })
+      .optional(),
+    student: z.string().optional(),
+    /** Multiply-adds per item relative to the reference (structured removal or a smaller student: below 1). */
+    macs_ratio: z.number().positive().optional(),
+  })
+  .strict();
+export type VariantFacts = z.infer<typeof VariantFacts>;
 
 /** One measured point of a latency profile: `items` is the batch size (or input-size units, see `size_axis`). */
 export const LatencyPoint = z.object({
@@ -115,6 +152,8 @@ export const Variant = z.object({
   method: z.string(),
   /** Session options the file needs (absent: none). */
   load: VariantLoad.optional(),
+  /** How it was made (absent: the name is its precision). */
+  made: VariantFacts.optional(),
 });
 export type Variant = z.infer<typeof Variant>;
 
@@ -138,7 +177,7 @@ export const ModelManifest = z.object({
   batch_axis: z.boolean(),
   /** The reference accuracy of the fp32 model on its labelled test split, where labels exist. */
   test_accuracy: z.number().min(0).max(1).optional(),
-  variants: z.partialRecord(VariantName, Variant).refine((v) => Object.keys(v).length > 0, 'at least one variant'),
+  variants: z.record(VariantName, Variant).refine((v) => Object.keys(v).length > 0, 'at least one variant'),
   /** Free-form provenance: data, split, seed, command that produced the files. */
   provenance: z.record(z.string(), z.unknown()).default({}),
 }).superRefine((m, ctx) => {

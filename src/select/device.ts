@@ -17,6 +17,7 @@ import { computeMs } from './facts.js';
 import type { NetworkProfile } from './hints.js';
 import { mostFaithful } from './ranking.js';
 import type { RouteDecision, Target } from './select.js';
+import { inListOrder } from '../lib/variant-list.js';
 
 /** The device policy of one model, as the selector reads it (src/config/device.ts resolves it). */
 export interface DevicePolicy {
@@ -125,7 +126,7 @@ export function selectDevice(input: DeviceSelectionInput): DeviceDecision {
   const edge = edgeMs(d, input.request_overhead_ms);
   const speed = network.mobile ? policy.mobile_speed_factor : policy.speed_factor;
   const budget = network.save_data ? Math.min(policy.save_data_max_download_bytes, policy.max_download_bytes) : policy.max_download_bytes;
-  const allowed = policy.variants.flatMap((name) => input.variants.filter((v) => v.name === name));
+  const allowed = inListOrder(policy.variants, input.variants.map((v) => v.name)).map((name) => input.variants.find((v) => v.name === name)!);
   const candidates = allowed.map((v) => candidate(v, input, budget, speed, edge));
   const edgeSide = {
     edge_target: d.target,

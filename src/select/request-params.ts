@@ -15,6 +15,7 @@ import type { HintReader } from './hints.js';
 import { clientHintsOf } from './hints.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import { VariantName as VariantNameSchema } from '../registry/manifest.js';
+import { listsVariant } from '../lib/variant-list.js';
 
 /**
  * What a request's headers ask of the routing, as sent. The values are checked by the validators below where
@@ -127,7 +128,7 @@ export function pinnedVariant(header: string | undefined, model: ModelManifest, 
   }
   const variant = parsed.data;
   if (policy && !policy.allow_client_pins) {
-    if (!policy.variants.includes(variant)) {
+    if (!listsVariant(policy.variants, variant)) {
       throw new InvalidInput(`variant '${variant}' of model '${model.name}' is not allowed by its policy (variants: ${policy.variants.join(', ')}); ops can set allow_client_pins`);
     }
     const accuracy = accuracyOf(model.variants[variant]!);

@@ -22,6 +22,7 @@ import { networkMs } from './hints.js';
 import type { CallerLimits } from './refusal.js';
 import { enforcedLimit } from './refusal.js';
 import { backups, mostFaithful } from './ranking.js';
+import { listsVariant } from '../lib/variant-list.js';
 
 export type { CallerLimits } from './refusal.js';
 
@@ -171,7 +172,7 @@ function edgeCandidate(v: VariantFacts, input: SelectionInput, budget: number): 
     return { ...base, kept: false, why: `needs ${mb(v.edge_memory_bytes)} MB, edge budget is ${mb(policy.edge_memory_budget_bytes)} MB` };
   }
   if (live.unhealthy_variants.has(v.name)) return { ...base, kept: false, why: 'failed at the edge recently' };
-  if (!pinned && !policy.variants.includes(v.name)) return { ...base, kept: false, why: 'not in the allowed variants' };
+  if (!pinned && !listsVariant(policy.variants, v.name)) return { ...base, kept: false, why: 'not in the allowed variants' };
   if (!pinned && v.accuracy < policy.accuracy_floor) return { ...base, kept: false, why: `accuracy ${v.accuracy} below floor ${policy.accuracy_floor}` };
   if (!pinned && !base.verified && policy.unverified_fidelity === 'refuse') return { ...base, kept: false, why: 'fidelity unverified (measured on random inputs); policy refuses it' };
   return { ...base, kept: true, why: load ? `includes ${round(load)} ms to load` : 'loaded' };

@@ -49,8 +49,8 @@ describe('learned profiles', () => {
     expect(learner.fleetLine('origin', mnist, 'int8')).toBeUndefined();
   });
 
-  it('rejects negative costs and unknown variants', () => {
+  it('rejects negative costs and malformed variant names', () => {
     expect(LearnedProfiles.safeParse({ published_at: 'x', models: { m: { int8: { fixed_ms: -1, per_item_ms: 0, samples: 1 } } } }).success).toBe(false);
-    expect(LearnedProfiles.safeParse({ published_at: 'x', models: { m: { int4: { fixed_ms: 1, per_item_ms: 0, samples: 1 } } } }).success).toBe(false);
+    expect(LearnedProfiles.safeParse({ published_at: 'x', models: { m: { 'INT 4': { fixed_ms: 1, per_item_ms: 0, samples: 1 } } } }).success).toBe(false);
   });
 });

@@ -6,16 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { variantFacts } from '../../src/select/facts.js';
 import type { LiveState, SelectionPolicy } from '../../src/select/select.js';
 import { selectRoute } from '../../src/select/select.js';
-import { VARIANT_NAMES } from '../../src/registry/manifest.js';
+import { PRECISIONS } from '../../src/registry/manifest.js';
 import { readManifests } from '../../tools/lib/manifests.js';
 
 const MiB = 1024 * 1024;
 const models = new Map(readManifests('models').map((m) => [m.name, m]));
 const POLICY: SelectionPolicy = {
-  slo_ms: 60_000, variants: [...VARIANT_NAMES], accuracy_floor: 0, save_data_fidelity_slack: 0.01, fidelity_tolerance: 0.0005,
+  slo_ms: 60_000, variants: [...PRECISIONS], accuracy_floor: 0, save_data_fidelity_slack: 0.01, fidelity_tolerance: 0.0005,
   edge_memory_budget_bytes: 96 * MiB, origin_enabled: false, edge_speed_factor: 1, origin_speed_factor: 0.5, origin_variant: 'fp32',
 };
-const LIVE: LiveState = { origin_configured: false, origin_healthy: false, origin_rtt_ms: 40, unhealthy_variants: new Set(), loaded_variants: new Set(VARIANT_NAMES), edge_queue_ms: 0 };
+const LIVE: LiveState = { origin_configured: false, origin_healthy: false, origin_rtt_ms: 40, unhealthy_variants: new Set(), loaded_variants: new Set(PRECISIONS), edge_queue_ms: 0 };
 
 function decide(model: string, policy: Partial<SelectionPolicy>, items = 1) {
   const m = models.get(model)!;

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
-import { VARIANT_NAMES, type VariantName } from '../../src/registry/manifest.js';
+import { PRECISIONS, type Precision } from '../../src/registry/manifest.js';
 import { CompressInputError, oneLine } from './failure.js';
 import { compress } from './pipeline.js';
 import type { Progress } from './progress.js';
@@ -48,9 +48,9 @@ const forms = (v: string) => {
 
 const variantList = (v: string) => {
   const list = v.split(',').filter(Boolean);
-  const bad = list.filter((x) => !(VARIANT_NAMES as readonly string[]).includes(x));
-  if (bad.length || list.length === 0) throw new InvalidArgumentError(`unknown variant ${bad.join(', ') || '(none)'}; a comma-separated list of ${VARIANT_NAMES.join(', ')}`);
-  return [...new Set(list)] as VariantName[];
+  const bad = list.filter((x) => !(PRECISIONS as readonly string[]).includes(x));
+  if (bad.length || list.length === 0) throw new InvalidArgumentError(`unknown variant ${bad.join(', ') || '(none)'}; a comma-separated list of ${PRECISIONS.join(', ')}`);
+  return [...new Set(list)] as Precision[];
 };
 
 function bars(quiet: boolean): Progress & { stop(): void } {

@@ -6,7 +6,7 @@
  * a failing step is named in the error (failure.ts).
  */
 import { relative } from 'node:path';
-import { ModelManifest, type VariantName } from '../../src/registry/manifest.js';
+import { ModelManifest, type Precision } from '../../src/registry/manifest.js';
 import { allNodes } from '../onnx/scopes.js';
 import { sha256 } from '../lib/sha256.js';
 import { encodeFeeds, measureVariants } from '../measure/variants.js';
@@ -59,14 +59,14 @@ export interface CompressOptions extends EvalSetOptions {
   command: string;
   progress?: Progress;
   /** The variants to write (fp32 must be one: it is the reference); all three when absent. */
-  only?: VariantName[];
+  only?: Precision[];
 }
 
 /** Runs the whole pipeline; returns the manifest written. Throws CompressInputError for bad inputs. */
 export async function compress(o: CompressOptions): Promise<{ manifest: ModelManifest; candidates: CandidateReport[]; dropped: DroppedVariant[] }> {
   const p = o.progress ?? silent;
   if (!/^[A-Za-z0-9_.-]+$/.test(o.name)) throw new CompressInputError(`--name '${o.name}': use letters, digits, '_', '.', '-'`);
-  const only: VariantName[] = o.only ?? ['fp32', 'fp16', 'int8', ...(o.int8w === false ? [] : ['int8w' as const])];
+  const only: Precision[] = o.only ?? ['fp32', 'fp16', 'int8', ...(o.int8w === false ? [] : ['int8w' as const])];
   if (!only.includes('fp32')) throw new CompressInputError(`--only ${only.join(',')}: fp32 is the reference every other variant is measured against; include it (--only fp32,${only.join(',')})`);
   const passes = only.some((v) => v !== 'fp32');
   p.step('reading model');
@@ -129,7 +129,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   const files: Record<string, Uint8Array | string> = { 'fp32.onnx': src.bytes, ...(built.fp16 ? { 'fp16.onnx': built.fp16 } : {}), ...(built.int8 ? { 'int8.onnx': built.int8 } : {}), ...(built.int8w ? { 'int8w.onnx': built.int8w.bytes } : {}) };
   if (best?.ranges) files['calibration-ranges.json'] = JSON.stringify(best.ranges) + '\n';
   const subgraphNodes = allNodes(src.model.graph).length - src.model.graph.node.length;
-  const methods: Record<VariantName, () => string> = {
+  const methods: Record<Precision, () => string> = {
     fp32: () => 'reference fp32 (source model, unchanged)',
     fp16: () => fp16Method(built.fp16Report!),
     int8: () => int8Method(best!.form, best!.exclude, subgraphNodes),

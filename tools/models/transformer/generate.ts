@@ -4,7 +4,7 @@
  * `npm run models` (which only checks them against the committed manifest).
  */
 import { join } from 'node:path';
-import type { VariantName } from '../../../src/registry/manifest.js';
+import type { Precision } from '../../../src/registry/manifest.js';
 import { sha256 } from '../../lib/sha256.js';
 import { writeModel } from '../../onnx/io.js';
 import { toUniformFp16 } from '../../compress/passes/uniform-fp16.js';
@@ -21,13 +21,14 @@ export interface WrittenVariant {
 }
 
 /** Generates the requested variants of `config` into `dir`. */
-export function generateTransformer(config: TransformerConfig, dir: string, variants: readonly VariantName[] = ['fp32', 'fp16', 'int8']): Record<string, WrittenVariant> {
+export function generateTransformer(config: TransformerConfig, dir: string, variants: readonly string[] = ['fp32', 'fp16', 'int8']): Record<string, WrittenVariant> {
   const fp32 = buildTransformer(config);
   const make = { fp32: () => fp32, fp16: () => toUniformFp16(fp32), int8: () => toUniformInt8(fp32), int8w: () => toWeightOnlyInt8(fp32).model };
   const out: Record<string, WrittenVariant> = {};
   for (const name of variants) {
+    if (!Object.hasOwn(make, name)) throw new Error(`the transformer generator makes ${Object.keys(make).join(', ')}, not '${name}'`);
     const file = `${name}.onnx`;
-    const bytes = writeModel(join(dir, file), make[name]());
+    const bytes = writeModel(join(dir, file), make[name as Precision]());
     out[name] = { file, bytes: bytes.length, sha256: sha256(bytes) };
   }
   return out;
