@@ -5,7 +5,16 @@
  */
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
 
-export const VARIANT_COLOURS: Record<VariantName, string> = { fp32: '#2557d6', fp16: '#d9822b', int8: '#1d7a46', int8w: '#8a3ffc' };
+const PRECISION_COLOURS: Record<string, string> = { fp32: '#2557d6', fp16: '#d9822b', int8: '#1d7a46', int8w: '#8a3ffc' };
+
+/** A variant's colour: fixed for the compressor's precisions, and for any other name a hue its name decides. */
+export function variantColour(name: VariantName): string {
+  const fixed = PRECISION_COLOURS[name];
+  if (fixed) return fixed;
+  let h = 0;
+  for (const c of name) h = (h * 31 + c.charCodeAt(0)) % 360;
+  return `hsl(${h}, 60%, 42%)`;
+}
 
 const W = 460;
 const H = 232;
@@ -52,10 +61,10 @@ export function LatencyChart({ model }: { model: ModelManifest }) {
       <text x={12} y={PAD.top + plotH / 2} text-anchor="middle" font-size="11" fill="#5b6577" transform={`rotate(-90 12 ${PAD.top + plotH / 2})`}>ms</text>
       {variants.map((v) => (
         <g data-variant={v.name}>
-          <polyline fill="none" stroke={VARIANT_COLOURS[v.name]} stroke-width="2" points={line(v.points.map((p) => ({ items: p.items, ms: p.p95_ms })))} />
-          <polyline fill="none" stroke={VARIANT_COLOURS[v.name]} stroke-width="1.5" stroke-dasharray="4 3" points={line(v.points.map((p) => ({ items: p.items, ms: p.p50_ms })))} />
+          <polyline fill="none" stroke={variantColour(v.name)} stroke-width="2" points={line(v.points.map((p) => ({ items: p.items, ms: p.p95_ms })))} />
+          <polyline fill="none" stroke={variantColour(v.name)} stroke-width="1.5" stroke-dasharray="4 3" points={line(v.points.map((p) => ({ items: p.items, ms: p.p50_ms })))} />
           {v.points.map((p) => (
-            <circle cx={x(p.items)} cy={y(p.p95_ms)} r="2.5" fill={VARIANT_COLOURS[v.name]}>
+            <circle cx={x(p.items)} cy={y(p.p95_ms)} r="2.5" fill={variantColour(v.name)}>
               <title>{`${v.name} × ${p.items}: p50 ${fmt(p.p50_ms)} ms, p95 ${fmt(p.p95_ms)} ms (${p.runs} runs)`}</title>
             </circle>
           ))}
@@ -63,7 +72,7 @@ export function LatencyChart({ model }: { model: ModelManifest }) {
       ))}
       {variants.map((v, i) => (
         <g transform={`translate(${PAD.left + 8 + i * 70} ${H - 4})`}>
-          <line x1="0" x2="16" y1="-4" y2="-4" stroke={VARIANT_COLOURS[v.name]} stroke-width="2" />
+          <line x1="0" x2="16" y1="-4" y2="-4" stroke={variantColour(v.name)} stroke-width="2" />
           <text x="20" y="0" font-size="11" fill="#1d2433">{v.name}</text>
         </g>
       ))}

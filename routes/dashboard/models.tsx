@@ -2,10 +2,10 @@
  * One card per model: readiness, its variants (size, edge memory, default placement, fidelity against the
  * fp32 reference, latency fit, and what this isolate learned of it) and the latency profile chart.
  */
-import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
+import type { ModelManifest, VariantFacts, VariantName } from '../../src/registry/manifest.js';
 import type { LearnedSeries } from '../../src/latency/learner.js';
 import type { LatencyLine } from '../../src/latency/line.js';
-import { LatencyChart, VARIANT_COLOURS } from './chart.js';
+import { LatencyChart, variantColour } from './chart.js';
 
 export interface ModelView {
   model: ModelManifest;
@@ -37,6 +37,17 @@ function Learned({ series }: { series: LearnedSeries[] }) {
 
 export const mib = (bytes: number) => `${(bytes / 1048576).toFixed(bytes < 10 * 1048576 ? 2 : 0)} MiB`;
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${(x * 100).toFixed(2)}%`);
+
+/** How a variant was made, in a few words: "pruned 50% (64 hidden neurons) · from fp32 · int8 · 0.50x MACs". */
+export function madeText(made: VariantFacts): string {
+  return [
+    made.pruning ? `pruned ${Math.round(made.pruning.ratio * 100)}% (${made.pruning.removed} ${made.pruning.units})` : '',
+    made.student ? `student ${made.student}` : '',
+    made.base ? `from ${made.base}` : '',
+    made.precision ?? '',
+    made.macs_ratio !== undefined ? `${made.macs_ratio.toFixed(2)}x MACs` : '',
+  ].filter(Boolean).join(' · ');
+}
 
 export function ModelCard({ model, ready, placement, learned = [] }: ModelView) {
   const names = Object.keys(model.variants) as VariantName[];
@@ -71,8 +82,9 @@ export function ModelCard({ model, ready, placement, learned = [] }: ModelView) 
                 return (
                   <tr data-variant={name}>
                     <td>
-                      <span style={`color:${VARIANT_COLOURS[name]}`}>■</span> <b>{name}</b>
+                      <span style={`color:${variantColour(name)}`}>■</span> <b>{name}</b>
                       <div class="muted small" title={v.method}>{v.method.length > 34 ? `${v.method.slice(0, 32)}…` : v.method}</div>
+                      {v.made ? <div class="muted small made">{madeText(v.made)}</div> : ''}
                     </td>
                     <td class="num">{mib(v.bytes)}</td>
                     <td class="num">{mib(v.edge_memory_bytes)}</td>

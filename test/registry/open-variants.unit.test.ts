@@ -13,6 +13,8 @@ import { ModelManifest } from '../../src/registry/manifest.js';
 import { variantFacts } from '../../src/select/facts.js';
 import { selectRoute, type LiveState, type SelectionPolicy } from '../../src/select/select.js';
 import { readManifests } from '../../tools/lib/manifests.js';
+import { variantColour } from '../../routes/dashboard/chart.js';
+import { madeText } from '../../routes/dashboard/models.js';
 
 const cls = readManifests('models').find((m) => m.name === 'ppocr-cls')!;
 /** ppocr-cls with a structured-pruned variant: int8's file, a third of its latency, 98% agreement, its facts stated. */
@@ -78,5 +80,12 @@ describe('open variant names', () => {
       "models.ppocr-cls.variants: 'int4' is not a variant of ppocr-cls (variants: fp32, fp16, int8, int8w, pruned50-int8)",
     ]);
     expect(unknownVariants(parseConfig({}), [withPruned])).toEqual([]);
+  });
+
+  it('is drawn on the dashboard with its facts and a colour of its own', () => {
+    expect(madeText(withPruned.variants['pruned50-int8']!.made!)).toBe('pruned 50% (64 hidden neurons) · from fp32 · int8 · 0.50x MACs');
+    expect(variantColour('pruned50-int8')).toMatch(/^hsl\(\d+, 60%, 42%\)$/);
+    expect(variantColour('pruned50-int8')).toBe(variantColour('pruned50-int8'));
+    expect(variantColour('int8')).toBe('#1d7a46');
   });
 });
