@@ -92,6 +92,11 @@ export async function startOrigin({ port, host, modelsDir, token, adminToken, ra
   });
   // No origin behind the origin: its engine is the only backend, and its config is fixed.
   const plane = new DataPlane({ registry, backends: { edge: engine }, live: liveView(engine), config: { get: async () => config }, initialConfig: config, learner });
+  // Triton's queue counter, which the cloud tier's autoscaler reads (tools/export/k8s/autoscale.ts): the time
+  // answered requests waited in this origin's run queues, from the statistics the plane already keeps.
+  plane.metrics.counterFrom('nv_inference_queue_duration_us', 'Cumulative time requests waited in the run queue (us), as Triton counts it', () =>
+    plane.statistics().map((s) => ({ labels: { model: s.name, version: s.version }, value: Math.round(s.inference_stats.queue.ns / 1000) })),
+  );
   const app = createApp({
     plane,
     // Anonymous (trusted network) origins keep /metrics open; otherwise it takes its own token, never the

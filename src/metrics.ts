@@ -40,7 +40,8 @@ export class Metrics {
   private readonly families = new Map<string, Family>();
   private readonly values = new Map<string, Map<string, Series>>();
   private readonly histograms = new Map<string, Map<string, Histogram>>();
-  private readonly gauges = new Map<string, () => { labels: Labels; value: number }[]>();
+  /** Series read at scrape time: gauges, and counters kept by someone else (counterFrom). */
+  private readonly reads = new Map<string, () => { labels: Labels; value: number }[]>();
 
   constructor() {
     this.family('nv_inference_request_success', 'counter', 'Successful inference requests by model, variant and target');
@@ -83,7 +84,16 @@ export class Metrics {
   /** A gauge read at scrape time (e.g. breaker state), so it is never stale. */
   gauge(name: string, help: string, read: () => { labels: Labels; value: number }[]): void {
     this.family(name, 'gauge', help);
-    this.gauges.set(name, read);
+    this.reads.set(name, read);
+  }
+
+  /**
+   * A counter whose running totals another component keeps (e.g. the statistics' queue time), read at scrape
+   * time so the two cannot disagree; `read` must only ever grow each series.
+   */
+  counterFrom(name: string, help: string, read: () => { labels: Labels; value: number }[]): void {
+    this.family(name, 'counter', help);
+    this.reads.set(name, read);
   }
 
   /** Value of one counter series, for tests and the dashboard. */
@@ -108,7 +118,7 @@ export class Metrics {
     for (const [name, fam] of this.families) {
       lines.push(`# HELP ${name} ${fam.help}`, `# TYPE ${name} ${fam.type}`);
       if (fam.type === 'counter') for (const [k, s] of this.values.get(name) ?? []) lines.push(`${name}{${k}} ${s.value}`);
-      if (fam.type === 'gauge') for (const g of this.gauges.get(name)?.() ?? []) lines.push(`${name}{${key(g.labels)}} ${g.value}`);
+      if (fam.type !== 'histogram') for (const g of this.reads.get(name)?.() ?? []) lines.push(`${name}{${key(g.labels)}} ${g.value}`);
       if (fam.type === 'histogram') {
         for (const h of this.histograms.get(name)?.values() ?? []) {
           const sep = h.labels ? ',' : '';

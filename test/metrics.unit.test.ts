@@ -33,4 +33,13 @@ describe('Metrics', () => {
     expect(text).toContain('# TYPE nv_inference_request_failure counter');
     expect(text).toContain('nv_inference_request_failure{model="say \\"hi\\"",status="400"} 1');
   });
+
+  it('renders a counter kept elsewhere (Triton\'s queue time from the statistics) as read at each scrape', () => {
+    const m = new Metrics();
+    let queuedUs = 1500;
+    m.counterFrom('nv_inference_queue_duration_us', 'Cumulative queue time (us)', () => [{ labels: { version: '1', model: 'mnist' }, value: queuedUs }]);
+    expect(m.render()).toContain('# TYPE nv_inference_queue_duration_us counter\nnv_inference_queue_duration_us{model="mnist",version="1"} 1500\n');
+    queuedUs = 4000;
+    expect(m.render()).toContain('nv_inference_queue_duration_us{model="mnist",version="1"} 4000');
+  });
 });
