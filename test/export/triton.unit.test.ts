@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelManifest } from '../../src/registry/manifest.js';
 import { readSignature } from '../../tools/onnx/signature.js';
 import { cloudModels } from '../../tools/export/policy.js';
-import { labelFile, tritonDims, tritonType, tritonTypeOfOnnx, VERSION_OF } from '../../tools/export/triton/model-config.js';
+import { labelFile, tritonDims, tritonType, tritonTypeOfOnnx, tritonVersions } from '../../tools/export/triton/model-config.js';
 import { parsePbtxt } from '../../tools/export/triton/proto.js';
 import { exportedVariants } from '../../tools/export/triton/repository.js';
 import { config, manifests, tritonExport } from './fixtures.js';
@@ -61,7 +61,8 @@ describe('the exported Triton repository', () => {
     });
 
     it('answers unversioned calls with the variant the origin serves, and ships its output labels', () => {
-      expect(Math.max(...Object.keys(w.versions).map(Number))).toBe(VERSION_OF[w.variant]);
+      expect(Math.max(...Object.keys(w.versions).map(Number))).toBe(tritonVersions(manifest, w.variant)[w.variant]);
+      expect(tritonVersions(manifest, w.variant)[w.variant]).toBe(Object.keys(manifest.variants).length);
       for (const out of manifest.outputs) {
         const t = parsed.output!.find((o) => o.name === out.name)!;
         if (!out.labels) {
@@ -91,11 +92,13 @@ describe('checks before writing', () => {
     expect(() => tritonTypeOfOnnx(99)).toThrow(/no Triton DataType/);
   });
 
-  it('refuses a variant that would outrank the served one, since Triton serves unversioned calls the highest', () => {
+  it('numbers the served variant highest, since Triton serves unversioned calls the highest, and any other variant below it', () => {
     const cm = { manifest: mnist(), placement: 'both' as const, variant: 'int8' as const };
     expect(exportedVariants(cm, 'served')).toEqual(['int8']);
     expect(exportedVariants(cm, ['int8w'])).toEqual(['int8', 'int8w']);
-    expect(() => exportedVariants(cm, 'all')).toThrow(/fp32, fp16 would be a higher version than the served int8/);
+    expect(exportedVariants(cm, 'all')).toEqual(Object.keys(mnist().variants));
+    expect(tritonVersions(mnist(), 'int8')).toEqual({ fp16: 1, fp32: 2, int8w: 3, int8: 4 });
+    expect(tritonVersions({ variants: { ...mnist().variants, 'pruned50': mnist().variants.int8! } }, 'fp32')).toEqual({ fp16: 1, int8: 2, int8w: 3, pruned50: 4, fp32: 5 });
     expect(existsSync(join(dir, 'mnist', '4', 'model.onnx'))).toBe(true);
   });
 });

@@ -6,9 +6,10 @@
  * Variants are versions of one Triton model, not models of their own: the gateway's origin client calls
  * `/v2/models/<name>/infer` (the variant rides in `x-model-variant`, a header Triton ignores), so Triton must
  * serve the model under its catalog name, and a version is how Triton serves other weights behind one name,
- * one signature and one config. Version numbers are fixed per variant, the reference highest (fp32 4, fp16 3,
- * int8 2, int8w 1), because Triton answers an unversioned request with the highest version it has loaded;
- * `version_policy: specific` loads only the exported ones.
+ * one signature and one config. Triton answers an unversioned request with the highest version it has loaded,
+ * so the variant the origin serves (`origin.variant`) is the highest; the model's other variants (an open set)
+ * are numbered 1, 2, ... below it in name order, over all its variants whichever are exported, so a number
+ * means the same variant in every export of one catalog. `version_policy: specific` loads only the exported ones.
  */
 import type { JsonObject } from '@bufbuild/protobuf';
 import type { GatewayConfig } from '../../../src/config.js';
@@ -18,8 +19,11 @@ import type { ModelManifest, VariantName } from '../../../src/registry/manifest.
 import type { ModelSignature, TensorSignature } from '../../onnx/signature.js';
 import type { CloudTargets } from '../slo.js';
 
-/** Triton version number of each variant: the reference highest (see the module comment). */
-export const VERSION_OF: Readonly<Record<VariantName, number>> = Object.freeze({ fp32: 4, fp16: 3, int8: 2, int8w: 1 });
+/** Triton version numbers of a model's variants: the served one highest, the others below it in name order. */
+export function tritonVersions(manifest: Pick<ModelManifest, 'variants'>, served: VariantName): Record<VariantName, number> {
+  const others = Object.keys(manifest.variants).filter((v) => v !== served).sort();
+  return Object.fromEntries([...others.map((v, i) => [v, i + 1] as const), [served, others.length + 1] as const]);
+}
 
 /** ONNX TensorProto.DataType codes -> Triton's DataType names. */
 const ONNX_TO_TRITON: Readonly<Record<number, string>> = Object.freeze({
@@ -74,15 +78,17 @@ export interface ModelConfigInput {
   manifest: ModelManifest;
   /** The signature shared by every exported variant (checked equal by the caller). */
   signature: ModelSignature;
-  /** Exported variants; the served one is the highest version. */
+  /** Exported variants, and the one the origin serves (the highest version). */
   variants: VariantName[];
+  served: VariantName;
   targets: CloudTargets;
   /** CPU cores one replica has: onnxruntime's intra-op threads. */
   cpus: number;
 }
 
 /** The model's ModelConfig in JSON form (proto3 JSON names), ready for proto.ts `toPbtxt`. */
-export function tritonModelConfig({ config, manifest, signature, variants, targets, cpus }: ModelConfigInput): JsonObject {
+export function tritonModelConfig({ config, manifest, signature, variants, served, targets, cpus }: ModelConfigInput): JsonObject {
+  const version = tritonVersions(manifest, served);
   const policy = resolvePolicy(config, manifest.name);
   if (manifest.inputs.length !== signature.inputs.length) {
     throw new Error(`${manifest.name}: the manifest has ${manifest.inputs.length} inputs, the ONNX graph ${signature.inputs.length}`);
@@ -102,7 +108,7 @@ export function tritonModelConfig({ config, manifest, signature, variants, targe
   return {
     name: manifest.name,
     platform: 'onnxruntime_onnx',
-    versionPolicy: { specific: { versions: variants.map((v) => VERSION_OF[v]).sort((a, b) => a - b) } },
+    versionPolicy: { specific: { versions: variants.map((v) => version[v]!).sort((a, b) => a - b) } },
     // Every request the gateway accepts (limits.max_batch) is one Triton accepts; without a batch axis, 0.
     maxBatchSize: manifest.batch_axis ? config.limits.max_batch : 0,
     input,

@@ -8,13 +8,12 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync
 import { join, resolve } from 'node:path';
 import type { GatewayConfig } from '../../../src/config.js';
 import type { ModelManifest, VariantName } from '../../../src/registry/manifest.js';
-import { VARIANT_NAMES } from '../../../src/registry/manifest.js';
 import type { ModelSignature } from '../../onnx/signature.js';
 import { readSignature } from '../../onnx/signature.js';
 import type { CloudModel } from '../policy.js';
 import type { CloudTargets } from '../slo.js';
 import { cloudTargets, explain } from '../slo.js';
-import { labelFile, tritonModelConfig, VERSION_OF } from './model-config.js';
+import { labelFile, tritonModelConfig, tritonVersions } from './model-config.js';
 import { parsePbtxt, toPbtxt } from './proto.js';
 
 export interface TritonExportOptions {
@@ -37,17 +36,10 @@ export interface ExportedModel {
   targets: CloudTargets;
 }
 
-/** The variants to export for `m`: the served one always, and it must be the highest version of them. */
+/** The variants to export for `m`: the served one always (the highest version), and those asked for. */
 export function exportedVariants(m: CloudModel, wanted: TritonExportOptions['variants']): VariantName[] {
-  const have = VARIANT_NAMES.filter((v) => m.manifest.variants[v]);
-  const chosen = wanted === 'served' ? [m.variant] : wanted === 'all' ? have : have.filter((v) => v === m.variant || wanted.includes(v));
-  const higher = chosen.filter((v) => VERSION_OF[v] > VERSION_OF[m.variant]);
-  if (higher.length) {
-    throw new Error(
-      `${m.manifest.name}: ${higher.join(', ')} would be a higher version than the served ${m.variant}, and Triton answers the gateway's unversioned calls with the highest version: export them with another origin.variant, or without them`,
-    );
-  }
-  return chosen;
+  const have = Object.keys(m.manifest.variants);
+  return wanted === 'served' ? [m.variant] : wanted === 'all' ? have : have.filter((v) => v === m.variant || wanted.includes(v));
 }
 
 /** The one signature every exported variant's graph must share (Triton has one config for all versions). */
@@ -83,11 +75,12 @@ export function writeTritonRepository(o: TritonExportOptions): ExportedModel[] {
     const variants = exportedVariants(m, o.variants);
     const targets = cloudTargets(o.config, manifest, m.variant);
     const signature = sharedSignature(o.modelsDir, manifest, variants);
-    const json = tritonModelConfig({ config: o.config, manifest, signature, variants, targets, cpus: o.cpus });
-    const versions = Object.fromEntries(variants.map((v) => [String(VERSION_OF[v]), v]));
+    const json = tritonModelConfig({ config: o.config, manifest, signature, variants, served: m.variant, targets, cpus: o.cpus });
+    const version = tritonVersions(manifest, m.variant);
+    const versions = Object.fromEntries(variants.map((v) => [String(version[v]), v]));
     const text = toPbtxt(json, [
       `${manifest.name}: written by \`npm run export:triton\` from models/${manifest.name}/manifest.json and the gateway's policy; do not edit, re-export.`,
-      `Versions: ${Object.entries(versions).map(([n, v]) => `${n} = ${v}`).join(', ')} (unversioned calls get ${VERSION_OF[m.variant]}, ${m.variant}: the origin's variant).`,
+      `Versions: ${Object.entries(versions).map(([n, v]) => `${n} = ${v}`).join(', ')} (unversioned calls get ${version[m.variant]}, ${m.variant}: the origin's variant).`,
       explain(targets),
     ]);
     parsePbtxt(text);
@@ -97,7 +90,7 @@ export function writeTritonRepository(o: TritonExportOptions): ExportedModel[] {
     writeFileSync(join(dir, 'config.pbtxt'), text);
     for (const out of manifest.outputs) if (out.labels) writeFileSync(join(dir, labelFile(out.name)), out.labels.join('\n') + '\n');
     for (const v of variants) {
-      const versionDir = join(dir, String(VERSION_OF[v]));
+      const versionDir = join(dir, String(version[v]));
       mkdirSync(versionDir, { recursive: true });
       placeWeights(join(o.modelsDir, manifest.name, manifest.variants[v]!.file), join(versionDir, 'model.onnx'), o.weights);
     }
