@@ -15,11 +15,19 @@ export const DETECTOR = { anchors: 256, faces: 16, near: 4, features: 8 };
 /**
  * x [N,8] -> MatMul -> Add bias -> Sigmoid -> scores [N,256,1]; x -> MatMul -> Add -> boxes [N,256,4] (corners
  * on a 16x16 grid, barely moved by x). `nearShift` moves the near anchors' logits away from where they were
- * (up for those below 0.5, down for those above): a variant that damages only them.
+ * (up for those below 0.5, down for those above): a variant that damages only them. `deadOutlier`: the near
+ * anchors' weights are larger (±0.45) and each has a weight of 127 on input 0, which the data keeps at 0
+ * (a dead channel): harmless in fp32, it sets their per-channel int8 scale to 1, so int8 weights round the
+ * rest to 0 and the near anchors lose what x says about them.
  */
-export function detectorNet(nearShift = 0): ModelProto {
+export function detectorNet(o: { nearShift?: number; deadOutlier?: boolean } = {}): ModelProto {
   const prng = new Prng(31);
   const { anchors: A, faces, near, features: F } = DETECTOR;
+  const nearShift = o.nearShift ?? 0;
+  const ws = w(prng, F * A, 0.05);
+  if (o.deadOutlier) {
+    for (let k = faces; k < faces + near; k++) for (let f = 0; f < F; f++) ws[f * A + k] = f === 0 ? 127 : ws[f * A + k]! * 9;
+  }
   const bias = new Float32Array(A).map((_, k) => (k < faces ? 2.5 : k < faces + near ? [-0.2, -0.1, 0.1, 0.2][k - faces]! : -6));
   for (let k = faces; k < faces + near; k++) bias[k]! += bias[k]! < 0 ? nearShift : -nearShift;
   const boxBias = new Float32Array(A * 4).map((_, i) => {
@@ -39,7 +47,7 @@ export function detectorNet(nearShift = 0): ModelProto {
       node('Reshape', ['b2', 'box_shape'], ['boxes'], 'box_reshape'),
     ],
     initializer: [
-      floatTensor('Ws', [F, A], w(prng, F * A, 0.05)), floatTensor('bs', [A], bias),
+      floatTensor('Ws', [F, A], ws), floatTensor('bs', [A], bias),
       floatTensor('Wb', [F, A * 4], w(prng, F * A * 4, 0.2)), floatTensor('bb', [A * 4], boxBias),
       int64Tensor('score_shape', [3], [-1, A, 1]), int64Tensor('box_shape', [3], [-1, A, 4]),
     ],

@@ -38,7 +38,7 @@ describe('a detector judged by its detections', () => {
 
   it('is recognised from its shapes and values, and fails the variant that moves its near-threshold anchors while the cosine over every score passes', async () => {
     const reference = await run(detectorNet(), feeds);
-    const variant = await run(detectorNet(0.7), feeds);
+    const variant = await run(detectorNet({ nearShift: 0.7 }), feeds);
     // Read as before, every raw score and box coordinate a regression output: it passes its floors.
     const before = { scores: 'regression', boxes: 'regression' } as const;
     const asBefore = compareAll(reference, variant, { kinds: before }, info(8));
