@@ -155,17 +155,17 @@ export function describeFidelity(f: Fidelity): string {
   return f.downstream ? `${line}; downstream ${f.downstream.model}: ${describeOutputs(f.downstream.outputs)}` : line;
 }
 
-const worst = (v: number | undefined) => (v !== undefined ? ` (worst ${v})` : '');
+const worstNote = (v: number | undefined) => (v !== undefined ? ` (worst ${v})` : '');
 
 function describeOutputs(outputs: Record<string, OutputFidelity>): string {
   const metric = (o: OutputFidelity) =>
     ({
-      classification: `top1 ${o.top1_agreement}${worst(o.top1_worst)}`,
-      regression: `cosine ${o.cosine}${worst(o.cosine_worst)}, snr ${o.snr_db} dB${worst(o.snr_db_worst)}`,
+      classification: `top1 ${o.top1_agreement}${worstNote(o.top1_worst)}`,
+      regression: `cosine ${o.cosine}${worstNote(o.cosine_worst)}, snr ${o.snr_db} dB${worstNote(o.snr_db_worst)}`,
       scalar: `rel ${o.mean_rel_err} (max ${o.max_rel_err})`,
-      state: `drift ${o.drift}${worst(o.drift_worst)} after ${o.steps ?? '?'} steps`,
+      state: `drift ${o.drift}${worstNote(o.drift_worst)} after ${o.steps ?? '?'} steps`,
       detection: `${o.detection?.flips} of ${o.detection?.detections} detections flip at ${o.detection?.threshold}, near-threshold error max ${o.detection?.near_err_max}`,
-      boxes: `IoU ${o.boxes?.iou_mean ?? '-'}${worst(o.boxes?.iou_worst)} on ${o.boxes?.matched} boxes`,
+      boxes: `IoU ${o.boxes?.iou_mean ?? '-'}${worstNote(o.boxes?.iou_worst)} on ${o.boxes?.matched} boxes`,
     })[o.kind];
   const decision = (o: OutputFidelity) => (o.decision ? `, ${o.decision.flips} of ${o.decision.decisions} decisions flip at ${o.decision.threshold}` : '');
   return Object.entries(outputs).map(([name, o]) => `'${name}' ${metric(o)}${decision(o)}`).join(', ');
