@@ -55,11 +55,11 @@ export async function addWeightOnly(o: CompressOptions, log: (line: string) => v
   try {
     copyFileSync(join(dir, manifest.variants.fp32!.file), join(work, 'fp32.onnx'));
     writeFileAtomic(join(work, 'int8w.onnx'), bytes);
-    const measured = measureVariants({
+    const measured = await measureVariants({
       dir: work, inputs,
       variants: [{ name: 'fp32', method: 'reference' }, { name: 'int8w', method: int8wMethod(built.report, recipe), load: INT8W_LOAD }],
       evalFeeds: encodeFeeds(evalFeeds), evalSet: manifest.variants.fp32!.fidelity.eval_set, evalSetKind: sets.kind, width: 1,
-      ...(labels ? { labels } : {}), kinds: judge.kinds, evalPlan: sets.plan, batches: latency.shapes.map((s) => s.items), shapes: latency.shapes,
+      ...(labels ? { labels } : {}), kinds: judge.kinds, reading: judge, ...(judge.downstream ? { downstream: judge.downstream } : {}), evalPlan: sets.plan, batches: latency.shapes.map((s) => s.items), shapes: latency.shapes,
       warmup: o.warmup, runs: o.runs, budgetMsPerPoint: o.budgetMs, seq: 1, intHigh: o.intHigh, runtimeNote: latency.note, item: latency.item, log,
     });
     const variant = measured.int8w!;

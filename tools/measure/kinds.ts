@@ -1,13 +1,15 @@
 /**
  * What kind of value each model output is, which decides how it is compared with fp32 and gated:
  * classification, regression (features, embeddings, maps, spectrograms), scalar (at most one value per
- * sample) or state (fed back into an input on the next call). `--task` sets kinds; `auto` guesses them with
- * the heuristic below, kept conservative: calling mel bins or embeddings a classifier made top-1 agreement
- * the gate, which says nothing about them (issue 11).
+ * sample), state (fed back into an input on the next call), or a detector's scores and the boxes paired
+ * with them (reading.ts). `--task` sets kinds; `auto` guesses them with the heuristic below, kept
+ * conservative: calling mel bins or embeddings a classifier made top-1 agreement the gate, which says nothing
+ * about them.
  */
 import type { TensorSpec } from '../../src/protocol/datatypes.js';
 import type { OutputKind } from '../../src/registry/manifest.js';
 import type { ModelProto, NodeProto } from '../onnx/types.js';
+import { BOX_FORMATS, type BoxFormat } from './detection.js';
 
 export const KIND_ALIASES: Record<string, OutputKind> = {
   classifier: 'classification',
@@ -16,25 +18,39 @@ export const KIND_ALIASES: Record<string, OutputKind> = {
   regression: 'regression',
   scalar: 'scalar',
   state: 'state',
+  detection: 'detection',
+  boxes: 'boxes',
 };
 
-/** `--task` parsed: a kind for every output (`all`) and/or per output name. */
+/** A boxes output's detection scores (another output) and how its 4 values per anchor are laid out. */
+export interface BoxPair {
+  scores: string;
+  format: BoxFormat;
+}
+
+/** `--task` parsed: a kind for every output (`all`) and/or per output name; boxes named with their scores. */
 export interface TaskSpec {
   all?: OutputKind;
   byOutput: Record<string, OutputKind>;
+  /** `boxes=boxes:scores[:format]`: the boxes output -> its scores output. */
+  boxes?: Record<string, BoxPair>;
 }
 
 /** The heuristic, as `--help` prints it. */
 export const AUTO_RULES = [
   'state: an output that pairs with an input by name (state/stateN, h0/hn, past_x/present_x, x_in/x_out) and shape: fed back',
   'scalar: at most one value per sample (e.g. [N], [N,1], a probability or a score)',
+  'detection + boxes: an output [N, anchors, 1|2] of probabilities (every fp32 value in [0, 1]) next to one [N, anchors, 4] whose boxes are corners (x2 >= x1, y2 >= y1): scores and boxes, threshold 0.5 unless --decision says',
   'classification: a last axis of fixed size >= 2 AND a hint that it holds class scores: produced by Softmax/LogSoftmax, read by ArgMax/TopK, or named like logits/prob/softmax/class/label',
   'regression: everything else (embeddings, feature maps, mel bins, hidden states)',
 ];
 
-/** Parses `--task` values: `auto`, a kind for all outputs, or `name=kind` (repeatable). Throws with a message. */
+/**
+ * Parses `--task` values: `auto`, a kind for all outputs, or `name=kind` (repeatable); boxes name their scores
+ * output, `name=boxes:scores[:xyxy|xywh|cxcywh]` (corners by default). Throws with a message.
+ */
 export function parseTask(values: readonly string[]): TaskSpec {
-  const spec: TaskSpec = { byOutput: {} };
+  const spec: TaskSpec = { byOutput: {}, boxes: {} };
   const kind = (k: string) => {
     const v = KIND_ALIASES[k];
     if (!v) throw new Error(`--task: unknown kind '${k}'; one of auto, ${Object.keys(KIND_ALIASES).join(', ')}`);
@@ -42,8 +58,15 @@ export function parseTask(values: readonly string[]): TaskSpec {
   };
   for (const value of values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)) {
     const eq = value.lastIndexOf('=');
-    if (eq > 0) spec.byOutput[value.slice(0, eq)] = kind(value.slice(eq + 1));
+    const [k, ...partner] = value.slice(eq + 1).split(':');
+    const name = value.slice(0, eq);
+    if (partner.length && (eq <= 0 || kind(k!) !== 'boxes')) throw new Error(`--task '${value}': only boxes name another output, e.g. boxes=boxes:scores`);
+    if (eq > 0) spec.byOutput[name] = kind(k!);
     else if (value !== 'auto') spec.all = kind(value);
+    if (spec.all === 'boxes') throw new Error('--task boxes: boxes belong to one detection output each; name them: --task boxes=boxes:scores');
+    if (!partner.length) continue;
+    const format = (BOX_FORMATS as readonly string[]).includes(partner.at(-1)!) && partner.length > 1 ? (partner.pop() as BoxFormat) : 'xyxy';
+    spec.boxes![name] = { scores: partner.join(':'), format };
   }
   return spec;
 }

@@ -12,7 +12,9 @@ import type { Fidelity, OutputKind, Variant, VariantLoad, VariantName } from '..
 import type { TensorSpec } from '../../src/protocol/datatypes.js';
 import { sha256 } from '../lib/sha256.js';
 import type { EvalOutputs, EvalPlan } from './eval-run.js';
-import { compareAll, describeFidelity } from './fidelity.js';
+import { compareChained, type Downstream } from './chain.js';
+import { describeFidelity } from './fidelity.js';
+import type { Reading } from './reading.js';
 import type { InterleaveRequest, InterleaveResult } from './interleave.js';
 import type { EncodedFeeds, EncodedOutputs, ProbeRequest, ProbeResult } from './probe.js';
 import { latencyProfile, runInterleaved, runProbe } from './probe-client.js';
@@ -32,6 +34,10 @@ export interface MeasurePlan {
   classifier?: boolean;
   /** Kind of every output compared (kinds.ts); absent: the first output, by `classifier`. */
   kinds?: Record<string, OutputKind>;
+  /** Thresholds and box pairs of the outputs (reading.ts), with `kinds`. */
+  reading?: Omit<Reading, 'kinds'>;
+  /** The model the outputs feed (chain.ts): each variant is also judged by its outputs. */
+  downstream?: Downstream;
   /** How the evaluation set is run (chunks, state fed back); absent: all samples in one run. */
   evalPlan?: EvalPlan;
   /** `random` when the evaluation inputs are seeded random (fidelity unverified); absent: not recorded. */
@@ -103,7 +109,7 @@ function decodeOutputs(text: string): EvalOutputs {
  * Probes each variant in its own process (memory, load time, outputs), then measures all variants' latency
  * interleaved in one process (interleave.ts): repeated rounds, outliers rejected, dispersion recorded.
  */
-export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, Variant>> {
+export async function measureVariants(plan: MeasurePlan): Promise<Partial<Record<VariantName, Variant>>> {
   const work = mkdtempSync(join(tmpdir(), 'modelgen-'));
   const evalIn = join(work, 'feeds.json');
   writeFileSync(evalIn, JSON.stringify(plan.evalFeeds));
@@ -123,14 +129,14 @@ export function measureVariants(plan: MeasurePlan): Partial<Record<VariantName, 
       const outputs = decodeOutputs(readFileSync(evalOut, 'utf8'));
       reference ??= outputs;
       const kinds = plan.kinds ?? { [Object.keys(outputs)[0]!]: plan.classifier === false ? 'regression' : 'classification' };
-      const fidelity = compareAll(reference, outputs, kinds, {
+      const fidelity = await compareChained(reference, outputs, { ...plan.reading, kinds }, {
         evalSet: plan.evalSet,
         kind: plan.evalSetKind,
         runtime: `onnxruntime-web ${probe.ortVersion} wasm`,
         samples,
         ...(plan.labels ? { labels: plan.labels } : {}),
         ...(plan.evalPlan?.state.length ? { steps: Math.min(plan.evalPlan.steps, samples) } : {}),
-      });
+      }, plan.downstream);
       probed.push({ v, file, bytes, probe, fidelity });
     }
     const latency = interleavedLatency(plan, probed.map((p) => ({ name: p.v.name, model: join(plan.dir, p.file), ...(p.v.load ? { load: p.v.load } : {}) })));

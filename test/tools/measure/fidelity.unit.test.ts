@@ -45,7 +45,7 @@ describe('compareOutput by kind', () => {
   it('summarises the worst agreement and cosine over outputs and keeps every output in detail', () => {
     const ref = { a: out([0.9, 0.1, 0.2, 0.8], 2), b: out([1, 2, 3], 3) };
     const act = { a: out([0.8, 0.2, 0.6, 0.4], 2), b: out([1, 2, 2], 3) };
-    const f = compareAll(ref, act, { a: 'classification', b: 'regression' }, { evalSet: 'x', kind: 'random', samples: 2 });
+    const f = compareAll(ref, act, { kinds: { a: 'classification', b: 'regression' } }, { evalSet: 'x', kind: 'random', samples: 2 });
     expect(f.top1_agreement).toBe(0.5);
     expect(f.cosine).toBe(Math.min(f.outputs!['a']!.cosine!, f.outputs!['b']!.cosine!));
     expect(Object.keys(f.outputs!)).toEqual(['a', 'b']);
@@ -92,11 +92,19 @@ describe('output kinds under --task auto', () => {
 });
 
 describe('the fidelity gate', () => {
-  it('holds each output to its kind\'s default floor, or to the floors given for its kind or its name', () => {
+  it('holds each output to its kind\'s default floors, each mean with its worst sample\'s, replaced metric by metric by the floors given for its kind or its name', () => {
     const kinds = { p: 'scalar', y: 'regression', s: 'state' } as const;
-    expect(floorsFor(kinds, [])).toEqual({ p: [{ metric: 'rel', value: 0.05 }], y: [{ metric: 'cosine', value: 0.99 }], s: [{ metric: 'drift', value: 0.05 }] });
+    expect(floorsFor(kinds, [])).toEqual({
+      p: [{ metric: 'rel', value: 0.05 }],
+      y: [{ metric: 'cosine', value: 0.99 }, { metric: 'cosine_worst', value: 0.95, whereMeasured: true }],
+      s: [{ metric: 'drift', value: 0.05 }, { metric: 'drift_worst', value: 0.25, whereMeasured: true }],
+    });
     const given = floorsFor(kinds, parseFloors(['y:cosine=0.999,rel=0.01']));
-    expect(given).toEqual({ p: [{ metric: 'rel', value: 0.01 }], y: [{ output: 'y', metric: 'cosine', value: 0.999 }], s: [{ metric: 'drift', value: 0.05 }] });
+    expect(given).toEqual({
+      p: [{ metric: 'rel', value: 0.01 }],
+      y: [{ output: 'y', metric: 'cosine', value: 0.999 }, { output: 'y', metric: 'cosine_worst', value: 0.995, whereMeasured: true }],
+      s: [{ metric: 'drift', value: 0.05 }, { metric: 'drift_worst', value: 0.25, whereMeasured: true }],
+    });
   });
 
   it('refuses a floor that judges no output, or that does not fit the output it names', () => {

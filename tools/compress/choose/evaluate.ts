@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import { encodeModel } from '../../onnx/io.js';
 import type { ModelProto } from '../../onnx/types.js';
 import { runEval, type EvalOutputs, type EvalPlan, type RunOutputs } from '../../measure/eval-run.js';
-import { compareAll } from '../../measure/fidelity.js';
+import { compareChained } from '../../measure/chain.js';
 import { gate, type GateResult } from '../../measure/gate.js';
 import type { Judge } from '../data/eval-set.js';
 import type { Feeds } from '../data/feeds.js';
@@ -27,8 +27,8 @@ export async function runNode(model: ModelProto | Uint8Array, feeds: Feeds, plan
   }
 }
 
-/** A candidate's outputs against the reference's, through the gate. */
-export function score(reference: EvalOutputs, actual: EvalOutputs, judge: Judge): GateResult {
-  const fidelity = compareAll(reference, actual, judge.kinds, { evalSet: '', kind: 'data', samples: 1, steps: judge.plan.steps });
+/** A candidate's outputs against the reference's (and what the downstream model makes of them), through the gate. */
+export async function score(reference: EvalOutputs, actual: EvalOutputs, judge: Judge): Promise<GateResult> {
+  const fidelity = await compareChained(reference, actual, judge, { evalSet: '', kind: 'data', samples: 1, steps: judge.plan.steps }, judge.downstream);
   return gate(fidelity, judge.floors);
 }

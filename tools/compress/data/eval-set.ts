@@ -5,10 +5,12 @@
  * each output's kind and floors.
  */
 import type { TensorSpec } from '../../../src/protocol/datatypes.js';
-import type { OutputKind } from '../../../src/registry/manifest.js';
 import type { EvalOutputs, EvalPlan } from '../../measure/eval-run.js';
 import { floorsFor, parseFloors, type Floor } from '../../measure/gate.js';
-import { outputKinds, parseTask, statePairs } from '../../measure/kinds.js';
+import type { Downstream } from '../../measure/chain.js';
+import { parseDecisions } from '../../measure/decision.js';
+import { parseTask, statePairs } from '../../measure/kinds.js';
+import { readingOf, type Reading } from '../../measure/reading.js';
 import type { ModelProto } from '../../onnx/types.js';
 import { loadSamples } from './samples.js';
 import { completeFeeds, randomFeeds, readLabels, sampleCount, type Feeds } from './feeds.js';
@@ -37,11 +39,14 @@ export interface EvalSetOptions {
   task: string | string[];
 }
 
-/** How outputs are judged: their kinds, each output's floors, and how the set is run. */
-export interface Judge {
-  kinds: Record<string, OutputKind>;
+/**
+ * How outputs are judged: their kinds, thresholds and box pairs (the Reading), each output's floors, how the
+ * set is run, and the downstream model the outputs feed (its outputs' floors keyed by gate.ts downstreamKey).
+ */
+export interface Judge extends Reading {
   floors: Record<string, Floor[]>;
   plan: EvalPlan;
+  downstream?: Downstream;
 }
 
 export interface EvalSets {
@@ -91,15 +96,14 @@ export function evaluationSets(o: EvalSetOptions, inputs: TensorSpec[], outputs:
   };
 }
 
-/** Output kinds (settled by the reference run's widths) and each output's floors. */
-export function judgeOf(model: ModelProto, inputs: TensorSpec[], outputs: TensorSpec[], o: { task: string | string[]; fidelityFloor?: string | string[] | undefined }, reference: EvalOutputs, plan: EvalPlan): Judge {
-  const widths = Object.fromEntries(Object.entries(reference).map(([name, r]) => [name, r.width]));
-  const kinds = wrap(() => outputKinds(model, inputs, outputs, parseTask(list(o.task)), widths));
-  const floors = wrap(() => floorsFor(kinds, parseFloors(list(o.fidelityFloor))));
-  return { kinds, floors, plan };
+/** Output kinds and thresholds (settled by the reference run: widths, probabilities, boxes) and each output's floors. */
+export function judgeOf(model: ModelProto, inputs: TensorSpec[], outputs: TensorSpec[], o: { task: string | string[]; fidelityFloor?: string | string[] | undefined; decision?: string | string[] | undefined }, reference: EvalOutputs, plan: EvalPlan): Judge {
+  const reading = wrap(() => readingOf(model, inputs, outputs, parseTask(list(o.task)), reference, parseDecisions(list(o.decision))));
+  const floors = wrap(() => floorsFor(reading.kinds, parseFloors(list(o.fidelityFloor)), reading.thresholds));
+  return { ...reading, floors, plan };
 }
 
-function wrap<T>(f: () => T): T {
+export function wrap<T>(f: () => T): T {
   try {
     return f();
   } catch (err) {

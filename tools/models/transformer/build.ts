@@ -52,7 +52,7 @@ const inputs: TensorSpec[] = [
   { name: 'input_ids', datatype: 'INT64', shape: [-1, -1] },
   { name: 'attention_mask', datatype: 'INT64', shape: [-1, -1] },
 ];
-const variants = measureVariants({
+const variants = await measureVariants({
   dir,
   inputs,
   variants: [
