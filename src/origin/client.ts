@@ -14,7 +14,8 @@
  * origin, and a timeout says the origin was busy with someone's queued work (one caller's [5,512]
  * transformer-large request used to hold it for ~12 s), not that it is down; counting those opened the
  * breaker for every tenant. An origin's own 504 (408) says the same: it would not finish by the deadline
- * (ours says so at once instead of computing for nobody). A dead origin still opens the breaker by refusing
+ * (ours says so at once instead of computing for nobody), as does Triton's 503 "Request timeout expired" (its
+ * queue policy's timeout; a 503 while loading still counts). A dead origin still opens the breaker by refusing
  * or resetting connections; a hung one that accepts and never answers costs each request its deadline.
  */
 import { ClientClosedRequest, OriginCircuitOpen, OriginRejected, OriginTimeout, OriginUnavailable } from '../errors.js';
@@ -200,6 +201,10 @@ export class OriginClient implements Backend {
     if (res.status >= 400 && res.status < 500) {
       // The origin judged the request itself: pass its status and words on; the origin is fine.
       throw new AttemptFailure(new OriginRejected(res.status, `origin rejected the request: ${errorText(text())}`), false, 'healthy');
+    }
+    if (res.status === 503 && /request timeout expired/i.test(text())) {
+      // Triton's queue policy gave up on it (the caller's `timeout`, or the queue's own): busy, not broken.
+      throw new AttemptFailure(new OriginTimeout(`origin's queue timed the request out (503: ${errorText(text())}); not counted against the origin`), false, 'neutral');
     }
     if (!res.ok) throw new AttemptFailure(new OriginUnavailable(`origin answered ${res.status}: ${errorText(text())}`), true);
     let outputs;
