@@ -41,21 +41,22 @@ export function parseFloors(texts: readonly string[]): Floor[] {
 }
 
 /**
- * The floors each output is held to: floors naming it, else floors that fit its kind, else its kind's
- * default. A floor that applies to no output is an error (a typo would otherwise gate nothing).
+ * The floors each output is held to, additive: its kind's default, plus the floors that fit its kind, plus
+ * the floors naming it. A floor on a metric already held replaces it, the more specific one winning (named
+ * over general over default), so `snr=20` adds to the default cosine while `cosine=0.995` tightens it.
+ * A floor that applies to no output is an error (a typo would otherwise gate nothing).
  */
 export function floorsFor(kinds: Record<string, OutputKind>, floors: readonly Floor[]): Record<string, Floor[]> {
   const used = new Set<Floor>();
   const out: Record<string, Floor[]> = {};
   for (const [name, kind] of Object.entries(kinds)) {
     const named = floors.filter((f) => f.output === name);
+    for (const f of named) if (!FITS[f.metric].includes(kind)) throw new Error(`--fidelity-floor ${name}:${f.metric}: output '${name}' is ${kind}; ${f.metric} judges ${FITS[f.metric].join(' or ')} (see --task)`);
     const general = floors.filter((f) => f.output === undefined && FITS[f.metric].includes(kind));
-    const mine = named.length ? named : general.length ? general : [DEFAULT_FLOORS[kind]];
-    for (const f of mine) {
-      if (!FITS[f.metric].includes(kind)) throw new Error(`--fidelity-floor ${name}:${f.metric}: output '${name}' is ${kind}; ${f.metric} judges ${FITS[f.metric].join(' or ')} (see --task)`);
-      used.add(f);
-    }
-    out[name] = mine;
+    const byMetric = new Map<FloorMetric, Floor>();
+    for (const f of [DEFAULT_FLOORS[kind], ...general, ...named]) byMetric.set(f.metric, f);
+    for (const f of [...general, ...named]) used.add(f);
+    out[name] = [...byMetric.values()];
   }
   const unused = floors.filter((f) => !used.has(f));
   if (unused.length) {
