@@ -80,7 +80,7 @@ export async function chooseInt8(t: Int8Trial): Promise<Int8Outcome> {
   const facts: (FormFacts & { file: Uint8Array })[] = passing.map((c) => ({ form: c.form, bytes: c.bytes.length, margin: c.margin, file: c.bytes }));
   let timing: FormTiming | undefined;
   if (facts.length > 1) {
-    t.progress.step(`timing ${facts.length} INT8 forms in onnxruntime-web, each twice (the gap is the noise)`);
+    t.progress.step(`timing ${facts.length} INT8 forms in onnxruntime-web, each four times (their spread is the noise)`);
     timing = timeForms(t.timing, facts);
   }
   for (const f of facts) Object.assign(candidates.find((c) => c.form === f.form)!, { bytes: f.bytes, ...(f.p50_ms !== undefined ? { p50_ms: f.p50_ms } : {}) });
