@@ -38,7 +38,7 @@ export async function addWeightOnly(o: CompressOptions, log: (line: string) => v
   if (prov.source_sha256 !== sha256(src.bytes) || !prov.recipe) throw new CompressInputError(`${o.input} is not the source ${dir} was compressed from (sha256 or recipe differ): rerun its models: script`);
   // The evaluation set and output comparison of the compress pipeline (pipeline.ts), so the numbers compare.
   const inputs = src.inputs;
-  const sets = evaluationSets(o, inputs, src.outputs);
+  const sets = evaluationSets(o, inputs, src.outputs, src.model.graph);
   const { evalFeeds, labels } = sets;
   const reference = await runNode(src.bytes, evalFeeds, sets.plan);
   const judge = judgeOf(src.model, inputs, src.outputs, o, reference, sets.plan);
@@ -60,7 +60,7 @@ export async function addWeightOnly(o: CompressOptions, log: (line: string) => v
       variants: [{ name: 'fp32', method: 'reference' }, { name: 'int8w', method: int8wMethod(built.report, recipe), load: INT8W_LOAD }],
       evalFeeds: encodeFeeds(evalFeeds), evalSet: manifest.variants.fp32!.fidelity.eval_set, evalSetKind: sets.kind, width: 1,
       ...(labels ? { labels } : {}), kinds: judge.kinds, reading: judge, ...(judge.downstream ? { downstream: judge.downstream } : {}), evalPlan: sets.plan, batches: latency.shapes.map((s) => s.items), shapes: latency.shapes,
-      warmup: o.warmup, runs: o.runs, budgetMsPerPoint: o.budgetMs, seq: 1, intHigh: o.intHigh, runtimeNote: latency.note, item: latency.item, log,
+      warmup: o.warmup, runs: o.runs, budgetMsPerPoint: o.budgetMs, seq: 1, intHigh: o.intHigh, domains: sets.domains, floatRange: o.inputRange, runtimeNote: latency.note, item: latency.item, log,
     });
     const variant = measured.int8w!;
     const verdict = gateWeightOnly(variant.fidelity, judge.floors);

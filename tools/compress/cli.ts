@@ -9,6 +9,7 @@ import cliProgress from 'cli-progress';
 import { PRECISIONS, type Precision } from '../../src/registry/manifest.js';
 import { CompressInputError, oneLine } from './failure.js';
 import { compress } from './pipeline.js';
+import { dropWarning } from './choose/written.js';
 import type { Progress } from './progress.js';
 import { INT8_FORMS, type Int8Form } from './passes/recipe.js';
 import { describeFidelity } from '../measure/fidelity.js';
@@ -39,6 +40,13 @@ const range = (v: string, acc: { all?: [number, number]; byInput: Record<string,
   const hi = Number(m?.[3]);
   if (!m || !Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo) throw new InvalidArgumentError('expected lo,hi or name=lo,hi with lo <= hi, e.g. -1,1 or x=0,255');
   return m[1] ? { ...acc, byInput: { ...acc.byInput, [m[1]]: [lo, hi] as [number, number] } } : { ...acc, all: [lo, hi] as [number, number] };
+};
+/** `name=v1,v2,...`: the only values of one input (repeatable). */
+const values = (v: string, acc: Record<string, number[]> = {}) => {
+  const m = /^([^=]+)=(.+)$/.exec(v);
+  const list = m?.[2]!.split(',').map((x) => Number(x.trim()));
+  if (!m || !list!.length || !list!.every(Number.isFinite)) throw new InvalidArgumentError('expected name=v1,v2,... e.g. sr=8000,16000');
+  return { ...acc, [m[1]!]: [...new Set(list)] };
 };
 const forms = (v: string) => {
   const list = v.split(',');
@@ -96,7 +104,7 @@ const program = new Command('compress')
   .option('--exclude <nodes>', 'comma-separated node names to keep in fp32 in the INT8 variant', (v) => v.split(',').filter(Boolean), [] as string[])
   .option('--no-auto-exclude', 'do not exclude the most sensitive nodes automatically when the floor is missed')
   .option('--max-exclude <n>', 'at most this many nodes excluded automatically', (v) => ints(v)[0]!, 8)
-  .option('--int8-forms <forms>', `INT8 forms to try; the fastest in WASM inside the floor wins (${INT8_FORMS.join(', ')})`, forms, [...INT8_FORMS])
+  .option('--int8-forms <forms>', `INT8 forms to try, in order of preference (${INT8_FORMS.join(', ')}); of those inside the floors, the fastest in WASM beyond timing noise wins, else the smallest`, forms, [...INT8_FORMS])
   .option('--no-int8w', 'do not make the weight-only int8 variant (int8w: int8 weights in the file, dequantized when loaded, fp32 compute)')
   .option('--shape <name=dims>', 'sizes of dynamic non-batch dims of an input, e.g. x=1,3,48,192 (axis 0 is the batch; repeatable)', shape, {} as Record<string, number[]>)
   .option('--batches <list>', 'batch sizes of the latency profile', ints, [1, 2, 4, 8, 16, 32])
@@ -108,19 +116,23 @@ const program = new Command('compress')
   .option('--seed <n>', 'seed of random inputs', (v) => Number(v), 7)
   .option('--task <kind|output=kind>', 'kind of the outputs (repeatable): auto, classifier, regression (or embedding), scalar, state, detection; for one output: name=kind; boxes name their detection scores: boxes=boxes:scores[:xyxy|xywh|cxcywh]. See "Output kinds" below', collect)
   .option('--int-high <n>', 'INT64 inputs drawn in [0, n) (token ids); inputs named *mask* are all 1', (v) => ints(v)[0]!, 2)
-  .option('--input-range <[input=]lo,hi>', 'values of an input (repeatable): random FP32 inputs uniform in [lo, hi) (default 0,1); image pixels 0..255 and audio -1..1 mapped linearly onto it; an INT64 input with a range: integers in [lo, hi) (lo when equal: a constant, e.g. sr=16000,16000)', range)
+  .option('--input-range <[input=]lo,hi>', 'values of an input (repeatable), in evaluation, calibration and the latency probes: random FP32 inputs uniform in [lo, hi) (default 0,1; lo,hi alone: every float input); image pixels 0..255 and audio -1..1 mapped linearly onto it; an INT64 input: integers from lo to hi, both ends included and fed first, then drawn between them (lo,lo: a constant, e.g. sr=16000,16000). An input that accepts only some values needs --input-values', range)
+  .option('--input-values <input=v1,v2,...>', 'the only values an input takes (repeatable), e.g. sr=8000,16000 for a dual-rate model: each fed in turn in evaluation and calibration (a rank-0 input changes per run, or per sequence of a stateful model), the first in the latency probes', values)
+  .option('--state <input=output>', 'an output fed back into an input on the next call (repeatable or comma-separated, e.g. h=hn,c=cn): exactly these pairs, instead of the ones found in the graph; each is checked (both exist, dtypes and fixed sizes agree)', collect)
+  .option('--stateless', 'feed no output back: every input is given values (state inputs too), no state pairs are looked for')
   .option('--runs <n>', 'timed runs per latency point (after warm-up; capped by --budget-ms)', (v) => ints(v)[0]!, 60)
   .option('--warmup <n>', 'warm-up runs per latency point', (v) => ints(v)[0]!, 5)
   .option('--budget-ms <n>', 'time budget per latency point', (v) => ints(v)[0]!, 4000)
   .option('--description <text>', 'manifest description')
   .option('--synthetic', 'mark the model synthetic (random weights; answers mean nothing)')
   .option('--ignore-weights', 'write a .gitignore for the .onnx files (setup regenerates them from the recorded recipe)')
-  .option('--only <variants>', `write only these variants, e.g. fp32 or fp32,fp16 (fp32 is required: the reference); --only fp32 profiles any model onnxruntime-web runs, even one with nothing to compress`, variantList)
+  .option('--only <variants>', `make exactly these variants, e.g. fp32 or fp32,fp16,int8w (fp32 is required: the reference; int8w only when listed); --only fp32 profiles any model onnxruntime-web runs, even one with nothing to compress. Without it: fp32, fp16, int8 and int8w (unless --no-int8w), each written if it keeps the floors`, variantList)
   .option('--quiet', 'no progress output')
   .addHelpText('after', `
 Samples (--calibration, --eval): [input=]path[,path...]; a path is a file or a directory (its files in name
 order). Without input=, the first float input that is not a state. Inputs without samples get random values
-(see --input-range), state inputs start at zero.
+(see --input-range, --input-values; INT64 inputs without either: ids below --int-high), state inputs start at
+zero. If the model fails on them, the error names what each input was fed and where it came from.
   .json      the feeds format above, every input at once
   .npy       float32/64, int8/16/32/64, uint8/16, bool, little-endian, C order: [N, ...sample] or one sample
   .wav       mixed to mono, cut into consecutive frames of the input's length (a short file is padded with
@@ -132,8 +144,16 @@ eval_set_kind: random and the router treats it as unverified (policy unverified_
 
 Output kinds (--task auto), every output compared and gated by its own:
 ${AUTO_RULES.map((r) => `  ${r}`).join('\n')}
-A variant below any output's floor in onnxruntime-web (the runtime that serves it) is not written; the
-manifest's provenance.dropped_variants says why.
+State: an output is fed back into an input only when their dtypes and shapes agree (a fixed output size
+never feeds an input dim left free: a [1,1] probability is not [1,N] audio), it is the only such pair each
+way (names break ties only between identically shaped ones, h0/hn vs c0/cn), and the graph (an LSTM/GRU/RNN
+state, a cache Concat) or its names (state/stateN, past_x/present_x) say it is carried over. --state in=out
+names pairs, --stateless turns them off.
+Each variant is judged on its own: one below any output's floor in onnxruntime-web (the runtime that serves
+it), int8 when no form keeps the floors in onnxruntime-node, and an int8 or int8w file that quantizes nothing
+are not written; the others are, with a one-line warning, and provenance.dropped_variants says why. When
+every compressed variant is dropped, nothing is written (exit 2). Among INT8 forms that pass, latency decides
+only beyond the noise measured by timing each form twice; then the smaller file, then the fidelity margin.
 
 Worst samples: every metric is recorded over the whole set and for its worst sample (cosine and
 cosine_worst, with worst_sample naming it), because users decide per sample: one bad window of a front-end
@@ -181,7 +201,7 @@ program.action(async (model: string, opts) => {
       input: model, name: opts.name, modelsDir: opts.modelsDir, calibration: opts.calibration, eval: opts.eval, labels: opts.labels, evalSetName: opts.evalSetName,
       fidelityFloor: opts.fidelityFloor, decision: opts.decision, downstream: opts.downstream, downstreamTask: opts.downstreamTask, downstreamDecision: opts.downstreamDecision, downstreamFloor: opts.downstreamFloor, exclude: opts.exclude, autoExclude: opts.autoExclude, maxExclude: opts.maxExclude, forms: opts.int8Forms, int8w: opts.int8w,
       shapes: opts.shape, batches: opts.batches, sizes: opts.sizes, samples: opts.samples, seed: opts.seed, task: opts.task ?? ['auto'], intHigh: opts.intHigh,
-      inputRange: opts.inputRange?.all ?? [0, 1], inputRanges: opts.inputRange?.byInput, dataRange: opts.inputRange?.all, maxSamples: opts.maxSamples, sampleRate: opts.sampleRate, steps: opts.steps, runs: opts.runs, warmup: opts.warmup, budgetMs: opts.budgetMs, description: opts.description, synthetic: opts.synthetic,
+      inputRange: opts.inputRange?.all ?? [0, 1], inputRanges: opts.inputRange?.byInput, inputValues: opts.inputValues, state: opts.state, stateless: opts.stateless, dataRange: opts.inputRange?.all, maxSamples: opts.maxSamples, sampleRate: opts.sampleRate, steps: opts.steps, runs: opts.runs, warmup: opts.warmup, budgetMs: opts.budgetMs, description: opts.description, synthetic: opts.synthetic,
       ignoreWeights: Boolean(opts.ignoreWeights), ...(opts.only ? { only: opts.only } : {}), command: `npm run compress -- ${process.argv.slice(2).join(' ')}`, progress,
     });
     progress.stop();
@@ -189,7 +209,9 @@ program.action(async (model: string, opts) => {
     for (const [name, v] of Object.entries(manifest.variants)) {
       console.log(`${manifest.name}/${name}: ${(v.bytes / fp32.bytes).toFixed(2)}x size, fidelity ${describeFidelity(v.fidelity)}${v.fidelity.accuracy !== undefined ? `, accuracy ${v.fidelity.accuracy}` : ''}, p50 at ${v.latency.points.at(-1)!.items} items ${v.latency.points.at(-1)!.p50_ms} ms, wasm ${(v.edge_memory_bytes / 2 ** 20).toFixed(1)} MiB`);
     }
-    for (const d of dropped) console.log(`${manifest.name}/${d.variant}: NOT WRITTEN, below its floor in ${d.runtime}: ${d.failures.join('; ')}`);
+    for (const d of dropped) console.log(`${manifest.name}/${d.variant}: NOT WRITTEN (${d.runtime}): ${d.failures.join('; ')}`);
+    const warning = dropWarning(Object.keys(manifest.variants), dropped);
+    if (warning) console.error(warning);
     if (manifest.variants.fp32!.fidelity.eval_set_kind === 'random') console.error('compress: WARNING: fidelity measured on random inputs only (unverified); give --eval samples');
     if (candidates.length) console.log(`int8 form: ${candidates.map((c) => `${c.form} ${c.status}${c.p50_ms !== undefined ? ` (${c.p50_ms.toFixed(1)} ms)` : ''}`).join(', ')}`);
     console.log(`wrote ${opts.modelsDir}/${manifest.name}/`);

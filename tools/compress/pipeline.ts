@@ -2,11 +2,13 @@
  * The compression pipeline behind `npm run compress`: read and check the FP32 model, set up the evaluation
  * and calibration sets, choose the INT8 form (choose/int8.ts), build FP16 and INT8 from the recorded
  * recipe, measure every variant in the Worker's runtime and write `models/<name>/` (model-folder.ts).
- * `only` limits the variants (`--only fp32` profiles any model onnxruntime-web runs, compressible or not);
- * a failing step is named in the error (failure.ts).
+ * `only` lists exactly the variants to make (`--only fp32` profiles any model onnxruntime-web runs); each is
+ * judged on its own and the ones that pass are written (choose/written.ts); a failing step is named in the
+ * error (failure.ts).
  */
-import { relative } from 'node:path';
-import { ModelManifest, type Precision } from '../../src/registry/manifest.js';
+import { rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ModelManifest, type Precision, type VariantName } from '../../src/registry/manifest.js';
 import { allNodes } from '../onnx/scopes.js';
 import { sha256 } from '../lib/sha256.js';
 import { encodeFeeds, measureVariants } from '../measure/variants.js';
@@ -17,7 +19,7 @@ import { describeJudge, judgeRecord, withDownstream, type DownstreamOptions } fr
 import { sliceFeeds } from './data/feeds.js';
 import { fp16Method } from './passes/fp16.js';
 import { CompressInputError, during, oneLine } from './failure.js';
-import { chooseInt8, type CandidateReport, type Int8Choice } from './choose/int8.js';
+import { chooseInt8, type CandidateReport, type Int8Outcome } from './choose/int8.js';
 import { chooseWeightOnly } from './choose/int8w.js';
 import { writeModelFolder } from './model-folder.js';
 import { silent, type Progress } from './progress.js';
@@ -26,6 +28,7 @@ import { readSource } from './source/read.js';
 import { buildSome, WEIGHT_BITS, INT8W_LOAD, int8Method, int8wMethod, passInput, weightOnlyRecipe, type Int8Form, type PartialRecipe, type Recipe } from './passes/recipe.js';
 import { checkLoadsInWeb } from './source/web-check.js';
 import { dropBelowFloor, gateWeightOnly, type DroppedVariant, type WeightOnlyVerdict } from './choose/web-gate.js';
+import { checkSomethingWritten, unquantized, variantsToWrite } from './choose/written.js';
 
 export interface CompressOptions extends EvalSetOptions, DownstreamOptions {
   input: string;
@@ -61,7 +64,7 @@ export interface CompressOptions extends EvalSetOptions, DownstreamOptions {
   extraProvenance?: Record<string, unknown>;
   command: string;
   progress?: Progress;
-  /** The variants to write (fp32 must be one: it is the reference); all three when absent. */
+  /** Exactly the variants to make (fp32 must be one: it is the reference); all four (int8w unless `int8w` is false) when absent. */
   only?: Precision[];
 }
 
@@ -69,8 +72,7 @@ export interface CompressOptions extends EvalSetOptions, DownstreamOptions {
 export async function compress(o: CompressOptions): Promise<{ manifest: ModelManifest; candidates: CandidateReport[]; dropped: DroppedVariant[] }> {
   const p = o.progress ?? silent;
   if (!/^[A-Za-z0-9_.-]+$/.test(o.name)) throw new CompressInputError(`--name '${o.name}': use letters, digits, '_', '.', '-'`);
-  const only: Precision[] = o.only ?? ['fp32', 'fp16', 'int8', ...(o.int8w === false ? [] : ['int8w' as const])];
-  if (!only.includes('fp32')) throw new CompressInputError(`--only ${only.join(',')}: fp32 is the reference every other variant is measured against; include it (--only fp32,${only.join(',')})`);
+  const only = variantsToWrite(o);
   const passes = only.some((v) => v !== 'fp32');
   p.step('reading model');
   const src = readSource(o.input, { passes });
@@ -79,10 +81,12 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   if (unknownExclude.length) throw new CompressInputError(`--exclude: no node named ${unknownExclude.map((n) => `'${n}'`).join(', ')} (node names are as in the model, unnamed nodes are <op>_<index>)`);
 
   // Evaluation and calibration sets (data/eval-set.ts); random ones make the fidelity unverified.
-  const sets = evaluationSets(o, inputs, src.outputs);
+  const sets = evaluationSets(o, inputs, src.outputs, src.model.graph);
   const { evalFeeds, calibFeeds, evalSet, labels } = sets;
+  if (sets.plan.state.length || o.state?.length || o.stateless) p.log(sets.stateNote);
   if (sets.kind === 'random') p.log(`WARNING: no --eval or --calibration samples: fidelity is measured on seeded random inputs, which overstate it; the manifest marks it unverified (eval_set_kind: random) and the router avoids such variants (policy unverified_fidelity)`);
   const latency = latencyShapes(inputs, o);
+  const values = { ...(Object.keys(sets.domains).length ? { domains: sets.domains } : {}), floatRange: o.inputRange };
   // After the cheap checks of the user's files, before any run: an op onnxruntime-web lacks is bad input.
   p.step('loading the model in onnxruntime-web');
   await during('loading the model in onnxruntime-web', () => checkLoadsInWeb(src.path, src.original));
@@ -102,16 +106,19 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   }
 
   // The source model, unchanged, on inputs made to its declared shapes: if it refuses them, the model (or
-  // the user's data) is what is wrong.
+  // the user's data, or the values and state pairs chosen for its inputs, named in the error) is what is wrong.
   p.step('reference outputs (onnxruntime-node)');
   const reference = await runNode(src.bytes, evalFeeds, sets.plan).catch((err: unknown) => {
-    const dims = Object.entries(evalFeeds).map(([k, f]) => `${k} ${JSON.stringify(f.dims)}`).join(', ');
-    const hint = sets.kind === 'random' && o.samples > 1 ? '; if the model only runs at batch 1 though its inputs say otherwise, pass --samples 1 --batches 1' : '';
-    throw new CompressInputError(`onnxruntime-node cannot run ${o.input} on the evaluation set (${dims}): ${oneLine(err)}${hint}`);
+    const hints = [
+      ...(sets.kind === 'random' && o.samples > 1 && fixedBatch(inputs) === undefined ? ['if the model only runs at batch 1 though its inputs say otherwise, pass --samples 1 --batches 1'] : []),
+      ...(inputs.some((i) => i.datatype === 'INT64' && !sets.domains[i.name] && !sets.plan.state.some((s) => s.input === i.name)) ? ['an integer input that takes only some values needs them: --input-values name=v1,v2 (or --input-range name=lo,hi)'] : []),
+      ...(sets.plan.state.length ? ['state pairs are named with --state in=out, or turned off with --stateless'] : []),
+    ];
+    throw new CompressInputError(`onnxruntime-node cannot run ${o.input} on the evaluation set: ${oneLine(err)}${hints.map((h) => `; ${h}`).join('')}`);
   });
   const judge = await withDownstream(judgeOf(src.model, inputs, src.outputs, o, reference, sets.plan), o, src.outputs, reference);
   p.log(`outputs: ${describeJudge(judge)}`);
-  const best: Int8Choice | undefined = !only.includes('int8') ? undefined : await during('choosing the INT8 form', async () => chooseInt8({
+  const int8: Int8Outcome | undefined = !only.includes('int8') ? undefined : await during('choosing the INT8 form', async () => chooseInt8({
     model: src.model,
     forms: o.forms,
     reference,
@@ -121,16 +128,23 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
     exclude: o.exclude,
     autoExclude: o.autoExclude,
     maxExclude: o.maxExclude,
-    timing: { inputs, ends: [...new Set([latency.shapes[0]!, latency.shapes[latency.shapes.length - 1]!])], runs: o.runs, budgetMs: o.budgetMs, intHigh: o.intHigh },
+    timing: { inputs, ends: [...new Set([latency.shapes[0]!, latency.shapes[latency.shapes.length - 1]!])], runs: o.runs, budgetMs: o.budgetMs, intHigh: o.intHigh, ...values },
     progress: p,
   }));
-  const candidates = best?.candidates ?? [];
+  const best = int8?.choice;
+  const candidates = int8?.candidates ?? [];
+  const dropped: DroppedVariant[] = int8?.missed ? [{ variant: 'int8', runtime: 'onnxruntime-node', failures: [int8.missed] }] : [];
 
   const int8w = !only.includes('int8w') ? undefined : (await during('choosing the int8w exclusions', () => chooseWeightOnly({ model: src.model, reference, evalFeeds, judge, recipe: weightOnlyRecipe(o), autoExclude: o.int8wAutoExclude ?? o.autoExclude, maxExclude: o.maxExclude, progress: p }))).recipe;
   const recipe: PartialRecipe = { ...(upgrade ? { upgrade } : {}), ...(int8w ? { int8w } : {}), ...(only.includes('fp16') ? { fp16: { keep_fp32: [] } } : {}), ...(best ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}), weight_bits: WEIGHT_BITS } } : {}) };
   const built = await during('building the variants', () => buildSome(src.model, { ...recipe, upgrade: undefined }));
-  const files: Record<string, Uint8Array | string> = { 'fp32.onnx': src.bytes, ...(built.fp16 ? { 'fp16.onnx': built.fp16 } : {}), ...(built.int8 ? { 'int8.onnx': built.int8 } : {}), ...(built.int8w ? { 'int8w.onnx': built.int8w.bytes } : {}) };
-  if (best?.ranges) files['calibration-ranges.json'] = JSON.stringify(best.ranges) + '\n';
+  // A file that quantizes nothing is fp32 under another name: never written as int8 or int8w.
+  const empty = unquantized({ ...(built.int8 ? { int8: built.int8 } : {}), ...(built.int8w ? { int8w: built.int8w.bytes } : {}) });
+  dropped.push(...empty);
+  const gone = (v: VariantName) => empty.some((d) => d.variant === v);
+  const files: Record<string, Uint8Array | string> = { 'fp32.onnx': src.bytes, ...(built.fp16 ? { 'fp16.onnx': built.fp16 } : {}), ...(built.int8 && !gone('int8') ? { 'int8.onnx': built.int8 } : {}), ...(built.int8w && !gone('int8w') ? { 'int8w.onnx': built.int8w.bytes } : {}) };
+  if (best?.ranges && !gone('int8')) files['calibration-ranges.json'] = JSON.stringify(best.ranges) + '\n';
+  const toMeasure = only.filter((v) => v === 'fp32' || files[`${v}.onnx`] !== undefined);
   const subgraphNodes = allNodes(src.model.graph).length - src.model.graph.node.length;
   const methods: Record<Precision, () => string> = {
     fp32: () => 'reference fp32 (source model, unchanged)',
@@ -138,14 +152,13 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
     int8: () => int8Method(best!.form, best!.exclude, subgraphNodes),
     int8w: () => int8wMethod(built.int8w!.report, int8w!),
   };
-  let dropped: DroppedVariant[] = [];
   let int8wVerdict: WeightOnlyVerdict | undefined;
   const manifest = await during(`writing ${o.modelsDir}/${o.name}/`, () => writeModelFolder({ modelsDir: o.modelsDir, name: o.name, files, ignoreWeights: o.ignoreWeights }, async (stage) => {
-    p.step(`measuring ${only.join(', ')} in onnxruntime-web (latency, memory, fidelity)`, only.length);
+    p.step(`measuring ${toMeasure.join(', ')} in onnxruntime-web (latency, memory, fidelity)`, toMeasure.length);
     const variants = await during('measuring the variants in onnxruntime-web', () => measureVariants({
       dir: stage,
       inputs,
-      variants: only.map((name) => ({ name, method: methods[name](), ...(name === 'int8w' ? { load: INT8W_LOAD } : {}) })),
+      variants: toMeasure.map((name) => ({ name, method: methods[name](), ...(name === 'int8w' ? { load: INT8W_LOAD } : {}) })),
       evalFeeds: encodeFeeds(evalFeeds),
       evalSet,
       evalSetKind: sets.kind,
@@ -162,16 +175,19 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
       budgetMsPerPoint: o.budgetMs,
       seq: 1,
       intHigh: o.intHigh,
+      ...values,
       runtimeNote: latency.note,
       item: latency.item,
       log: (line) => { p.tick(line.split(':')[0]); p.log(line); },
     }));
     // The decision in the serving runtime: a variant below a floor there is not written (choose/web-gate.ts).
     if (variants.int8w) int8wVerdict = gateWeightOnly(variants.int8w.fidelity, judge.floors);
-    dropped = dropBelowFloor(variants, judge.floors, stage);
-    for (const d of dropped) p.log(`DROPPED ${d.variant}: below its floor in ${d.runtime}: ${d.failures.join('; ')}`);
-    let testAccuracy: number | undefined;
-    if (labels) testAccuracy = variants.fp32!.fidelity.accuracy;
+    const below = dropBelowFloor(variants, judge.floors, stage);
+    for (const d of below) p.log(`DROPPED ${d.variant}: below its floor in ${d.runtime}: ${d.failures.join('; ')}`);
+    dropped.push(...below);
+    checkSomethingWritten(only, Object.keys(variants) as VariantName[], dropped);
+    const kept = (v: VariantName) => variants[v] !== undefined;
+    if (!kept('int8')) rmSync(join(stage, 'calibration-ranges.json'), { force: true });
     return ModelManifest.parse({
       name: o.name,
       version: '1',
@@ -181,7 +197,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
       inputs,
       outputs: src.outputs.map((x) => (o.outputLabels?.[x.name] ? { ...x, labels: o.outputLabels[x.name] } : x)),
       batch_axis: inputs.every((i) => i.shape[0] === -1) && src.outputs.every((x) => x.shape[0] === -1),
-      ...(testAccuracy !== undefined ? { test_accuracy: testAccuracy } : {}),
+      ...(labels ? { test_accuracy: variants.fp32!.fidelity.accuracy } : {}),
       variants,
       provenance: {
         generator: 'compress',
@@ -189,13 +205,16 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
         source_sha256: sha256(src.bytes),
         opset: src.opset,
         normalized: { constants_lifted: src.lifted, batchnorm_folded: src.folded },
-        recipe: { ...(upgrade ? { upgrade } : {}), ...(recipe.fp16 ? { fp16: recipe.fp16 } : {}), ...(best ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges_file: 'calibration-ranges.json' } : {}), weight_bits: WEIGHT_BITS } } : {}), ...(int8w && variants.int8w ? { int8w } : {}) },
+        recipe: { ...(upgrade ? { upgrade } : {}), ...(recipe.fp16 && kept('fp16') ? { fp16: recipe.fp16 } : {}), ...(best && kept('int8') ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges_file: 'calibration-ranges.json' } : {}), weight_bits: WEIGHT_BITS } } : {}), ...(int8w && kept('int8w') ? { int8w } : {}) },
         ...(int8wVerdict ? { int8w: int8wVerdict } : {}),
         ...(o.only ? { variants_written: only } : {}),
         ...(built.fp16Report ? { fp16_kept_fp32: built.fp16Report.kept } : {}),
         ...judgeRecord(judge),
         ...(dropped.length ? { dropped_variants: dropped } : {}),
-        ...(best ? { int8_candidates: candidates } : {}),
+        ...(int8 ? { int8_candidates: candidates } : {}),
+        ...(int8?.timing ? { int8_choice: int8.timing } : {}),
+        ...(sets.plan.state.length ? { state_pairs: sets.plan.state } : {}),
+        ...(Object.keys(sets.domains).length ? { input_domains: sets.domains } : {}),
         eval_set: evalSet,
         eval_set_kind: sets.kind,
         calibration: sets.calibration,

@@ -6,12 +6,17 @@
  * Every output is collected, not only the first.
  */
 
-/** One input's data: axis 0 counts samples, unless `fixed` (the same tensor for every run: a state's initial value, a rank-0 input). */
+/**
+ * One input's data: axis 0 counts samples, unless `fixed` (the same tensor for every run: a state's initial
+ * value, a rank-0 input). `perRun`: a rank-0 input that changes from run to run (a sample rate given two
+ * values), held as one value per sample [N]; each run is fed its first sample's value as a scalar.
+ */
 export interface Feed {
   type: 'float32' | 'int64';
   dims: number[];
   data: Float32Array | BigInt64Array;
   fixed?: boolean;
+  perRun?: boolean;
 }
 export type Feeds = Record<string, Feed>;
 
@@ -32,6 +37,8 @@ export interface EvalPlan {
   steps: number;
   /** At most this many sequences of a stateful model (each is `steps` single-sample runs). */
   maxSequences?: number;
+  /** Where each input's values come from ("sample file x.npy", "random uniform [0, 1)"): named when a run fails. */
+  sources?: Record<string, string>;
 }
 
 /** What a runtime's session.run gives back, reduced to what is read here. */
@@ -54,9 +61,35 @@ export function sliceFeeds(feeds: Feeds, from: number, to: number): Feeds {
       continue;
     }
     const per = size(f.dims.slice(1));
-    out[name] = { type: f.type, dims: [to - from, ...f.dims.slice(1)], data: f.data.slice(from * per, to * per) as Float32Array | BigInt64Array };
+    out[name] = { type: f.type, dims: [to - from, ...f.dims.slice(1)], data: f.data.slice(from * per, to * per) as Float32Array | BigInt64Array, ...(f.perRun ? { perRun: true } : {}) };
   }
   return out;
+}
+
+/** The tensors of one run over samples [from, to): `perRun` inputs become the scalar of their first sample. */
+export function runFeeds(feeds: Feeds, from: number, to: number): Feeds {
+  const part = sliceFeeds(feeds, from, to);
+  if (!Object.values(part).some((f) => f.perRun)) return part;
+  return Object.fromEntries(Object.entries(part).map(([name, f]) => [name, f.perRun ? { type: f.type, dims: [], data: f.data.slice(0, 1) as Float32Array | BigInt64Array } : f]));
+}
+
+/** What a run was fed, input by input: dtype, dims and where the values came from. */
+export function describeRun(part: Feeds, plan: EvalPlan, fedBack: ReadonlySet<string> = new Set()): string {
+  return Object.entries(part).map(([name, f]) => {
+    const pair = fedBack.has(name) ? plan.state.find((p) => p.input === name) : undefined;
+    const from = pair ? `fed back from output '${pair.output}'` : plan.sources?.[name];
+    return `'${name}' ${f.type} [${f.dims.join(',')}]${from ? ` (${from})` : ''}`;
+  }).join(', ');
+}
+
+/** Runs one part; a failure names what the run was fed, so a wrong pairing or value is visible. */
+async function attempt(run: (feeds: Feeds) => Promise<RunOutputs>, part: Feeds, plan: EvalPlan, where: string, fedBack?: ReadonlySet<string>): Promise<RunOutputs> {
+  try {
+    return await run(part);
+  } catch (err) {
+    const message = (err instanceof Error ? err.message : String(err)).trim().split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+    throw new Error(`${message}; ${where} was fed ${describeRun(part, plan, fedBack)}`, { cause: err });
+  }
 }
 
 const toF32 = (data: ArrayLike<number | bigint>) => (data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>, (x) => Number(x)));
@@ -95,7 +128,7 @@ export async function runEval(run: (feeds: Feeds) => Promise<RunOutputs>, feeds:
   const rows = new Collector();
   for (let from = 0; from < n; from += plan.chunk) {
     const to = Math.min(n, from + plan.chunk);
-    const out = await run(sliceFeeds(feeds, from, to));
+    const out = await attempt(run, runFeeds(feeds, from, to), plan, `the run of samples ${from}..${to - 1}`);
     for (const [name, t] of Object.entries(out)) {
       const total = t.data.length;
       const perSample = t.dims.length > 0 && t.dims[0] === to - from ? total / (to - from) : total;
@@ -120,7 +153,7 @@ async function runStateful(run: (feeds: Feeds) => Promise<RunOutputs>, feeds: Fe
     let state: Feeds = {};
     for (let k = 0; k < steps; k++) {
       const i = s * steps + k;
-      const out = await run({ ...sliceFeeds(feeds, i, i + 1), ...state });
+      const out = await attempt(run, { ...runFeeds(feeds, i, i + 1), ...state }, plan, `step ${k + 1} of sequence ${s + 1}`, new Set(Object.keys(state)));
       state = {};
       for (const pair of plan.state) {
         const t = out[pair.output];

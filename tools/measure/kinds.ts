@@ -10,6 +10,7 @@ import type { TensorSpec } from '../../src/protocol/datatypes.js';
 import type { OutputKind } from '../../src/registry/manifest.js';
 import type { ModelProto, NodeProto } from '../onnx/types.js';
 import { BOX_FORMATS, type BoxFormat } from './detection.js';
+import { graphPorts, specPorts, statePairs, type StatePair } from './state-pairs.js';
 
 export const KIND_ALIASES: Record<string, OutputKind> = {
   classifier: 'classification',
@@ -38,7 +39,7 @@ export interface TaskSpec {
 
 /** The heuristic, as `--help` prints it. */
 export const AUTO_RULES = [
-  'state: an output that pairs with an input by name (state/stateN, h0/hn, past_x/present_x, x_in/x_out) and shape: fed back',
+  'state: an output fed back into an input: the only input of its dtype and shape, carried over by a recurrent op or a cache Concat, or named so (state/stateN, h0/hn, past_x/present_x); --state in=out names pairs, --stateless turns them off',
   'scalar: at most one value per sample (e.g. [N], [N,1], a probability or a score)',
   'detection + boxes: an output [N, anchors, 1|2] of probabilities (every fp32 value in [0, 1]) next to one [N, anchors, 4] whose boxes are corners (x2 >= x1, y2 >= y1): scores and boxes, threshold 0.5 unless --decision says',
   'classification: a last axis of fixed size >= 2 AND a hint that it holds class scores: produced by Softmax/LogSoftmax, read by ArgMax/TopK, or named like logits/prob/softmax/class/label',
@@ -71,29 +72,6 @@ export function parseTask(values: readonly string[]): TaskSpec {
   return spec;
 }
 
-/** A name with the affixes that mark the in/out side of a recurrent pair stripped: `state_out` -> `state`. */
-const stem = (name: string) =>
-  name
-    .toLowerCase()
-    .replace(/[^a-z0-9]/g, '')
-    .replace(/^(new|next|out|in|prev|past|present|last|initial|init)/, '')
-    .replace(/(out|in|new|next|n|\d+)$/, '');
-
-const compatible = (a: TensorSpec, b: TensorSpec) => a.datatype === b.datatype && a.shape.length === b.shape.length && a.shape.every((d, i) => d < 0 || b.shape[i]! < 0 || d === b.shape[i]);
-
-/** State pairs: each output whose stem and shape match exactly one input's. `forced` outputs must pair. */
-export function statePairs(inputs: TensorSpec[], outputs: TensorSpec[], forced: readonly string[] = []): { input: string; output: string }[] {
-  const pairs: { input: string; output: string }[] = [];
-  for (const out of outputs) {
-    const s = stem(out.name);
-    let match = inputs.filter((i) => s !== '' && stem(i.name) === s && compatible(i, out));
-    if (match.length !== 1 && forced.includes(out.name)) match = inputs.filter((i) => i.datatype === out.datatype && JSON.stringify(i.shape) === JSON.stringify(out.shape));
-    if (match.length === 1 && !pairs.some((p) => p.input === match[0]!.name)) pairs.push({ input: match[0]!.name, output: out.name });
-    else if (forced.includes(out.name)) throw new Error(`--task ${out.name}=state: no single input pairs with it (same stem and shape); inputs are ${inputs.map((i) => `'${i.name}' ${JSON.stringify(i.shape)}`).join(', ')}`);
-  }
-  return pairs;
-}
-
 const PASS_THROUGH = new Set(['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Cast']);
 const SCORE_NAME = /logit|prob|softmax|class|label/i;
 
@@ -117,13 +95,15 @@ function scoreHints(model: ModelProto | undefined, name: string): boolean {
 
 /**
  * The kind of every output. `widths` (values per sample, from a reference run) settle outputs whose
- * non-batch dims are dynamic. Explicit kinds win; `state` needs a pairing input (see statePairs).
+ * non-batch dims are dynamic. Explicit kinds win; `state` needs a pairing input (state-pairs.ts): `pairs` when
+ * the caller settled them (`--state`, `--stateless`), else found from the graph.
  */
-export function outputKinds(model: ModelProto | undefined, inputs: TensorSpec[], outputs: TensorSpec[], task: TaskSpec, widths: Record<string, number> = {}): Record<string, OutputKind> {
+export function outputKinds(model: ModelProto | undefined, inputs: TensorSpec[], outputs: TensorSpec[], task: TaskSpec, widths: Record<string, number> = {}, pairs?: readonly StatePair[]): Record<string, OutputKind> {
   const unknown = Object.keys(task.byOutput).filter((n) => !outputs.some((o) => o.name === n));
   if (unknown.length) throw new Error(`--task: no output named ${unknown.map((u) => `'${u}'`).join(', ')}; outputs are ${outputs.map((o) => `'${o.name}'`).join(', ')}`);
   const forced = outputs.filter((o) => (task.byOutput[o.name] ?? task.all) === 'state').map((o) => o.name);
-  const paired = new Set(statePairs(inputs, outputs, forced).map((p) => p.output));
+  const ports = model ? graphPorts(model.graph) : { inputs: specPorts(inputs), outputs: specPorts(outputs) };
+  const paired = new Set((pairs ?? statePairs(model?.graph, ports.inputs, ports.outputs, forced)).map((p) => p.output));
   const kinds: Record<string, OutputKind> = {};
   for (const out of outputs) {
     const explicit = task.byOutput[out.name] ?? (paired.has(out.name) ? 'state' : task.all);

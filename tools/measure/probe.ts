@@ -11,7 +11,7 @@ import { encodeModel } from '../onnx/io.js';
 import { Prng } from '../lib/prng.js';
 import { percentile } from '../lib/percentile.js';
 import { runEval, type EvalOutputs, type EvalPlan, type Feeds, type RunOutputs } from './eval-run.js';
-import { probeFeeds } from './probe-feeds.js';
+import { probeFeeds, type FeedSpec } from './probe-feeds.js';
 import { round } from './stats.js';
 import { sessionOptionsFor } from '../../src/engine/ort-session.js';
 import type { VariantLoad } from '../../src/registry/manifest.js';
@@ -29,6 +29,9 @@ export interface ProbeRequest {
   seq: number;
   /** INT64 inputs are random in [0, intHigh), except names containing "mask", which are all 1. */
   intHigh: number;
+  /** Each named input's values, and the float range of the others (probe-feeds.ts). */
+  domains?: FeedSpec['domains'];
+  floatRange?: FeedSpec['floatRange'];
   /**
    * Explicit input shapes per latency point (overrides `batches`/`seq`): for models whose cost grows with
    * an input size rather than the batch (an OCR detector at several image sizes). `items` is what the point
@@ -76,8 +79,8 @@ ort.env.wasm.numThreads = 1;
 
 const feeds = (req: ProbeRequest, batch: number, prng: Prng) => probeFeeds(ort, req, batch, prng);
 
-/** Serialised evaluation feeds: name -> {type, dims, base64 of raw little-endian data, fixed}. */
-export type EncodedFeeds = Record<string, { type: 'float32' | 'int64'; dims: number[]; data: string; fixed?: boolean }>;
+/** Serialised evaluation feeds: name -> {type, dims, base64 of raw little-endian data, fixed, perRun}. */
+export type EncodedFeeds = Record<string, { type: 'float32' | 'int64'; dims: number[]; data: string; fixed?: boolean; perRun?: boolean }>;
 /** Serialised outputs of an evaluation run: name -> {width, last, base64 of raw f32}. */
 export type EncodedOutputs = Record<string, { width: number; last: number; data: string }>;
 
@@ -87,7 +90,7 @@ function decodeFeeds(file: string): Feeds {
   for (const [name, f] of Object.entries(enc)) {
     const buf = Buffer.from(f.data, 'base64');
     const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
-    out[name] = { type: f.type, dims: f.dims, data: f.type === 'float32' ? new Float32Array(ab) : new BigInt64Array(ab), ...(f.fixed ? { fixed: true } : {}) };
+    out[name] = { type: f.type, dims: f.dims, data: f.type === 'float32' ? new Float32Array(ab) : new BigInt64Array(ab), ...(f.fixed ? { fixed: true } : {}), ...(f.perRun ? { perRun: true } : {}) };
   }
   return out;
 }

@@ -9,6 +9,7 @@ import type { ModelProto } from '../onnx/types.js';
 import { anchorsOf as anchorsPerSample, DEFAULT_DETECTION_THRESHOLD } from './detection.js';
 import type { EvalOutputs } from './eval-run.js';
 import { outputKinds, type BoxPair, type TaskSpec } from './kinds.js';
+import type { StatePair } from './state-pairs.js';
 
 /** How each output is compared: its kind, its threshold (decisions, detection), the scores its boxes belong to. */
 export interface Reading {
@@ -59,14 +60,14 @@ function recogniseDetectors(outputs: TensorSpec[], auto: Set<string>, reference:
  * paired with their scores, thresholds. `reference` is a fp32 run: it settles dynamic widths and tells
  * probabilities and corner boxes apart. Throws with a message naming the option.
  */
-export function readingOf(model: ModelProto | undefined, inputs: TensorSpec[], outputs: TensorSpec[], task: TaskSpec, reference: EvalOutputs, decisions: Record<string, number> = {}): Reading {
+export function readingOf(model: ModelProto | undefined, inputs: TensorSpec[], outputs: TensorSpec[], task: TaskSpec, reference: EvalOutputs, decisions: Record<string, number> = {}, pairs?: readonly StatePair[]): Reading {
   const widths = Object.fromEntries(Object.entries(reference).map(([name, r]) => [name, r.width]));
   const given = task.boxes ?? {};
   // Scores named by a boxes output are detection outputs, unless --task says otherwise (refused below).
   const scoresNamed = Object.fromEntries(Object.values(given).filter((p) => task.byOutput[p.scores] === undefined).map((p) => [p.scores, 'detection' as const]));
   const unknown = Object.values(given).map((p) => p.scores).filter((n) => !outputs.some((o) => o.name === n));
   if (unknown.length) throw new Error(`--task: boxes name no output ${unknown.map((u) => `'${u}'`).join(', ')}; outputs are ${outputs.map((o) => `'${o.name}'`).join(', ')}`);
-  const kinds = outputKinds(model, inputs, outputs, { ...task, byOutput: { ...task.byOutput, ...scoresNamed } }, widths);
+  const kinds = outputKinds(model, inputs, outputs, { ...task, byOutput: { ...task.byOutput, ...scoresNamed } }, widths, pairs);
   const auto = new Set(outputs.filter((o) => task.byOutput[o.name] === undefined && scoresNamed[o.name] === undefined && task.all === undefined && kinds[o.name] !== 'state').map((o) => o.name));
   const boxes = { ...recogniseDetectors(outputs, auto, reference, kinds), ...given };
   for (const [name, kind] of Object.entries(kinds)) {

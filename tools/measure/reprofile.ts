@@ -65,10 +65,12 @@ export function reprofilePlan(m: ModelManifest, o: ReprofileOptions = {}): Repro
     if (!same) throw new Error(`${m.name}/${name}: its profile was measured with another plan than ${entries[0]![0]}'s (runtime, item or item counts differ); the variants cannot be interleaved`);
   }
   const runs = o.runs ?? Math.max(...entries.flatMap(([, v]) => v.latency.points.map((p) => p.runs)));
-  const hasIds = m.inputs.some((i) => i.datatype === 'INT64');
+  // The values the compressor fed inputs that take only some (a sample rate): the model fails on others.
+  const domains = m.provenance['input_domains'] as LatencyPlan['domains'] | undefined;
+  const hasIds = m.inputs.some((i) => i.datatype === 'INT64' && !domains?.[i.name]);
   const intHigh = o.intHigh ?? vocabulary(m.provenance) ?? (hasIds ? undefined : 2);
   if (intHigh === undefined) throw new Error(`${m.name}: INT64 inputs and no vocabulary in provenance; give --int-high`);
-  const base = { variants: entries.map(([name, v]) => ({ name, file: v.file, ...(v.load ? { load: v.load } : {}) })), inputs: m.inputs, runtimeNote: note, ...(ref.item ? { item: ref.item } : {}), warmup: o.warmup ?? 3, runs, budgetMsPerPoint: o.budgetMs ?? 4000, intHigh };
+  const base = { variants: entries.map(([name, v]) => ({ name, file: v.file, ...(v.load ? { load: v.load } : {}) })), inputs: m.inputs, runtimeNote: note, ...(ref.item ? { item: ref.item } : {}), warmup: o.warmup ?? 3, runs, budgetMsPerPoint: o.budgetMs ?? 4000, intHigh, ...(domains ? { domains } : {}) };
   const onlyBatches = (how: string) => {
     if (o.batches) throw new Error(`${m.name}: profiled ${how}; --batches does not apply`);
   };

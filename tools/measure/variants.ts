@@ -50,6 +50,9 @@ export interface MeasurePlan {
   budgetMsPerPoint: number;
   seq: number;
   intHigh: number;
+  /** Each named input's values and the float range of the others, for the latency feeds (probe-feeds.ts). */
+  domains?: ProbeRequest['domains'];
+  floatRange?: ProbeRequest['floatRange'];
   runtimeNote?: string;
   /** What one latency item is (see LatencyProfile.item). */
   item?: LatencyProfile['item'];
@@ -57,7 +60,10 @@ export interface MeasurePlan {
 }
 
 /** The part of a plan that says how latency is measured (shared with reprofile.ts, which re-measures only that). */
-export type LatencyPlan = Pick<MeasurePlan, 'inputs' | 'batches' | 'shapes' | 'warmup' | 'runs' | 'budgetMsPerPoint' | 'seq' | 'intHigh'>;
+export type LatencyPlan = Pick<MeasurePlan, 'inputs' | 'batches' | 'shapes' | 'warmup' | 'runs' | 'budgetMsPerPoint' | 'seq' | 'intHigh' | 'domains' | 'floatRange'>;
+
+/** The feed fields of a latency plan that are set, for a probe request. */
+const feedValues = (plan: LatencyPlan) => ({ ...(plan.domains ? { domains: plan.domains } : {}), ...(plan.floatRange ? { floatRange: plan.floatRange } : {}) });
 
 /**
  * Probes one variant file in its own process with one short point at the plan's first item count: its load
@@ -67,7 +73,7 @@ export type LatencyPlan = Pick<MeasurePlan, 'inputs' | 'batches' | 'shapes' | 'w
 export function probeVariant(plan: LatencyPlan, model: string, load: VariantLoad | undefined, extra: Pick<ProbeRequest, 'evalIn' | 'evalOut' | 'evalPlan'> = {}): ProbeResult {
   const first = plan.batches[0]!;
   const shapes = plan.shapes?.filter((s) => s.items === first);
-  return runProbe({ model, inputs: plan.inputs, batches: [first], warmup: 1, runs: 3, budgetMsPerPoint: 0, ...(shapes ? { shapes } : {}), seq: plan.seq, intHigh: plan.intHigh, ...extra, ...(load ? { load } : {}) });
+  return runProbe({ model, inputs: plan.inputs, batches: [first], warmup: 1, runs: 3, budgetMsPerPoint: 0, ...(shapes ? { shapes } : {}), seq: plan.seq, intHigh: plan.intHigh, ...feedValues(plan), ...extra, ...(load ? { load } : {}) });
 }
 
 /** Every variant's latency points, measured together interleaved in one process (interleave.ts). */
@@ -83,14 +89,15 @@ export function interleavedLatency(plan: LatencyPlan, variants: InterleaveReques
     budgetMsPerPoint: plan.budgetMsPerPoint,
     seq: plan.seq,
     intHigh: plan.intHigh,
+    ...feedValues(plan),
   });
 }
 
 /** Encodes typed arrays as the probe's evaluation feeds file format. */
-export function encodeFeeds(feeds: Record<string, { data: Float32Array | BigInt64Array; dims: number[]; fixed?: boolean }>): EncodedFeeds {
+export function encodeFeeds(feeds: Record<string, { data: Float32Array | BigInt64Array; dims: number[]; fixed?: boolean; perRun?: boolean }>): EncodedFeeds {
   const out: EncodedFeeds = {};
   for (const [name, f] of Object.entries(feeds)) {
-    out[name] = { type: f.data instanceof Float32Array ? 'float32' : 'int64', dims: f.dims, data: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64'), ...(f.fixed ? { fixed: true } : {}) };
+    out[name] = { type: f.data instanceof Float32Array ? 'float32' : 'int64', dims: f.dims, data: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64'), ...(f.fixed ? { fixed: true } : {}), ...(f.perRun ? { perRun: true } : {}) };
   }
   return out;
 }

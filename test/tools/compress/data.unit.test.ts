@@ -1,7 +1,8 @@
 /**
  * Samples for `--calibration` / `--eval` from files the test writes: .npy arrays (format 1 and 2, several
  * dtypes), WAV audio (stereo 16-bit mixed to mono, cut into frames, resampled), PNG and JPEG images (resized
- * and laid out as CHW or NHWC, pixels mapped onto the input's range), and the mapping of files onto inputs.
+ * and laid out as CHW or NHWC, pixels mapped onto the input's range), the mapping of files onto inputs, and
+ * the random evaluation set of a streaming model (batch fixed to 1, a state, a sample rate with two values).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,9 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TensorSpec } from '../../../src/protocol/datatypes.js';
 import { imageSample, readImage } from '../../../tools/compress/data/image.js';
 import { parseNpy } from '../../../tools/compress/data/npy.js';
+import { evaluationSets } from '../../../tools/compress/data/eval-set.js';
 import { loadSamples, type SampleOptions } from '../../../tools/compress/data/samples.js';
 import { readWav } from '../../../tools/compress/data/wav.js';
 import { npy } from './npy-writer.js';
+import { vadNet } from './vad-graphs.js';
 
 let dir: string;
 const path = (name: string) => join(dir, name);
@@ -142,5 +145,27 @@ describe('loadSamples maps files onto an input', () => {
     writeFileSync(path('x.npy'), npy('<f4', [3, 4], new Array(12).fill(0)));
     expect(() => loadSamples([`y=${path('one.npy')}`, `x=${path('x.npy')}`], opts(inputs), 'evaluation')).toThrow(/different sample counts \(y 1, x 3\)/);
     expect(() => loadSamples([path('wavs/notes.txt')], opts(inputs), 'evaluation')).toThrow(/unsupported file type/);
+  });
+});
+
+describe('the random evaluation set of a streaming model', () => {
+  const inputs: TensorSpec[] = [{ name: 'input', datatype: 'FP32', shape: [1, -1] }, { name: 'state', datatype: 'FP32', shape: [2, 1, 8] }, { name: 'sr', datatype: 'INT64', shape: [] }];
+  const outputs: TensorSpec[] = [{ name: 'output', datatype: 'FP32', shape: [1, 1] }, { name: 'stateN', datatype: 'FP32', shape: [2, 1, 8] }];
+  const base = { shapes: { input: [1, 64] }, samples: 32, seed: 7, intHigh: 2, inputRange: [-1, 1] as [number, number], task: 'auto', inputValues: { sr: [8000, 16000] } };
+
+  it('gives a model fixed to batch 1 --samples samples, its state zeros, and each sequence one of the listed rates', () => {
+    const sets = evaluationSets(base, inputs, outputs, vadNet().graph);
+    expect(sets.plan).toMatchObject({ chunk: 1, steps: 8, state: [{ input: 'state', output: 'stateN' }] });
+    expect(sets.evalFeeds['input']!.dims).toEqual([32, 64]);
+    expect(sets.evalFeeds['state']).toMatchObject({ dims: [2, 1, 8], fixed: true });
+    expect([...sets.evalFeeds['sr']!.data].map(Number)).toEqual([8000, 16000, 8000, 16000].flatMap((r) => new Array(8).fill(r)));
+    expect(sets.plan.sources).toEqual({ input: 'random uniform [-1, 1)', state: "zeros, then fed back from output 'stateN'", sr: 'one of 8000, 16000, in turn' });
+  });
+
+  it('feeds a state input values of its own, whole every run, with --stateless', () => {
+    const sets = evaluationSets({ ...base, stateless: true }, inputs, outputs, vadNet().graph);
+    expect(sets.plan.state).toEqual([]);
+    expect(sets.evalFeeds['state']).toMatchObject({ dims: [2, 1, 8], fixed: true });
+    expect(sets.plan.sources!['state']).toBe('random uniform [-1, 1), one tensor for every run');
   });
 });

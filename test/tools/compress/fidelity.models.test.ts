@@ -2,7 +2,8 @@
  * The compressor measures every output by the metric that fits its kind, in onnxruntime-web, and never
  * writes a variant below its floor there: a scalar output scored by absolute and relative error on samples
  * from a .npy file, a stateful model's drift with the state fed back, and a variant that misses its floor
- * dropped from the manifest and the folder, with the reason in the provenance.
+ * (or would quantize nothing) dropped from the manifest and the folder, with the reason in the provenance,
+ * while the variants that keep it are written.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { ModelManifest } from '../../../src/registry/manifest.js';
 import { compress, type CompressOptions } from '../../../tools/compress/pipeline.js';
 import { encodeModel } from '../../../tools/onnx/io.js';
 import { Prng } from '../../../tools/lib/prng.js';
-import { melNet, scalarNet, stateNet } from './kind-graphs.js';
+import { int8GridNet, melNet, scalarNet, stateNet } from './kind-graphs.js';
 import { npy } from './npy-writer.js';
 import { serveEachVariant } from './serve-check.js';
 import { randomFeeds } from '../../../tools/compress/data/feeds.js';
@@ -71,22 +72,30 @@ describe('fidelity by output kind, measured in onnxruntime-web', () => {
     expect(int8.eval_set).toMatch(/fidelity unverified/);
   }, 240_000);
 
-  it('does not write a variant that misses its floor in onnxruntime-web, and records why', async () => {
-    // Only an exact match passes snr=200: int8 gets there by leaving its one MatMul in fp32; fp16 weights cannot.
-    const { manifest, dropped } = await compress(options(write('mel.onnx', encodeModel(melNet())), 'mel', { fidelityFloor: 'snr=200' }));
-    expect(dropped.map((d) => d.variant)).toEqual(['fp16']);
-    expect(dropped[0]!.failures[0]).toMatch(/^'log_mel' snr \d+(\.\d+)? < 200$/);
-    const m = onDisk('mel');
-    // int8w, like int8, passes by keeping its one MatMul's weight fp32.
-    expect(Object.keys(m.variants).sort()).toEqual(['fp32', 'int8', 'int8w']);
+  it('does not write a variant that misses its floor in onnxruntime-web, nor an int8 that quantizes nothing, and writes the rest', async () => {
+    // snr=100 (added to the default cosine): int8w holds the grid weights exactly; fp16 cannot; dynamic int8
+    // gets there only by keeping its one MatMul fp32, which leaves nothing quantized.
+    const { manifest, dropped } = await compress(options(write('grid.onnx', encodeModel(int8GridNet())), 'grid', { fidelityFloor: 'snr=100' }));
+    expect(dropped.map((d) => d.variant).sort()).toEqual(['fp16', 'int8']);
+    const fp16 = dropped.find((d) => d.variant === 'fp16')!;
+    expect(fp16).toMatchObject({ runtime: expect.stringMatching(/^onnxruntime-web /), failures: [expect.stringMatching(/^'y' snr \d+(\.\d+)? < 100$/)] });
+    expect(dropped.find((d) => d.variant === 'int8')).toMatchObject({ runtime: 'onnxruntime-node', failures: [expect.stringMatching(/dynamic-matmul: quantizes nothing/)] });
+    const m = onDisk('grid');
+    expect(Object.keys(m.variants).sort()).toEqual(['fp32', 'int8w']);
     expect(manifest.variants.fp16).toBeUndefined();
-    expect(existsSync(join(dir, 'models', 'mel', 'fp16.onnx'))).toBe(false);
-    expect(m.provenance['dropped_variants']).toEqual([{ variant: 'fp16', runtime: expect.stringMatching(/^onnxruntime-web /), failures: dropped[0]!.failures }]);
-    expect(m.variants.int8!.fidelity.outputs!['log_mel']).toMatchObject({ kind: 'regression', snr_db: 200, cosine: 1 });
+    for (const file of ['fp16.onnx', 'int8.onnx']) expect(existsSync(join(dir, 'models', 'grid', file))).toBe(false);
+    expect(m.provenance['dropped_variants']).toEqual(JSON.parse(JSON.stringify(dropped)));
+    expect(m.provenance['recipe']).not.toHaveProperty('int8');
+    expect(m.variants.int8w!.fidelity.outputs!['y']!.snr_db).toBeGreaterThan(100);
   }, 240_000);
 
-  it('serves the scalar, stateful and mel models it wrote through the gateway app, every variant close to fp32', async () => {
-    for (const name of ['scalar', 'state', 'mel']) {
+  it('writes nothing when every compressed variant is dropped, and says why for each', async () => {
+    await expect(compress(options(write('mel.onnx', encodeModel(melNet())), 'mel', { fidelityFloor: 'snr=200' }))).rejects.toThrow(/^no variant meets the fidelity floors, nothing written: int8: .*quantizes nothing.*; int8w: quantizes nothing.*; fp16: 'log_mel' snr [\d.]+ < 200 \(--only fp32 writes the reference alone\)$/);
+    expect(existsSync(join(dir, 'models', 'mel'))).toBe(false);
+  }, 240_000);
+
+  it('serves the scalar, stateful and grid models it wrote through the gateway app, every variant close to fp32', async () => {
+    for (const name of ['scalar', 'state', 'grid']) {
       const m = onDisk(name);
       const feeds = randomFeeds(m.inputs, resolveShapes(m.inputs, {}, 3), 11, { lo: -1, hi: 1 });
       const served = await serveEachVariant(join(dir, 'models'), m, feeds);

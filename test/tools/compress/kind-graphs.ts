@@ -1,7 +1,8 @@
 /**
  * Small seeded graphs whose outputs are of each kind the fidelity measure tells apart: a scalar score per
  * sample, a log-mel-like feature map (regression, not class scores), and a recurrent cell whose state output
- * is fed back into its state input.
+ * is fed back into its state input; and a layer whose weights sit on int8's grid, which int8w keeps exactly
+ * and fp16 does not.
  */
 import { floatTensor, model, node, valueInfo } from '../../../tools/onnx/build.js';
 import { DataType, type ModelProto } from '../../../tools/onnx/types.js';
@@ -49,4 +50,21 @@ export function stateNet(): ModelProto {
     input: [valueInfo('x', DataType.FLOAT, ['N', 8]), valueInfo('state', DataType.FLOAT, ['N', 16])],
     output: [valueInfo('y', DataType.FLOAT, ['N', 4]), valueInfo('stateN', DataType.FLOAT, ['N', 16])],
   }, 'test state net');
+}
+
+/**
+ * x [N,16] -> MatMul W -> y [N,16], each weight k/127 (k an integer, |k| = 127 on the diagonal, so every
+ * row and column scales by exactly 1/127): int8w's per-channel int8 holds W exactly (>140 dB), fp16's 11-bit
+ * mantissa does not (~75 dB), dynamic int8's quantized activations less so (~40 dB).
+ */
+export function int8GridNet(): ModelProto {
+  const prng = new Prng(37);
+  const W = Float32Array.from({ length: 256 }, (_, i) => (i % 17 === 0 ? 127 : prng.int(255) - 127) / 127);
+  return model({
+    name: 'grid',
+    node: [node('MatMul', ['x', 'W'], ['y'], 'fc')],
+    initializer: [floatTensor('W', [16, 16], W)],
+    input: [valueInfo('x', DataType.FLOAT, ['N', 16])],
+    output: [valueInfo('y', DataType.FLOAT, ['N', 16])],
+  }, 'test weights on the int8 grid');
 }

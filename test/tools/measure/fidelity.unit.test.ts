@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { TensorSpec } from '../../../src/protocol/datatypes.js';
 import { compareAll, compareOutput } from '../../../tools/measure/fidelity.js';
 import { floorsFor, gate, parseFloors } from '../../../tools/measure/gate.js';
-import { outputKinds, parseTask, statePairs } from '../../../tools/measure/kinds.js';
+import { outputKinds, parseTask } from '../../../tools/measure/kinds.js';
 import { melNet, scalarNet, stateNet } from '../compress/kind-graphs.js';
 
 const out = (values: number[], width: number, last = width) => ({ width, last, data: Float32Array.from(values) });
@@ -75,12 +75,6 @@ describe('output kinds under --task auto', () => {
 
   it('settles outputs with dynamic dims from the widths a reference run measured', () => {
     expect(outputKinds(undefined, [], [spec('v', [-1, -1])], parseTask(['auto']), { v: 1 })).toEqual({ v: 'scalar' });
-  });
-
-  it('pairs recurrent inputs and outputs by name and shape', () => {
-    const ins = [spec('h0', [1, -1, 32]), spec('c0', [1, -1, 32]), spec('past_key', [-1, 4, -1, 8]), spec('x', [-1, 10])];
-    const outs = [spec('hn', [1, -1, 32]), spec('cn', [1, -1, 32]), spec('present_key', [-1, 4, -1, 8]), spec('y', [-1, 10])];
-    expect(statePairs(ins, outs)).toEqual([{ input: 'h0', output: 'hn' }, { input: 'c0', output: 'cn' }, { input: 'past_key', output: 'present_key' }]);
   });
 
   it('lets --task set a kind per output, and names an unknown output or kind', () => {

@@ -63,6 +63,14 @@ describe('the plan that re-measures a committed profile', () => {
     expect(plan.shapes).toBeUndefined();
   });
 
+  it('feeds an input the values the compressor recorded for it (a VAD\'s sample rate), not ids below a vocabulary', () => {
+    const inputs: TensorSpec[] = [{ name: 'input', datatype: 'FP32', shape: [1, 512] }, { name: 'sr', datatype: 'INT64', shape: [] }];
+    const fixed = profile(', the model fixes its batch to 1: profiled at that batch only', [1]);
+    const plan = reprofilePlan(model(inputs, { fp32: fixed }, { input_domains: { sr: { values: [8000, 16000] } } }));
+    expect(plan.domains).toEqual({ sr: { values: [8000, 16000] } });
+    expect(() => reprofilePlan(model(inputs, { fp32: fixed }))).toThrow(/INT64 inputs and no vocabulary/);
+  });
+
   it('takes more runs and other batch sizes when asked, keeping the per-item shapes', () => {
     const latency = latencyShapes([{ name: 'input', datatype: 'FP32', shape: [-1, 784] }], { shapes: {}, batches: [1, 2] });
     const m = model([{ name: 'input', datatype: 'FP32', shape: [-1, 784] }], { fp32: profile(latency.note, [1, 2], latency.item) });

@@ -11,7 +11,7 @@ import { encodeModel } from '../../onnx/io.js';
 import type { ModelProto } from '../../onnx/types.js';
 import { DataType } from '../../onnx/types.js';
 import { percentile } from '../../lib/percentile.js';
-import { sampleCount, sliceFeeds, type Feeds } from '../data/feeds.js';
+import { runFeeds, sampleCount, type Feeds } from '../data/feeds.js';
 import { tensorsToCalibrate, type ActivationRanges } from '../passes/int8-static.js';
 
 const SAMPLE_CAP = 200_000;
@@ -43,7 +43,7 @@ export async function calibrate(m: ModelProto, feeds: Feeds, chunk = runBatch(m,
   const n = sampleCount(feeds);
   try {
     for (let from = 0; from < n; from += chunk) {
-      const part = sliceFeeds(feeds, from, Math.min(n, from + chunk));
+      const part = runFeeds(feeds, from, Math.min(n, from + chunk));
       const input: Record<string, ort.Tensor> = {};
       for (const [name, f] of Object.entries(part)) input[name] = new ort.Tensor(f.type, f.data, f.dims);
       const feedsRanks = Object.fromEntries(Object.entries(part).map(([k, f]) => [k, f.dims.length]));

@@ -5,6 +5,8 @@
  * the Worker serves it in, because the two runtimes' integer kernels differ (issue 11: 0.92 here, 0.869 there).
  */
 import * as ort from 'onnxruntime-node';
+import { sessionOptionsFor } from '../../../src/engine/ort-session.js';
+import type { VariantLoad } from '../../../src/registry/manifest.js';
 import { encodeModel } from '../../onnx/io.js';
 import type { ModelProto } from '../../onnx/types.js';
 import { runEval, type EvalOutputs, type EvalPlan, type RunOutputs } from '../../measure/eval-run.js';
@@ -13,9 +15,13 @@ import { gate, type GateResult } from '../../measure/gate.js';
 import type { Judge } from '../data/eval-set.js';
 import type { Feeds } from '../data/feeds.js';
 
-/** Runs a model over the evaluation feeds in onnxruntime-node and returns every output. */
-export async function runNode(model: ModelProto | Uint8Array, feeds: Feeds, plan: EvalPlan): Promise<EvalOutputs> {
-  const session = await ort.InferenceSession.create(model instanceof Uint8Array ? model : encodeModel(model), { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+/**
+ * Runs a model over the evaluation feeds in onnxruntime-node and returns every output. `load`: the variant's
+ * manifest `load`, so it is scored as it is served (int8w folds its weights to fp32; without that, onnxruntime
+ * fuses DequantizeLinear + MatMul into integer compute and scores int8w some 30 dB below what it serves).
+ */
+export async function runNode(model: ModelProto | Uint8Array, feeds: Feeds, plan: EvalPlan, load?: VariantLoad): Promise<EvalOutputs> {
+  const session = await ort.InferenceSession.create(model instanceof Uint8Array ? model : encodeModel(model), sessionOptionsFor(load, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' }));
   try {
     return await runEval(async (part) => {
       const input: Record<string, ort.Tensor> = {};

@@ -1,20 +1,17 @@
 /**
  * Choosing the INT8 form of a model: every candidate form is built and scored against the fp32 reference
  * in onnxruntime-node (leaving the most sensitive nodes in fp32 when it misses the fidelity floor: the greedy
- * search of exclusion.ts, shared with int8w); the forms that pass are timed briefly in onnxruntime-web WASM,
- * the Worker's runtime, and the fastest wins. Nothing is written to the models folder here.
+ * search of exclusion.ts, shared with int8w); a form whose file would quantize nothing is not one. The
+ * forms that pass are timed together in onnxruntime-web WASM, the Worker's runtime, and decided so timing
+ * noise cannot flip the choice (int8-timing.ts). No form passing is an answer, not an error: the pipeline
+ * writes the other variants and records why int8 is missing. Nothing is written to the models folder here.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { TensorSpec } from '../../../src/protocol/datatypes.js';
-import { runProbe } from '../../measure/probe-client.js';
 import { encodeModel } from '../../onnx/io.js';
 import { allNodes } from '../../onnx/scopes.js';
 import type { ModelProto } from '../../onnx/types.js';
 import { calibrate } from './calibrate.js';
 import type { EvalOutputs } from '../../measure/eval-run.js';
-import { CompressInputError, oneLine } from '../failure.js';
+import { oneLine } from '../failure.js';
 import type { Judge } from '../data/eval-set.js';
 import { runNode, score } from './evaluate.js';
 import { searchExclusions } from './exclusion.js';
@@ -22,7 +19,9 @@ import { sampleCount, type Feeds } from '../data/feeds.js';
 import { dynamicCandidates } from '../passes/int8-dynamic.js';
 import { staticCandidates, type ActivationRanges } from '../passes/int8-static.js';
 import type { Progress } from '../progress.js';
+import { quantizes } from '../passes/quantized.js';
 import { buildInt8, WEIGHT_BITS, type Int8Form } from '../passes/recipe.js';
+import { decideForm, timeForms, type FormFacts, type FormTiming, type TimingPlan } from './int8-timing.js';
 
 /** What happened to one candidate form; recorded in the manifest's provenance. */
 export interface CandidateReport {
@@ -30,6 +29,8 @@ export interface CandidateReport {
   status: 'chosen' | 'passed' | 'below floor' | 'failed' | 'not applicable';
   fidelity?: number;
   excluded: string[];
+  /** Size of the form's file, for the forms that passed. */
+  bytes?: number;
   p50_ms?: number;
   reason?: string;
 }
@@ -50,8 +51,8 @@ export interface Int8Trial {
   exclude: string[];
   autoExclude: boolean;
   maxExclude: number;
-  /** The WASM timing: model inputs, the smallest and largest latency shapes, and caps on runs and time. */
-  timing: { inputs: TensorSpec[]; ends: { items: number; dims: Record<string, number[]> }[]; runs: number; budgetMs: number; intHigh: number };
+  /** The WASM timing: model inputs and their values, the smallest and largest latency shapes, caps on runs and time. */
+  timing: TimingPlan;
   progress: Progress;
 }
 
@@ -60,24 +61,32 @@ export interface Int8Choice {
   form: Int8Form;
   exclude: string[];
   ranges?: ActivationRanges;
-  candidates: CandidateReport[];
 }
 
-type Passing = Omit<Int8Choice, 'candidates'> & { bytes: Uint8Array };
+/** The choice (none when no form passed, with why), every form's report, and the timing that decided it. */
+export interface Int8Outcome {
+  choice?: Int8Choice;
+  candidates: CandidateReport[];
+  timing?: FormTiming;
+  missed?: string;
+}
 
-/** Scores every form, times the passing ones, returns the chosen one; CompressInputError when none passes. */
-export async function chooseInt8(t: Int8Trial): Promise<Int8Choice> {
+type Passing = Int8Choice & { bytes: Uint8Array; margin: number };
+
+/** Scores every form, times the passing ones, and returns the chosen one, or why none was. */
+export async function chooseInt8(t: Int8Trial): Promise<Int8Outcome> {
   const { candidates, passing } = await scoreForms(t);
-  if (passing.length === 0) {
-    throw new CompressInputError(`no INT8 form meets the fidelity floors in onnxruntime-node: ${candidates.map((c) => `${c.form}: ${c.reason ?? c.status}`).join('; ')} (--only fp32,fp16 writes the model without an INT8 variant)`);
+  if (passing.length === 0) return { candidates, missed: `no INT8 form meets the fidelity floors in onnxruntime-node: ${candidates.map((c) => `${c.form}: ${c.reason ?? c.status}`).join('; ')}` };
+  const facts: (FormFacts & { file: Uint8Array })[] = passing.map((c) => ({ form: c.form, bytes: c.bytes.length, margin: c.margin, file: c.bytes }));
+  let timing: FormTiming | undefined;
+  if (facts.length > 1) {
+    t.progress.step(`timing ${facts.length} INT8 forms in onnxruntime-web, each four times (their spread is the noise)`);
+    timing = timeForms(t.timing, facts);
   }
-  if (passing.length > 1) timeForms(t, passing, candidates);
-  // Forms are in preference order; a later one wins only when clearly faster (15%), so timing noise
-  // between two near-equal forms cannot flip the recipe (and the files' sha256) from run to run.
-  const time = (f: Int8Form) => candidates.find((c) => c.form === f)!.p50_ms ?? Infinity;
-  const best = passing.reduce((a, b) => (time(b.form) < 0.85 * time(a.form) ? b : a));
+  for (const f of facts) Object.assign(candidates.find((c) => c.form === f.form)!, { bytes: f.bytes, ...(f.p50_ms !== undefined ? { p50_ms: f.p50_ms } : {}) });
+  const best = passing.find((c) => c.form === decideForm(facts, timing?.margin_ms ?? 0))!;
   candidates.find((c) => c.form === best.form)!.status = 'chosen';
-  return { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}), candidates };
+  return { choice: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges: best.ranges } : {}) }, candidates, ...(timing ? { timing } : {}) };
 }
 
 /** Fidelity of each form in onnxruntime-node, with auto-exclusion of sensitive nodes when it falls short. */
@@ -113,30 +122,16 @@ async function scoreForms(t: Int8Trial): Promise<{ candidates: CandidateReport[]
         candidates.push({ form, status: 'below floor', fidelity: s.value, excluded: exclude, reason: s.failures.join('; ') });
         continue;
       }
-      passing.push({ form, exclude, ...(r ? { ranges: r } : {}), bytes: encodeModel(buildInt8(t.model, form, exclude, r, WEIGHT_BITS)) });
+      const model = buildInt8(t.model, form, exclude, r, WEIGHT_BITS);
+      if (!quantizes(model)) {
+        candidates.push({ form, status: 'not applicable', fidelity: s.value, excluded: exclude, reason: `quantizes nothing: all ${nodes.length} quantizable node(s) kept fp32` });
+        continue;
+      }
+      passing.push({ form, exclude, ...(r ? { ranges: r } : {}), bytes: encodeModel(model), margin: s.margin });
       candidates.push({ form, status: 'passed', fidelity: s.value, excluded: exclude });
     } catch (err) {
       candidates.push({ form, status: 'failed', excluded: [], reason: oneLine(err) });
     }
   }
   return { candidates, passing };
-}
-
-/** A short WASM timing of each passing form at the smallest and largest shapes; fills its `p50_ms`. */
-function timeForms(t: Int8Trial, passing: Passing[], candidates: CandidateReport[]): void {
-  t.progress.step(`timing ${passing.length} INT8 forms in onnxruntime-web`, passing.length);
-  const work = join(tmpdir(), `compress-${process.pid}-${Date.now()}`);
-  mkdirSync(work, { recursive: true });
-  try {
-    for (const c of passing) {
-      const file = join(work, `${c.form}.onnx`);
-      writeFileSync(file, c.bytes);
-      const { ends } = t.timing;
-      const probe = runProbe({ model: file, inputs: t.timing.inputs, batches: ends.map((e) => e.items), shapes: ends, warmup: 2, runs: Math.min(t.timing.runs, 10), budgetMsPerPoint: Math.min(t.timing.budgetMs, 2000), seq: 1, intHigh: t.timing.intHigh });
-      candidates.find((x) => x.form === c.form)!.p50_ms = probe.points.reduce((sum, pt) => sum + pt.p50_ms, 0);
-      t.progress.tick(c.form);
-    }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
 }

@@ -13,7 +13,7 @@ import { searchExclusions } from './exclusion.js';
 import type { Feeds } from '../data/feeds.js';
 import { toWeightOnlyInt8 } from '../passes/int8-weight-only.js';
 import type { Progress } from '../progress.js';
-import type { Recipe } from '../passes/recipe.js';
+import { INT8W_LOAD, type Recipe } from '../passes/recipe.js';
 
 export interface WeightOnlyTrial {
   /** The normalized (and upgraded) model the passes start from. */
@@ -34,7 +34,7 @@ export async function chooseWeightOnly(t: WeightOnlyTrial): Promise<{ recipe: No
   const { exclude, result } = await searchExclusions({
     label: 'int8w',
     exclude: t.recipe.exclude,
-    fidelity: async (ex) => score(t.reference, await runNode(build(ex).model, t.evalFeeds, t.judge.plan), t.judge),
+    fidelity: async (ex) => score(t.reference, await runNode(build(ex).model, t.evalFeeds, t.judge.plan, INT8W_LOAD), t.judge),
     // Only nodes that read a quantized weight: keeping any other fp32 changes nothing.
     pool: (ex) => {
       const quantized = new Set(build(ex).report.quantized.map((q) => q.name));

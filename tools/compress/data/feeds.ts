@@ -11,10 +11,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { TensorSpec } from '../../../src/protocol/datatypes.js';
 import { Prng } from '../../lib/prng.js';
 import type { Feeds } from '../../measure/eval-run.js';
+import { valueAt, varies, type InputDomain } from '../../measure/input-domain.js';
 import { CompressInputError } from '../failure.js';
 
 export type { Feed, Feeds } from '../../measure/eval-run.js';
-export { sampleCount, sliceFeeds } from '../../measure/eval-run.js';
+export { runFeeds, sampleCount, sliceFeeds } from '../../measure/eval-run.js';
 
 const size = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
 
@@ -64,38 +65,60 @@ export function readLabels(path: string, samples: number): Int32Array {
   return Int32Array.from(raw as number[]);
 }
 
-/** How inputs without data are filled: ranges per input (else `lo`..`hi`), INT64 ids below `intHigh`. */
+/** How inputs without data are filled: their domain (ranges, values), else `lo`..`hi` floats and ids below `intHigh`. */
 export interface RandomOptions {
   lo?: number;
   hi?: number;
   intHigh?: number;
+  /** `--input-range name=lo,hi` (integers: both ends included). */
   ranges?: Record<string, [number, number]>;
+  /** `--input-values name=v1,v2,...`: the only values an input takes, each in turn. */
+  values?: Record<string, number[]>;
   /** State inputs: fixed zeros (the initial state), not samples. */
   state?: ReadonlySet<string>;
+  /** Inputs whose axis 0 is not the batch (a [2,1,128] state fed values with --stateless): one tensor for every run. */
+  whole?: ReadonlySet<string>;
+  /** Samples per run: a rank-0 input that takes several values keeps one per block of samples (a run, or a sequence). */
+  block?: number;
+}
+
+/** The domain `RandomOptions` give an input (tools/measure/input-domain.ts). */
+export function domainOf(name: string, opts: RandomOptions): InputDomain | undefined {
+  const values = opts.values?.[name];
+  if (values) return { values };
+  const range = opts.ranges?.[name];
+  return range ? { range } : undefined;
 }
 
 /**
- * Seeded random feeds: FP32 uniform in [lo, hi), INT64 in [0, intHigh) or, with a range named for the
- * input, integers in [lo, hi) (lo when lo = hi: a constant such as a sample rate); inputs named like
- * "mask" are all 1. Rank-0 inputs and state inputs are `fixed` (one tensor for every run; state starts at 0).
- * `shapes` gives every dim; -1 entries are not allowed here (resolve them first).
+ * Seeded random feeds, each input from its domain (tools/measure/input-domain.ts): floats uniform in
+ * [lo, hi), integers lo..hi with both ends or the listed values; without one, floats in the default range,
+ * INT64 ids below intHigh, inputs named like "mask" all 1. State inputs are `fixed` zeros (the initial
+ * state), `whole` inputs one `fixed` tensor of their declared dims; rank-0 inputs are `fixed`, or `perRun`
+ * when their domain gives several values (one per block of
+ * `block` samples, so every value is run). `shapes` gives every dim; -1 entries are not allowed here.
  */
 export function randomFeeds(inputs: TensorSpec[], shapes: Record<string, number[]>, seed: number, opts: RandomOptions = {}): Feeds {
   const prng = new Prng(seed);
+  const defaults = { lo: opts.lo ?? 0, hi: opts.hi ?? 1, intHigh: opts.intHigh ?? 2 };
   const feeds: Feeds = {};
   for (const spec of inputs) {
     let dims = shapes[spec.name]!;
     const state = opts.state?.has(spec.name) ?? false;
-    const fixed = state || spec.shape.length === 0;
+    const whole = opts.whole?.has(spec.name) ?? false;
+    const domain = domainOf(spec.name, opts);
+    const perRun = !state && spec.shape.length === 0 && varies(domain);
     // A state's batch axis is not always axis 0 (e.g. [2, N, 128]): its declared dims, dynamic ones 1.
-    if (state) dims = spec.shape.map((d) => (d >= 0 ? d : 1));
-    const [lo, hi] = opts.ranges?.[spec.name] ?? [opts.lo ?? 0, opts.hi ?? 1];
+    if (state || whole) dims = spec.shape.map((d, k) => (d >= 0 ? d : whole ? dims[k]! : 1));
+    // One value per sample: as many as the batched inputs' axis 0 (the shapes of the set).
+    if (perRun) dims = [Object.entries(shapes).find(([n, d]) => d.length > 0 && !opts.state?.has(n) && !opts.whole?.has(n))?.[1][0] ?? 1];
+    const fixed = !perRun && (state || whole || spec.shape.length === 0);
+    const block = Math.max(1, opts.block ?? 1);
+    const at = (k: number) => (state ? 0 : valueAt(spec, domain, perRun ? Math.floor(k / block) : k, prng, defaults));
     const n = size(dims);
-    if (spec.datatype === 'INT64') {
-      const named = opts.ranges?.[spec.name];
-      const fill = state ? () => 0n : named ? () => BigInt(Math.floor(lo) + (hi > lo ? prng.int(Math.ceil(hi - lo)) : 0)) : spec.name.includes('mask') ? () => 1n : () => BigInt(prng.int(opts.intHigh ?? 2));
-      feeds[spec.name] = { type: 'int64', dims, data: BigInt64Array.from({ length: n }, fill), ...(fixed ? { fixed } : {}) };
-    } else feeds[spec.name] = { type: 'float32', dims, data: Float32Array.from({ length: n }, () => (state ? 0 : lo + (hi - lo) * prng.next())), ...(fixed ? { fixed } : {}) };
+    const flags = { ...(fixed ? { fixed } : {}), ...(perRun ? { perRun } : {}) };
+    if (spec.datatype === 'INT64') feeds[spec.name] = { type: 'int64', dims, data: BigInt64Array.from({ length: n }, (_, k) => BigInt(at(k))), ...flags };
+    else feeds[spec.name] = { type: 'float32', dims, data: Float32Array.from({ length: n }, (_, k) => at(k)), ...flags };
   }
   return feeds;
 }
