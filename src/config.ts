@@ -19,6 +19,12 @@ const RUNTIME_INIT_MS = 381;
 /** Measured by `npm run bench:overhead` (bench/results/overhead.json: in-worker total minus session.run, p50). */
 const REQUEST_OVERHEAD_MS = 4;
 
+/**
+ * An mnist run is well under a millisecond and a transformer-small one tens: a busy session is usually given
+ * back within this; longer, the origin is the better answer, and the request still has most of its SLO.
+ */
+const MEMORY_WAIT_MS = 250;
+
 /** Origin URLs are http(s) only: a bare "host:port" would otherwise parse as a URL with an odd scheme. */
 const HttpUrl = z.url({ protocol: /^https?$/ });
 
@@ -46,6 +52,7 @@ export const GatewayConfigSchema = z
         speed_factor: z.number().positive().describe('Multiplier on measured latency profiles for this fleet\'s CPUs (profiles come from bench machines).').default(1),
         variant_cooldown_ms: z.number().int().nonnegative().describe('After an edge failure, how long the variant is skipped (ms).').default(30_000),
         isolate_memory_budget_bytes: z.number().int().positive().describe('WASM memory all loaded sessions of an isolate may hold together, beyond the runtime\'s 16 MiB base (Workers isolates have 128 MB in all). Least recently used idle sessions are released to fit.').default(80 * MiB),
+        memory_wait_ms: z.number().int().nonnegative().describe('When the sessions that could make room in `isolate_memory_budget_bytes` are all busy serving, how long a load waits for one to be given back (ms, never past the request\'s deadline) before the request goes to the origin (or, with no origin, is answered 503 with a short Retry-After). Contention: the variant is not cooled down.').default(MEMORY_WAIT_MS),
         runtime_init_ms: z.number().nonnegative().describe('What the first session of an isolate pays to instantiate the onnxruntime-web WASM runtime (ms), measured by `npm run bench:coldstart`; the selector adds it to a cold isolate\'s load time.').default(RUNTIME_INIT_MS),
         request_overhead_ms: z.number().nonnegative().describe('The gateway\'s own time per request besides inference (HTTP into workerd, decode, select, encode), taken out of every budget; measured by `npm run bench:overhead`.').default(REQUEST_OVERHEAD_MS),
         eager_runtime: z.boolean().describe('Start the WASM runtime in the background of an isolate\'s first request of any kind (a probe, a metadata call, an origin-served inference), so the first edge answer does not pay for it.').default(false),
