@@ -82,7 +82,7 @@ export const GatewayConfigSchema = z
     origin_limits: z
       .object({
         max_request_cost_ms: z.number().positive().describe('The most compute one request may be predicted to take at the origin (ms): the learned per-item cost of its variant times its items (before any run is learned: the manifest fit x `origin.speed_factor`). Over it: 413 naming this limit and the prediction, before anything loads or runs. One [5,512] transformer-large request (~10 s at the origin) is refused; a [1,512] one (~2 s) is not.').default(5_000),
-        memory_budget_bytes: z.number().int().positive().describe('Memory the origin\'s loaded variants may hold together (each counted as its manifest `edge_memory_bytes` less the WASM base, a proxy for its native session). Least recently used idle variants are released to load another; when the others are busy, a load waits for one to be given back, up to the request\'s deadline (504). Default 2 GiB: every model\'s served variant with room for pins.').default(2 * 1024 * MiB),
+        memory_budget_bytes: z.number().int().positive().describe('Memory the origin\'s loaded variants may hold together (each counted as its manifest `edge_memory_bytes` less the WASM base: for transformer-large about twice what onnxruntime-node holds, so the budget errs on the safe side; the process must start with MALLOC_MMAP_THRESHOLD_ set for a released variant\'s memory to leave it, docs/operations.md). Least recently used idle variants are released to load another; when the others are busy, a load waits for one to be given back, up to the request\'s deadline (504). Default 2 GiB: every model\'s served variant with room for pins.').default(2 * 1024 * MiB),
       })
       .strict()
       .prefault({})
