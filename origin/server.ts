@@ -22,8 +22,14 @@
  * server's own limit (`origin.timeout_ms` of its config); a caller that hangs up aborts the request's signal.
  * Both reach the engine on the backend request, so work nobody waits for can be dropped.
  *
- * Usage: ORIGIN_TOKEN=... [ORIGIN_ADMIN_TOKEN=...] [ORIGIN_CONFIG='{...}'] tsx origin/server.ts [--port 8788]
- *        [--host 127.0.0.1] [--models models] [--config origin.json] [--rate-limit 600] [--allow-anonymous]
+ * Its memory is what the budget says: /metrics shows the bytes the loaded variants are counted for
+ * (`origin_resident_bytes`, against `origin_memory_budget_bytes`) next to the process's own RSS
+ * (`process_resident_memory_bytes`), which stays within the budget plus the idle process only when it starts
+ * with MALLOC_MMAP_THRESHOLD_ set (tools/lib/allocator.ts says why; every launcher here sets it, and it warns without).
+ *
+ * Usage: ORIGIN_TOKEN=... [ORIGIN_ADMIN_TOKEN=...] [ORIGIN_CONFIG='{...}'] MALLOC_MMAP_THRESHOLD_=131072
+ *        tsx origin/server.ts [--port 8788] [--host 127.0.0.1] [--models models] [--config origin.json]
+ *        [--rate-limit 600] [--allow-anonymous]     (npm run origin sets MALLOC_MMAP_THRESHOLD_)
  */
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
@@ -43,7 +49,9 @@ import type { OrtModule } from '../src/engine/ort-engine.js';
 import { readManifests } from '../tools/lib/manifests.js';
 import type { VariantName } from '../src/registry/manifest.js';
 import { Registry } from '../src/registry/registry.js';
+import { Metrics } from '../src/metrics.js';
 import { liveView } from '../src/select/live.js';
+import { allocatorUnset, ORIGIN_ALLOCATOR_ENV } from '../tools/lib/allocator.js';
 import { FsStore } from './fs-store.js';
 import { TokenBucketLimiter } from './rate-limit.js';
 
@@ -90,8 +98,13 @@ export async function startOrigin({ port, host, modelsDir, token, adminToken, ra
     memoryBudgetBytes: limits.memory_budget_bytes,
     waitForMemory: true,
   });
+  const metrics = new Metrics();
+  metrics.gauge('origin_resident_bytes', 'Memory the loaded variants are counted for against origin_limits.memory_budget_bytes (manifest edge_memory_bytes less the WASM base)', () => [{ labels: {}, value: engine.residentBytes() }]);
+  metrics.gauge('origin_memory_budget_bytes', 'origin_limits.memory_budget_bytes', () => [{ labels: {}, value: limits.memory_budget_bytes }]);
+  metrics.gauge('origin_sessions', 'Variants loaded at the origin', () => [{ labels: {}, value: engine.residentKeys().length }]);
+  metrics.gauge('process_resident_memory_bytes', 'Resident set size of the origin process (bytes)', () => [{ labels: {}, value: process.memoryUsage.rss() }]);
   // No origin behind the origin: its engine is the only backend, and its config is fixed.
-  const plane = new DataPlane({ registry, backends: { edge: engine }, live: liveView(engine), config: { get: async () => config }, initialConfig: config, learner });
+  const plane = new DataPlane({ registry, backends: { edge: engine }, live: liveView(engine), config: { get: async () => config }, initialConfig: config, learner, metrics });
   // Triton's queue counter, which the cloud tier's autoscaler reads (tools/export/k8s/autoscale.ts): the time
   // answered requests waited in this origin's run queues, from the statistics the plane already keeps.
   plane.metrics.counterFrom('nv_inference_queue_duration_us', 'Cumulative time requests waited in the run queue (us), as Triton counts it', () =>
@@ -145,6 +158,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exit(2);
   }
   if (!token) console.warn('origin: WARNING: --allow-anonymous: anyone who reaches this port can run inference and read /metrics');
+  if (allocatorUnset()) {
+    const setting = Object.entries(ORIGIN_ALLOCATOR_ENV).map(([k, v]) => `${k}=${v}`).join(' ');
+    console.warn(`origin: WARNING: started without ${setting}: memory of released variants stays in this process, so its RSS can outgrow origin_limits.memory_budget_bytes (tools/lib/allocator.ts). npm run origin sets it.`);
+  }
   if (adminToken && adminToken === token) {
     console.error('origin: ORIGIN_ADMIN_TOKEN equals ORIGIN_TOKEN: the admin token must not be the secret every gateway holds.');
     process.exit(2);

@@ -19,6 +19,12 @@ const RUNTIME_INIT_MS = 381;
 /** Measured by `npm run bench:overhead` (bench/results/overhead.json: in-worker total minus session.run, p50). */
 const REQUEST_OVERHEAD_MS = 4;
 
+/**
+ * An mnist run is well under a millisecond and a transformer-small one tens: a busy session is usually given
+ * back within this; longer, the origin is the better answer, and the request still has most of its SLO.
+ */
+const MEMORY_WAIT_MS = 250;
+
 /** Origin URLs are http(s) only: a bare "host:port" would otherwise parse as a URL with an odd scheme. */
 const HttpUrl = z.url({ protocol: /^https?$/ });
 
@@ -46,6 +52,7 @@ export const GatewayConfigSchema = z
         speed_factor: z.number().positive().describe('Multiplier on measured latency profiles for this fleet\'s CPUs (profiles come from bench machines).').default(1),
         variant_cooldown_ms: z.number().int().nonnegative().describe('After an edge failure, how long the variant is skipped (ms).').default(30_000),
         isolate_memory_budget_bytes: z.number().int().positive().describe('WASM memory all loaded sessions of an isolate may hold together, beyond the runtime\'s 16 MiB base (Workers isolates have 128 MB in all). Least recently used idle sessions are released to fit.').default(80 * MiB),
+        memory_wait_ms: z.number().int().nonnegative().describe('When the sessions that could make room in `isolate_memory_budget_bytes` are all busy serving, how long a load waits for one to be given back (ms, never past the request\'s deadline) before the request goes to the origin (or, with no origin, is answered 503 with a short Retry-After). Contention: the variant is not cooled down.').default(MEMORY_WAIT_MS),
         runtime_init_ms: z.number().nonnegative().describe('What the first session of an isolate pays to instantiate the onnxruntime-web WASM runtime (ms), measured by `npm run bench:coldstart`; the selector adds it to a cold isolate\'s load time.').default(RUNTIME_INIT_MS),
         request_overhead_ms: z.number().nonnegative().describe('The gateway\'s own time per request besides inference (HTTP into workerd, decode, select, encode), taken out of every budget; measured by `npm run bench:overhead`.').default(REQUEST_OVERHEAD_MS),
         eager_runtime: z.boolean().describe('Start the WASM runtime in the background of an isolate\'s first request of any kind (a probe, a metadata call, an origin-served inference), so the first edge answer does not pay for it.').default(false),
@@ -77,7 +84,7 @@ export const GatewayConfigSchema = z
     origin_limits: z
       .object({
         max_request_cost_ms: z.number().positive().describe('The most compute one request may be predicted to take at the origin (ms): the learned per-item cost of its variant times its items (before any run is learned: the manifest fit x `origin.speed_factor`). Over it: 413 naming this limit and the prediction, before anything loads or runs. One [5,512] transformer-large request (~10 s at the origin) is refused; a [1,512] one (~2 s) is not.').default(5_000),
-        memory_budget_bytes: z.number().int().positive().describe('Memory the origin\'s loaded variants may hold together (each counted as its manifest `edge_memory_bytes` less the WASM base, a proxy for its native session). Least recently used idle variants are released to load another; when the others are busy, a load waits for one to be given back, up to the request\'s deadline (504). Default 2 GiB: every model\'s served variant with room for pins.').default(2 * 1024 * MiB),
+        memory_budget_bytes: z.number().int().positive().describe('Memory the origin\'s loaded variants may hold together (each counted as its manifest `edge_memory_bytes` less the WASM base: for transformer-large about twice what onnxruntime-node holds, so the budget errs on the safe side; the process must start with MALLOC_MMAP_THRESHOLD_ set for a released variant\'s memory to leave it, docs/operations.md). Least recently used idle variants are released to load another; when the others are busy, a load waits for one to be given back, up to the request\'s deadline (504). Default 2 GiB: every model\'s served variant with room for pins.').default(2 * 1024 * MiB),
       })
       .strict()
       .prefault({})

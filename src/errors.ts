@@ -146,6 +146,17 @@ export class EngineFailure extends GatewayError {
   }
 }
 
+/**
+ * A variant's session found the memory budget held by sessions busy serving other requests, and none was given
+ * back within the load's bound: contention, not a broken variant. The data plane serves another candidate
+ * without cooling the variant down; with none, 503 with a short Retry-After (the budget frees as runs end).
+ */
+export class MemoryBusy extends GatewayError {
+  constructor(message: string, retryAfterSeconds = 1) {
+    super(503, message, { retryAfterSeconds });
+  }
+}
+
 /** No credential was sent where one is required (API key, admin token). */
 export class Unauthorized extends GatewayError {
   constructor(message: string) {

@@ -53,6 +53,7 @@ export class Metrics {
     this.family('gateway_edge_fallbacks_total', 'counter', 'Edge failures that fell back to the origin');
     this.family('gateway_variant_cooldowns_total', 'counter', 'Edge variants taken out of routing for the cooldown, by model, variant and reason');
     this.family('gateway_origin_fallbacks_total', 'counter', 'Origin failures answered at the edge instead');
+    this.family('gateway_edge_memory_contention_total', 'counter', 'Edge loads that found the isolate memory budget held by busy sessions for longer than edge.memory_wait_ms, by model, variant and what answered instead (origin, or none: 503); no cooldown');
   }
 
   family(name: string, type: Family['type'], help: string): void {

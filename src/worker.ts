@@ -61,6 +61,7 @@ export function buildGateway(env: GatewayEnv): Gateway {
     ort,
     store: new VerifyingStore([new AssetStore(env.ASSETS), ...(env.MODELS ? [new R2Store(env.MODELS)] : [])]),
     memoryBudgetBytes: config.edge.isolate_memory_budget_bytes,
+    memoryWaitMs: config.edge.memory_wait_ms,
     predictMs: (model, variant, items) => learner.predict('edge', model, variant, items, config.edge.speed_factor),
   });
   const origin = config.origin.url

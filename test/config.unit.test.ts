@@ -44,7 +44,7 @@ describe('parseConfig', () => {
     });
     expect(config.models).toEqual({});
     expect(config.limits).toEqual({ max_body_bytes: 16 * MiB, max_tensor_elements: 4 * MiB, max_inputs: 32, max_batch: 256, max_output_elements: 2 * MiB, max_json_depth: 64, max_parameters: 32, max_parameter_bytes: 16 * 1024 });
-    expect(config.edge).toEqual({ speed_factor: 1, variant_cooldown_ms: 30_000, isolate_memory_budget_bytes: 80 * MiB, runtime_init_ms: expect.any(Number), request_overhead_ms: expect.any(Number), eager_runtime: false, warm_after_answer: true, warm: [] });
+    expect(config.edge).toEqual({ speed_factor: 1, variant_cooldown_ms: 30_000, isolate_memory_budget_bytes: 80 * MiB, memory_wait_ms: 250, runtime_init_ms: expect.any(Number), request_overhead_ms: expect.any(Number), eager_runtime: false, warm_after_answer: true, warm: [] });
     expect(config.network_defaults).toEqual({ rtt_ms: 50, downlink_mbps: 10, mobile_rtt_ms: 150, mobile_downlink_mbps: 1.5 });
     expect(config.auth).toEqual({ api_keys_sha256: [], kv_keys: false, allow_anonymous: false, rate_limit: true, rate_limit_period_s: 60, failed_auth_limit: 20, failed_auth_window_s: 60, cors_origins: [] });
     expect(config.origin.url).toBeUndefined();

@@ -11,6 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ORIGIN_ALLOCATOR_ENV } from '../../tools/lib/allocator.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const children = new Set<ChildProcess>();
@@ -108,13 +109,14 @@ export const BENCH_ORIGIN_TOKEN = randomBytes(16).toString('hex');
 
 /**
  * The origin server (origin/server.ts on onnxruntime-node); it loads every model before it is ready. Its
- * per-caller rate limit is lifted: every bench caller shares one token, and a load test would otherwise
- * measure the limiter (429s) instead of the origin.
+ * per-caller rate limit is lifted unless `ratePerMinute` sets one: every bench caller shares one token, and a
+ * load test would otherwise measure the limiter (429s) instead of the origin.
  */
-export async function startOrigin(): Promise<Running> {
+export async function startOrigin(opts: { ratePerMinute?: number } = {}): Promise<Running> {
   const port = await freePort();
   const t0 = performance.now();
-  const { child, log } = launch(process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(port), '--host', '127.0.0.1', '--rate-limit', '100000000'], { ORIGIN_TOKEN: BENCH_ORIGIN_TOKEN });
+  const rate = String(opts.ratePerMinute ?? 100_000_000);
+  const { child, log } = launch(process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(port), '--host', '127.0.0.1', '--rate-limit', rate], { ORIGIN_TOKEN: BENCH_ORIGIN_TOKEN, ...ORIGIN_ALLOCATOR_ENV });
   const url = `http://127.0.0.1:${port}`;
   await waitReady(`${url}/v2/health/ready`, 180, child, log);
   return { url, startMs: performance.now() - t0, stop: stopper(child) };

@@ -5,12 +5,15 @@
  * circuit-broken origin goes to the edge. Input the model refuses is the caller's (422), never a cooldown,
  * except on a variant that has not answered anything yet in this isolate: its file may be what is wrong, so
  * the origin is asked once, and only if the origin answers is the edge variant cooled down (if the origin
- * refuses too, its 4xx is the answer). Which fallback, if any, the selector chose
+ * refuses too, its 4xx is the answer). An edge load that found the isolate's memory held by busy sessions
+ * (MemoryBusy: contention, the variant is fine) goes to the origin too, but cools nothing down: one burst of
+ * pinned requests must not take a healthy variant out of routing for everyone; with no origin to go to, its
+ * 503 and short Retry-After are the answer. Which fallback, if any, the selector chose
  * (RouteDecision.fallback); this module only carries it out and says so in the reason.
  */
 import type { Backend, BackendRequest, BackendResult } from '../backend.js';
 import type { GatewayConfig, ResolvedPolicy } from '../config.js';
-import { ClientClosedRequest, EngineFailure, GatewayError, ModelRejectedInput, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
+import { ClientClosedRequest, EngineFailure, GatewayError, MemoryBusy, ModelRejectedInput, OriginCircuitOpen, OriginTimeout, OriginUnavailable } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { InferenceRequest } from '../protocol/tensor.js';
 import type { ModelManifest } from '../registry/manifest.js';
@@ -100,7 +103,7 @@ export interface FallbackDeps {
  */
 function coverable(target: Target, err: unknown): boolean {
   if (err instanceof ClientClosedRequest) return false;
-  if (target === 'edge') return err instanceof EngineFailure || (err instanceof ModelRejectedInput && err.unproven);
+  if (target === 'edge') return err instanceof EngineFailure || err instanceof MemoryBusy || (err instanceof ModelRejectedInput && err.unproven);
   return err instanceof OriginUnavailable || err instanceof OriginTimeout || err instanceof OriginCircuitOpen;
 }
 
@@ -116,15 +119,22 @@ export async function serve(d: RouteDecision, chosen: Target, req: BackendReques
     return { result: await backend(deps, chosen).infer(req), target: chosen, reason: d.reason };
   } catch (err) {
     const fb = d.fallback;
+    const { model } = req;
+    const message = (err as Error).message;
+    // The origin answers contention if the selector kept it (enabled and healthy) and it still is.
+    const toOrigin = fb?.target === 'origin' && deps.live.originHealthy() && !req.signal?.aborted;
+    if (err instanceof MemoryBusy) contention(deps, model, d.variant!, message, toOrigin ? 'origin' : 'none');
     if (!fb || !coverable(chosen, err)) throw err;
     // Nobody is waiting for the fallback's answer.
     if (req.signal?.aborted) throw new ClientClosedRequest();
-    const { model } = req;
-    const message = (err as Error).message;
     if (fb.target === 'origin') {
       // The selector kept the origin (enabled and healthy); checked again, as it may have failed since.
       if (!deps.live.originHealthy()) throw err;
       const labels = { model: model.name, variant: d.variant! };
+      if (err instanceof MemoryBusy) {
+        const result = await backend(deps, 'origin').infer({ ...req, variant: fb.variant });
+        return { result, target: 'origin', reason: `edge ${d.variant} waited for memory busy sessions hold (contention, no cooldown); fell back to origin` };
+      }
       if (err instanceof ModelRejectedInput) {
         // Unproven variant: the origin decides whether the input or the edge file is at fault.
         let result;
@@ -155,4 +165,13 @@ function cooldown(deps: FallbackDeps, model: ModelManifest, variant: NonNullable
   deps.health.failed(model, variant, deps.cooldownMs);
   console.warn(JSON.stringify({ event: 'edge_failure', model: model.name, variant, reason, error, cooldown_ms: deps.cooldownMs, request_id: deps.requestId }));
   deps.metrics.inc('gateway_variant_cooldowns_total', { model: model.name, variant, reason });
+}
+
+/**
+ * An edge load that gave up waiting for memory busy sessions hold: logged and counted as contention, with what
+ * answered instead (the origin, or nothing: the 503), never as a failure of the variant.
+ */
+function contention(deps: FallbackDeps, model: ModelManifest, variant: NonNullable<RouteDecision['variant']>, error: string, answered: 'origin' | 'none'): void {
+  console.log(JSON.stringify({ event: 'edge_memory_busy', model: model.name, variant, reason: 'memory_contention', answered, error, request_id: deps.requestId }));
+  deps.metrics.inc('gateway_edge_memory_contention_total', { model: model.name, variant, answered });
 }

@@ -10,6 +10,12 @@ import type { ModelManifest, VariantName } from '../registry/manifest.js';
 export interface ModelStore {
   /** The variant's ONNX bytes, or undefined when this store does not have them. */
   get(model: ModelManifest, variant: VariantName): Promise<Uint8Array | undefined>;
+  /**
+   * The variant's file, for a native runtime that can open it itself (the origin's file system), so its bytes
+   * are never held in JS, where they stayed beside the session until a GC; undefined when this store does not
+   * have it. Preferred to `get` when a store has both.
+   */
+  path?(model: ModelManifest, variant: VariantName): Promise<string | undefined>;
 }
 
 /**

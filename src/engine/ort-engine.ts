@@ -64,8 +64,16 @@ export interface OrtEngineOptions {
   dropPastDeadline?: boolean;
   /** Admission by predicted cost (admission.ts); needs `predictMs`. */
   admission?: AdmissionLimit;
-  /** Wait for busy sessions to free memory instead of failing at once (the origin; the edge falls back instead). */
+  /**
+   * When busy sessions hold the memory a load needs: wait for one to be given back up to the request's
+   * deadline (the origin, which has nothing to fall back to; past it, 504).
+   */
   waitForMemory?: boolean;
+  /**
+   * Otherwise (the edge), how long such a load waits (ms, never past the request's deadline) before failing
+   * with MemoryBusy, which the data plane answers from the origin without cooling the variant down. Default 0.
+   */
+  memoryWaitMs?: number;
   now?: () => number;
 }
 
@@ -98,7 +106,7 @@ export class OrtEngine implements Backend {
     this.now = options.now ?? (() => performance.now());
     this.share = new CallerShare(this.now);
     const { memoryBudgetBytes: budgetBytes, loadTimeoutMs, waitForMemory } = options;
-    this.cache = new SessionCache<Session>({ budgetBytes, loadTimeoutMs, release: (s) => s.release(), now: this.now, waitForRoom: waitForMemory, ...(waitForMemory ? { scope: 'origin' as const } : {}) });
+    this.cache = new SessionCache<Session>({ budgetBytes, loadTimeoutMs, release: (s) => s.release(), now: this.now, ...(waitForMemory ? { scope: 'origin' as const } : {}) });
   }
 
   private queueFor(key: string): BatchQueue<RunResult> {
@@ -147,10 +155,17 @@ export class OrtEngine implements Backend {
     return out;
   }
 
-  private lease(model: ModelManifest, variant: VariantName, waitUntil: WaitUntil, deadline?: number): Promise<Lease<Session>> {
-    const { ort, store, sessionOptions } = this.options;
+  /**
+   * A session lent for one use. `leftMs`: the time to the request's deadline, if it has one; the origin waits
+   * that long for busy sessions to make room (then 504), the edge at most `memoryWaitMs` of it (then MemoryBusy).
+   */
+  private lease(model: ModelManifest, variant: VariantName, waitUntil: WaitUntil, leftMs?: number): Promise<Lease<Session>> {
+    const { ort, store, sessionOptions, waitForMemory } = this.options;
     const open = () => openSession(ort, store, model, variant, sessionOptions);
-    return this.cache.acquire(variantKey(model, variant), sessionBytes(model, variant), open, { waitUntil, deadline });
+    const room = waitForMemory
+      ? { roomWaitMs: Infinity, deadline: leftMs === undefined ? undefined : this.now() + leftMs }
+      : { roomWaitMs: Math.max(0, Math.min(this.options.memoryWaitMs ?? 0, leftMs ?? Infinity)) };
+    return this.cache.acquire(variantKey(model, variant), sessionBytes(model, variant), open, { waitUntil, ...room });
   }
 
   /** Whether the WASM runtime is up in this isolate (some session loaded). */
@@ -188,8 +203,7 @@ export class OrtEngine implements Backend {
     };
     // Judged before a session is loaded (a 400 MB load for a request that will be refused is waste) and again after.
     judge(latestStart());
-    const memoryDeadline = this.options.waitForMemory && req.deadline !== undefined ? this.now() + (req.deadline - Date.now()) : undefined;
-    const lease = await this.lease(model, variant, req.waitUntil, memoryDeadline);
+    const lease = await this.lease(model, variant, req.waitUntil, req.deadline === undefined ? undefined : req.deadline - Date.now());
     const tLoaded = this.now();
     const size = model.batch_axis ? (request.inputs[0]?.shape[0] ?? 1) : 1;
     const predict = (items: number) => this.options.predictMs?.(model, variant, items) ?? 0;

@@ -13,7 +13,8 @@ import { variantKey } from './model-store.js';
 
 /** What the engine uses of an onnxruntime package (onnxruntime-web and onnxruntime-node both fit). */
 export interface OrtModule {
-  InferenceSession: { create(bytes: Uint8Array, options?: ortTypes.InferenceSession.SessionOptions): Promise<ortTypes.InferenceSession> };
+  /** From bytes, or from a file path (onnxruntime-node only: stores with a `path` are native ones). */
+  InferenceSession: { create(source: Uint8Array | string, options?: ortTypes.InferenceSession.SessionOptions): Promise<ortTypes.InferenceSession> };
   Tensor: new (type: string, data: unknown, dims: readonly number[]) => ortTypes.Tensor;
 }
 
@@ -40,15 +41,15 @@ export async function openSession(
   options?: ortTypes.InferenceSession.SessionOptions,
 ): Promise<ortTypes.InferenceSession> {
   const key = variantKey(model, variant);
-  let bytes: Uint8Array | undefined;
+  let source: Uint8Array | string | undefined;
   try {
-    bytes = await store.get(model, variant);
+    source = (await store.path?.(model, variant)) ?? (await store.get(model, variant));
   } catch (cause) {
     throw new EngineFailure(`could not fetch ${key}: ${(cause as Error).message}`, { cause });
   }
-  if (!bytes) throw new EngineFailure(`variant file ${key} is not in any model store`);
+  if (!source) throw new EngineFailure(`variant file ${key} is not in any model store`);
   try {
-    return await ort.InferenceSession.create(bytes, sessionOptionsFor(model.variants[variant]?.load, options));
+    return await ort.InferenceSession.create(source, sessionOptionsFor(model.variants[variant]?.load, options));
   } catch (cause) {
     throw new EngineFailure(`could not load ${key}: ${(cause as Error).message}`, { cause });
   }

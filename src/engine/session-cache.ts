@@ -11,11 +11,12 @@
  * The memory budget: a load reserves its bytes when it starts; least recently used idle ready sessions are
  * released to make room. Sessions lent to requests are never released; a request that finds the session
  * it waited for released meanwhile loads it again. When the sessions that could make room are all busy, a
- * load fails at once at the edge (the data plane has the origin to fall back to), or with `waitForRoom`
- * (the origin, which has none) waits for one to be given back, up to the request's deadline: contention
- * costs a wait or a 504, never a crash.
+ * load waits for one to be given back for as long as its request allows (`roomWaitMs`: at the edge a short
+ * bound, after which the data plane has the origin to fall back to; at the origin, which has none, up to the
+ * request's deadline), then fails with MemoryBusy (503), or DeadlineExceeded (504) once the deadline has
+ * passed. Contention is never an EngineFailure: nothing is wrong with the variant, so nothing cools it down.
  */
-import { DeadlineExceeded, EngineFailure } from '../errors.js';
+import { DeadlineExceeded, EngineFailure, MemoryBusy } from '../errors.js';
 import { pollUntil, sleep } from './poll.js';
 
 export type SessionState = 'loading' | 'ready' | 'failed';
@@ -55,8 +56,6 @@ export interface SessionCacheOptions<S> {
   /** How often a waiting request re-checks a load (ms). */
   pollMs?: number;
   sleep?: (ms: number) => Promise<void>;
-  /** When busy sessions leave no room for a load, wait for room instead of failing at once. */
-  waitForRoom?: boolean | undefined;
   /** Whose budget it is, for messages: the edge isolate's WASM memory (default) or the origin's memory. */
   scope?: 'isolate' | 'origin';
 }
@@ -64,9 +63,17 @@ export interface SessionCacheOptions<S> {
 export interface AcquireOptions {
   /** Keeps a load started by this request alive after it ends (Workers' ctx.waitUntil). */
   waitUntil?: ((work: Promise<unknown>) => void) | undefined;
+  /**
+   * How long (ms) a load that finds the budget held by busy sessions waits for one to be given back, then
+   * MemoryBusy; 0 (the default) fails at once, Infinity waits up to the load timeout or `deadline`.
+   */
+  roomWaitMs?: number | undefined;
   /** Cache-clock time after which waiting for room is useless (the request's deadline): then 504. */
   deadline?: number | undefined;
 }
+
+/** The config knob that sets each scope's budget, named in the messages of a load that does not fit. */
+const BUDGET_KNOB = { isolate: 'edge.isolate_memory_budget_bytes', origin: 'origin_limits.memory_budget_bytes' } as const;
 
 /** Long enough for the largest variant a native origin loads; an edge load takes a second or two. */
 const LOAD_TIMEOUT_MS = 120_000;
@@ -108,11 +115,14 @@ export class SessionCache<S> {
 
   /**
    * The session of `key` for one request: loads it with `load` unless it is loaded or loading, then waits
-   * (polling, on this request's timer) until it is ready. Rejects with the load's error, with an
-   * EngineFailure when the memory budget cannot make room, or when the wait times out.
+   * (polling, on this request's timer) until it is ready. Rejects with the load's error, with MemoryBusy when
+   * busy sessions leave no room within `roomWaitMs` (DeadlineExceeded past `deadline`), with an EngineFailure
+   * when the variant can never fit the budget or its load times out.
    */
   async acquire(key: string, bytes: number, load: () => Promise<S>, opts: AcquireOptions = {}): Promise<Lease<S>> {
-    const deadline = this.now() + this.loadTimeoutMs;
+    const started = this.now();
+    const deadline = started + this.loadTimeoutMs;
+    const roomBy = started + Math.min(opts.roomWaitMs ?? 0, this.loadTimeoutMs);
     let waitedForRoom = false;
     for (;;) {
       let e = this.entries.get(key);
@@ -125,9 +135,9 @@ export class SessionCache<S> {
       if (e) console.debug(JSON.stringify({ event: 'session_wait', key }));
       const victims = e ? [] : this.makeRoom(key, bytes);
       if (!victims) {
-        const busy = `${key} does not fit the ${this.scope} memory budget while other sessions are busy`;
-        if (!this.options.waitForRoom || this.now() >= deadline) throw new EngineFailure(busy);
+        const busy = `${key} (${mib(bytes)} MiB) does not fit the ${this.scope} memory budget (${BUDGET_KNOB[this.scope]}, ${mib(this.options.budgetBytes!)} MiB) while other sessions are busy`;
         if (opts.deadline !== undefined && this.now() >= opts.deadline) throw new DeadlineExceeded(`${busy}: the request's deadline passed while it waited for memory`);
+        if (this.now() >= roomBy) throw new MemoryBusy(waitedForRoom ? `${busy}; none was given back within ${Math.round(this.now() - started)} ms` : busy);
         if (!waitedForRoom) console.log(JSON.stringify({ event: 'session_wait_memory', key, bytes }));
         waitedForRoom = true;
         await (this.options.sleep ?? sleep)(this.options.pollMs ?? POLL_MS);
@@ -218,7 +228,7 @@ export class SessionCache<S> {
   private makeRoom(key: string, bytes: number): Victim<S>[] | undefined {
     const budget = this.options.budgetBytes;
     if (budget === undefined) return [];
-    if (bytes > budget) throw new EngineFailure(`${key} needs ${mib(bytes)} MiB of ${this.scope === 'isolate' ? 'WASM ' : ''}memory, the ${this.scope} budget is ${mib(budget)} MiB`);
+    if (bytes > budget) throw new EngineFailure(`${key} needs ${mib(bytes)} MiB of ${this.scope === 'isolate' ? 'WASM ' : ''}memory, the ${this.scope} budget is ${mib(budget)} MiB (${BUDGET_KNOB[this.scope]})`);
     let used = 0;
     for (const e of this.entries.values()) used += e.bytes;
     const victims: Victim<S>[] = [];
@@ -247,4 +257,5 @@ interface Victim<S> {
   bytes: number;
 }
 
-const mib = (bytes: number) => Math.round(bytes / 1048576);
+/** MiB, one decimal below 10 (a small isolate budget or an mnist variant would otherwise read 0 or 1). */
+const mib = (bytes: number) => (bytes < 10 * 1048576 ? Math.round(bytes / 104857.6) / 10 : Math.round(bytes / 1048576));

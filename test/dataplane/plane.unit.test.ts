@@ -1,8 +1,8 @@
 /**
  * The data plane with fake backends and a fake live view over the shipped manifests: it pulls its config
  * on every verb, returns a typed result, and carries out the selector's fallback and prewarm (and nothing
- * of its own): edge failures go to the origin and cool the variant down, origin outages go to the edge,
- * a request the origin refuses is final.
+ * of its own): edge failures go to the origin and cool the variant down (memory contention goes there without
+ * a cooldown), origin outages go to the edge, a request the origin refuses is final.
  */
 import { describe, expect, it } from 'vitest';
 import type { Backend, BackendRequest, BackendResult } from '../../src/backend.js';
@@ -11,7 +11,7 @@ import { parseConfig } from '../../src/config.js';
 import { learnerOptions } from '../../src/config/learning.js';
 import { DataPlane } from '../../src/dataplane.js';
 import { LatencyLearner } from '../../src/latency/learner.js';
-import { ClientClosedRequest, EngineFailure, ModelNotReady, ModelRejectedInput, OriginRejected, OriginTimeout, OriginUnavailable, SloUnattainable } from '../../src/errors.js';
+import { ClientClosedRequest, EngineFailure, MemoryBusy, ModelNotReady, ModelRejectedInput, OriginRejected, OriginTimeout, OriginUnavailable, SloUnattainable } from '../../src/errors.js';
 import { Metrics } from '../../src/metrics.js';
 import { errorHeaders } from '../../src/protocol/headers.js';
 import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
@@ -256,6 +256,34 @@ describe('the data plane', () => {
     clock.t += 30_000;
     const later = await plane.infer(mnist, ...request());
     expect(later.decision.candidates.find((c) => c.target === 'edge' && c.variant === failed)?.kept).toBe(true);
+  });
+
+  it('sends an edge load that found memory held by busy sessions to the origin, says contention, and cools nothing down', async () => {
+    const { plane, edge, origin, metrics } = harness();
+    edge.failWith = () => new MemoryBusy('mnist/fp32 (0.4 MiB) does not fit the isolate memory budget (edge.isolate_memory_budget_bytes, 0.6 MiB) while other sessions are busy');
+    const out = await plane.infer(mnist, ...request(1, { 'x-model-variant': 'fp32' }));
+    expect(out.decision.fallback).toEqual({ target: 'origin', variant: 'fp32' });
+    expect(origin.calls.map((c) => c.variant)).toEqual(['fp32']);
+    expect(out.served).toEqual({ variant: 'fp32', site: 'origin', reason: 'edge fp32 waited for memory busy sessions hold (contention, no cooldown); fell back to origin' });
+    expect(metrics.total('gateway_variant_cooldowns_total')).toBe(0);
+    expect(metrics.counter('gateway_edge_memory_contention_total', { model: 'mnist', variant: 'fp32', answered: 'origin' })).toBe(1);
+    // The variant stays routable for everyone: the next pinned request runs it at the edge.
+    edge.failWith = undefined;
+    const next = await plane.infer(mnist, ...request(1, { 'x-model-variant': 'fp32' }));
+    expect(next.served).toMatchObject({ variant: 'fp32', site: 'edge' });
+  });
+
+  it('answers contention with no origin to fall back to 503 with a short Retry-After naming the budget, and no cooldown', async () => {
+    const { plane, edge, state, metrics } = harness();
+    state.healthy = false;
+    edge.failWith = () => new MemoryBusy('mnist/fp32 (0.4 MiB) does not fit the isolate memory budget (edge.isolate_memory_budget_bytes, 0.6 MiB) while other sessions are busy');
+    const err = await plane.infer(mnist, ...request(1, { 'x-model-variant': 'fp32' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MemoryBusy);
+    expect((err as MemoryBusy).status).toBe(503);
+    expect((err as MemoryBusy).message).toMatch(/edge\.isolate_memory_budget_bytes/);
+    expect(errorHeaders(err as MemoryBusy)['retry-after']).toBe('1');
+    expect(metrics.total('gateway_variant_cooldowns_total')).toBe(0);
+    expect(metrics.counter('gateway_edge_memory_contention_total', { model: 'mnist', variant: 'fp32', answered: 'none' })).toBe(1);
   });
 
   it('answers input a proven edge variant refuses with 422, without the origin or a cooldown', async () => {

@@ -5,7 +5,8 @@
  * refused by the origin by its predicted cost instead of run, while the victim's ordinary requests are
  * served and the breaker stays closed. Then the origin's own admission, asked directly: a request that
  * cannot finish by its deadline fails at once, and a malformed caller id is a JSON 400. (A flood of one
- * caller's 429s is in faults.test.ts, which owns the fault proxy.)
+ * caller's 429s is in faults.test.ts, which owns the fault proxy; both tenants for half a minute at a time on the
+ * running stack, in tenants-soak.e2e.test.ts.)
  */
 import { createExecutionContext, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';

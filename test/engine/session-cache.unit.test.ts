@@ -1,10 +1,14 @@
 /**
  * The session cache on its own, with fake sessions: concurrent first requests share one load, failed and
  * abandoned loads are forgotten so a later request retries, the memory budget releases only idle sessions
- * in LRU order, and waiters give up at their own deadline.
+ * in LRU order, contention (busy sessions holding the budget) is MemoryBusy after a bounded wait, never an
+ * EngineFailure, and waiters give up at their own deadline.
  */
 import { describe, expect, it, vi } from 'vitest';
 import { SessionCache } from '../../src/engine/session-cache.js';
+import { EngineFailure, MemoryBusy } from '../../src/errors.js';
+
+const MiB = 1024 * 1024;
 
 interface FakeSession {
   name: string;
@@ -89,7 +93,7 @@ describe('SessionCache', () => {
   it('never releases a session in use, and says so when nothing idle can make room', async () => {
     const c = cache({ budgetBytes: 100 });
     const a = await c.acquire('m/a', 60, ready('a'));
-    await expect(c.acquire('m/b', 60, ready('b'))).rejects.toThrow(/does not fit the isolate memory budget while other sessions are busy/);
+    await expect(c.acquire('m/b', 60, ready('b'))).rejects.toThrow(/does not fit the isolate memory budget \(edge\.isolate_memory_budget_bytes, 0 MiB\) while other sessions are busy/);
     expect(a.session.released).toBe(false);
     expect(c.readyKeys()).toEqual(['m/a']);
     a.done();
@@ -99,10 +103,22 @@ describe('SessionCache', () => {
     b.done();
   });
 
-  it('with waitForRoom (the origin), waits for a busy session to be given back instead of failing, then loads', async () => {
-    const c = new SessionCache<FakeSession>({ budgetBytes: 100, waitForRoom: true, scope: 'origin', release: async (s) => void (s.released = true), pollMs: 1 });
+  it('fails contention with MemoryBusy (503, a 1 s Retry-After), never an EngineFailure that would cool the variant down', async () => {
+    const c = cache({ budgetBytes: 100 * MiB });
+    const a = await c.acquire('m/a', 60 * MiB, ready('a'));
+    const loader = vi.fn(ready('b'));
+    const err = await c.acquire('m/b', 60 * MiB, loader).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MemoryBusy);
+    expect(err).not.toBeInstanceOf(EngineFailure);
+    expect(err).toMatchObject({ status: 503, retryAfterSeconds: 1, message: 'm/b (60 MiB) does not fit the isolate memory budget (edge.isolate_memory_budget_bytes, 100 MiB) while other sessions are busy' });
+    expect(loader).not.toHaveBeenCalled();
+    a.done();
+  });
+
+  it('waits up to roomWaitMs for a busy session to be given back, then releases it and loads', async () => {
+    const c = cache({ budgetBytes: 100 });
     const a = await c.acquire('m/a', 60, ready('a'));
-    const b = c.acquire('m/b', 60, ready('b'));
+    const b = c.acquire('m/b', 60, ready('b'), { roomWaitMs: 10_000 });
     await new Promise((r) => setTimeout(r, 10));
     expect(c.entry('m/b')).toBeUndefined();
     a.done();
@@ -112,12 +128,24 @@ describe('SessionCache', () => {
     lease.done();
   });
 
-  it("with waitForRoom, gives up at the request's deadline with a 504, not a crash", async () => {
+  it('gives up after roomWaitMs with MemoryBusy saying how long it waited', async () => {
     let t = 0;
-    const c = new SessionCache<FakeSession>({ budgetBytes: 100, waitForRoom: true, scope: 'origin', release: async () => undefined, now: () => t, pollMs: 1, sleep: async () => void (t += 10) });
+    const c = new SessionCache<FakeSession>({ budgetBytes: 100, release: async () => undefined, now: () => t, pollMs: 1, sleep: async () => void (t += 10) });
     const a = await c.acquire('m/a', 60, ready('a'));
-    const err = await c.acquire('m/b', 60, ready('b'), { deadline: 50 }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ status: 504, message: expect.stringMatching(/^m\/b does not fit the origin memory budget while other sessions are busy: the request's deadline passed while it waited for memory$/) });
+    const asked = t;
+    const err = await c.acquire('m/b', 60, ready('b'), { roomWaitMs: 50 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MemoryBusy);
+    expect((err as Error).message).toMatch(/while other sessions are busy; none was given back within 50 ms$/);
+    expect(t - asked).toBe(50);
+    a.done();
+  });
+
+  it("at the origin, waits for room up to the request's deadline and then answers 504, not a crash", async () => {
+    let t = 0;
+    const c = new SessionCache<FakeSession>({ budgetBytes: 100, scope: 'origin', release: async () => undefined, now: () => t, pollMs: 1, sleep: async () => void (t += 10) });
+    const a = await c.acquire('m/a', 60, ready('a'));
+    const err = await c.acquire('m/b', 60, ready('b'), { roomWaitMs: Infinity, deadline: 50 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 504, message: expect.stringMatching(/^m\/b \(0 MiB\) does not fit the origin memory budget \(origin_limits\.memory_budget_bytes, 0 MiB\) while other sessions are busy: the request's deadline passed while it waited for memory$/) });
     expect(t).toBeGreaterThanOrEqual(50);
     a.done();
   });
@@ -161,7 +189,7 @@ describe('SessionCache', () => {
   it('refuses a variant larger than the whole budget without loading it', async () => {
     const c = cache({ budgetBytes: 1 << 20 });
     const loader = vi.fn(ready('big'));
-    await expect(c.acquire('m/big', 3 << 20, loader)).rejects.toThrow(/needs 3 MiB of WASM memory, the isolate budget is 1 MiB/);
+    await expect(c.acquire('m/big', 3 << 20, loader)).rejects.toThrow(/needs 3 MiB of WASM memory, the isolate budget is 1 MiB \(edge\.isolate_memory_budget_bytes\)/);
     expect(loader).not.toHaveBeenCalled();
   });
 

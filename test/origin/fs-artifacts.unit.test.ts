@@ -1,9 +1,14 @@
-/** The models folder as a device artifact store (origin/fs-store.ts): sizes, whole files, ranges, absences. */
+/**
+ * The models folder as the origin's stores (origin/fs-store.ts): the engine's (a file onnxruntime-node opens
+ * itself, else bytes) and the device artifacts' (sizes, whole files, ranges, absences).
+ */
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FsArtifacts } from '../../origin/fs-store.js';
+import { FsArtifacts, FsStore } from '../../origin/fs-store.js';
+import type { OrtModule } from '../../src/engine/ort-session.js';
+import { openSession } from '../../src/engine/ort-session.js';
 import { Registry } from '../../src/registry/registry.js';
 import { readManifests } from '../../tools/lib/manifests.js';
 
@@ -27,5 +32,22 @@ describe('FsArtifacts', () => {
     const none = new FsArtifacts(join(tmpdir(), `no-models-${process.pid}`));
     expect(await none.size(mnist, 'int8')).toBeUndefined();
     expect(await none.read(mnist, 'int8')).toBeUndefined();
+  });
+});
+
+describe('FsStore', () => {
+  it('hands onnxruntime the variant\'s file to open, never its bytes, and the bytes only to a runtime that asks', async () => {
+    const store = new FsStore('models');
+    const opened: unknown[] = [];
+    const ort = { InferenceSession: { create: async (source: unknown) => (opened.push(source), {}) } } as unknown as OrtModule;
+    await openSession(ort, store, mnist, 'int8');
+    expect(opened).toEqual([join('models', 'mnist', mnist.variants.int8!.file)]);
+    expect(Buffer.from((await store.get(mnist, 'int8'))!).equals(file)).toBe(true);
+  });
+
+  it('names no file, and no bytes, where the file is missing', async () => {
+    const none = new FsStore(join(tmpdir(), `no-models-${process.pid}`));
+    expect(await none.path(mnist, 'int8')).toBeUndefined();
+    expect(await none.get(mnist, 'int8')).toBeUndefined();
   });
 });

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { ORIGIN_ALLOCATOR_ENV } from '../../tools/lib/allocator.js';
 import type { FaultProxy } from './fault-proxy.js';
 import { startFaultProxy } from './fault-proxy.js';
 import { ORIGIN_TEST_PORT, ORIGIN_TEST_TOKEN } from './constants.js';
@@ -16,7 +17,7 @@ let proxy: FaultProxy | undefined;
 export async function setup(): Promise<void> {
   child = spawn(process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(port)], {
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, ORIGIN_TOKEN: ORIGIN_TEST_TOKEN },
+    env: { ...process.env, ORIGIN_TOKEN: ORIGIN_TEST_TOKEN, ...ORIGIN_ALLOCATOR_ENV },
   });
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {

@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { ORIGIN_ALLOCATOR_ENV } from '../lib/allocator.js';
 import { seedR2 } from './seed-r2.js';
 import { Supervised } from './supervisor.js';
 
@@ -63,7 +64,7 @@ console.log('> r2: seed the local bucket');
 await seedR2('models');
 // A fresh shared secret per run unless one is given: the origin answers only the gateway.
 const originToken = process.env.ORIGIN_TOKEN || randomBytes(24).toString('base64url');
-supervise('origin', process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(originPort)], { ORIGIN_TOKEN: originToken });
+supervise('origin', process.execPath, ['--import', 'tsx', 'origin/server.ts', '--port', String(originPort)], { ORIGIN_TOKEN: originToken, ...ORIGIN_ALLOCATOR_ENV });
 supervise('gateway', 'npx', ['wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(gatewayPort), '--var', `ORIGIN_URL:${originUrl}`, '--var', `ORIGIN_TOKEN:${originToken}`, '--var', 'ADMIN_OPEN:true', '--show-interactive-dev-session=false'], {
   WRANGLER_SEND_METRICS: 'false',
 });
