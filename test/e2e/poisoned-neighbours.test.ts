@@ -15,10 +15,10 @@ import { classes, digits, mnistBody } from '../helpers.js';
 const config = {
   ...(env.GATEWAY_CONFIG as Record<string, unknown>),
   models: {
-    // mnist at the edge in two variants; ppocr-det only as its int8 file at the edge (the one this test
+    // mnist at the edge in two variants; ppocr-det only as its int8w file at the edge (the one this test
     // runtime holds); transformer-small only at the origin (no edge memory for it).
     mnist: { variants: ['fp32', 'fp16'] },
-    'ppocr-det': { variants: ['int8'] },
+    'ppocr-det': { variants: ['int8w'] },
     'transformer-small': { edge_memory_budget_bytes: 1 },
   },
 };

@@ -13,9 +13,9 @@
 import { env, SELF } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-// ppocr-det/int8 ships with the Worker, is edge-servable, and no other workers test loads it.
+// ppocr-det/int8w ships with the Worker, is edge-servable, and no other workers test loads it.
 const MODEL = 'ppocr-det';
-const KEY = 'ppocr-det/int8.onnx';
+const KEY = 'ppocr-det/int8w.onnx';
 const SIDE = 32;
 
 const assets = env.ASSETS;
@@ -51,7 +51,7 @@ function image(seed: number): number[] {
 function infer(seed: number, signal?: AbortSignal): Promise<Response> {
   return SELF.fetch(`http://gateway.test/v2/models/${MODEL}/infer`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-model-variant': 'int8', 'x-slo-ms': '60000' },
+    headers: { 'content-type': 'application/json', 'x-model-variant': 'int8w', 'x-slo-ms': '60000' },
     body: JSON.stringify({ inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, SIDE, SIDE], data: image(seed) }] }),
     ...(signal ? { signal } : {}),
   });
@@ -92,7 +92,7 @@ describe('a session load whose first request is cancelled', () => {
     for (const { res, body } of answers) {
       expect(res.status, JSON.stringify(body)).toBe(200);
       expect(res.headers.get('x-served-by')).toBe('edge');
-      expect(res.headers.get('x-model-variant')).toBe('int8');
+      expect(res.headers.get('x-model-variant')).toBe('int8w');
       expect(body.outputs[0].shape).toEqual([1, 1, SIDE, SIDE]);
       // Each waited for the load the cancelled request started, rather than finding the session loaded.
       expect(res.headers.get('server-timing')).toMatch(/load;dur/);

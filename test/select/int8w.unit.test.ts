@@ -1,6 +1,6 @@
 /**
- * The router treats int8w like any variant, on its measured fidelity: the committed PaddleOCR manifests,
- * where int8w is more faithful than int8 (det) or less (rec), decide which one runs.
+ * The router treats int8w like any variant, on its measured fidelity: the committed PaddleOCR manifests, where
+ * int8 was dropped below its floor (det) or is more faithful than int8w (rec), decide which one runs.
  */
 import { describe, expect, it } from 'vitest';
 import { variantFacts } from '../../src/select/facts.js';
@@ -24,20 +24,23 @@ function decide(model: string, policy: Partial<SelectionPolicy>, items = 1) {
 }
 
 describe('routing with int8w', () => {
-  it('chooses int8w over int8 where its measured fidelity is higher (ppocr-det, fp32 and fp16 not allowed at the edge)', () => {
+  it('serves int8w where the compressor dropped int8 below its floor (ppocr-det, fp32 and fp16 not allowed at the edge)', () => {
     const det = models.get('ppocr-det')!;
-    expect(det.variants.int8w!.fidelity.cosine).toBeGreaterThan(det.variants.int8!.fidelity.cosine + 0.0005);
+    expect(det.variants.int8).toBeUndefined();
+    expect(det.provenance['dropped_variants']).toEqual([expect.objectContaining({ variant: 'int8' })]);
     const d = decide('ppocr-det', { variants: ['int8', 'int8w'] }, 400);
     expect(d.variant).toBe('int8w');
-    expect(d.reason).toMatch(/int8w at edge: most accurate/);
+    expect(d.reason).toMatch(/int8w at edge/);
   });
 
-  it('keeps int8w when an accuracy floor drops int8 (ppocr-det, floor 0.9)', () => {
-    const d = decide('ppocr-det', { variants: ['int8', 'int8w'], accuracy_floor: 0.9 }, 400);
-    expect(d.variant).toBe('int8w');
-    const int8 = d.candidates.find((c) => c.variant === 'int8')!;
-    expect(int8.kept).toBe(false);
-    expect(int8.why).toMatch(/floor/);
+  it('drops int8w below an accuracy floor above its fidelity, for fp16 (ppocr-det, floor 0.95)', () => {
+    const det = models.get('ppocr-det')!;
+    expect(det.variants.int8w!.fidelity.cosine).toBeLessThan(0.95);
+    const d = decide('ppocr-det', { variants: ['fp16', 'int8w'], accuracy_floor: 0.95 }, 400);
+    expect(d.variant).toBe('fp16');
+    const int8w = d.candidates.find((c) => c.variant === 'int8w')!;
+    expect(int8w.kept).toBe(false);
+    expect(int8w.why).toMatch(/floor/);
   });
 
   it('prefers int8 where int8w measured less faithful (ppocr-rec), unless only int8w fits', () => {
