@@ -53,6 +53,12 @@ export interface VariantWatch {
   fleet?: Verdict | undefined;
 }
 
+/** A change of a variant's standing, as logged (`variant_state`) and shown. */
+export interface WatchEvent extends Transition {
+  model: string;
+  variant: VariantName;
+}
+
 export interface MonitorOptions {
   metrics: Metrics;
   /** Predicted compute (ms) of a one-item run of a variant at the edge: the canary's latency gate. */
@@ -70,7 +76,7 @@ export class FidelityMonitor {
   readonly budget: ShadowBudget;
   readonly evidence = new EvidenceLog();
   /** The last changes of standing, newest last. */
-  readonly events: (Transition & { model: string; variant: VariantName })[] = [];
+  readonly events: WatchEvent[] = [];
   private readonly standings = new Map<string, Standing>();
   private readonly canaryOf = new Map<string, string>();
   private readonly refreshedAt = new Map<string, number>();

@@ -52,7 +52,7 @@ export function normalQuantile(p: number): number {
   return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
 }
 
-/** A score with its one-sided bounds at some confidence: `lower` and `upper` are each a one-sided bound. */
+/** A score with its one-sided bounds at some confidence: `lower` and `upper` are each a one-sided bound (score 0 when n is 0). */
 export interface Interval {
   n: number;
   score: number;
@@ -65,7 +65,7 @@ export interface Interval {
  * rate is below `upper` (and above `lower`) with that confidence. n = 0: the whole of [0, 1].
  */
 export function wilson(k: number, n: number, z: number): Interval {
-  if (n <= 0) return { n: 0, score: NaN, lower: 0, upper: 1 };
+  if (n <= 0) return { n: 0, score: 0, lower: 0, upper: 1 };
   const p = Math.min(1, Math.max(0, k / n));
   const z2 = z * z;
   const denom = 1 + z2 / n;
@@ -79,7 +79,7 @@ export function wilson(k: number, n: number, z: number): Interval {
  * samples have no spread to speak of: the bounds are then the score's whole range [`lo`, `hi`].
  */
 export function meanInterval(s: ScoreSums, z: number, lo = -1, hi = 1): Interval & { se: number } {
-  if (s.n <= 0) return { n: 0, score: NaN, lower: lo, upper: hi, se: NaN };
+  if (s.n <= 0) return { n: 0, score: 0, lower: lo, upper: hi, se: NaN };
   const mean = s.sum / s.n;
   if (s.n < 2) return { n: s.n, score: mean, lower: lo, upper: hi, se: NaN };
   const variance = Math.max(0, (s.sumsq - s.n * mean * mean) / (s.n - 1));

@@ -51,7 +51,7 @@ export function judge(outputs: Readonly<Record<string, OutputEvidence>>, rule: V
   const judged = Object.entries(outputs)
     .filter(([, e]) => e.n > 0)
     .map(([output, e]) => ({ output, metric: e.metric, iv: interval(e, z) }));
-  if (!judged.length) return { n: 0, score: NaN, lower: 0, upper: 1, status: 'unsure', floor: rule.floor, text: 'no production samples yet' };
+  if (!judged.length) return { n: 0, score: 0, lower: 0, upper: 1, status: 'unsure', floor: rule.floor, text: 'no production samples yet' };
   const enough = judged.every((j) => j.iv.n >= rule.minSamples);
   // Below when any output surely is (the lowest upper bound shows); above only when every output surely is not.
   const below = enough && judged.some((j) => j.iv.upper < rule.floor);
