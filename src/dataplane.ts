@@ -14,7 +14,8 @@ import { devicePlan, findArtifact } from './dataplane/device.js';
 import type { DeviceQuery } from './select/device-params.js';
 import { Feedback } from './latency/feedback.js';
 import { backendRequest, serve } from './dataplane/serve.js';
-import type { Watch, WatchView } from './dataplane/shadow.js';
+import type { Watch } from './dataplane/shadow.js';
+import type { WatchView } from './dataplane/watch-view.js';
 import { Shadows } from './dataplane/shadow.js';
 import { VariantHealth } from './dataplane/variant-health.js';
 import { loadModel } from './dataplane/repository.js';
@@ -40,7 +41,7 @@ import type { Target } from './select/select.js';
 
 export type { ExplainQuery, Explanation } from './dataplane/decide.js';
 export type { Artifact, DevicePlan } from './dataplane/device.js';
-export type { WatchView } from './dataplane/shadow.js';
+export type { ScorePoint, WatchView } from './dataplane/watch-view.js';
 export type { RequestRouting } from './select/request-params.js';
 export type { ConfigSource, DataPlaneDeps, InferContext, InferOutcome, SloOutcome } from './dataplane/types.js';
 import type { DataPlaneDeps, InferContext, InferOutcome, SloOutcome } from './dataplane/types.js';

@@ -19,7 +19,7 @@ import { InvalidInput } from '../errors.js';
 import type { Metrics } from '../metrics.js';
 import type { SkipReason, Ticket } from '../monitor/budget.js';
 import { compareAnswers } from '../monitor/compare.js';
-import type { FidelityMonitor, MonitorRouting, VariantWatch, WatchEvent, WatchSettings } from '../monitor/monitor.js';
+import type { FidelityMonitor, MonitorRouting, WatchSettings } from '../monitor/monitor.js';
 import type { Evidence, ShadowLine, ShadowRole } from '../monitor/published.js';
 import type { InferenceRequest, Tensor } from '../protocol/tensor.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
@@ -27,6 +27,8 @@ import { REFERENCE_VARIANT } from '../registry/manifest.js';
 import { fitsEdge } from '../select/facts.js';
 import type { LiveView } from '../select/live.js';
 import type { Target } from '../select/select.js';
+import type { WatchView } from './watch-view.js';
+import { watchView } from './watch-view.js';
 
 /** The caller id of shadow work: no real caller's id looks like it (src/protocol/caller.ts: hex digits). */
 export const SHADOW_CALLER = 'shadow';
@@ -59,15 +61,6 @@ export interface Answered {
   watch: Watch;
   requestId?: string | undefined;
   waitUntil?: ((work: Promise<unknown>) => void) | undefined;
-}
-
-/** The fidelity monitor for ops: each variant's standing and verdicts, an operator's clear, the last changes. */
-export interface WatchView {
-  report(model: ModelManifest): VariantWatch[];
-  /** Clears `variant` in this isolate (a demotion lifted, a rollback back to canary); the variant as it then stands. */
-  clear(model: ModelManifest, variant: VariantName): VariantWatch;
-  /** The last changes of standing in this isolate, oldest first. */
-  events(): WatchEvent[];
 }
 
 interface Plan {
@@ -103,19 +96,9 @@ export class Shadows {
     return { settings, routing: this.deps.monitor.routing(model, settings, config.fidelity, draw) };
   }
 
-  /** The monitor as ops see it under `config`. */
+  /** The monitor as ops see it under `config` (watch-view.ts). */
   view(config: GatewayConfig): WatchView {
-    const { monitor } = this.deps;
-    const report = (model: ModelManifest) => monitor.watch(model, this.settings(config, model, resolvePolicy(config, model.name)), config.fidelity);
-    return {
-      report,
-      clear: (model, variant) => {
-        if (!model.variants[variant]) throw new InvalidInput(`unknown variant '${variant.slice(0, 48)}' for model '${model.name}'; it has ${Object.keys(model.variants).join(', ')}`);
-        monitor.clear(model, variant);
-        return report(model).find((w) => w.variant === variant)!;
-      },
-      events: () => [...monitor.events],
-    };
+    return watchView(this.deps.monitor, config, (model) => this.settings(config, model, resolvePolicy(config, model.name)));
   }
 
   /** A pin to a held variant: a canary only for the callers its config names, anything held only where the policy allows pins. */

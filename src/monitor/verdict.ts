@@ -43,6 +43,8 @@ export function interval(e: OutputEvidence, z: number): Interval {
 }
 
 const fmt = (x: number) => (Number.isFinite(x) ? String(Math.round(x * 1000) / 1000) : '–');
+/** A bound, truncated: shown to three places it still stands on the same side of a floor of three places. */
+const bound = (x: number) => (Number.isFinite(x) ? String(Math.floor(x * 1000 + 1e-9) / 1000) : '–');
 const name = (m: FidelityMetric) => ({ agreement: 'agreement', cosine: 'cosine', rel_err: '1 − relative error', drift: '1 − drift' })[m];
 
 /** The verdict on a variant's outputs' evidence under `rule`. */
@@ -62,9 +64,9 @@ export function judge(outputs: Readonly<Record<string, OutputEvidence>>, rule: V
   const what = `production ${name(metric)} ${fmt(iv.score)}`;
   const text =
     status === 'below'
-      ? `${what} (n=${iv.n}, upper ${fmt(iv.upper)}) < floor ${rule.floor}`
+      ? `${what} (n=${iv.n}, upper ${bound(iv.upper)}) < floor ${rule.floor}`
       : status === 'above'
-        ? `${what} (n=${iv.n}, lower ${fmt(iv.lower)}) ≥ floor ${rule.floor}`
-        : `${what} (n=${iv.n}, ${fmt(iv.lower)}–${fmt(iv.upper)}): ${enough ? 'not sure against' : `fewer than ${rule.minSamples} samples for`} floor ${rule.floor}`;
+        ? `${what} (n=${iv.n}, lower ${bound(iv.lower)}) ≥ floor ${rule.floor}`
+        : `${what} (n=${iv.n}, ${bound(iv.lower)}–${bound(iv.upper)}): ${enough ? 'not sure against' : `fewer than ${rule.minSamples} samples for`} floor ${rule.floor}`;
   return { ...iv, status, output, metric, floor: rule.floor, text };
 }

@@ -83,6 +83,15 @@ describe('shadow checks and demotion', () => {
     expect(metrics).toMatch(/gateway_variant_fidelity\{model="mnist",source="offline",variant="shuffled"\} 1/);
     expect(metrics).toMatch(/gateway_shadow_comparisons_total\{model="mnist",reference="edge",role="served",variant="shuffled"\} [5-8]/);
 
+    // The dashboard says why, and draws production against offline over time with the floor.
+    const page = (await call('GET', '/dashboard')).text;
+    const card = page.slice(page.indexOf('id="fidelity-mnist"'), page.indexOf('</section>', page.indexOf('id="fidelity-mnist"')));
+    expect(card).toMatch(/<tr data-variant="shuffled" data-state="demoted">/);
+    expect(card).toContain(watch.reason.replace('<', '&lt;'));
+    expect(card).toMatch(/<svg[^>]*data-chart="fidelity"/);
+    expect(card).toMatch(/data-floor="0.95"/);
+    expect(page).toMatch(/<tr data-to="demoted">/);
+
     // Answers of int8 keep being checked; the demoted variant is probed on the same inputs for fresh evidence.
     const next = await call('POST', '/v2/models/mnist/infer', digitsBody(100));
     await waitOnExecutionContext(next.ctx);
