@@ -15,6 +15,7 @@ const Shared = {
   shadow_rate: z.number().min(0).max(1).describe('Share of answered requests per model whose inputs also run on the model\'s reference variant (fp32 at the edge when it fits, else at the origin) after the answer is sent, to compare the two outputs. A canary\'s answers are always checked.').default(0.01),
   confidence: z.number().gt(0.5).lt(1).describe('One-sided confidence of every verdict: a variant is demoted (a canary rolled back) when the upper bound of its production fidelity at this confidence is below its floor (Wilson\'s interval for agreement, mean + z·standard error for cosine and errors), re-admitted or promoted when the lower bound is at or above it.').default(0.99),
   min_samples: z.number().int().positive().describe('Production samples a variant needs before any verdict: with fewer it keeps its offline figure. A test looked at after every sample is optimistic at small n.').default(30),
+  window: z.number().int().positive().describe('The most recent samples a verdict is drawn from (per variant, in each isolate and fleet-wide): older evidence ages out, so a variant that served well for a week is judged on what it does now, and a drift shows within about this many checked samples. A canary\'s window is at least its `min_samples`.').default(400),
 };
 
 export const MonitoringSchema = z
@@ -59,6 +60,7 @@ export function resolveMonitoring(global: MonitoringConfig, model: { monitoring?
     enabled: m.enabled ?? global.enabled,
     shadowRate: m.shadow_rate ?? global.shadow_rate,
     rule: { floor: m.floor ?? accuracyFloor, confidence: m.confidence ?? global.confidence, minSamples: m.min_samples ?? global.min_samples },
+    windowSamples: Math.max(m.window ?? global.window, canary?.min_samples ?? 0),
     limits: { maxConcurrent: global.max_concurrent, cpuMsPerMinute: global.cpu_ms_per_minute, originPerMinute: global.origin_per_minute, maxQueueMs: global.max_queue_ms },
     cleared: Object.fromEntries(Object.entries(m.cleared ?? {}).map(([v, at]) => [v, Date.parse(at)])),
     ...(canary

@@ -25,6 +25,8 @@ export interface WatchSettings {
   enabled: boolean;
   shadowRate: number;
   rule: VerdictRule;
+  /** The most recent samples a verdict is drawn from, per variant (this isolate's, and the fleet's). */
+  windowSamples: number;
   limits: BudgetLimits;
   /** Operators' clears: variant -> when (ms). */
   cleared: Record<VariantName, number>;
@@ -154,7 +156,7 @@ export class FidelityMonitor {
 
   /** One comparison's evidence for `variant`, then its verdict. */
   record(model: ModelManifest, variant: VariantName, evidence: Evidence, s: WatchSettings, fleet: FidelityProfiles | undefined): void {
-    this.evidence.add(`${model.name}/${variant}`, evidence, this.now());
+    this.evidence.add(`${model.name}/${variant}`, evidence, this.now(), s.windowSamples);
     this.judge(model, variant, s, fleet);
   }
 
@@ -196,7 +198,7 @@ export class FidelityMonitor {
     const st = this.standing(model, variant);
     const isolate = judge(this.evidence.window(`${model.name}/${variant}`).evidence, s.rule);
     const buckets = fleet?.models[model.name]?.[variant]?.buckets;
-    return buckets ? { isolate, fleet: judge(evidenceSince(buckets, st.since), s.rule) } : { isolate };
+    return buckets ? { isolate, fleet: judge(evidenceSince(buckets, st.since, s.windowSamples), s.rule) } : { isolate };
   }
 
   private judge(model: ModelManifest, variant: VariantName, s: WatchSettings, fleet: FidelityProfiles | undefined): void {

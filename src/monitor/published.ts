@@ -81,9 +81,17 @@ export function addEvidence(a: Readonly<Evidence>, b: Readonly<Evidence>): Evide
   return out;
 }
 
-/** The evidence of the buckets that start at or after `since` (ms): what is fresh after a demotion or a clear. */
-export function evidenceSince(buckets: readonly FidelityBucket[], since: number): Evidence {
-  return buckets.filter((b) => b.t >= since).reduce<Evidence>((acc, b) => addEvidence(acc, b.outputs), {});
+/**
+ * The evidence of the buckets that start at or after `since` (ms), what is fresh after a demotion or a clear,
+ * newest first until `maxSamples` samples (whole buckets): the fleet's window, like an isolate's.
+ */
+export function evidenceSince(buckets: readonly FidelityBucket[], since: number, maxSamples = Infinity): Evidence {
+  let acc: Evidence = {};
+  for (let i = buckets.length - 1; i >= 0 && buckets[i]!.t >= since; i--) {
+    acc = addEvidence(acc, buckets[i]!.outputs);
+    if (Math.max(0, ...Object.values(acc).map((o) => o.n)) >= maxSamples) break;
+  }
+  return acc;
 }
 
 /** The score of a bucket or window: the worst output's mean score (NaN without samples). */

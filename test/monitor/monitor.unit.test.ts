@@ -18,6 +18,7 @@ const settings = (over: Partial<WatchSettings> = {}): WatchSettings => ({
   enabled: true,
   shadowRate: 1,
   rule: { floor: 0.95, confidence: 0.99, minSamples: 30 },
+  windowSamples: 400,
   limits: { maxConcurrent: 1, cpuMsPerMinute: 600, originPerMinute: 30, maxQueueMs: 5 },
   cleared: {},
   ...over,
@@ -81,6 +82,23 @@ describe('demotion and re-admission', () => {
     expect(m.standing(mnist, 'int8')).toMatchObject({ state: 'active' });
     // 103 agreeing probes in a row put the lower bound of agreement at the floor (at 99%).
     expect(m.standing(mnist, 'int8').reason).toBe('re-admitted: production agreement 1 (n=103, lower 0.95) ≥ floor 0.95');
+  });
+
+  it('judges the most recent samples only: a long good record does not hide a drop', () => {
+    const { m } = monitor();
+    const s = settings();
+    for (let i = 0; i < 10_000; i++) m.record(mnist, 'int8', agree(1), s, undefined);
+    let after = 0;
+    // Every other answer now disagrees: within the 400-sample window it shows after some dozens.
+    for (; m.standing(mnist, 'int8').state === 'active' && after < 10_000; after++) m.record(mnist, 'int8', agree(after % 2 ? 0 : 1), s, undefined);
+    expect(after).toBeGreaterThan(30);
+    expect(after).toBeLessThan(200);
+    // Without a window the same drop would have had to outweigh the 10,000 good samples.
+    const { m: unbounded } = monitor();
+    const all = settings({ windowSamples: Infinity });
+    for (let i = 0; i < 10_000; i++) unbounded.record(mnist, 'int8', agree(1), all, undefined);
+    for (let i = 0; i < 200; i++) unbounded.record(mnist, 'int8', agree(i % 2 ? 0 : 1), all, undefined);
+    expect(unbounded.standing(mnist, 'int8').state).toBe('active');
   });
 
   it('lifts a demotion when an operator clears it, here or through the config', () => {

@@ -62,7 +62,7 @@ describe('fidelity across the fleet', () => {
     const config = await new PolicySource({ policy_ttl_ms: 0 }, undefined, kv).get();
     const mnist = JSON.parse(readFileSync('models/mnist/manifest.json', 'utf8')) as ModelManifest;
     const monitor = new FidelityMonitor({ metrics: new Metrics(), latencyMs: () => 0, offline: () => 1, now: () => 2_000_000 });
-    const settings = { enabled: true, shadowRate: 0, rule: { floor: 0.95, confidence: 0.99, minSamples: 30 }, limits: { maxConcurrent: 1, cpuMsPerMinute: 0, originPerMinute: 0, maxQueueMs: 0 }, cleared: {} };
+    const settings = { enabled: true, shadowRate: 0, rule: { floor: 0.95, confidence: 0.99, minSamples: 30 }, windowSamples: 400, limits: { maxConcurrent: 1, cpuMsPerMinute: 0, originPerMinute: 0, maxQueueMs: 0 }, cleared: {} };
     monitor.refresh(mnist, settings, config.fidelity, true);
     expect(monitor.standing(mnist, 'int8')).toMatchObject({ state: 'demoted' });
     expect(monitor.standing(mnist, 'int8').reason).toMatch(/^demoted: production agreement 0\.2 \(n=100, upper 0\.3\d*\) < floor 0\.95$/);
