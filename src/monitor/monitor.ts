@@ -113,7 +113,10 @@ export class FidelityMonitor {
       let st = this.standings.get(key) ?? { state: isCanary ? 'canary' : 'active', since: isCanary ? s.canary!.started : 0, reason: isCanary ? 'canary' : 'no verdict yet' };
       if (before !== undefined && before !== canary && (isCanary || before.startsWith(`${variant}@`))) st = this.apply(model, variant, reconcile(st, isCanary, now));
       const clearedAt = s.cleared[variant];
-      if (clearedAt !== undefined && clearedAt > st.since && clearedAt <= now) st = this.apply(model, variant, clear(st, clearedAt, 'cleared by an operator (config)'));
+      if (clearedAt !== undefined && clearedAt > st.since && clearedAt <= now) {
+        st = this.apply(model, variant, clear(st, clearedAt, 'cleared by an operator (config)'));
+        this.evidence.restart(key, clearedAt);
+      }
       this.standings.set(key, st);
       if (s.enabled) this.judge(model, variant, s, fleet);
     }
@@ -164,6 +167,8 @@ export class FidelityMonitor {
   clear(model: ModelManifest, variant: VariantName): Standing {
     const key = `${model.name}/${variant}`;
     const st = this.apply(model, variant, clear(this.standing(model, variant), this.now()));
+    // Fresh evidence from now, whether or not the standing changed.
+    this.evidence.restart(key, st.since);
     this.standings.set(key, st);
     return st;
   }

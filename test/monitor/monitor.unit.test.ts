@@ -111,6 +111,12 @@ describe('demotion and re-admission', () => {
     clock.now += 5000;
     m.refresh(mnist, settings({ cleared: { int8: clock.now - 1000 } }), undefined, true);
     expect(m.standing(mnist, 'int8')).toMatchObject({ state: 'active', reason: 'cleared by an operator (config)' });
+    // A clear of an active variant changes nothing but the evidence: it starts afresh.
+    for (let i = 0; i < 20; i++) m.record(mnist, 'int8', agree(0), s, undefined);
+    clock.now += 1000;
+    m.clear(mnist, 'int8');
+    for (let i = 0; i < 20; i++) m.record(mnist, 'int8', agree(0), s, undefined);
+    expect(m.standing(mnist, 'int8').state).toBe('active');
   });
 
   it('judges the fleet\'s published evidence next to its own, counting only buckets since the standing began', () => {
