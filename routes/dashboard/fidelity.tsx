@@ -79,7 +79,7 @@ export function FidelityChart({ model, watch, history }: { model: ModelManifest;
 /** One model's variants under watch: standing, production against offline, and the chart. */
 export function FidelityCard({ model, watch, history }: { model: ModelManifest; watch: VariantWatch[]; history: ReturnType<WatchView['history']> }) {
   return (
-    <section class="card" id={`fidelity-${model.name}`} data-model={model.name}>
+    <section class="card" id={`fidelity-${model.name}`} data-fidelity-model={model.name}>
       <h3>{model.name}</h3>
       <div class="cols">
         <div class="scroll">
