@@ -128,11 +128,12 @@ export class PolicySource {
    */
   async recordClear(model: string, variant: string, at: string): Promise<boolean> {
     if (!this.kv) return false;
+    type Entry = { monitoring?: { cleared?: Record<string, string> } };
     const raw = await this.kv.get(POLICY_KEY);
-    const overlay = raw ? (JSON.parse(raw) as Record<string, any>) : {};
-    const entry = (overlay.models ??= {})[model] ?? {};
-    entry.monitoring = { ...entry.monitoring, cleared: { ...entry.monitoring?.cleared, [variant]: at } };
-    overlay.models[model] = entry;
+    const overlay = (raw ? JSON.parse(raw) : {}) as { models?: Record<string, Entry> };
+    const models = (overlay.models ??= {});
+    const entry = models[model] ?? {};
+    models[model] = { ...entry, monitoring: { ...entry.monitoring, cleared: { ...entry.monitoring?.cleared, [variant]: at } } };
     const next = JSON.stringify(overlay);
     await this.kv.put(POLICY_KEY, next);
     this.apply(next);
