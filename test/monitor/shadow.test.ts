@@ -31,9 +31,11 @@ async function brokenCatalog(): Promise<Obj[]> {
 function gatewayWith(models: Obj[], mnist: Obj) {
   const e = { ...env, GATEWAY_CONFIG: { ...(env.GATEWAY_CONFIG as Obj), models: { mnist: { origin_enabled: false, ...mnist } } } } as Env;
   const gw = buildGateway(e, models);
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  /** `answered` runs as soon as the response is handed back, before its body is read. */
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, answered?: () => void) => {
     const ctx = createExecutionContext();
     const res = await gw.fetch(new Request(`http://gateway.test${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }), e, ctx);
+    answered?.();
     return { res, ctx, text: await res.text() };
   };
   return { gw, call, kv: e.POLICY };
@@ -46,10 +48,11 @@ describe('shadow checks and demotion', () => {
   it('checks answers after they are sent, demotes a variant that disagrees with the reference, and re-admits it when cleared', async () => {
     const { gw, call, kv } = gatewayWith(await brokenCatalog(), { variants: ['shuffled', 'int8'], monitoring: { floor: 0.95, shadow_rate: 1, min_samples: 20 } });
     // The first answer is sent before its shadow check has run; the check completes in waitUntil.
-    const first = await call('POST', '/v2/models/mnist/infer', digitsBody(0));
+    let atAnswer = -1;
+    const first = await call('POST', '/v2/models/mnist/infer', digitsBody(0), {}, () => (atAnswer = comparisons(gw, 'shuffled', 'served')));
     expect(first.res.status, first.text).toBe(200);
     expect(first.res.headers.get('x-model-variant')).toBe('shuffled');
-    expect(comparisons(gw, 'shuffled', 'served')).toBe(0);
+    expect(atAnswer).toBe(0);
     await waitOnExecutionContext(first.ctx);
     expect(comparisons(gw, 'shuffled', 'served')).toBe(1);
 
