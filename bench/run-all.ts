@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every question in one run, one after another (each starts and stops its own stack so
- * they never compete for the 2 cores), then the report. About 6-8 minutes on 2 cores, plus 8-12 for
- * the OCR step (three variants' det, rec and cls over 278 rendered lines).
+ * they never compete for the 2 cores), then the report. About 9-11 minutes on 2 cores (the drift step
+ * about 3), plus 8-12 for the OCR step (three variants' det, rec and cls over 278 rendered lines).
  */
 import { runBatching } from './batching.js';
 import { runBinary } from './binary.js';
@@ -16,6 +16,7 @@ import { runRouting } from './routing.js';
 import { runVariants } from './variants.js';
 import { runFleetBench } from './fleet/run.js';
 import { runOcrBench } from './ocr/run.js';
+import { runDrift } from './drift.js';
 
 const steps: [string, () => Promise<unknown>][] = [
   ['overhead', () => runOverhead()],
@@ -27,6 +28,7 @@ const steps: [string, () => Promise<unknown>][] = [
   ['binary', () => runBinary()],
   ['device', () => runDevice()],
   ['fleet', () => runFleetBench()],
+  ['drift', () => runDrift()],
   ['ocr', () => runOcrBench()],
 ];
 

@@ -16,6 +16,7 @@ import { ResolvedPolicySchema } from '../src/config/policy.js';
 import { CLIENT_HINT } from '../src/protocol/headers.js';
 import { VariantName } from '../src/registry/manifest.js';
 import type { V2Env } from './env.js';
+import { VariantWatch, variantRoutes } from './admin/variants.js';
 import { ADMIN_ERRORS, adminGuarded, errorResponse, jsonResponse } from './responses.js';
 
 /** The explain body; the handler parses with it, so the document and the check cannot disagree. */
@@ -89,6 +90,7 @@ export const Explanation = z
     learning: z
       .object({ enabled: z.boolean(), clock_frozen: z.boolean().openapi({ description: 'Edge runs read a frozen clock (production Workers) and are not learned' }) })
       .openapi({ description: 'Whether predictions are learned in this isolate' }),
+    monitor: z.array(VariantWatch).optional().openapi({ description: 'Each variant\'s standing and production fidelity next to its offline figure (GET /admin/variants has the same)' }),
   })
   .openapi('Explanation');
 
@@ -160,6 +162,7 @@ export function adminRoutes(policy: PolicySource): OpenAPIHono<V2Env> {
     return c.json(await plane.explain(plane.registry.get(model), query));
   });
 
+  app.route('/', variantRoutes(policy));
   return app;
 }
 

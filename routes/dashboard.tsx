@@ -7,6 +7,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import type { DataPlane } from '../src/dataplane.js';
 import { GatewayError } from '../src/errors.js';
+import { FidelityCard, WatchEvents } from './dashboard/fidelity.js';
 import { Page } from './dashboard/layout.js';
 import { ModelCard } from './dashboard/models.js';
 import type { Explanation, WhatIfForm } from './dashboard/whatif.js';
@@ -96,6 +97,7 @@ async function Dashboard({ plane, form, result, error }: { plane: DataPlane; for
   const models = plane.registry.list();
   const statuses = await Promise.all(models.map((m) => plane.modelStatus(m)));
   const learned = plane.learned().series;
+  const watching = await plane.watching();
   return (
     <Page title="Gateway dashboard" current="dashboard">
       <h2>Live counters</h2>
@@ -112,6 +114,17 @@ async function Dashboard({ plane, form, result, error }: { plane: DataPlane; for
         )}
       </div>
       {result ? <WhatIfResult result={result} /> : ''}
+      {watching ? (
+        <>
+          <h2 id="fidelity">Production fidelity <span class="muted small">answers checked against each model's reference after they are sent; demotions, canaries (this isolate, and the fleet's published evidence)</span></h2>
+          {models.map((model) => (
+            <FidelityCard model={model} watch={watching.report(model)} history={watching.history(model)} />
+          ))}
+          <WatchEvents events={watching.events()} />
+        </>
+      ) : (
+        ''
+      )}
       <h2>Models</h2>
       {models.map((model, i) => (
         <ModelCard model={model} ready={statuses[i]!.ready} placement={statuses[i]!.placement} learned={learned.filter((s) => s.model === model.name)} />

@@ -8,6 +8,7 @@ import type { RouteConfig } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import { mergePath } from 'hono/utils/url';
 import { configRoute, explainRoute, metricsRoute } from './admin.js';
+import { clearRoute, variantsRoute } from './admin/variants.js';
 import { ApiReference } from './dashboard/api-reference.js';
 import { dashboardRoute } from './dashboard.js';
 import pkg from '../package.json';
@@ -25,7 +26,7 @@ export const docsRoute = createRoute({ ...docs, method: 'get', path: '/docs', su
 
 /** Every documented route table but v2's, by where it is mounted (routes/app.ts and the Worker entry mount them). */
 const TABLES: readonly (readonly [mountedAt: string, routes: readonly RouteConfig[]])[] = [
-  ['/admin', [configRoute, explainRoute]],
+  ['/admin', [configRoute, explainRoute, variantsRoute, clearRoute]],
   ['/', [metricsRoute]],
   ['/dashboard', [dashboardRoute]],
   ['/', [openApiJsonRoute, docsRoute]],

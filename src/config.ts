@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { DeviceSchema } from './config/device.js';
 import { LearningSchema } from './config/learning.js';
+import { MonitoringSchema } from './config/monitoring.js';
+import { FidelityProfiles } from './monitor/published.js';
 import type { Policy, PolicyLayer as PolicyLayerSchema, ResolvedPolicySchema } from './config/policy.js';
 import { ModelPolicy, PolicySchema, PolicyFields } from './config/policy.js';
 import { zodMessage } from './lib/zod-message.js';
@@ -122,6 +124,8 @@ export const GatewayConfigSchema = z
       .describe('The network assumed for a client that sends no Client Hints: it steers routing only, never a refusal.'),
     device: DeviceSchema.prefault({}).describe('The device tier: plans that send a variant to the client\'s device (src/config/device.ts).'),
     learning: LearningSchema.prefault({}).describe('Online latency learning (src/config/learning.ts).'),
+    monitoring: MonitoringSchema.prefault({}).describe('Production fidelity (src/config/monitoring.ts): shadow checks against each model\'s reference, their budgets per isolate, and the confidence behind demotions and canaries. Per model: `models.<name>.monitoring` and `models.<name>.canary`.'),
+    fidelity: FidelityProfiles.optional().describe('Production fidelity evidence of the whole fleet (src/monitor/published.ts), published in the POLICY KV by the feedback Tail Worker (tail/) from the gateway\'s shadow log lines; judged next to each isolate\'s own.'),
     logging: z
       .object({
         request_sample_rate: z.number().min(0).max(1).describe('Fraction of answered inferences (2xx) that write their log line; every error (4xx, 5xx) and every other route is always logged. A line cost more CPU than the rest of the gateway around the model in local workerd (`npm run bench:overhead`); the feedback learner (tail/) needs only a sample, and the Analytics Engine data point still records every request.').default(0.1),

@@ -14,6 +14,9 @@ import { devicePlan, findArtifact } from './dataplane/device.js';
 import type { DeviceQuery } from './select/device-params.js';
 import { Feedback } from './latency/feedback.js';
 import { backendRequest, serve } from './dataplane/serve.js';
+import type { Watch } from './dataplane/shadow.js';
+import type { WatchView } from './dataplane/watch-view.js';
+import { Shadows } from './dataplane/shadow.js';
 import { VariantHealth } from './dataplane/variant-health.js';
 import { loadModel } from './dataplane/repository.js';
 import type { TritonModelStat } from './dataplane/statistics.js';
@@ -38,6 +41,7 @@ import type { Target } from './select/select.js';
 
 export type { ExplainQuery, Explanation } from './dataplane/decide.js';
 export type { Artifact, DevicePlan } from './dataplane/device.js';
+export type { ScorePoint, WatchView } from './dataplane/watch-view.js';
 export type { RequestRouting } from './select/request-params.js';
 export type { ConfigSource, DataPlaneDeps, InferContext, InferOutcome, SloOutcome } from './dataplane/types.js';
 import type { DataPlaneDeps, InferContext, InferOutcome, SloOutcome } from './dataplane/types.js';
@@ -54,6 +58,8 @@ export class DataPlane {
   private readonly feedback: Feedback;
   /** The backends, wrapped so that every run is learned from and tracked in flight. */
   private readonly backends: DataPlaneDeps['backends'];
+  /** Shadow checks and what the fidelity monitor holds out, when the root gave the plane a monitor. */
+  private readonly shadows: Shadows | undefined;
 
   constructor(private readonly deps: DataPlaneDeps) {
     this.registry = deps.registry;
@@ -64,6 +70,8 @@ export class DataPlane {
     this.feedback = new Feedback(deps.learner, this.metrics, () => this.latest);
     const { edge, origin } = deps.backends;
     this.backends = { edge: this.feedback.wrap('edge', edge), origin: origin && this.feedback.wrap('origin', origin) };
+    const predictMs = (target: Target, m: ModelManifest, v: VariantName, items: number) => this.feedback.learner.predict(target, m, v, items, this.latest[target].speed_factor);
+    this.shadows = deps.monitor && new Shadows({ monitor: deps.monitor, backends: this.backends, live: deps.live, predictMs, metrics: this.metrics, now: this.now });
   }
 
   /** What this isolate has learned of latency, per target, model and variant, and whether its clock is frozen. */
@@ -80,8 +88,9 @@ export class DataPlane {
     return (this.latest = await this.deps.config.get(waitUntil));
   }
 
-  private state(config: GatewayConfig, model: ModelManifest): DecisionState {
-    return { config, live: this.deps.live, unhealthy: this.health.unhealthy(model), feedback: this.feedback };
+  private state(config: GatewayConfig, model: ModelManifest, watch?: Watch): DecisionState {
+    const held = watch ?? this.shadows?.watch(model, config, resolvePolicy(config, model.name));
+    return { config, live: this.deps.live, unhealthy: this.health.unhealthy(model), feedback: this.feedback, ...(held ? { watch: held.routing } : {}) };
   }
 
   /** Loads the configured hot variants (`edge.warm`); failures are logged, never thrown. */
@@ -103,7 +112,14 @@ export class DataPlane {
 
   /** The decision for a hypothetical request, with every candidate and why it was kept or dropped. */
   async explain(model: ModelManifest, q: ExplainQuery): Promise<Explanation> {
-    return explain(model, q, this.state(await this.read(), model));
+    const config = await this.read();
+    const e = explain(model, q, this.state(config, model));
+    return this.shadows ? { ...e, monitor: this.shadows.view(config).report(model) } : e;
+  }
+
+  /** The fidelity monitor as ops see it (standings, verdicts, clears, events), under the config in force; undefined without one. */
+  async watching(): Promise<WatchView | undefined> {
+    return this.shadows?.view(await this.read());
   }
 
   /** Where a client should run `model` (its device, which variant, or the gateway), from its hints and query. */
@@ -152,8 +168,9 @@ export class DataPlane {
     const arrived = this.now();
     const config = await this.read(ctx.waitUntil);
     const t0 = performance.now();
+    const held: { watch?: Watch | undefined } = {};
     try {
-      const outcome = await this.run(model, body, ctx, config, t0, arrived);
+      const outcome = await this.run(model, body, ctx, config, t0, arrived, held);
       const d = outcome.decision;
       const labels = { model: model.name, version: model.version, variant: outcome.served.variant, target: outcome.served.site };
       this.metrics.inc('nv_inference_request_success', labels);
@@ -166,10 +183,13 @@ export class DataPlane {
       this.metrics.inc('nv_inference_request_failure', { model: model.name, version: model.version, status: String(status) });
       this.stats.failed(model, performance.now() - t0);
       throw err;
+    } finally {
+      // A canary draw's reserved check, when the request failed before its answer took it over.
+      held.watch?.routing.ticket?.release();
     }
   }
 
-  private async run(model: ModelManifest, body: RequestBody, ctx: InferContext, config: GatewayConfig, t0: number, arrived: number): Promise<InferOutcome> {
+  private async run(model: ModelManifest, body: RequestBody, ctx: InferContext, config: GatewayConfig, t0: number, arrived: number, held: { watch?: Watch | undefined }): Promise<InferOutcome> {
     const modelPolicy = resolvePolicy(config, model.name);
     const request = decodeInferRequest(body.json, model, config.limits, body.binary, { allowNonFinite: modelPolicy.allow_non_finite });
     const decodeMs = performance.now() - t0;
@@ -180,7 +200,9 @@ export class DataPlane {
     const caller = { strict_slo: strictSloOf(ctx.routing.strict), ...optionalDeadline(timeoutMs) };
     const priority = priorityOf(request.parameters.priority, policy.priority_levels, Math.min(policy.default_priority_level, policy.priority_levels));
     const profile = { items: requestItems(model, request.inputs), requestBytes: ctx.requestBytes, hints: ctx.routing.hints, pinned: pinnedVariant(ctx.routing.variant, model, policy), caller };
-    const decision = decide(model, policy, profile, this.state(config, model));
+    const watch = (held.watch = this.shadows?.watch(model, config, policy, profile.items));
+    if (watch) this.shadows!.checkPin(model, profile.pinned, watch, policy, ctx.caller);
+    const decision = decide(model, policy, profile, this.state(config, model, watch));
     const select = performance.now() - t0;
     if (decision.refused) throw new SloUnattainable(`model '${model.name}': ${decision.reason}`);
     if (decision.target === 'none') {
@@ -209,6 +231,8 @@ export class DataPlane {
     this.stats.succeeded(model, { request, result, target: site, decodeMs, encodeMs: performance.now() - tEncode, totalMs: performance.now() - t0 });
     const predictedMs = decision.candidates.find((c) => c.target === target && c.variant === result.variant)?.compute_ms;
     const slo: SloOutcome = !decision.meets_slo ? 'predicted-miss' : performance.now() - t0 + decision.network_ms > policy.slo_ms ? 'missed' : 'met';
+    // The answer is ready: its shadow check (if sampled) runs in the background once it is written.
+    if (watch) this.shadows!.after({ model, policy, config, request, items: profile.items, served: { variant: result.variant, target, outputs: result.outputs }, watch, requestId: ctx.requestId, waitUntil: ctx.waitUntil });
     return { body: encoded.body, blocks: encoded.blocks, served: { variant: result.variant, site, reason }, timings: { select, ...result.timings }, predictedMs, decision, slo, items: profile.items, batch: result.batch, wire: { body_bytes: ctx.requestBytes, tensor_bytes: request.inputs.reduce((n, t) => n + t.data.byteLength, 0) } };
   }
 }

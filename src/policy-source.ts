@@ -1,7 +1,8 @@
 /**
  * Hot-reloadable routing policy. The base config comes from the deployment (wrangler vars); ops can
  * override its routing sections (`policy`, `models`) in the POLICY KV namespace under the key `policy`,
- * where the feedback Tail Worker also publishes learned latency profiles (`learned`),
+ * where the feedback Tail Worker also publishes learned latency profiles (`learned`) and production fidelity
+ * evidence (`fidelity`),
  * re-read at most every `policy_ttl_ms`. Invalid KV content is rejected: the last good config stays in
  * force and the error is kept for /admin/config. The origin URL, limits and auth never come from KV, so
  * no KV write can steer traffic to another host.
@@ -21,7 +22,7 @@ export const POLICY_KEY = 'policy';
  * What the KV overlay may set: ops' routing sections, and `learned` (latency profiles the feedback Tail
  * Worker publishes, src/latency/profiles.ts). Writers of one section keep the others as they found them.
  */
-export const OVERLAY_KEYS: readonly string[] = ['policy', 'models', 'learned'];
+export const OVERLAY_KEYS: readonly string[] = ['policy', 'models', 'learned', 'fidelity'];
 /** After this long (ms) a KV read that has not finished is given up: its request may have been cancelled. */
 export const RELOAD_TIMEOUT_MS = 10_000;
 
@@ -102,14 +103,15 @@ export class PolicySource {
       const overlay = JSON.parse(raw) as unknown;
       if (typeof overlay !== 'object' || overlay === null || Array.isArray(overlay)) throw new Error('KV policy must be a JSON object');
       const extra = Object.keys(overlay).filter((k) => !OVERLAY_KEYS.includes(k));
-      if (extra.length) throw new Error(`KV policy may only set "policy" and "models" (and "learned", from the feedback path), not ${extra.map((k) => `"${k}"`).join(', ')}`);
-      const o = overlay as { policy?: Record<string, unknown>; models?: Record<string, unknown>; learned?: unknown };
+      if (extra.length) throw new Error(`KV policy may only set "policy" and "models" (and "learned" and "fidelity", from the feedback path), not ${extra.map((k) => `"${k}"`).join(', ')}`);
+      const o = overlay as { policy?: Record<string, unknown>; models?: Record<string, unknown>; learned?: unknown; fidelity?: unknown };
       const merged = {
         ...this.rawBase,
         policy: { ...((this.rawBase.policy as object) ?? {}), ...(o.policy ?? {}) },
         models: mergeModels((this.rawBase.models as Record<string, unknown>) ?? {}, o.models ?? {}),
         // Published whole by the feedback Tail Worker (tail/): replaces, never merges with, the deployment's.
         ...(o.learned !== undefined ? { learned: o.learned } : {}),
+        ...(o.fidelity !== undefined ? { fidelity: o.fidelity } : {}),
       };
       this.current = parseConfig(merged, { originUrl: this.originUrl });
       this.overlay = o;
@@ -117,6 +119,25 @@ export class PolicySource {
     } catch (e) {
       this.fail(`rejected KV policy, keeping the last good one: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * Records an operator's clear of `variant` in the KV overlay (`models.<model>.monitoring.cleared`), keeping
+   * everything else the key holds, and applies it here at once; false without KV. Other isolates (and the
+   * feedback Tail Worker) see it with their next read.
+   */
+  async recordClear(model: string, variant: string, at: string): Promise<boolean> {
+    if (!this.kv) return false;
+    type Entry = { monitoring?: { cleared?: Record<string, string> } };
+    const raw = await this.kv.get(POLICY_KEY);
+    const overlay = (raw ? JSON.parse(raw) : {}) as { models?: Record<string, Entry> };
+    const models = (overlay.models ??= {});
+    const entry = models[model] ?? {};
+    models[model] = { ...entry, monitoring: { ...entry.monitoring, cleared: { ...entry.monitoring?.cleared, [variant]: at } } };
+    const next = JSON.stringify(overlay);
+    await this.kv.put(POLICY_KEY, next);
+    this.apply(next);
+    return true;
   }
 
   private fail(message: string): void {
@@ -142,14 +163,21 @@ export class PolicySource {
 
 /**
  * Per model, per field: a KV entry for one model overrides only the fields it names and keeps the
- * deployment's others (a KV `{"models":{"mnist":{"variants":["int8"]}}}` must not drop the deployed slo_ms).
+ * deployment's others (a KV `{"models":{"mnist":{"variants":["int8"]}}}` must not drop the deployed slo_ms);
+ * within a model's sections (`device`, `monitoring`, `canary`) likewise only the knobs it names (an operator's
+ * clear, `monitoring.cleared`, must not drop the deployed `monitoring.floor`).
  */
 export function mergeModels(base: Record<string, unknown>, overlay: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
-  for (const [name, fields] of Object.entries(overlay)) {
-    const deployed = base[name];
-    const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-    out[name] = isObject(deployed) && isObject(fields) ? { ...deployed, ...fields } : fields;
-  }
+  for (const [name, fields] of Object.entries(overlay)) out[name] = mergeFields(base[name], fields, 1);
+  return out;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function mergeFields(deployed: unknown, fields: unknown, depth: number): unknown {
+  if (!isObject(deployed) || !isObject(fields)) return fields;
+  const out: Record<string, unknown> = { ...deployed };
+  for (const [k, v] of Object.entries(fields)) out[k] = depth > 0 ? mergeFields(deployed[k], v, depth - 1) : v;
   return out;
 }

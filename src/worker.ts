@@ -22,6 +22,8 @@ import { learnerOptions } from './config/learning.js';
 import { fleetPrior } from './latency/fleet.js';
 import { LatencyLearner } from './latency/learner.js';
 import type { LearnedProfiles } from './latency/profiles.js';
+import { FidelityMonitor } from './monitor/monitor.js';
+import { fidelityScore } from './select/facts.js';
 import { liveView } from './select/live.js';
 import { unknownVariants } from './config/variant-list.js';
 
@@ -43,12 +45,15 @@ type Gateway = {
 let gateway: Gateway | undefined;
 let startupError: Error | undefined;
 
-/** Builds the isolate's gateway from its bindings; throws naming the bad config field or manifest. */
-export function buildGateway(env: GatewayEnv): Gateway {
+/**
+ * Builds the isolate's gateway from its bindings; throws naming the bad config field or manifest. `models`:
+ * the manifests it serves, the bundled catalog's unless a test hands it others (a variant written to R2).
+ */
+export function buildGateway(env: GatewayEnv, models: readonly unknown[] = catalog.models): Gateway {
   const raw = typeof env.GATEWAY_CONFIG === 'string' ? parseJsonConfig(env.GATEWAY_CONFIG) : ((env.GATEWAY_CONFIG ?? {}) as Record<string, unknown>);
   const policy = new PolicySource(raw, env.ORIGIN_URL || undefined, env.POLICY);
   const config = parseConfig(raw, { originUrl: env.ORIGIN_URL || undefined });
-  const registry = new Registry(catalog.models);
+  const registry = new Registry(models);
   // One per isolate: the selector predicts from it, the engine's queue estimate too, and every run feeds it.
   // Fleet fits published by the feedback Tail Worker (KV `learned`) seed the learner; `plane` reads the KV.
   // An isolate lives in one colo (Cloudflare data centre): it takes its colo's fit where one was published.
@@ -92,7 +97,13 @@ export function buildGateway(env: GatewayEnv): Gateway {
   const edgeState = { loadedVariants: engine.loadedVariants.bind(engine), queueMs: () => engine.queueMs(), runtimeReady: () => runtime.ready() || engine.runtimeReady() };
   // Device artifacts come from the same objects the engine loads: bundled assets first, then R2.
   const artifacts = [new AssetArtifacts(env.ASSETS), ...(env.MODELS ? [new R2Artifacts(env.MODELS)] : [])];
-  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(edgeState, origin), config: policy, initialConfig: config, metrics, learner, artifacts });
+  // One per isolate, like the learner: production fidelity of every variant, demotions, canaries, shadow budget.
+  const monitor = new FidelityMonitor({
+    metrics,
+    latencyMs: (model, variant) => learner.predict('edge', model, variant, 1, config.edge.speed_factor),
+    offline: (model, variant) => fidelityScore(model.variants[variant]!),
+  });
+  const plane = new DataPlane({ registry, backends: { edge: engine, origin }, live: liveView(edgeState, origin), config: policy, initialConfig: config, metrics, learner, artifacts, monitor });
   const adminOpen = env.ADMIN_OPEN === 'true';
   if (adminOpen && !config.auth.admin_token_sha256) {
     console.warn(JSON.stringify({ event: 'admin_open', warning: 'ADMIN_OPEN=true and no admin token: /admin, /metrics and /dashboard answer anyone. Local development only.' }));

@@ -3,6 +3,7 @@
  * observations (events.ts), keeps a bounded window per (model, variant, colo) in the POLICY KV (key
  * `feedback-state`), and at most every FLUSH_INTERVAL_MS publishes the fitted profiles (publish.ts) as
  * `learned` in the same KV's `policy` key, which every gateway isolate re-reads within `policy_ttl_ms`.
+ * The gateway's shadow lines go the same way into `fidelity` (fidelity.ts, window under `fidelity-state`).
  * Ops' sections of that key (`policy`, `models`) are written back as read.
  *
  * Several Tail Worker isolates may flush at once; KV has no compare-and-swap, so one may overwrite the
@@ -18,6 +19,8 @@ import { emptyState, merge, record } from './aggregate.js';
 import type { TraceEvent } from './events.js';
 import { MAX_BODY_RATIO, observer } from './events.js';
 import { publish } from './publish.js';
+import type { FidelityState } from './fidelity.js';
+import { clearsOf, emptyFidelity, FIDELITY_STATE_KEY, mergeFidelity, publishFidelity, recordShadows } from './fidelity.js';
 
 export const STATE_KEY = 'feedback-state';
 
@@ -42,6 +45,7 @@ const num = (v: string | undefined, fallback: number) => (v !== undefined && Num
 /** Collects observations in the isolate and flushes them to KV; one per isolate, made on first use. */
 export class FeedbackCollector {
   private pending: FeedbackState;
+  private fidelity: FidelityState = emptyFidelity();
   private flushedAt = -Infinity;
 
   constructor(
@@ -56,6 +60,7 @@ export class FeedbackCollector {
   async take(events: readonly TraceEvent[]): Promise<string[] | undefined> {
     const mine = events.filter((e) => !this.env.GATEWAY_SCRIPT || e.scriptName === null || e.scriptName === this.env.GATEWAY_SCRIPT);
     record(this.pending, mine.map(observer({ maxBodyRatio: num(this.env.MAX_BODY_RATIO, MAX_BODY_RATIO) })), new Date(this.now()).toISOString());
+    recordShadows(this.fidelity, mine, this.now());
     if (this.now() - this.flushedAt < num(this.env.FLUSH_INTERVAL_MS, 60_000)) return undefined;
     return this.flush();
   }
@@ -82,9 +87,17 @@ export class FeedbackCollector {
         return fit ? scaled({ fixed_ms: Math.max(0, fit.fixed_ms), per_item_ms: fit.per_item_ms }, speed) : undefined;
       },
     });
-    if (report.changed) await kv.put(POLICY_KEY, JSON.stringify({ ...overlay, learned: report.learned }));
+    const shadows = this.fidelity.lines;
+    let fidelity: unknown = overlay.fidelity;
+    if (shadows > 0) {
+      const merged = mergeFidelity(parseJson<FidelityState>(await kv.get(FIDELITY_STATE_KEY)), this.fidelity);
+      this.fidelity = emptyFidelity();
+      await kv.put(FIDELITY_STATE_KEY, JSON.stringify(merged));
+      fidelity = publishFidelity(merged, clearsOf(overlay), new Date(this.now()).toISOString(), `tail:${this.env.GATEWAY_SCRIPT ?? 'gateway'}`);
+    }
+    if (report.changed || shadows > 0) await kv.put(POLICY_KEY, JSON.stringify({ ...overlay, ...(report.changed ? { learned: report.learned } : {}), ...(fidelity !== undefined ? { fidelity } : {}) }));
     const skipped = Object.entries(state.skipped).map(([k, n]) => `${k} ${n}`).join(', ');
-    console.log(JSON.stringify({ event: 'feedback_flush', seen: state.seen, used: state.used, skipped, published: report.changed, lines: report.lines }));
+    console.log(JSON.stringify({ event: 'feedback_flush', seen: state.seen, used: state.used, skipped, published: report.changed, lines: report.lines, shadow_lines: shadows }));
     return report.lines;
   }
 }

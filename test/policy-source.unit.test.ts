@@ -4,7 +4,7 @@
  * awaits another request's read), the read goes to waitUntil, and a lost read is given up after a while.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { PolicySource, RELOAD_TIMEOUT_MS } from '../src/policy-source.js';
+import { mergeModels, PolicySource, RELOAD_TIMEOUT_MS } from '../src/policy-source.js';
 
 /** A KV namespace whose `get` calls stay pending until the test answers them, in order. */
 function fakeKv() {
@@ -121,5 +121,18 @@ describe('the KV overlay', () => {
     answer(1, { learned: { ...learned, models: { mnist: { int8: { fixed_ms: -1, per_item_ms: 0, samples: 1 } } } } });
     expect((await second).learned?.models.mnist?.int8?.fixed_ms).toBe(0.2);
     expect(policy.describe().status.last_error).toMatch(/learned\.models\.mnist\.int8\.fixed_ms/);
+  });
+});
+
+describe('merging a model\'s sections', () => {
+  it('keeps the deployed knobs of a section the KV entry names only some of', () => {
+    const merged = mergeModels(
+      { mnist: { slo_ms: 80, monitoring: { floor: 0.95, shadow_rate: 0.1 }, device: { allow: false } } },
+      { mnist: { monitoring: { cleared: { int8: '2026-01-01T00:00:00Z' } }, variants: ['int8'] }, other: { slo_ms: 5 } },
+    );
+    expect(merged).toEqual({
+      mnist: { slo_ms: 80, variants: ['int8'], monitoring: { floor: 0.95, shadow_rate: 0.1, cleared: { int8: '2026-01-01T00:00:00Z' } }, device: { allow: false } },
+      other: { slo_ms: 5 },
+    });
   });
 });

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ANY_VARIANT } from '../lib/variant-list.js';
 import { VariantList } from './variant-list.js';
 import { ModelDevice } from './device.js';
+import { CanarySchema, ModelMonitoring } from './monitoring.js';
 
 const MiB = 1024 * 1024;
 
@@ -63,5 +64,7 @@ export const ModelPolicy = z
     default_priority_level: PolicyFields.default_priority_level.unwrap().optional(),
     unverified_fidelity: PolicyFields.unverified_fidelity.unwrap().optional(),
     device: ModelDevice.optional().describe('The device tier for this model (src/config/device.ts): `allow`, download budget, variants, ...'),
+    monitoring: ModelMonitoring.optional().describe('Production fidelity for this model (src/config/monitoring.ts): its floor, operators\' clears, and the shared `monitoring` knobs for this model alone (unset: the global value).'),
+    canary: CanarySchema.optional().describe('A canary rollout of one of this model\'s variants (src/config/monitoring.ts): its share, the samples it must pass, its latency bound, who may pin it.'),
   })
   .strict();

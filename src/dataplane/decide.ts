@@ -6,6 +6,7 @@
 import type { GatewayConfig, ResolvedPolicy } from '../config.js';
 import { resolvePolicy } from '../config.js';
 import type { Feedback } from '../latency/feedback.js';
+import type { MonitorRouting, VariantWatch } from '../monitor/monitor.js';
 import { fleetFacts } from '../latency/fleet.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import type { VariantFacts } from '../select/facts.js';
@@ -27,6 +28,8 @@ export interface DecisionState {
    * (tests, the fleet bench): the manifest's or the fleet-wide fit of `config.learned`, the engine's queue.
    */
   feedback?: Feedback | undefined;
+  /** What the fidelity monitor holds out of routing, and the canary drawn for this request; absent: nothing held. */
+  watch?: MonitorRouting | undefined;
 }
 
 /** The request as the selector profiles it. */
@@ -68,8 +71,10 @@ export function decide(model: ModelManifest, policy: ResolvedPolicy, req: Reques
       edge_queue_ms: Math.max(live.edgeQueueMs(), learning?.edgeAheadMs() ?? 0),
       edge_runtime_init_ms: live.edgeRuntimeReady() ? 0 : config.edge.runtime_init_ms,
       origin_queue_ms: learning?.originAheadMs() ?? 0,
+      ...(state.watch ? { held_variants: state.watch.held } : {}),
     },
     ...(req.pinned ? { pinned: req.pinned } : {}),
+    ...(state.watch?.prefer ? { prefer: state.watch.prefer } : {}),
     ...(req.caller ? { caller: req.caller } : {}),
     ...(learning
       ? {
@@ -114,6 +119,8 @@ export interface Explanation {
   decision: ExplainedDecision;
   /** Whether predictions are learned, and whether this isolate's clock is frozen during CPU work. */
   learning: { enabled: boolean; clock_frozen: boolean };
+  /** Each variant's standing and production fidelity next to its offline figure (src/monitor/), where the gateway monitors. */
+  monitor?: VariantWatch[] | undefined;
 }
 
 /** The decision for a hypothetical request, with every candidate and why it was kept or dropped. */

@@ -8,6 +8,7 @@ import type { GatewayConfig } from '../config.js';
 import type { ArtifactStore } from '../engine/model-store.js';
 import type { LatencyLearner } from '../latency/learner.js';
 import type { Metrics } from '../metrics.js';
+import type { FidelityMonitor } from '../monitor/monitor.js';
 import type { InferResponseBody } from '../protocol/v2-response.js';
 import type { VariantName } from '../registry/manifest.js';
 import type { Registry } from '../registry/registry.js';
@@ -78,6 +79,11 @@ export interface DataPlaneDeps {
    * its colo) and shared with the engine's queue estimate: the plane never makes one of its own.
    */
   learner: LatencyLearner;
+  /**
+   * The isolate's fidelity monitor, built once by the composition root: shadow checks, demotions, canaries.
+   * Absent (the origin): no shadow work, nothing held out.
+   */
+  monitor?: FidelityMonitor | undefined;
   /** Where device artifacts are read, in order (assets, then R2); none: every artifact is 404. */
   artifacts?: readonly ArtifactStore[] | undefined;
   now?: () => number;

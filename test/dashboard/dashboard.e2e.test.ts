@@ -87,6 +87,10 @@ describe('the dashboard in a real browser against the Worker in workerd', () => 
     expect(await large.innerText()).toMatch(/synthetic/);
     expect(await large.locator('tr[data-variant="fp32"]').innerText()).toMatch(/origin/);
     expect(await page.locator('#counters').innerText()).toMatch(/successful inferences/);
+    // Production fidelity: every variant's standing next to its offline figure (no samples yet in a fresh isolate).
+    const watched = page.locator('#fidelity-mnist');
+    expect(await watched.locator('tr[data-variant]').evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-variant')} ${r.getAttribute('data-state')}`))).toEqual(['fp32 active', 'fp16 active', 'int8 active', 'int8w active']);
+    expect(await watched.locator('tr[data-variant="int8"]').innerText()).toMatch(/0\.999[\s\S]*no samples/);
     await page.close();
   }, 60_000);
 

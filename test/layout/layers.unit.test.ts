@@ -4,11 +4,13 @@
  * interface instead of importing each other), nothing imports in a cycle, only the composition root
  * (src/worker.ts) knows the routes, and the core knows no Hono.
  *
- *   lib < errors < protocol < registry < {backend, metrics} < latency < {config, select}
+ *   lib < errors < protocol < registry < {backend, metrics} < latency < monitor < {config, select}
  *          < {engine, origin, policy-source} < dataplane < routes/ < src/worker.ts
  *
  * The learning loop (src/latency/) sits below the selector, which reads its estimates, and below the config,
  * which holds the learned profiles' schema; it wraps backends and counts in metrics, both leaves beneath it.
+ * The fidelity monitor (src/monitor/) sits above it and below the config too, which holds the schema of the
+ * fleet's published evidence; the data plane runs its shadow checks and hands routing what it holds out.
  */
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,6 +26,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['src/registry'],
   ['src/backend', 'src/metrics'],
   ['src/latency'],
+  ['src/monitor'],
   ['src/config', 'src/select'],
   ['src/engine', 'src/origin', 'src/policy-source'],
   ['src/dataplane'],

@@ -22,8 +22,8 @@ const LAYERS: [number, RegExp][] = [
   [1, /^src\/protocol\//],
   [2, /^src\/registry\//],
   [3, /^src\/(backend|metrics)\.ts$/],
-  // The learning loop: below the selector (which reads its estimates) and the config (which holds its schema).
-  [4, /^src\/latency\//],
+  // The learning loop and the fidelity monitor: below the selector and the config (which holds their schemas).
+  [4, /^src\/(latency|monitor)\//],
   [5, /^src\/config\.ts$|^src\/(config|select)\//],
   [6, /^src\/(engine|origin)\/|^src\/policy-source\.ts$/],
   [7, /^src\/dataplane/],

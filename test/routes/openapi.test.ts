@@ -132,7 +132,8 @@ describe('the OpenAPI document', () => {
     for (const [mountedAt, table] of tables) {
       expect(table.routes.length, mountedAt).toBeGreaterThan(0);
       for (const { method, path } of table.routes) {
-        const full = `${mountedAt}${path}`.replace(/(.)\/$/, '$1');
+        // Hono's `:param` is OpenAPI's `{param}`.
+        const full = `${mountedAt}${path}`.replace(/(.)\/$/, '$1').replace(/:(\w+)/g, '{$1}');
         expect(doc.paths[full]?.[method.toLowerCase()], `${method} ${full}`).toBeDefined();
       }
     }

@@ -18,6 +18,9 @@ import { learnerOptions } from '../../src/config/learning.js';
 import { DataPlane } from '../../src/dataplane.js';
 import { fleetPrior } from '../../src/latency/fleet.js';
 import { LatencyLearner } from '../../src/latency/learner.js';
+import { Metrics } from '../../src/metrics.js';
+import { FidelityMonitor } from '../../src/monitor/monitor.js';
+import { fidelityScore } from '../../src/select/facts.js';
 import { OrtEngine } from '../../src/engine/ort-engine.js';
 import type { OrtModule } from '../../src/engine/ort-engine.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -42,6 +45,8 @@ export interface LocalGateway {
   url: string;
   /** `METHOD /path?query` of every request, in order; tests may empty it. */
   log: string[];
+  /** The data plane behind the app, for in-process benches that read its monitor or metrics without HTTP. */
+  plane: DataPlane;
   /** Replaces the config overrides (deep-merged over the base, as at start); the next request reads them. */
   setConfig(overrides: Obj): void;
   close(): Promise<void>;
@@ -62,10 +67,19 @@ export async function startGateway({ port = 0, modelsDir = MODELS, apiKey, confi
   };
   let config: GatewayConfig = parseConfig(merge(base, overrides));
   const engine = new OrtEngine({ ort: ort as unknown as OrtModule, store: new FsStore(modelsDir), queuePerVariant: true });
+  // As the Worker's composition root does, without a colo: the fleet-wide fit of `learned`, where set.
+  const learner = new LatencyLearner({ ...learnerOptions(config.learning), priorOf: fleetPrior(() => config.learned) });
+  const metrics = new Metrics();
+  const monitor = new FidelityMonitor({
+    metrics,
+    latencyMs: (model, variant) => learner.predict('edge', model, variant, 1, config.edge.speed_factor),
+    offline: (model, variant) => fidelityScore(model.variants[variant]!),
+  });
   const plane = new DataPlane({
     registry: new Registry(readManifests(modelsDir)),
-    // As the Worker's composition root does, without a colo: the fleet-wide fit of `learned`, where set.
-    learner: new LatencyLearner({ ...learnerOptions(config.learning), priorOf: fleetPrior(() => config.learned) }),
+    learner,
+    metrics,
+    monitor,
     backends: { edge: engine },
     live: liveView(engine),
     config: { get: async () => config },
@@ -84,6 +98,7 @@ export async function startGateway({ port = 0, modelsDir = MODELS, apiKey, confi
       ok({
         url: `http://127.0.0.1:${info.port}`,
         log,
+        plane,
         setConfig: (next) => void (config = parseConfig(merge(base, next))),
         close: () =>
           new Promise<void>((done) => {

@@ -20,6 +20,9 @@ interface Def {
   in?: Schema;
 }
 
+/** Per-model objects whose knobs exist only per model, each given a section of its own. */
+const PER_MODEL_SECTIONS = ['monitoring', 'canary'];
+
 const defOf = (s: Schema): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
 
 /** The schema under its wrappers (default, prefault, optional), and the first description met on the way. */
@@ -107,6 +110,15 @@ export function configDoc(): string {
       continue;
     }
     out.push(`## \`${section}\``, '', ...(description ? [description, ''] : []), ...table(`${section}.`, def.shape!, defaults[section] as Record<string, unknown>), '');
+  }
+  // Per-model sections with knobs of their own (not overrides of a global section): documented under models.<name>.
+  const perModel = defOf(unwrap(defOf(unwrap(shape.models!).core).valueType!).core).shape!;
+  for (const key of PER_MODEL_SECTIONS) {
+    const { core, description } = unwrap(perModel[key]!);
+    const fields = defOf(core).shape!;
+    // Each field's own default (a field without one shows through from the global section, or is unset).
+    const own = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, (f as z.ZodType).safeParse(undefined).data]));
+    out.push(`## \`models.<name>.${key}\``, '', ...(description ? [description, ''] : []), ...table(`models.<name>.${key}.`, fields, own), '');
   }
   out.push('## Top level', '', ...table('', plain, defaults), '');
   out.push(
