@@ -32,11 +32,13 @@ export interface GraphIndex {
 }
 
 /** Integer attribute (or list) of a node, with a default. */
-export function attr<T extends number | number[]>(n: NodeProto, name: string, dflt: T): T {
+export function attr(n: NodeProto, name: string, dflt: number): number;
+export function attr(n: NodeProto, name: string, dflt: number[]): number[];
+export function attr(n: NodeProto, name: string, dflt: number | number[]): number | number[] {
   const a = n.attribute?.find((x) => x.name === name);
   if (!a) return dflt;
-  if (Array.isArray(dflt)) return (a.ints ?? dflt) as T;
-  return (a.i ?? a.f ?? dflt) as T;
+  if (Array.isArray(dflt)) return a.ints ?? dflt;
+  return a.i ?? a.f ?? dflt;
 }
 
 /** Float attribute of a node, with a default. */
