@@ -38,13 +38,14 @@ export function attr(n: NodeProto, name: string, dflt: number | number[]): numbe
   const a = n.attribute?.find((x) => x.name === name);
   if (!a) return dflt;
   if (Array.isArray(dflt)) return a.ints ?? dflt;
-  return a.i ?? a.f ?? dflt;
+  // protobuf leaves a 0 out of the encoding: an attribute that is present with no value is 0.
+  return a.i ?? a.f ?? 0;
 }
 
 /** Float attribute of a node, with a default. */
 export function fattr(n: NodeProto, name: string, dflt: number): number {
   const a = n.attribute?.find((x) => x.name === name);
-  return a?.f ?? (a?.i !== undefined ? a.i : dflt);
+  return a ? a.f ?? a.i ?? 0 : dflt;
 }
 
 /** The data of a float initializer (FP32 only: the tools prune fp32 models; variants are made from them). */

@@ -37,10 +37,12 @@ export function trainable(tf: Tf, m: ModelProto): TrainableGraph {
     if (t.data_type === DataType.FLOAT) {
       const values = tensorData(t) as Float32Array;
       const tensor = tf.tensor(values, t.dims.length ? t.dims : [], 'float32');
-      if (values.length > 1 && !fixedNames.has(t.name)) variables.set(t.name, tf.variable(tensor, true, `v/${t.name}`));
+      if (values.length > 1 && !fixedNames.has(t.name)) variables.set(t.name, tf.variable(tensor, true));
       else consts.set(t.name, tensor);
-    } else if (t.data_type === DataType.INT64 || t.data_type === DataType.INT32) {
-      ints.set(t.name, Array.from(tensorData(t) as ArrayLike<number | bigint>, Number));
+    } else if (t.data_type === DataType.INT64) {
+      ints.set(t.name, Array.from(tensorData(t) as BigInt64Array, Number));
+    } else if (t.data_type === DataType.INT32) {
+      ints.set(t.name, t.int32_data?.length ? t.int32_data : Array.from(new Int32Array(new Uint8Array(t.raw_data ?? []).buffer)));
     } else throw new UnsupportedModel(`initializer '${t.name}' has type ${t.data_type}; the trainer reads FP32 weights and integer shapes`);
   }
   const input = m.graph.input.find((i) => !variables.has(i.name) && !consts.has(i.name) && !ints.has(i.name))!;

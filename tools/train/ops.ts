@@ -31,7 +31,7 @@ function operand(env: Env, name: string, nhwc: boolean, n: NodeProto): Tensor {
   if (a) return a;
   const w = env.weight(name) ?? fail(n, `input '${name}' is neither an activation nor a float initializer`);
   if (!nhwc || w.size === 1) return w.size === 1 ? w.reshape([]) : w;
-  if (w.size === w.shape[w.rank - 3]) return w.reshape([w.size]);
+  if (w.rank === 1 || (w.rank >= 3 && w.size === w.shape[w.rank - 3])) return w.reshape([w.size]);
   return w.rank === 4 ? env.tf.transpose(w, [0, 2, 3, 1]) : fail(n, `constant '${name}' ${JSON.stringify(w.shape)} does not broadcast per channel`);
 }
 
@@ -71,16 +71,22 @@ function batchNorm(env: Env, n: NodeProto): Tensor {
   const { tf } = env;
   const x = env.acts.get(n.input[0]!)!;
   const [scale, bias, mean, variance] = n.input.slice(1).map((i) => operand(env, i, x.rank === 4, n));
+  let [mu, v] = [mean!, variance!];
   if (env.stats) {
+    // Recalibration normalises with the batch's own moments, as BatchNorm does in training, so every later
+    // BatchNorm sees what it will see once the earlier ones hold their new statistics.
     const axes = x.rank === 4 ? [0, 1, 2] : [0];
     const prev = env.stats.get(n.input[0]!);
     const sum = tf.sum(x, axes);
     const sq = tf.sum(tf.square(x), axes);
     const rows = x.size / x.shape[x.rank === 4 ? 3 : 1]!;
     env.stats.set(n.input[0]!, prev ? { sum: tf.add(prev.sum, sum), sq: tf.add(prev.sq, sq), n: prev.n + rows } : { sum, sq, n: rows });
+    if (prev) tf.dispose([prev.sum, prev.sq]);
+    mu = tf.div(sum, rows);
+    v = tf.relu(tf.sub(tf.div(sq, rows), tf.square(mu)));
   }
-  const k = tf.div(scale!, tf.sqrt(tf.add(variance!, fattr(n, 'epsilon', 1e-5))));
-  return tf.add(tf.mul(x, k), tf.sub(bias!, tf.mul(mean!, k)));
+  const k = tf.div(scale!, tf.sqrt(tf.add(v, fattr(n, 'epsilon', 1e-5))));
+  return tf.add(tf.mul(x, k), tf.sub(bias!, tf.mul(mu, k)));
 }
 
 function pool(env: Env, n: NodeProto): Tensor {
