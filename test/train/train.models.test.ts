@@ -5,7 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeModel } from '../../tools/onnx/io.js';
-import { pruneChannels, distil } from '../../tools/prune/pipeline.js';
+import { indexGraph } from '../../tools/prune/graph.js';
+import { pruneChannels, distil, profileShapes } from '../../tools/prune/pipeline.js';
+import { channelSpaces } from '../../tools/prune/spaces.js';
+import { taylorImportance } from '../../tools/prune/taylor.js';
 import { collect, type Batch } from '../../tools/prune/taps.js';
 import { trainable } from '../../tools/train/executor.js';
 import { buildStudent } from '../../tools/train/student.js';
@@ -27,6 +30,20 @@ describe('the trainable executor', () => {
     expect(Array.from(ours).reduce((d, v, i) => Math.max(d, Math.abs(v - ref[i]!)), 0)).toBeLessThan(1e-4);
     expect(encodeModel(await g.write())).toEqual(encodeModel(m));
     g.release();
+  });
+});
+
+describe('Taylor importance', () => {
+  it('scores channels nothing reads 0 and the others above 0, in a CNN with a residual set', async () => {
+    const tf = await loadTf('wasm');
+    const m = cnn({ trunk: [1, 4], head: [2] });
+    const x = { dims: [16, 3, 6, 6], data: rows(16, 108) };
+    const spaces = channelSpaces(indexGraph(m), (await profileShapes(m, x)).dims);
+    const scores = taylorImportance(tf, m, spaces, x, undefined, 8);
+    const trunk = scores.get(spaces.find((s) => s.tensors.includes('r1'))!.id)!;
+    const head = scores.get(spaces.find((s) => s.tensors.includes('r3'))!.id)!;
+    expect([trunk[1], trunk[4], head[2]]).toEqual([0, 0, 0]);
+    expect([0, 2, 3, 5, 6, 7].every((c) => trunk[c]! > 0)).toBe(true);
   });
 });
 

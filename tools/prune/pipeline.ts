@@ -10,6 +10,7 @@ import { activationImportance, chooseKeep } from './importance.js';
 import { indexGraph } from './graph.js';
 import { channelSpaces, type ChannelSpace } from './spaces.js';
 import { applyKeep } from './surgery.js';
+import { taylorImportance } from './taylor.js';
 import { tensorDims, type Batch } from './taps.js';
 import type { ModelProto } from '../onnx/types.js';
 import { trainable } from '../train/executor.js';
@@ -36,12 +37,16 @@ export interface PruneSummary {
   macs_after: number;
 }
 
-/** Removes `ratio` of the channels of every open space, by activation importance on `calib`. */
-export async function pruneChannels(m: ModelProto, calib: Batch, ratio: number, residual: 'joint' | 'skip'): Promise<{ model: ModelProto; summary: PruneSummary; spaces: ChannelSpace[] }> {
+/** How channels are scored: activation statistics (onnxruntime) or first-order Taylor (the trainer). */
+export type ImportanceKind = { kind: 'activation' } | { kind: 'taylor'; tf: Tf; labels?: ArrayLike<number> };
+
+/** Removes `ratio` of the channels of every open space, scored on `calib`. */
+export async function pruneChannels(m: ModelProto, calib: Batch, ratio: number, residual: 'joint' | 'skip', importance: ImportanceKind = { kind: 'activation' }): Promise<{ model: ModelProto; summary: PruneSummary; spaces: ChannelSpace[] }> {
   const before = await profileShapes(m, calib);
   const g = indexGraph(m);
   const spaces = channelSpaces(g, before.dims, residual);
-  const keep = chooseKeep(spaces, await activationImportance(g, spaces, calib), ratio);
+  const scores = importance.kind === 'taylor' ? taylorImportance(importance.tf, m, spaces, calib, importance.labels) : await activationImportance(g, spaces, calib);
+  const keep = chooseKeep(spaces, scores, ratio);
   const model = applyKeep(g, spaces, keep);
   const after = await profileShapes(model, calib);
   return {

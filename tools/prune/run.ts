@@ -39,6 +39,7 @@ const program = new Command('prune')
   .option('--lr <x>', 'Adam learning rate', num, 1e-3)
   .option('--alpha <x>', 'weight of the label cross-entropy (with labels); 1 - alpha goes to the distillation KL', num, 0.5)
   .option('--temperature <x>', 'distillation temperature', num, 4)
+  .option('--importance <kind>', "channel importance: 'activation' (mean |a| x outgoing weight norm) or 'taylor' (|a·dL/da| from the trainer)", 'activation')
   .option('--importance-rows <n>', 'training rows that measure channel importance', num, 512)
   .option('--backend <name>', "TensorFlow.js backend: 'wasm' (XNNPACK, default) or 'cpu'", 'wasm')
   .option('--runs <n>', 'timed onnxruntime-web runs per variant and batch size (0: no latency)', num, 200)
@@ -55,6 +56,7 @@ program.action(async (file: string, o) => {
     if (!o.prune && !o.distill) throw new UnsupportedModel('nothing to do: give --prune <ratio>, --distill <spec> or both');
     if (o.prune !== undefined && !(o.prune > 0 && o.prune < 1)) throw new UnsupportedModel(`--prune ${o.prune}: a fraction between 0 and 1`);
     if (o.residual !== 'joint' && o.residual !== 'skip') throw new UnsupportedModel(`--residual ${o.residual}: 'joint' or 'skip'`);
+    if (o.importance !== 'activation' && o.importance !== 'taylor') throw new UnsupportedModel(`--importance ${o.importance}: 'activation' or 'taylor'`);
     const teacher = liftConstants(readModel(file));
     checkSupported(teacher);
     const train = loadRows(teacher, o.train, 'train', o.labels, o.shape);
@@ -70,7 +72,8 @@ program.action(async (file: string, o) => {
     if (o.prune) {
       const rows = Math.min(o.importanceRows, train.dims[0]!);
       const calib: Batch = { dims: [rows, ...train.dims.slice(1)], data: train.data.subarray(0, (rows * train.data.length) / train.dims[0]!) };
-      const pruned = await pruneChannels(teacher, calib, o.prune, o.residual);
+      const importance = o.importance === 'taylor' ? { kind: 'taylor' as const, tf, ...(train.labels ? { labels: train.labels } : {}) } : { kind: 'activation' as const };
+      const pruned = await pruneChannels(teacher, calib, o.prune, o.residual, importance);
       const open = pruned.summary.spaces.filter((s) => !s.frozen);
       log(`pruned ${open.length} of ${pruned.summary.spaces.length} channel sets by ${o.prune}: ${pruned.summary.macs_before} -> ${pruned.summary.macs_after} multiply-adds`);
       for (const s of pruned.summary.spaces.filter((k) => k.frozen)) log(`  kept whole: ${s.channels} channels (${s.frozen})`);
@@ -101,7 +104,7 @@ program.action(async (file: string, o) => {
       model: resolve(file),
       train: train.description,
       held_out: held.description,
-      settings: { prune: o.prune, distill: o.distill, residual: o.residual, seed: o.seed, epochs: o.epochs, batch: o.batch, lr: o.lr, alpha: o.alpha, temperature: o.temperature, backend: o.backend },
+      settings: { prune: o.prune, importance: o.importance, distill: o.distill, residual: o.residual, seed: o.seed, epochs: o.epochs, batch: o.batch, lr: o.lr, alpha: o.alpha, temperature: o.temperature, backend: o.backend },
       fp32: { macs: base.macs, fidelity: baseFidelity, p50_ms: p50.fp32 },
       variants: variants.map((v) => ({
         ...v,

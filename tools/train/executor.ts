@@ -13,13 +13,17 @@ import type { Tf } from './tf.js';
 import type * as TfTypes from '@tensorflow/tfjs';
 
 type Tensor = TfTypes.Tensor;
+type BnStats = Map<string, { sum: Tensor; sq: Tensor; n: number }>;
 
 /** A graph ready to run and train; `release` frees its tensors. */
 export interface TrainableGraph {
   readonly tf: Tf;
   readonly variables: Map<string, TfTypes.Variable>;
-  /** Outputs of the graph's first output: `output` as the graph gives it, `logits` before a final Softmax. */
-  run(x: Tensor, stats?: Map<string, { sum: Tensor; sq: Tensor; n: number }>): { output: Tensor; logits: Tensor };
+  /**
+   * Outputs of the graph's first output: `output` as the graph gives it, `logits` before a final Softmax.
+   * `gates` multiply named activations channel-wise (a gate's gradient is Σ a·∂L/∂a: tools/prune/taylor.ts).
+   */
+  run(x: Tensor, stats?: BnStats, gates?: ReadonlyMap<string, Tensor>): { output: Tensor; logits: Tensor };
   /** Sets every BatchNorm's running mean and variance to those of `batches` (ONNX-layout inputs). */
   recalibrate(batches: Iterable<Tensor>): void;
   /** The model with the trained values written into its initializers. */
@@ -51,8 +55,8 @@ export function trainable(tf: Tf, m: ModelProto): TrainableGraph {
   const final = producer.get(outName);
   const logitsName = final?.op_type === 'Softmax' ? final.input[0]! : outName;
 
-  const run = (x: Tensor, stats?: Map<string, { sum: Tensor; sq: Tensor; n: number }>) => {
-    const env: Env = { tf, acts: new Map(), ints: new Map(ints), weight: (n) => variables.get(n) ?? consts.get(n), ...(stats ? { stats } : {}) };
+  const run = (x: Tensor, stats?: BnStats, gates?: ReadonlyMap<string, Tensor>) => {
+    const env: Env = { tf, acts: new Map(), ints: new Map(ints), weight: (n) => variables.get(n) ?? consts.get(n), ...(stats ? { stats } : {}), ...(gates ? { gates } : {}) };
     env.acts.set(input.name, x.rank === 4 ? tf.transpose(x, [0, 2, 3, 1]) : x);
     for (const n of m.graph.node) runNode(env, n);
     return { output: env.acts.get(outName)!, logits: env.acts.get(logitsName)! };
@@ -63,7 +67,7 @@ export function trainable(tf: Tf, m: ModelProto): TrainableGraph {
     variables,
     run,
     recalibrate(batches) {
-      const stats = new Map<string, { sum: Tensor; sq: Tensor; n: number }>();
+      const stats: BnStats = new Map();
       for (const b of batches) tf.tidy(() => { run(b, stats); for (const s of stats.values()) { tf.keep(s.sum); tf.keep(s.sq); } });
       for (const n of m.graph.node.filter((k) => k.op_type === 'BatchNormalization')) {
         const s = stats.get(n.input[0]!);

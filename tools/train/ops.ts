@@ -21,6 +21,8 @@ export interface Env {
   weight(name: string): Tensor | undefined;
   /** When set, BatchNorm inputs' per-channel sum and sum of squares are added here (recalibration). */
   stats?: Map<string, { sum: Tensor; sq: Tensor; n: number }>;
+  /** Channel-wise multipliers of named activations (channel last in NHWC, axis 1 in rank 2). */
+  gates?: ReadonlyMap<string, Tensor>;
 }
 
 const fail = (n: NodeProto, why: string): never => { throw new UnsupportedModel(`${n.op_type} '${n.name || n.output[0]}': ${why}`); };
@@ -165,5 +167,6 @@ export function runNode(env: Env, n: NodeProto): void {
     case 'Softmax': y = tf.softmax(x!); if (x!.rank !== 2) fail(n, 'only 2-D Softmax is supported'); break;
     default: return fail(n, 'op not supported by the trainer');
   }
-  env.acts.set(n.output[0]!, y);
+  const gate = env.gates?.get(n.output[0]!);
+  env.acts.set(n.output[0]!, gate ? tf.mul(y, gate) : y);
 }
