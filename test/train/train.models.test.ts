@@ -78,6 +78,21 @@ describe('distillation', () => {
     expect(Buffer.from(a).equals(Buffer.from(c))).toBe(false);
   });
 
+  it('builds a CNN student from a spec that onnxruntime runs and the executor matches', async () => {
+    const tf = await loadTf('wasm');
+    const t = cnn();
+    const student = buildStudent('cnn:c4s2-d-p-c6-g', { input: t.graph.input[0]!, output: t.graph.output[0]!, sample: [3, 6, 6], classes: 5, softmax: true }, 2);
+    expect(student.graph.node.map((n) => n.op_type)).toEqual(['Conv', 'BatchNormalization', 'Relu', 'Conv', 'BatchNormalization', 'Relu', 'MaxPool', 'Conv', 'BatchNormalization', 'Relu', 'GlobalAveragePool', 'Flatten', 'Gemm', 'Softmax']);
+    const x = { dims: [3, 3, 6, 6], data: rows(3, 108) };
+    const ref = await collect(student, 'logits', x);
+    expect(ref.dims).toEqual([3, 5]);
+    const g = trainable(tf, student);
+    const ours = tf.tidy(() => g.run(tf.tensor(x.data, x.dims)).output.dataSync());
+    expect(Array.from(ours).reduce((d, v, i) => Math.max(d, Math.abs(v - ref.data[i]!)), 0)).toBeLessThan(1e-5);
+    g.release();
+    expect(() => buildStudent('cnn:c4-x', { input: t.graph.input[0]!, output: t.graph.output[0]!, sample: [3, 6, 6], classes: 5, softmax: true }, 2)).toThrow("token 'x' is not cN[sS], d[sS], p or g");
+  });
+
   it('trains a student built from a spec, with the teacher input and output', async () => {
     const tf = await loadTf('wasm');
     const teacherTrain = await collect(teacher, 'logits', train);
