@@ -2,7 +2,7 @@
  * The two wings of the house (README "Layout"): the Worker's wing (src/, routes/, and tail/, the feedback
  * Tail Worker on the core's lower layers) never imports the tools
  * wing, the origin, bench or tests, nor Node built-ins; the tools wing imports the core and its own lower
- * layers only (lib < onnx < measure < compress < models < setup, docs, export); nothing in the repository forms a cycle.
+ * layers only (lib < onnx < measure < compress < models < setup, docs, export, prune, train); nothing in the repository forms a cycle.
  * The Worker's own layers are checked in more detail by layers.unit.test.ts, the compressor's folders by
  * compress.unit.test.ts.
  */
@@ -36,7 +36,8 @@ const LAYERS: [number, RegExp][] = [
   [13, /^tools\/measure\//],
   [14, /^tools\/compress\//],
   [15, /^tools\/models\//],
-  [16, /^tools\/(setup|docs|export)\//],
+  // The pruner and its trainer (TensorFlow.js) use the model builders' data and the measure wing.
+  [16, /^tools\/(setup|docs|export|prune|train)\//],
   [17, /^origin\//],
   [18, /^bench\//],
 ];
