@@ -3,7 +3,8 @@
  * one run. Sizes, fidelity and accuracy come from the committed manifests (measured by `npm run compress`);
  * the INT8-vs-FP32 speed on the transformer is re-measured here, fp32 and int8 alternating in fresh
  * onnxruntime-web processes, at batch 1 and 16; a transformer scaling sweep (3 configs) is generated and
- * measured the same way; int8w of PaddleOCR cls/rec side by side with fp32 and int8 (weight-only.ts). The
+ * measured the same way; int8w of PaddleOCR cls/rec side by side with fp32 and int8 (weight-only.ts); pruned
+ * and distilled variants side by side with their fp32 base (structured.ts). The
  * OCR models' character error rates on real rendered text come from bench/results/ocr.json (`npm run
  * bench:ocr`, run here when that file is absent). Writes bench/results/compress.json and compress.md.
  */
@@ -21,6 +22,7 @@ import { TRANSFORMER_SMALL, SMALL_SEQ } from '../tools/models/transformer/small.
 import { ocrSection, ocrSummary, type OcrResults } from './ocr/report.js';
 import { runOcrBench } from './ocr/run.js';
 import { weightOnlySideBySide, weightOnlyTable } from './weight-only.js';
+import { structuredChecks, structuredSideBySide, structuredTable } from './structured.js';
 
 const MODELS = ['mnist', 'ppocr-cls', 'ppocr-rec', 'ppocr-det', 'transformer-small'].filter((m) => existsSync(join('models', m, 'manifest.json')));
 const TARGETS = { int8Size: 0.3, fp16Size: 0.52, mnistInt8Drop: 0.005, mnistFp16Drop: 0.001, transformerInt8Speedup: 2 };
@@ -95,6 +97,7 @@ try {
 }
 
 const weightOnly = weightOnlySideBySide();
+const structured = structuredSideBySide();
 const int8wRun = (model: string) => weightOnly.find((r) => r.model === model && r.run === 'int8w');
 
 const mnist = rows.find((r) => r.name === 'mnist')!.variants;
@@ -111,6 +114,7 @@ const checks = [
     { target: `${m} int8w run time ≤ 1.1× fp32 at batch 8 (side by side)`, value: int8wRun(m)!.time_vs_fp32[8]!, met: int8wRun(m)!.time_vs_fp32[8]! <= 1.1 },
   ] : [])),
   { target: `transformer-small int8 ≥ ${TARGETS.transformerInt8Speedup}× faster than fp32 at batch 16 (side by side)`, value: small['int8_speedup_b16'] as number, met: (small['int8_speedup_b16'] as number) >= TARGETS.transformerInt8Speedup },
+  ...structuredChecks(structured),
 ];
 
 const md: string[] = [
@@ -127,6 +131,7 @@ const md: string[] = [
   ...scaling.map((s) => `| ${s['config']} | ${(Number(s['parameters']) / 1e6).toFixed(1)}M | ${s['fp32_mb']} | ${s['fp16_ratio']}× | ${s['int8_ratio']}× | ${s['fp32_b1_ms']} / ${s['int8_b1_ms']} / ${s['fp16_b1_ms']} | ${s['fp32_b16_ms']} / ${s['int8_b16_ms']} / ${s['fp16_b16_ms']} | ${s['int8_speedup_b16']}× | ${(s['edge_mib'] as Record<string, number>)['fp32']} / ${(s['edge_mib'] as Record<string, number>)['int8']} |`),
   '',
   ...weightOnlyTable(weightOnly),
+  ...structuredTable(structured),
   '| target | measured | met |',
   '| --- | --- | --- |',
   ...checks.map((c) => `| ${c.target} | ${c.value} | ${c.met ? 'yes' : '**no**'} |`),
@@ -137,6 +142,6 @@ const OCR_JSON = 'bench/results/ocr.json';
 const ocr = existsSync(OCR_JSON) ? (JSON.parse(readFileSync(OCR_JSON, 'utf8')) as OcrResults) : await runOcrBench().catch((e: Error) => e);
 md.push(...(ocr instanceof Error ? [`OCR character error rate: not measured (${ocr.message.split('\n')[0]}); run \`npm run bench:ocr\`.`, ''] : ocrSection(ocr)));
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/compress.json', JSON.stringify({ measured_at: new Date().toISOString(), models: rows, transformer_scaling: scaling, weight_only: weightOnly, targets: checks, ocr: ocr instanceof Error ? { error: ocr.message } : ocrSummary(ocr) }, null, 2) + '\n');
+writeFileSync('bench/results/compress.json', JSON.stringify({ measured_at: new Date().toISOString(), models: rows, transformer_scaling: scaling, weight_only: weightOnly, structured, targets: checks, ocr: ocr instanceof Error ? { error: ocr.message } : ocrSummary(ocr) }, null, 2) + '\n');
 writeFileSync('bench/results/compress.md', md.join('\n'));
 console.log(md.join('\n'));

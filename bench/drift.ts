@@ -15,7 +15,7 @@
  */
 import { rmSync } from 'node:fs';
 import { startGateway, type LocalGateway } from '../test/setup/gateway.js';
-import { loadAllDigits, splitDigits } from '../tools/models/mnist/data.js';
+import { loadAllDigits, splitDigits } from '../tools/lib/digits.js';
 import { isMain, runEntry } from './lib/entry.js';
 import { writeResult } from './lib/results.js';
 import { r3, table } from './lib/stats.js';

@@ -8,7 +8,7 @@
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { Prng } from '../tools/lib/prng.js';
-import { loadAllDigits, PIXELS } from '../tools/models/mnist/data.js';
+import { loadAllDigits, PIXELS } from '../tools/lib/digits.js';
 import { Adam, initMlp, parameters, trainBatch } from '../tools/models/mnist/mlp.js';
 import { loadTf } from '../tools/train/tf.js';
 

@@ -17,7 +17,7 @@ import { sha256 } from '../../tools/lib/sha256.js';
 import { compareOutputs } from '../../tools/measure/stats.js';
 import { encodeModel, readModel } from '../../tools/onnx/io.js';
 import { shuffleWeights } from '../../test/monitor/broken-variant.js';
-import type { DigitSet } from '../../tools/models/mnist/data.js';
+import type { DigitSet } from '../../tools/lib/digits.js';
 import { ROOT } from '../lib/stack.js';
 
 const MNIST = join(ROOT, 'models/mnist');

@@ -10,7 +10,7 @@ import { timedRequest } from '../lib/http.js';
 import { gatewayConfig } from '../lib/gateway-config.js';
 import { startGateway, type Running } from '../lib/stack.js';
 import { serverTiming, summarize, type Summary } from '../lib/stats.js';
-import type { DigitSet } from '../../tools/models/mnist/data.js';
+import type { DigitSet } from '../../tools/lib/digits.js';
 
 export interface LatencyArm {
   name: string;

@@ -6,7 +6,7 @@
  * of int8s with fp32 on its own requests (onnxruntime-node), and so which phases put int8s below the floor.
  */
 import type { InferenceSession } from 'onnxruntime-node';
-import type { DigitSet } from '../../tools/models/mnist/data.js';
+import type { DigitSet } from '../../tools/lib/digits.js';
 import { Prng } from '../../tools/lib/prng.js';
 import { logits } from './folder.js';
 

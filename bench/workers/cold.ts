@@ -96,7 +96,7 @@ const STEPS = ['prime', 'fetch', 'verify', 'create', 'run', 'run2', 'create2'] a
 async function runStep(name: (typeof STEPS)[number], env: Env, url: URL, inputs: Input[] | undefined): Promise<void> {
   const model = url.searchParams.get('model') ?? 'transformer-small';
   const variant = url.searchParams.get('variant') ?? 'int8';
-  const v = (catalog.models.find((m) => m.name === model)!.variants as Record<string, { file: string; load?: VariantLoad }>)[variant]!;
+  const v = (catalog.models.find((m) => m.name === model)!.variants as unknown as Record<string, { file: string; load?: VariantLoad }>)[variant]!;
   const ort = wasmRuntime(wasmModule);
   const t0 = performance.now();
   if (name === 'prime') {

@@ -2,7 +2,8 @@
  * The two wings of the house (README "Layout"): the Worker's wing (src/, routes/, and tail/, the feedback
  * Tail Worker on the core's lower layers) never imports the tools
  * wing, the origin, bench or tests, nor Node built-ins; the tools wing imports the core and its own lower
- * layers only (lib < onnx < measure < compress < models < setup, docs, export, prune, train); nothing in the repository forms a cycle.
+ * layers only (lib < onnx < measure < compress passes, readers and choices < prune, train < compress CLI and
+ * pipeline < models < setup, docs, export); nothing in the repository forms a cycle.
  * The Worker's own layers are checked in more detail by layers.unit.test.ts, the compressor's folders by
  * compress.unit.test.ts.
  */
@@ -34,12 +35,15 @@ const LAYERS: [number, RegExp][] = [
   [11, /^tools\/lib\//],
   [12, /^tools\/onnx\//],
   [13, /^tools\/measure\//],
-  [14, /^tools\/compress\//],
-  [15, /^tools\/models\//],
-  // The pruner and its trainer (TensorFlow.js) use the model builders' data and the measure wing.
-  [16, /^tools\/(setup|docs|export|prune|train)\//],
-  [17, /^origin\//],
-  [18, /^bench\//],
+  // The compressor's passes, readers and choices; then the pruner and its trainer (TensorFlow.js), which
+  // read samples and quantize with them; then the compressor's CLI and pipeline, which call the pruner.
+  [14, /^tools\/compress\/(passes|source|data|choose)\/|^tools\/compress\/(failure|progress)\.ts$/],
+  [15, /^tools\/(prune|train)\//],
+  [16, /^tools\/compress\//],
+  [17, /^tools\/models\//],
+  [18, /^tools\/(setup|docs|export)\//],
+  [19, /^origin\//],
+  [20, /^bench\//],
 ];
 
 function layer(path: string): number | undefined {

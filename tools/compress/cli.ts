@@ -16,6 +16,7 @@ import { describeFidelity } from '../measure/fidelity.js';
 import { DEFAULT_FLOORS, FLOOR_HELP } from '../measure/gate.js';
 import { companion, DECISION_FLOOR, WORST_OF } from '../measure/floor-metrics.js';
 import { AUTO_RULES } from '../measure/kinds.js';
+import { structuredOptions, structuredRecipe } from '../prune/options.js';
 
 const ints = (v: string) => {
   const list = v.split(',').map(Number);
@@ -127,8 +128,8 @@ const program = new Command('compress')
   .option('--synthetic', 'mark the model synthetic (random weights; answers mean nothing)')
   .option('--ignore-weights', 'write a .gitignore for the .onnx files (setup regenerates them from the recorded recipe)')
   .option('--only <variants>', `make exactly these variants, e.g. fp32 or fp32,fp16,int8w (fp32 is required: the reference; int8w only when listed); --only fp32 profiles any model onnxruntime-web runs, even one with nothing to compress. Without it: fp32, fp16, int8 and int8w (unless --no-int8w), each written if it keeps the floors`, variantList)
-  .option('--quiet', 'no progress output')
-  .addHelpText('after', `
+  .option('--quiet', 'no progress output');
+structuredOptions(program).addHelpText('after', `
 Samples (--calibration, --eval): [input=]path[,path...]; a path is a file or a directory (its files in name
 order). Without input=, the first float input that is not a state. Inputs without samples get random values
 (see --input-range, --input-values; INT64 inputs without either: ids below --int-high), state inputs start at
@@ -187,7 +188,14 @@ Examples:
   npm run compress -- model.onnx --name my-model --calibration calib.json --eval test.json --labels labels.json --fidelity-floor top1=0.995
   npm run compress -- faces.onnx --name faces --eval faces/ --task scores=detection --task boxes=boxes:scores --decision scores=0.6
   npm run compress -- mel.onnx --name mel --eval clips/ --downstream kws.onnx:log_mel=features --downstream-decision score=0.5
-  npm run compress -- model.onnx --name my-model --only fp32     # profile and write the manifest, no compression`);
+  npm run compress -- model.onnx --name my-model --only fp32     # profile and write the manifest, no compression
+  npm run compress -- wide.onnx --name wide --eval test.json --labels test-labels.json --train train.npy --train-labels train-labels.json --prune 0.5 --distill mlp:784-64-10
+
+Pruning and distillation (--prune, --distill; tools/prune/README.md): the variants keep the model's input and
+output names and shapes and are dense (onnxruntime gains nothing from scattered zeros). Training runs on
+TensorFlow.js WASM, one thread, seeded: the same recipe gives the same bytes, and setup rebuilds them from the
+manifest. Graph ops the pruner does not know, several inputs, or non-float weights stop with one line naming
+them. Judged on --eval (held out from --train): with labels by accuracy (--max-accuracy-drop), else agreement.`);
 
 // Bad options are bad input: exit 2 after commander's own one-line error (help and version exit 0).
 program.exitOverride((err: CommanderError) => {
@@ -197,12 +205,13 @@ program.exitOverride((err: CommanderError) => {
 program.action(async (model: string, opts) => {
   const progress = bars(Boolean(opts.quiet));
   try {
+    const structured = structuredRecipe(opts);
     const { manifest, candidates, dropped } = await compress({
       input: model, name: opts.name, modelsDir: opts.modelsDir, calibration: opts.calibration, eval: opts.eval, labels: opts.labels, evalSetName: opts.evalSetName,
       fidelityFloor: opts.fidelityFloor, decision: opts.decision, downstream: opts.downstream, downstreamTask: opts.downstreamTask, downstreamDecision: opts.downstreamDecision, downstreamFloor: opts.downstreamFloor, exclude: opts.exclude, autoExclude: opts.autoExclude, maxExclude: opts.maxExclude, forms: opts.int8Forms, int8w: opts.int8w,
       shapes: opts.shape, batches: opts.batches, sizes: opts.sizes, samples: opts.samples, seed: opts.seed, task: opts.task ?? ['auto'], intHigh: opts.intHigh,
       inputRange: opts.inputRange?.all ?? [0, 1], inputRanges: opts.inputRange?.byInput, inputValues: opts.inputValues, state: opts.state, stateless: opts.stateless, dataRange: opts.inputRange?.all, maxSamples: opts.maxSamples, sampleRate: opts.sampleRate, steps: opts.steps, runs: opts.runs, warmup: opts.warmup, budgetMs: opts.budgetMs, description: opts.description, synthetic: opts.synthetic,
-      ignoreWeights: Boolean(opts.ignoreWeights), ...(opts.only ? { only: opts.only } : {}), command: `npm run compress -- ${process.argv.slice(2).join(' ')}`, progress,
+      ignoreWeights: Boolean(opts.ignoreWeights), ...(opts.only ? { only: opts.only } : {}), ...(structured ? { structured, maxAccuracyDrop: opts.maxAccuracyDrop } : {}), command: `npm run compress -- ${process.argv.slice(2).join(' ')}`, progress,
     });
     progress.stop();
     const fp32 = manifest.variants.fp32!;
@@ -217,7 +226,7 @@ program.action(async (model: string, opts) => {
     console.log(`wrote ${opts.modelsDir}/${manifest.name}/`);
   } catch (err) {
     progress.stop();
-    if (err instanceof CompressInputError) {
+    if (err instanceof CompressInputError || err instanceof InvalidArgumentError) {
       console.error(`compress: ${oneLine(err)}`);
       process.exitCode = 2;
     } else {

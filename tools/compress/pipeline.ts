@@ -29,6 +29,8 @@ import { buildSome, WEIGHT_BITS, INT8W_LOAD, int8Method, int8wMethod, passInput,
 import { checkLoadsInWeb } from './source/web-check.js';
 import { dropBelowFloor, gateWeightOnly, type DroppedVariant, type WeightOnlyVerdict } from './choose/web-gate.js';
 import { checkSomethingWritten, unquantized, variantsToWrite } from './choose/written.js';
+import type { StructuredRecipe } from '../prune/variants.js';
+import { checkStructuredInput, makeStructuredVariants } from '../prune/compress-step.js';
 
 export interface CompressOptions extends EvalSetOptions, DownstreamOptions {
   input: string;
@@ -66,6 +68,10 @@ export interface CompressOptions extends EvalSetOptions, DownstreamOptions {
   progress?: Progress;
   /** Exactly the variants to make (fp32 must be one: it is the reference); all four (int8w unless `int8w` is false) when absent. */
   only?: Precision[];
+  /** Pruned and distilled variants (tools/prune/variants.ts), trained on data other than the evaluation set. */
+  structured?: StructuredRecipe;
+  /** How far (points of labelled accuracy) a pruned or distilled variant may fall below fp32 (default 1). */
+  maxAccuracyDrop?: number;
 }
 
 /** Runs the whole pipeline; returns the manifest written. Throws CompressInputError for bad inputs. */
@@ -77,6 +83,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   p.step('reading model');
   const src = readSource(o.input, { passes });
   const inputs = src.inputs;
+  if (o.structured) checkStructuredInput(src.bytes, o);
   const unknownExclude = o.exclude.filter((n) => !src.model.graph.node.some((x) => x.name === n));
   if (unknownExclude.length) throw new CompressInputError(`--exclude: no node named ${unknownExclude.map((n) => `'${n}'`).join(', ')} (node names are as in the model, unnamed nodes are <op>_<index>)`);
 
@@ -142,8 +149,10 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   const empty = unquantized({ ...(built.int8 ? { int8: built.int8 } : {}), ...(built.int8w ? { int8w: built.int8w.bytes } : {}) });
   dropped.push(...empty);
   const gone = (v: VariantName) => empty.some((d) => d.variant === v);
+  const structured = o.structured ? await makeStructuredVariants(src.bytes, o) : undefined;
   const files: Record<string, Uint8Array | string> = { 'fp32.onnx': src.bytes, ...(built.fp16 ? { 'fp16.onnx': built.fp16 } : {}), ...(built.int8 && !gone('int8') ? { 'int8.onnx': built.int8 } : {}), ...(built.int8w && !gone('int8w') ? { 'int8w.onnx': built.int8w.bytes } : {}) };
   if (best?.ranges && !gone('int8')) files['calibration-ranges.json'] = JSON.stringify(best.ranges) + '\n';
+  for (const v of structured?.variants ?? []) files[`${v.name}.onnx`] = v.bytes;
   const toMeasure = only.filter((v) => v === 'fp32' || files[`${v}.onnx`] !== undefined);
   const subgraphNodes = allNodes(src.model.graph).length - src.model.graph.node.length;
   const methods: Record<Precision, () => string> = {
@@ -154,11 +163,15 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
   };
   let int8wVerdict: WeightOnlyVerdict | undefined;
   const manifest = await during(`writing ${o.modelsDir}/${o.name}/`, () => writeModelFolder({ modelsDir: o.modelsDir, name: o.name, files, ignoreWeights: o.ignoreWeights }, async (stage) => {
-    p.step(`measuring ${toMeasure.join(', ')} in onnxruntime-web (latency, memory, fidelity)`, toMeasure.length);
+    const measured = [...toMeasure, ...(structured?.variants ?? []).map((v) => v.name)];
+    p.step(`measuring ${measured.join(', ')} in onnxruntime-web (latency, memory, fidelity)`, measured.length);
     const variants = await during('measuring the variants in onnxruntime-web', () => measureVariants({
       dir: stage,
       inputs,
-      variants: toMeasure.map((name) => ({ name, method: methods[name](), ...(name === 'int8w' ? { load: INT8W_LOAD } : {}) })),
+      variants: [
+        ...toMeasure.map((name) => ({ name, method: methods[name](), ...(name === 'int8w' ? { load: INT8W_LOAD } : {}) })),
+        ...(structured?.variants ?? []).map((v) => ({ name: v.name, method: v.method, made: v.made, ...(v.made.precision === 'int8w' ? { load: INT8W_LOAD } : {}) })),
+      ],
       evalFeeds: encodeFeeds(evalFeeds),
       evalSet,
       evalSetKind: sets.kind,
@@ -182,7 +195,7 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
     }));
     // The decision in the serving runtime: a variant below a floor there is not written (choose/web-gate.ts).
     if (variants.int8w) int8wVerdict = gateWeightOnly(variants.int8w.fidelity, judge.floors);
-    const below = dropBelowFloor(variants, judge.floors, stage);
+    const below = dropBelowFloor(variants, judge.floors, stage, { structured: new Set(structured?.variants.map((v) => v.name)), maxAccuracyDrop: o.maxAccuracyDrop ?? 1 });
     for (const d of below) p.log(`DROPPED ${d.variant}: below its floor in ${d.runtime}: ${d.failures.join('; ')}`);
     dropped.push(...below);
     checkSomethingWritten(only, Object.keys(variants) as VariantName[], dropped);
@@ -205,7 +218,8 @@ export async function compress(o: CompressOptions): Promise<{ manifest: ModelMan
         source_sha256: sha256(src.bytes),
         opset: src.opset,
         normalized: { constants_lifted: src.lifted, batchnorm_folded: src.folded },
-        recipe: { ...(upgrade ? { upgrade } : {}), ...(recipe.fp16 && kept('fp16') ? { fp16: recipe.fp16 } : {}), ...(best && kept('int8') ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges_file: 'calibration-ranges.json' } : {}), weight_bits: WEIGHT_BITS } } : {}), ...(int8w && kept('int8w') ? { int8w } : {}) },
+        recipe: { ...(upgrade ? { upgrade } : {}), ...(recipe.fp16 && kept('fp16') ? { fp16: recipe.fp16 } : {}), ...(best && kept('int8') ? { int8: { form: best.form, exclude: best.exclude, ...(best.ranges ? { ranges_file: 'calibration-ranges.json' } : {}), weight_bits: WEIGHT_BITS } } : {}), ...(int8w && kept('int8w') ? { int8w } : {}), ...(structured?.variants.some((v) => kept(v.name)) ? { structured: o.structured } : {}) },
+        ...(structured ? { structured: structured.report } : {}),
         ...(int8wVerdict ? { int8w: int8wVerdict } : {}),
         ...(o.only ? { variants_written: only } : {}),
         ...(built.fp16Report ? { fp16_kept_fp32: built.fp16Report.kept } : {}),

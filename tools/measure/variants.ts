@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LatencyProfile } from '../../src/registry/manifest.js';
-import type { Fidelity, OutputKind, Variant, VariantLoad, VariantName } from '../../src/registry/manifest.js';
+import type { Fidelity, OutputKind, Variant, VariantFacts, VariantLoad, VariantName } from '../../src/registry/manifest.js';
 import type { TensorSpec } from '../../src/protocol/datatypes.js';
 import { sha256 } from '../lib/sha256.js';
 import type { EvalOutputs, EvalPlan } from './eval-run.js';
@@ -24,7 +24,7 @@ export interface MeasurePlan {
   dir: string;
   inputs: TensorSpec[];
   /** Variants in order; fp32 must be first. `method` and `load` go into the manifest as they are. */
-  variants: { name: VariantName; method: string; bytesOverride?: number; file?: string; load?: VariantLoad }[];
+  variants: { name: VariantName; method: string; bytesOverride?: number; file?: string; load?: VariantLoad; made?: VariantFacts }[];
   evalFeeds: EncodedFeeds;
   evalSet: string;
   /** Last-axis width of the first output (classes or hidden size) for row-wise comparison. */
@@ -157,6 +157,7 @@ export async function measureVariants(plan: MeasurePlan): Promise<Partial<Record
         latency: latencyProfile({ ...probe, points }, plan.runtimeNote, plan.item),
         fidelity,
         method: v.method,
+        ...(v.made ? { made: v.made } : {}),
         ...(v.load ? { load: v.load } : {}),
       };
       plan.log?.(`${v.name}: ${bytes.length} bytes, wasm heap ${(probe.edge_memory_bytes / 2 ** 20).toFixed(1)} MiB, load ${probe.load_ms} ms, p50@${first} ${points[0]?.p50_ms} ms (MAD ${points[0]?.mad_ms}), ${describeFidelity(fidelity)}`);

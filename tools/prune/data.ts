@@ -6,8 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { loadSamples } from '../compress/data/samples.js';
-import { loadAllDigits, splitDigits } from '../models/mnist/data.js';
-import { MNIST_WIDE } from '../models/mnist-wide/train.js';
+import { loadAllDigits, MNIST_SPLIT, splitDigits } from '../lib/digits.js';
 import type { ModelProto } from '../onnx/types.js';
 import { UnsupportedModel } from './graph.js';
 import type { Batch } from './taps.js';
@@ -43,8 +42,8 @@ export function loadRows(m: ModelProto, spec: string, split: 'train' | 'test', l
   const { name, sample } = sampleDims(m, shape);
   if (spec === 'mnist') {
     if (sample.reduce((a, b) => a * b, 1) !== 784) throw new UnsupportedModel(`'mnist' digits are 784 pixels; input '${name}' takes [${sample.join(',')}]`);
-    const part = splitDigits(loadAllDigits(), MNIST_WIDE.trainCount, MNIST_WIDE.seed)[split];
-    return { dims: [part.count, ...sample], data: part.pixels, labels: Int32Array.from(part.labels), description: `mnist ${split} split (${part.count} digits, seed ${MNIST_WIDE.seed})` };
+    const part = splitDigits(loadAllDigits(), MNIST_SPLIT.trainCount, MNIST_SPLIT.seed)[split];
+    return { dims: [part.count, ...sample], data: part.pixels, labels: Int32Array.from(part.labels), description: `mnist ${split} split (${part.count} digits, seed ${MNIST_SPLIT.seed})` };
   }
   const specs = spec.split('+');
   const { feeds, description } = loadSamples(specs, {

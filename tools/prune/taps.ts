@@ -1,10 +1,15 @@
 /**
- * Intermediate tensors of a model read with onnxruntime-node: the model is re-encoded with the wanted
- * tensors as extra graph outputs and run in chunks. The pruner reads tensor shapes this way (one batch-1
- * run gives every dim, whatever op computed it, so no shape inference to keep in step with the ops) and
- * activation statistics for importance; the distiller reads the teacher's logits.
+ * Intermediate tensors of a model read with onnxruntime-web's WASM build (one thread): the model is
+ * re-encoded with the wanted tensors as extra graph outputs and run in chunks. The pruner reads tensor
+ * shapes this way (one batch-1 run gives every dim, whatever op computed it, so no shape inference to keep
+ * in step with the ops) and activation statistics for importance; the distiller reads the teacher's logits.
+ * WASM, not onnxruntime-node: its arithmetic is the same on every x86 or ARM machine, while the native build
+ * picks kernels (AVX2, AVX-512) by CPU and sums in another order, and a teacher logit that differs in its
+ * last bit trains different weights: setup rebuilds pruned variants and checks their sha256.
  */
-import * as ort from 'onnxruntime-node';
+import * as ort from 'onnxruntime-web';
+
+ort.env.wasm.numThreads = 1;
 import { encodeModel } from '../onnx/io.js';
 import type { ModelProto, ValueInfoProto } from '../onnx/types.js';
 
@@ -23,7 +28,7 @@ export function withOutputs(m: ModelProto, names: readonly string[]): ModelProto
 
 /** A session on the model with `names` as outputs (graph outputs included). */
 export async function tapSession(m: ModelProto, names: readonly string[]): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(encodeModel(withOutputs(m, names)), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
+  return ort.InferenceSession.create(encodeModel(withOutputs(m, names)), { graphOptimizationLevel: 'disabled', executionProviders: ['wasm'] });
 }
 
 /** Runs `input` (rows of the model's one input) through the session in chunks, calling `each` per chunk. */

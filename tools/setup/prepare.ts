@@ -8,11 +8,11 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ModelManifest, type VariantName } from '../../src/registry/manifest.js';
+import { ModelManifest, PRECISIONS, type VariantName } from '../../src/registry/manifest.js';
 import { fileSha256 } from '../lib/sha256.js';
 import type { TransformerConfig } from '../models/transformer/config.js';
 import { generateTransformer } from '../models/transformer/generate.js';
-import { replayCompressed } from './replay.js';
+import { replayCompressed, replayStructured } from './replay.js';
 
 const MODELS_DIR = process.argv[2] ?? 'models';
 
@@ -38,7 +38,9 @@ async function prepare(name: string): Promise<string> {
   const generator = manifest.provenance['generator'];
   if (generator === 'compress') {
     const started = performance.now();
-    const written = replayCompressed(dir, manifest, stale);
+    const precisions = stale.filter((v) => (PRECISIONS as readonly string[]).includes(v));
+    // Precisions first: fp32 (verified or rebuilt here) is what pruned and distilled variants are trained from.
+    const written = { ...replayCompressed(dir, manifest, precisions), ...(await replayStructured(dir, manifest, stale)) };
     for (const v of stale) {
       const expected = manifest.variants[v]!;
       if (written[v]?.sha256 !== expected.sha256) {

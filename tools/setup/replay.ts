@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelManifest, VariantName } from '../../src/registry/manifest.js';
+import { PRECISIONS, type ModelManifest, type VariantName } from '../../src/registry/manifest.js';
+import { makeStructured, type StructuredRecipe } from '../prune/variants.js';
 import { sha256 } from '../lib/sha256.js';
 import { encodeModel, writeFileAtomic } from '../onnx/io.js';
 import type { TransformerConfig } from '../models/transformer/config.js';
@@ -59,6 +60,26 @@ export function replayCompressed(dir: string, manifest: ModelManifest, variants:
       if (!built.int8w) throw new Error('the manifest has an int8w variant but its recipe has no int8w entry');
       write('int8w', built.int8w.bytes);
     }
+  }
+  return out;
+}
+
+/**
+ * Rebuilds pruned and distilled variants (their names are not precisions) from `provenance.recipe.structured`
+ * and the fp32 file (checked before: it is a variant like the others): the same seeded training on the same
+ * rows, in TensorFlow.js WASM and onnxruntime-web WASM, whose arithmetic does not depend on the CPU.
+ */
+export async function replayStructured(dir: string, manifest: ModelManifest, variants: readonly VariantName[], log: (line: string) => void = () => {}): Promise<Record<string, { bytes: number; sha256: string }>> {
+  const wanted = variants.filter((v) => !(PRECISIONS as readonly string[]).includes(v));
+  if (!wanted.length) return {};
+  const recipe = (manifest.provenance as { recipe?: { structured?: StructuredRecipe } }).recipe?.structured;
+  if (!recipe) throw new Error(`${wanted.join(', ')}: provenance.recipe has no structured entry to rebuild them from`);
+  const fp32 = new Uint8Array(readFileSync(join(dir, manifest.variants.fp32!.file)));
+  const { variants: made } = await makeStructured(fp32, recipe, { only: wanted, log });
+  const out: Record<string, { bytes: number; sha256: string }> = {};
+  for (const v of made.filter((m) => wanted.includes(m.name))) {
+    writeFileAtomic(join(dir, manifest.variants[v.name]!.file), v.bytes);
+    out[v.name] = { bytes: v.bytes.length, sha256: sha256(v.bytes) };
   }
   return out;
 }

@@ -17,14 +17,39 @@ export interface DroppedVariant {
   failures: string[];
 }
 
+/**
+ * How pruned and distilled variants are judged. They are other functions trained to approximate fp32, not
+ * fp32 rounded: with labels, a classifier output is held to labelled accuracy at most `maxAccuracyDrop`
+ * points below fp32's on the held-out set (the users' measure: a pruned model that is right where fp32 is
+ * wrong is no worse for it) instead of top-1 agreement; every other floor stays. Without labels, agreement.
+ */
+export interface StructuredGate {
+  structured: ReadonlySet<VariantName>;
+  maxAccuracyDrop: number;
+}
+
+/** The floors without top-1 agreement on classification outputs (replaced by the accuracy check). */
+function withoutAgreement(floors: Record<string, Floor[]>): Record<string, Floor[]> {
+  return Object.fromEntries(Object.entries(floors).map(([k, list]) => [k, list.filter((f) => f.metric !== 'top1' && f.metric !== 'top1_worst')]));
+}
+
+/** Why a pruned or distilled variant fails, or [] when it passes (see StructuredGate). */
+export function structuredFailures(v: Variant, reference: Variant | undefined, floors: Record<string, Floor[]>, maxDrop: number): string[] {
+  const acc = v.fidelity.accuracy;
+  const ref = reference?.fidelity.accuracy;
+  if (acc === undefined || ref === undefined) return gate(v.fidelity, floors).failures;
+  const drop = Math.round((ref - acc) * 1000) / 10;
+  return [...gate(v.fidelity, withoutAgreement(floors)).failures, ...(drop > maxDrop ? [`accuracy ${acc} is ${drop} pt below fp32's ${ref} (at most ${maxDrop} pt for a pruned or distilled variant)`] : [])];
+}
+
 /** Removes the variants below their floors (fp32, the reference, is never judged); returns what it dropped. */
-export function dropBelowFloor(variants: Partial<Record<VariantName, Variant>>, floors: Record<string, Floor[]>, stage: string): DroppedVariant[] {
+export function dropBelowFloor(variants: Partial<Record<VariantName, Variant>>, floors: Record<string, Floor[]>, stage: string, structured?: StructuredGate): DroppedVariant[] {
   const dropped: DroppedVariant[] = [];
   for (const [name, v] of Object.entries(variants) as [VariantName, Variant][]) {
     if (name === 'fp32') continue;
-    const verdict = gate(v.fidelity, floors);
-    if (verdict.passes) continue;
-    dropped.push({ variant: name, runtime: v.fidelity.runtime ?? 'onnxruntime-web', failures: verdict.failures });
+    const failures = structured?.structured.has(name) ? structuredFailures(v, variants.fp32, floors, structured.maxAccuracyDrop) : gate(v.fidelity, floors).failures;
+    if (!failures.length) continue;
+    dropped.push({ variant: name, runtime: v.fidelity.runtime ?? 'onnxruntime-web', failures });
     delete variants[name];
     rmSync(join(stage, v.file), { force: true });
   }

@@ -9,7 +9,7 @@
  */
 import { Prng } from '../../lib/prng.js';
 import type { ModelProto } from '../../onnx/types.js';
-import { loadAllDigits, splitDigits, PIXELS, type DigitSet } from '../mnist/data.js';
+import { loadAllDigits, MNIST_SPLIT, splitDigits, PIXELS, type DigitSet } from '../../lib/digits.js';
 import { argmaxRows, backward, denseForward, forward, initMlp, parameters, type Dense } from '../mnist/mlp.js';
 import { exportMlp } from '../mnist/export.js';
 
@@ -29,7 +29,7 @@ export interface WideConfig {
  * The committed config: mnist's split (same seed, same 2,000 test digits), one pass over 2,400 training
  * digits, which keeps setup training near 20 s of CPU (pure-JS dense math, ~0.2 GMAC/s).
  */
-export const MNIST_WIDE: WideConfig = { hidden: [1024, 1024], seed: 20240917, epochs: 1, batch: 32, lr: 1e-3, trainCount: 8000, seen: 2400 };
+export const MNIST_WIDE: WideConfig = { hidden: [1024, 1024], seed: MNIST_SPLIT.seed, epochs: 1, batch: 32, lr: 1e-3, trainCount: MNIST_SPLIT.trainCount, seen: 2400 };
 
 const CLASSES = 10;
 

