@@ -10,6 +10,8 @@
  *
  * The adaptive policy also runs with its starting profiles deliberately wrong by 2x each way
  * (`edge.speed_factor` 0.5 and 2, on gateways of their own): what it learns must bring it back.
+ * Last, routing-ladder.ts: which of mnist-wide's pruned, quantized and distilled variants the router picks as
+ * batches grow and SLOs tighten.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -26,6 +28,7 @@ import { ROOT, startGateway, startOrigin } from './lib/stack.js';
 import { percentile } from '../tools/lib/percentile.js';
 import { r3, serverTiming, table } from './lib/stats.js';
 import { generateWorkload, WORKLOAD_PATH } from './workloads/generate.js';
+import { routingLadder } from './routing-ladder.js';
 import type { WorkloadRequest } from './workloads/generate.js';
 
 interface Row {
@@ -178,7 +181,9 @@ export async function runRouting(opts: RoutingOptions = {}) {
     fidelity_ties: rivals.filter((r) => adaptive.mean_fidelity === r.mean_fidelity).map((r) => r.policy),
   };
   console.log(`adaptive: ${(adaptive.attainment_attainable * 100).toFixed(1)}% of attainable requests in SLO (target 99%: ${verdict.attainment_target_met ? 'met' : 'missed'}); static policies reaching at least that: ${rivals.map((r) => r.policy).join(', ') || 'none'}; higher mean fidelity than all of them: ${verdict.fidelity_target_met ? 'yes' : 'no'}${verdict.fidelity_ties.length ? ` (ties: ${verdict.fidelity_ties.join(', ')})` : ''}`);
-  if (opts.write !== false) writeResult('routing', { workload: 'bench/workloads/mixed.json', seed: workload.seed, origin_rtt_ms: rttMs, e2e: 'client time on loopback + networkMs(hints, request bytes)', verdict, policies: withAttainable });
+  // The pruned, quantized and distilled variants of mnist-wide under growing batches and tightening SLOs.
+  const ladder = await routingLadder(edge.url);
+  if (opts.write !== false) writeResult('routing', { workload: 'bench/workloads/mixed.json', seed: workload.seed, origin_rtt_ms: rttMs, e2e: 'client time on loopback + networkMs(hints, request bytes)', verdict, policies: withAttainable, variant_ladder: ladder });
   await proxy.close();
   return { results: withAttainable, verdict };
 }
