@@ -42,6 +42,7 @@ export function structuredOptions(cmd: Command): Command {
     .option('--distill-alpha <x>', 'the same for the student', num, 0.5)
     .option('--temperature <x>', 'distillation temperature', num, 4)
     .option('--train-seed <n>', 'seed of the training order and the student\'s weights', num, 1)
+    .option('--importance <kind>', "channel importance: 'activation' (mean |activation| x outgoing weight norm) or 'taylor' (|activation x dL/dactivation| from the trainer)", 'activation')
     .option('--importance-rows <n>', 'training rows that measure channel importance', num, 512)
     .option('--max-accuracy-drop <pt>', 'with --labels: how many points of labelled accuracy below fp32 a pruned or distilled variant may be (it is judged by that instead of top-1 agreement)', num, 1);
 }
@@ -51,6 +52,7 @@ export function structuredRecipe(o: Record<string, unknown>): StructuredRecipe |
   if (o['prune'] === undefined && o['distill'] === undefined) return undefined;
   if (typeof o['train'] !== 'string') throw new InvalidArgumentError('--prune and --distill need --train <data>: the rows the variants are trained on');
   if (o['residual'] !== 'joint' && o['residual'] !== 'skip') throw new InvalidArgumentError(`--residual ${String(o['residual'])}: 'joint' or 'skip'`);
+  if (o['importance'] !== 'activation' && o['importance'] !== 'taylor') throw new InvalidArgumentError(`--importance ${String(o['importance'])}: 'activation' or 'taylor'`);
   if (!['dynamic', 'dynamic-matmul'].includes(o['pruneInt8Form'] as string)) throw new InvalidArgumentError(`--prune-int8-form ${String(o['pruneInt8Form'])}: dynamic or dynamic-matmul (static forms need calibration of the pruned model)`);
   const shape = Object.values((o['shape'] ?? {}) as Record<string, number[]>)[0];
   return {
@@ -63,7 +65,7 @@ export function structuredRecipe(o: Record<string, unknown>): StructuredRecipe |
     lr: o['lr'] as number,
     alpha: o['alpha'] as number,
     temperature: o['temperature'] as number,
-    ...(o['prune'] !== undefined ? { prune: { ratio: o['prune'] as number, residual: o['residual'] as 'joint' | 'skip', importance_rows: o['importanceRows'] as number, precisions: o['prunePrecisions'] as Exclude<Precision, 'fp32'>[], int8_form: o['pruneInt8Form'] as Int8Form } } : {}),
+    ...(o['prune'] !== undefined ? { prune: { ratio: o['prune'] as number, residual: o['residual'] as 'joint' | 'skip', importance_rows: o['importanceRows'] as number, ...(o['importance'] === 'taylor' ? { importance: 'taylor' as const } : {}), precisions: o['prunePrecisions'] as Exclude<Precision, 'fp32'>[], int8_form: o['pruneInt8Form'] as Int8Form } } : {}),
     ...(typeof o['distill'] === 'string' ? { distill: { student: o['distill'], alpha: o['distillAlpha'] as number } } : {}),
   };
 }

@@ -34,7 +34,8 @@ export interface StructuredRecipe {
   /** Weight of the label cross-entropy; 0: pure distillation (the variant learns the fp32 model's answers). */
   alpha: number;
   temperature: number;
-  prune?: { ratio: number; residual: 'joint' | 'skip'; importance_rows: number; precisions: Exclude<Precision, 'fp32'>[]; int8_form: Int8Form };
+  /** `importance` absent: activation statistics (importance.ts); 'taylor': |activation x gradient| (taylor.ts). */
+  prune?: { ratio: number; residual: 'joint' | 'skip'; importance_rows: number; importance?: 'activation' | 'taylor'; precisions: Exclude<Precision, 'fp32'>[]; int8_form: Int8Form };
   /** `alpha` here overrides the recipe's for the student (a small student gains from the labels). */
   distill?: { student: string; alpha?: number };
 }
@@ -106,14 +107,15 @@ export async function makeStructured(fp32: Uint8Array, r: StructuredRecipe, o: {
     if (wanted(name) || quantized.some(wanted)) {
       const rows = Math.min(r.prune.importance_rows, train.dims[0]!);
       const calib: Batch = { dims: [rows, ...train.dims.slice(1)], data: train.data.subarray(0, (rows * train.data.length) / train.dims[0]!) };
-      const pruned = await pruneChannels(teacher, calib, r.prune.ratio, r.prune.residual);
+      const importance = r.prune.importance === 'taylor' ? { kind: 'taylor' as const, tf, ...(train.labels ? { labels: train.labels } : {}) } : { kind: 'activation' as const };
+      const pruned = await pruneChannels(teacher, calib, r.prune.ratio, r.prune.residual, importance);
       const kept = pruned.summary.spaces.filter((s) => s.frozen).map((s) => `${s.channels} (${s.frozen})`);
       const removed = pruned.summary.spaces.reduce((n, s) => n + s.channels - s.kept, 0);
       log(`${name}: ${removed} units removed, ${pruned.summary.macs_before} -> ${pruned.summary.macs_after} multiply-adds; training ${r.epochs} epoch(s) on ${train.description}`);
       const t = await distil(tf, pruned.model, train, teacherLogits, { ...settings, label: name });
       const bytes = encodeModel(t.model);
       const made: VariantFacts = { precision: 'fp32', base: 'fp32', pruning: { ratio: r.prune.ratio, units: unitsOf(teacher, pruned.summary), removed }, macs_ratio: round(pruned.summary.macs_after / base.macs) };
-      const how = `structured pruning: ${removed} ${unitsOf(teacher, pruned.summary)} removed (${Math.round(r.prune.ratio * 100)}% of each, least important by activation x outgoing weight on ${rows} training rows), then fine-tuned ${r.epochs} epoch(s) by distillation from fp32 (T ${r.temperature}, alpha ${r.alpha}); ${round(base.macs / pruned.summary.macs_after)}x fewer multiply-adds`;
+      const how = `structured pruning: ${removed} ${unitsOf(teacher, pruned.summary)} removed (${Math.round(r.prune.ratio * 100)}% of each, least important by ${r.prune.importance === 'taylor' ? 'first-order Taylor |activation x gradient|' : 'activation x outgoing weight'} on ${rows} training rows), then fine-tuned ${r.epochs} epoch(s) by distillation from fp32 (T ${r.temperature}, alpha ${r.alpha}); ${round(base.macs / pruned.summary.macs_after)}x fewer multiply-adds`;
       variants.push({ name, bytes, made, method: `${how}; fp32 compute` });
       report.pruning = { spaces: pruned.summary.spaces.length, kept_whole: kept, removed, macs: pruned.summary.macs_after, epoch_loss: t.epochLoss.map(round), seconds: Math.round(t.seconds) };
       const recipe: PartialRecipe = {

@@ -24,8 +24,8 @@ describe('compress --prune / --distill options', () => {
       prune: { ratio: 0.5, residual: 'joint', importance_rows: 512, precisions: ['int8'], int8_form: 'dynamic' },
       distill: { student: 'mlp:784-64-10', alpha: 0.5 },
     });
-    expect(structuredRecipe(parse(['--prune', '0.25', '--train', 'a.npy+b.npy', '--train-labels', 'l.json', '--prune-precisions', 'fp16,int8w', '--residual', 'skip', '--shape', '1,3,48,192', '--epochs', '5', '--train-seed', '9'])))
-      .toMatchObject({ train: 'a.npy+b.npy', train_labels: 'l.json', shape: [1, 3, 48, 192], seed: 9, epochs: 5, prune: { ratio: 0.25, residual: 'skip', precisions: ['fp16', 'int8w'] } });
+    expect(structuredRecipe(parse(['--prune', '0.25', '--train', 'a.npy+b.npy', '--train-labels', 'l.json', '--prune-precisions', 'fp16,int8w', '--residual', 'skip', '--shape', '1,3,48,192', '--epochs', '5', '--train-seed', '9', '--importance', 'taylor'])))
+      .toMatchObject({ train: 'a.npy+b.npy', train_labels: 'l.json', shape: [1, 3, 48, 192], seed: 9, epochs: 5, prune: { ratio: 0.25, residual: 'skip', importance: 'taylor', precisions: ['fp16', 'int8w'] } });
     expect(structuredRecipe(parse(['--prune', '0.5', '--train', 'mnist', '--prune-precisions', '']))!.prune!.precisions).toEqual([]);
     expect(prunedName(0.5)).toBe('pruned50');
     expect(prunedName(0.375)).toBe('pruned38');
@@ -37,6 +37,7 @@ describe('compress --prune / --distill options', () => {
     expect(() => structuredRecipe(parse(['--prune', '0.5']))).toThrow(InvalidArgumentError);
     expect(() => structuredRecipe(parse(['--distill', 'mlp:784-8-10']))).toThrow(/need --train <data>/);
     expect(() => structuredRecipe(parse(['--prune', '0.5', '--train', 'mnist', '--residual', 'half']))).toThrow(/'joint' or 'skip'/);
+    expect(() => structuredRecipe(parse(['--prune', '0.5', '--train', 'mnist', '--importance', 'magnitude']))).toThrow(/'activation' or 'taylor'/);
     expect(() => structuredRecipe(parse(['--prune', '0.5', '--train', 'mnist', '--prune-int8-form', 'qdq-minmax']))).toThrow(/static forms need calibration/);
   });
 });
