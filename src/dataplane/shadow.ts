@@ -6,7 +6,7 @@
  * sampled request also probes one demoted variant on the same inputs, so a demotion can end on fresh evidence.
  *
  * Never the caller's cost: the work starts in `waitUntil` after a turn of the event loop (the answer is
- * written first), runs as the caller `shadow` (its own fair share of the engine and its own origin budget, no
+ * written first), runs as a caller of its own, SHADOW_CALLER (its own fair share of the engine and its own origin budget, no
  * rate limit, no caller metrics), last in the queue, within the monitor's budget (in flight, predicted CPU
  * per minute, origin calls per minute), and not at all while the edge queue is busy or the origin's breaker
  * is open.
@@ -30,8 +30,11 @@ import type { Target } from '../select/select.js';
 import type { WatchView } from './watch-view.js';
 import { watchView } from './watch-view.js';
 
-/** The caller id of shadow work: no real caller's id looks like it (src/protocol/caller.ts: hex digits). */
-export const SHADOW_CALLER = 'shadow';
+/**
+ * The caller id of shadow work: well-formed (16 hex digits, src/protocol/caller.ts), as the origin answers any
+ * other 400; no key or address hashes to all zeros in practice (a 64-bit preimage), and ops can tell it apart.
+ */
+export const SHADOW_CALLER = '0000000000000000';
 
 export interface ShadowDeps {
   monitor: FidelityMonitor;
@@ -68,6 +71,8 @@ interface Plan {
   site: Target;
   /** The served variant is compared (it is not the reference). */
   served: boolean;
+  /** The check calls the origin: the served variant's reference runs there (a probe alone compares with the answer in hand). */
+  origin: boolean;
   probe?: VariantName | undefined;
   cpuMs: number;
 }
@@ -131,7 +136,7 @@ export class Shadows {
       if (typeof plan === 'string') monitor.skipped(a.model, plan);
       return;
     }
-    const taken = ticket ?? monitor.budget.take(a.watch.settings.limits, { cpuMs: plan.cpuMs, origin: plan.site === 'origin', queueMs: this.deps.live.edgeQueueMs() });
+    const taken = ticket ?? monitor.budget.take(a.watch.settings.limits, { cpuMs: plan.cpuMs, origin: plan.origin, queueMs: this.deps.live.edgeQueueMs() });
     if (typeof taken === 'string') return monitor.skipped(a.model, taken);
     const held: Ticket = taken;
     // A turn of the event loop first: the answer is written before any shadow work holds the thread.
@@ -168,13 +173,13 @@ export class Shadows {
     const demoted = Object.keys(a.model.variants).filter((v) => v !== a.served.variant && this.deps.monitor.standing(a.model, v).state === 'demoted' && fitsEdge(a.model.variants[v]!, a.policy.edge_memory_budget_bytes));
     const probe = demoted.length ? demoted[this.probes++ % demoted.length] : undefined;
     const cpuMs = (served && ref.site === 'edge' ? this.cost(a.model, ref.reference, a.items) : 0) + (probe ? this.cost(a.model, probe, a.items) : 0);
-    return { ...ref, served, probe, cpuMs };
+    return { ...ref, served, origin: served && ref.site === 'origin', probe, cpuMs };
   }
 
   private async check(a: Answered, plan: Plan, role: ShadowRole): Promise<void> {
     const { live, monitor } = this.deps;
     if (live.edgeQueueMs() > a.watch.settings.limits.maxQueueMs) return monitor.skipped(a.model, 'load');
-    if (plan.site === 'origin' && !live.originHealthy()) return monitor.skipped(a.model, 'origin_unavailable');
+    if (plan.origin && !live.originHealthy()) return monitor.skipped(a.model, 'origin_unavailable');
     const reference = plan.served ? await this.run(a, plan.reference, plan.site) : a.served.outputs;
     const probeMs = plan.probe ? this.cost(a.model, plan.probe, a.items) : 0;
     if (plan.served) this.record(a, a.served.variant, plan, role, plan.cpuMs - probeMs, reference, a.served.outputs);

@@ -5,43 +5,11 @@
  * /admin/variants, explain and /metrics, and re-admitted when an operator clears it; the same file as a canary
  * is rolled back within a few of its answers, and only callers its config names may pin it.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
+import { waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import catalog from '../../models/catalog.json';
-import { sha256Hex } from '../../src/lib/sha256.js';
-import { buildGateway } from '../../src/worker.js';
-import { digits } from '../helpers.js';
-import { shuffleWeights } from './broken-variant.js';
+import type { buildGateway } from '../../src/worker.js';
+import { brokenCatalog, digitsBody, gatewayWith } from './gateway.js';
 
-type Obj = Record<string, unknown>;
-
-/** mnist with a `shuffled` variant in R2 that claims the reference's offline fidelity (a broken export). */
-async function brokenCatalog(): Promise<Obj[]> {
-  // Each test starts from a policy key of its own (a clear recorded by another stays there).
-  await env.POLICY.delete('policy');
-  const fp32 = new Uint8Array(await (await env.ASSETS.fetch('https://assets.local/mnist/fp32.onnx')).arrayBuffer());
-  const bytes = shuffleWeights(fp32);
-  await env.MODELS.put('mnist/shuffled.onnx', bytes);
-  const mnist = catalog.models.find((m) => m.name === 'mnist') as unknown as { variants: Record<string, Obj> } & Obj;
-  const shuffled = { ...mnist.variants.int8, file: 'shuffled.onnx', bytes: bytes.byteLength, sha256: await sha256Hex(bytes), method: 'fp32 with its weights shuffled (a broken export)', fidelity: mnist.variants.fp32!.fidelity };
-  return catalog.models.map((m) => (m.name === 'mnist' ? { ...mnist, variants: { ...mnist.variants, shuffled } } : m));
-}
-
-/** A gateway of its own (its own monitor) over `models`, with `mnist` configured as given. */
-function gatewayWith(models: Obj[], mnist: Obj) {
-  const e = { ...env, GATEWAY_CONFIG: { ...(env.GATEWAY_CONFIG as Obj), models: { mnist: { origin_enabled: false, ...mnist } } } } as Env;
-  const gw = buildGateway(e, models);
-  /** `answered` runs as soon as the response is handed back, before its body is read. */
-  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, answered?: () => void) => {
-    const ctx = createExecutionContext();
-    const res = await gw.fetch(new Request(`http://gateway.test${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }), e, ctx);
-    answered?.();
-    return { res, ctx, text: await res.text() };
-  };
-  return { gw, call, kv: e.POLICY };
-}
-
-const digitsBody = (from: number, n = 4) => ({ inputs: [{ name: 'input', datatype: 'FP32', shape: [n, 784], data: digits.inputs.slice(from, from + n).flat() }] });
 const comparisons = (gw: ReturnType<typeof buildGateway>, variant: string, role: string) => gw.plane!.metrics.counter('gateway_shadow_comparisons_total', { model: 'mnist', variant, reference: 'edge', role });
 
 describe('shadow checks and demotion', () => {
