@@ -37,6 +37,7 @@ const program = new Command('prune')
   .option('--epochs <n>', 'training epochs (pruned model and student)', num, 3)
   .option('--batch <n>', 'training batch size', num, 64)
   .option('--lr <x>', 'Adam learning rate', num, 1e-3)
+  .option('--lr-schedule <kind>', "learning rate over the run: 'constant' or 'cosine' (from --lr down to 0)", 'constant')
   .option('--alpha <x>', 'weight of the label cross-entropy (with labels); 1 - alpha goes to the distillation KL', num, 0.5)
   .option('--temperature <x>', 'distillation temperature', num, 4)
   .option('--importance <kind>', "channel importance: 'activation' (mean |a| x outgoing weight norm) or 'taylor' (|a·dL/da| from the trainer)", 'activation')
@@ -56,6 +57,7 @@ program.action(async (file: string, o) => {
     if (!o.prune && !o.distill) throw new UnsupportedModel('nothing to do: give --prune <ratio>, --distill <spec> or both');
     if (o.prune !== undefined && !(o.prune > 0 && o.prune < 1)) throw new UnsupportedModel(`--prune ${o.prune}: a fraction between 0 and 1`);
     if (o.residual !== 'joint' && o.residual !== 'skip') throw new UnsupportedModel(`--residual ${o.residual}: 'joint' or 'skip'`);
+    if (o.lrSchedule !== 'constant' && o.lrSchedule !== 'cosine') throw new UnsupportedModel(`--lr-schedule ${o.lrSchedule}: 'constant' or 'cosine'`);
     if (o.importance !== 'activation' && o.importance !== 'taylor') throw new UnsupportedModel(`--importance ${o.importance}: 'activation' or 'taylor'`);
     const teacher = liftConstants(readModel(file));
     checkSupported(teacher);
@@ -67,7 +69,7 @@ program.action(async (file: string, o) => {
     const base = await profileShapes(teacher, train);
     const teacherLogits = await collect(teacher, logitsName(teacher), train);
     const tf = await loadTf(o.backend as Backend);
-    const settings = { epochs: o.epochs, batch: o.batch, lr: o.lr, seed: o.seed, alpha: o.alpha, temperature: o.temperature, ...(train.labels ? { labels: train.labels } : {}), progress: o.quiet ? quietTraining : trainingBar() };
+    const settings = { epochs: o.epochs, batch: o.batch, lr: o.lr, lrSchedule: o.lrSchedule, seed: o.seed, alpha: o.alpha, temperature: o.temperature, ...(train.labels ? { labels: train.labels } : {}), progress: o.quiet ? quietTraining : trainingBar() };
     const variants: Variant[] = [];
     if (o.prune) {
       const rows = Math.min(o.importanceRows, train.dims[0]!);
@@ -104,7 +106,7 @@ program.action(async (file: string, o) => {
       model: resolve(file),
       train: train.description,
       held_out: held.description,
-      settings: { prune: o.prune, importance: o.importance, distill: o.distill, residual: o.residual, seed: o.seed, epochs: o.epochs, batch: o.batch, lr: o.lr, alpha: o.alpha, temperature: o.temperature, backend: o.backend },
+      settings: { prune: o.prune, importance: o.importance, distill: o.distill, residual: o.residual, seed: o.seed, epochs: o.epochs, batch: o.batch, lr: o.lr, lr_schedule: o.lrSchedule, alpha: o.alpha, temperature: o.temperature, backend: o.backend },
       fp32: { macs: base.macs, fidelity: baseFidelity, p50_ms: p50.fp32 },
       variants: variants.map((v) => ({
         ...v,
