@@ -38,6 +38,7 @@ export function structuredOptions(cmd: Command): Command {
     .option('--epochs <n>', 'training epochs', num, 3)
     .option('--train-batch <n>', 'training batch size', num, 64)
     .option('--lr <x>', 'Adam learning rate', num, 1e-3)
+    .option('--lr-schedule <kind>', "'constant' or 'cosine' (from --lr down to 0 over all the steps)", 'constant')
     .option('--alpha <x>', 'weight of the label cross-entropy (with --train-labels); 1 - alpha goes to the distillation KL. 0: learn fp32\'s answers', num, 0)
     .option('--distill-alpha <x>', 'the same for the student', num, 0.5)
     .option('--temperature <x>', 'distillation temperature', num, 4)
@@ -52,6 +53,7 @@ export function structuredRecipe(o: Record<string, unknown>): StructuredRecipe |
   if (o['prune'] === undefined && o['distill'] === undefined) return undefined;
   if (typeof o['train'] !== 'string') throw new InvalidArgumentError('--prune and --distill need --train <data>: the rows the variants are trained on');
   if (o['residual'] !== 'joint' && o['residual'] !== 'skip') throw new InvalidArgumentError(`--residual ${String(o['residual'])}: 'joint' or 'skip'`);
+  if (o['lrSchedule'] !== 'constant' && o['lrSchedule'] !== 'cosine') throw new InvalidArgumentError(`--lr-schedule ${String(o['lrSchedule'])}: 'constant' or 'cosine'`);
   if (o['importance'] !== 'activation' && o['importance'] !== 'taylor') throw new InvalidArgumentError(`--importance ${String(o['importance'])}: 'activation' or 'taylor'`);
   if (!['dynamic', 'dynamic-matmul'].includes(o['pruneInt8Form'] as string)) throw new InvalidArgumentError(`--prune-int8-form ${String(o['pruneInt8Form'])}: dynamic or dynamic-matmul (static forms need calibration of the pruned model)`);
   const shape = Object.values((o['shape'] ?? {}) as Record<string, number[]>)[0];
@@ -63,6 +65,7 @@ export function structuredRecipe(o: Record<string, unknown>): StructuredRecipe |
     epochs: o['epochs'] as number,
     batch: o['trainBatch'] as number,
     lr: o['lr'] as number,
+    ...(o['lrSchedule'] === 'cosine' ? { lr_schedule: 'cosine' as const } : {}),
     alpha: o['alpha'] as number,
     temperature: o['temperature'] as number,
     ...(o['prune'] !== undefined ? { prune: { ratio: o['prune'] as number, residual: o['residual'] as 'joint' | 'skip', importance_rows: o['importanceRows'] as number, ...(o['importance'] === 'taylor' ? { importance: 'taylor' as const } : {}), precisions: o['prunePrecisions'] as Exclude<Precision, 'fp32'>[], int8_form: o['pruneInt8Form'] as Int8Form } } : {}),

@@ -31,6 +31,8 @@ export interface StructuredRecipe {
   epochs: number;
   batch: number;
   lr: number;
+  /** Absent: constant; 'cosine': from `lr` down to 0 over all the steps (tools/train/finetune.ts). */
+  lr_schedule?: 'cosine';
   /** Weight of the label cross-entropy; 0: pure distillation (the variant learns the fp32 model's answers). */
   alpha: number;
   temperature: number;
@@ -98,7 +100,7 @@ export async function makeStructured(fp32: Uint8Array, r: StructuredRecipe, o: {
   const base = await profileShapes(teacher, train);
   const teacherLogits = await collect(teacher, logitsName(teacher), train);
   const tf = await loadTf('wasm');
-  const settings = { epochs: r.epochs, batch: r.batch, lr: r.lr, seed: r.seed, alpha: r.alpha, temperature: r.temperature, ...(train.labels && r.alpha > 0 ? { labels: train.labels } : {}), progress: o.progress ?? quietTraining };
+  const settings = { epochs: r.epochs, batch: r.batch, lr: r.lr, ...(r.lr_schedule ? { lrSchedule: r.lr_schedule } : {}), seed: r.seed, alpha: r.alpha, temperature: r.temperature, ...(train.labels && r.alpha > 0 ? { labels: train.labels } : {}), progress: o.progress ?? quietTraining };
   const variants: StructuredVariant[] = [];
   const report: StructuredReport = { train_rows: train.description, macs_fp32: base.macs };
   if (r.prune) {
