@@ -86,7 +86,22 @@ export function structuredTable(rows: StructuredRow[]): string[] {
   ];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/**
+ * `npx tsx bench/structured.ts --files base.onnx variant.onnx ... --input x --sample 3,48,192 [--runs 400]`: the
+ * same side-by-side p50 for files outside models/ (a `npm run prune` output next to its base), first file the base.
+ */
+function filesSideBySide(argv: string[]): void {
+  const at = (flag: string) => argv.indexOf(flag);
+  const files = argv.slice(at('--files') + 1).filter((_, i, a) => !a.slice(0, i + 1).some((x) => x.startsWith('--')));
+  const input = argv[at('--input') + 1]!;
+  const sample = argv[at('--sample') + 1]!.split(',').map(Number);
+  const runs = at('--runs') > 0 ? Number(argv[at('--runs') + 1]) : 400;
+  const p50 = latency(files.map((f, i) => ({ name: i === 0 ? 'base' : f, path: f })), input, sample, [...BATCHES], runs);
+  for (const f of files.slice(1)) console.log(`${f}: p50 b1 ${p50[f]![1]} ms / b8 ${p50[f]![8]} ms against the base's ${p50['base']![1]} / ${p50['base']![8]} ms: ${r2(p50['base']![1]! / p50[f]![1]!)}x / ${r2(p50['base']![8]! / p50[f]![8]!)}x`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}` && process.argv.includes('--files')) filesSideBySide(process.argv.slice(2));
+else if (import.meta.url === `file://${process.argv[1]}`) {
   const rows = structuredSideBySide();
   console.log(structuredTable(rows).join('\n'));
   for (const c of structuredChecks(rows)) console.log(`${c.met ? 'met' : 'MISSED'}: ${c.target}: ${c.value}`);
