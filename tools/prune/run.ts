@@ -18,6 +18,7 @@ import { loadRows, sampleDims } from './data.js';
 import { collect, type Batch } from './taps.js';
 import { distil, logitsName, profileShapes, pruneChannels, type PruneSummary } from './pipeline.js';
 import { fidelity, latency, outputs, type Fidelity } from './measure.js';
+import { trainingOptions } from './options.js';
 
 const num = (v: string) => { const n = Number(v); if (!Number.isFinite(n)) throw new Error(`not a number: ${v}`); return n; };
 
@@ -31,20 +32,15 @@ const program = new Command('prune')
   .option('--eval-labels <file>', 'JSON array of class indices for the held-out rows')
   .option('--prune <ratio>', 'fraction of the channels of every prunable layer to remove, e.g. 0.5', num)
   .option('--distill <spec>', 'also distil a student: mlp:784-64-10 or cnn:c8s2-c16-p-c32-g (see tools/prune/README.md)')
-  .option('--residual <mode>', "channels joined by a residual Add: 'joint' prunes them together, 'skip' leaves them whole", 'joint')
   .option('--shape <dims>', 'a sample with its batch axis, for dynamic input dims, e.g. 1,3,48,192', (v) => v.split(',').map(num))
   .option('--seed <n>', 'seed of the data order and the student weights', num, 1)
-  .option('--epochs <n>', 'training epochs (pruned model and student)', num, 3)
   .option('--batch <n>', 'training batch size', num, 64)
-  .option('--lr <x>', 'Adam learning rate', num, 1e-3)
-  .option('--lr-schedule <kind>', "learning rate over the run: 'constant' or 'cosine' (from --lr down to 0)", 'constant')
   .option('--alpha <x>', 'weight of the label cross-entropy (with labels); 1 - alpha goes to the distillation KL', num, 0.5)
-  .option('--temperature <x>', 'distillation temperature', num, 4)
-  .option('--importance <kind>', "channel importance: 'activation' (mean |a| x outgoing weight norm) or 'taylor' (|a·dL/da| from the trainer)", 'activation')
-  .option('--importance-rows <n>', 'training rows that measure channel importance', num, 512)
   .option('--backend <name>', "TensorFlow.js backend: 'wasm' (XNNPACK, default) or 'cpu'", 'wasm')
   .option('--runs <n>', 'timed onnxruntime-web runs per variant and batch size (0: no latency)', num, 200)
   .option('--quiet', 'no progress output');
+
+trainingOptions(program);
 
 program.exitOverride((err: CommanderError) => process.exit(err.exitCode === 0 || err.code === 'commander.helpDisplayed' ? 0 : 2));
 
@@ -56,9 +52,6 @@ program.action(async (file: string, o) => {
   try {
     if (!o.prune && !o.distill) throw new UnsupportedModel('nothing to do: give --prune <ratio>, --distill <spec> or both');
     if (o.prune !== undefined && !(o.prune > 0 && o.prune < 1)) throw new UnsupportedModel(`--prune ${o.prune}: a fraction between 0 and 1`);
-    if (o.residual !== 'joint' && o.residual !== 'skip') throw new UnsupportedModel(`--residual ${o.residual}: 'joint' or 'skip'`);
-    if (o.lrSchedule !== 'constant' && o.lrSchedule !== 'cosine') throw new UnsupportedModel(`--lr-schedule ${o.lrSchedule}: 'constant' or 'cosine'`);
-    if (o.importance !== 'activation' && o.importance !== 'taylor') throw new UnsupportedModel(`--importance ${o.importance}: 'activation' or 'taylor'`);
     const teacher = liftConstants(readModel(file));
     checkSupported(teacher);
     const train = loadRows(teacher, o.train, 'train', o.labels, o.shape);

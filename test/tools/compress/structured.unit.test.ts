@@ -36,8 +36,9 @@ describe('compress --prune / --distill options', () => {
     expect(() => parse(['--prune', '0.5', '--prune-precisions', 'fp32'])).toThrow(/unknown precision fp32/);
     expect(() => structuredRecipe(parse(['--prune', '0.5']))).toThrow(InvalidArgumentError);
     expect(() => structuredRecipe(parse(['--distill', 'mlp:784-8-10']))).toThrow(/need --train <data>/);
-    expect(() => structuredRecipe(parse(['--prune', '0.5', '--train', 'mnist', '--residual', 'half']))).toThrow(/'joint' or 'skip'/);
-    expect(() => structuredRecipe(parse(['--prune', '0.5', '--train', 'mnist', '--importance', 'magnitude']))).toThrow(/'activation' or 'taylor'/);
+    expect(() => parse(['--residual', 'half'])).toThrow(/Allowed choices are joint, skip/);
+    expect(() => parse(['--importance', 'magnitude'])).toThrow(/Allowed choices are activation, taylor/);
+    expect(() => parse(['--lr-schedule', 'step'])).toThrow(/Allowed choices are constant, cosine/);
     expect(() => structuredRecipe(parse(['--prune', '0.5', '--train', 'mnist', '--prune-int8-form', 'qdq-minmax']))).toThrow(/static forms need calibration/);
   });
 });
