@@ -5,7 +5,7 @@
  * The train and test sets come from different seeds (different strings, fonts, sizes and colours) and only
  * the test set has prose, so the test lines were never trained on. `--long N` adds N training-only lines as
  * long as prose (corpus.ts longLines: joined words and short strings from their own seeds, no PROSE text),
- * written apart as long.npy so they can be joined to a train.npy with `--train a.npy+b.npy`; the test set's
+ * written apart as long.npy so they can be joined to a train.npy with `--train a.npy,b.npy`; the test set's
  * seeds are unchanged, so its bytes are too. `--train 0` skips the short-string set.
  * Writes <out>/{train,test,long}.npy ([N,3,48,192] float32) and <out>/{train,test,long}-labels.json
  * (0 upright, 1 turned), the forms `npm run prune` reads.

@@ -103,7 +103,7 @@ export function proseLines(n: number, width = 46): Sample[] {
 }
 
 /**
- * `n` prose-length lines (30-60 characters) that share no text with PROSE: sentence-like runs of the words
+ * `n` prose-length lines (about 30-60 characters; 43 on average) that share no text with PROSE: sentence-like runs of the words
  * above with a short string from `shortStrings` now and then, a capital first letter, a few commas and an
  * occasional full stop. Kind 'prose', so they are drawn at prose sizes; for training only (cls-set.ts --long),
  * where long lines must be seen without any held-out prose line being trained on.
@@ -121,7 +121,6 @@ export function longLines(n: number, seed: number): Sample[] {
       const next = text ? `${text} ${word}` : word;
       if (next.length > 60 || (text.length >= 30 && next.length > target)) break;
       words.push(word);
-      text = next;
       if (p.next() < 0.12) words[words.length - 1] += ',';
       text = words.join(' ');
     }
