@@ -101,3 +101,30 @@ export function proseLines(n: number, width = 46): Sample[] {
   }
   return lines.slice(0, n).map((text) => ({ kind: 'prose', text }));
 }
+
+/**
+ * `n` prose-length lines (about 30-60 characters; 43 on average) that share no text with PROSE: sentence-like runs of the words
+ * above with a short string from `shortStrings` now and then, a capital first letter, a few commas and an
+ * occasional full stop. Kind 'prose', so they are drawn at prose sizes; for training only (cls-set.ts --long),
+ * where long lines must be seen without any held-out prose line being trained on.
+ */
+export function longLines(n: number, seed: number): Sample[] {
+  const p = new Prng(seed);
+  const extras = shortStrings(n * 4, seed + 1);
+  let e = 0;
+  return Array.from({ length: n }, (): Sample => {
+    const target = 30 + p.int(31);
+    const words: string[] = [];
+    let text = '';
+    for (;;) {
+      const word = p.next() < 0.15 ? extras[e++ % extras.length]!.text : pick(p, WORDS);
+      const next = text ? `${text} ${word}` : word;
+      if (next.length > 60 || (text.length >= 30 && next.length > target)) break;
+      words.push(word);
+      if (p.next() < 0.12) words[words.length - 1] += ',';
+      text = words.join(' ');
+    }
+    const line = text[0]!.toUpperCase() + text.slice(1).replace(/,$/, '');
+    return { kind: 'prose', text: p.next() < 0.4 ? `${line}.` : line };
+  });
+}
