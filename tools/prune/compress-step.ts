@@ -19,7 +19,7 @@ interface StepOptions {
 export function checkStructuredInput(fp32: Uint8Array, o: StepOptions): void {
   const r = o.structured!;
   const evals = [o.eval ?? []].flat().map((e) => e.replace(/^[^=]+=/, ''));
-  if (r.train !== 'mnist' && evals.some((e) => r.train.split('+').some((t) => e.split(',').includes(t)))) {
+  if (r.train !== 'mnist' && evals.some((e) => r.train.split(',').some((t) => e.split(',').includes(t)))) {
     throw new CompressInputError(`--train ${r.train} is also the evaluation set: pruned and distilled variants are judged on data they were not trained on (give --eval other samples)`);
   }
   if (!o.eval) throw new CompressInputError('--prune/--distill need --eval: held-out samples the variants are judged on, apart from --train');

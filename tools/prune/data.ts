@@ -45,8 +45,8 @@ export function loadRows(m: ModelProto, spec: string, split: 'train' | 'test', l
     const part = splitDigits(loadAllDigits(), MNIST_SPLIT.trainCount, MNIST_SPLIT.seed)[split];
     return { dims: [part.count, ...sample], data: part.pixels, labels: Int32Array.from(part.labels), description: `mnist ${split} split (${part.count} digits, seed ${MNIST_SPLIT.seed})` };
   }
-  const specs = spec.split('+');
-  const { feeds, description } = loadSamples(specs, {
+  // One input, so one spec: several files or folders are joined with ',' (as --eval takes them).
+  const { feeds, description } = loadSamples([spec], {
     inputs: [{ name, datatype: 'FP32', shape: [-1, ...sample] }], sampleDims: { [name]: sample }, ranges: {}, state: new Set(), maxSamples: 1 << 20,
   }, split === 'train' ? 'training data' : 'held-out data');
   const feed = feeds[name]!;

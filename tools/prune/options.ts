@@ -46,7 +46,7 @@ export function structuredOptions(cmd: Command): Command {
   return trainingOptions(cmd)
     .option('--prune <ratio>', 'also make pruned<ratio*100>: that fraction of the units of every prunable layer removed (MLP neurons, conv channels with their BatchNorm and the next layer\'s inputs, depthwise convs, squeeze-excitation scales), least important first by activation on --train rows x outgoing weight, then fine-tuned by distillation from fp32. Needs --train', ratio)
     .option('--distill <student>', 'also make "distilled": a student trained from scratch on fp32\'s logits: mlp:784-128-10 (MatMul+Add, Relu between) or cnn:c8s2-c16-p-c32-g (cN[sS] Conv3x3+BatchNorm+Relu, d depthwise, p MaxPool 2x2, g GlobalAveragePool, then Gemm). Needs --train')
-    .option('--train <data>', "training rows for --prune/--distill, never the --eval set: 'mnist' (the bundled digits' training split) or sample files as --eval takes them (join several with +)")
+    .option('--train <data>', "training rows for --prune/--distill, never the --eval set: 'mnist' (the bundled digits' training split) or sample files as --eval takes them (several joined with ',')")
     .option('--train-labels <file>', 'JSON array of class indices for the --train rows (optional: without labels training follows fp32 alone)')
     .option('--prune-precisions <list>', 'the pruned model also quantized in turn: pruned50-int8, -fp16, -int8w (comma-separated, or "" for none)', precisions, ['int8'] as Exclude<Precision, 'fp32'>[])
     .option('--prune-int8-form <form>', `INT8 form of the pruned model (${INT8_FORMS.filter((f) => f.startsWith('dynamic')).join(', ')})`, 'dynamic')

@@ -24,8 +24,8 @@ describe('compress --prune / --distill options', () => {
       prune: { ratio: 0.5, residual: 'joint', importance_rows: 512, precisions: ['int8'], int8_form: 'dynamic' },
       distill: { student: 'mlp:784-64-10', alpha: 0.5 },
     });
-    expect(structuredRecipe(parse(['--prune', '0.25', '--train', 'a.npy+b.npy', '--train-labels', 'l.json', '--prune-precisions', 'fp16,int8w', '--residual', 'skip', '--shape', '1,3,48,192', '--epochs', '5', '--train-seed', '9', '--importance', 'taylor', '--lr-schedule', 'cosine'])))
-      .toMatchObject({ train: 'a.npy+b.npy', train_labels: 'l.json', shape: [1, 3, 48, 192], seed: 9, epochs: 5, lr_schedule: 'cosine', prune: { ratio: 0.25, residual: 'skip', importance: 'taylor', precisions: ['fp16', 'int8w'] } });
+    expect(structuredRecipe(parse(['--prune', '0.25', '--train', 'a.npy,b.npy', '--train-labels', 'l.json', '--prune-precisions', 'fp16,int8w', '--residual', 'skip', '--shape', '1,3,48,192', '--epochs', '5', '--train-seed', '9', '--importance', 'taylor', '--lr-schedule', 'cosine'])))
+      .toMatchObject({ train: 'a.npy,b.npy', train_labels: 'l.json', shape: [1, 3, 48, 192], seed: 9, epochs: 5, lr_schedule: 'cosine', prune: { ratio: 0.25, residual: 'skip', importance: 'taylor', precisions: ['fp16', 'int8w'] } });
     expect(structuredRecipe(parse(['--prune', '0.5', '--train', 'mnist', '--prune-precisions', '']))!.prune!.precisions).toEqual([]);
     expect(prunedName(0.5)).toBe('pruned50');
     expect(prunedName(0.375)).toBe('pruned38');
