@@ -4,6 +4,8 @@
  * and session logic (ort-engine.ts).
  */
 import type * as ortTypes from 'onnxruntime-common';
+import { EngineFailure, GatewayError, ModelRejectedInput } from '../errors.js';
+import { cleanRuntimeMessage } from '../lib/runtime-error.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import type { AdmissionLimit } from './admission.js';
 import type { ModelStore } from './model-store.js';
@@ -59,6 +61,17 @@ export function servingSideFault(cause: unknown): boolean {
   if (cause instanceof RangeError && /allocation|memory/i.test(cause.message)) return true;
   const message = cause instanceof Error ? cause.message : String(cause);
   return /^Aborted\(|\bout of memory\b|\bbad_alloc\b|memory access out of bounds|unreachable/i.test(message.slice(0, 500));
+}
+
+/**
+ * Whose fault a failed run of one request of `key` is (see ort-engine.ts's module comment): the runtime's
+ * (EngineFailure), else the input's (ModelRejectedInput, `unproven` while the variant has not answered yet).
+ */
+export function runFailure(model: ModelManifest, key: string, cause: unknown, proven: boolean): GatewayError {
+  if (cause instanceof GatewayError) return cause;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (servingSideFault(cause)) return new EngineFailure(`${key} failed in the runtime: ${cleanRuntimeMessage(message)}`, { cause });
+  return new ModelRejectedInput(`model '${model.name}' rejected the input: ${cleanRuntimeMessage(message)}`, { cause, unproven: !proven });
 }
 
 /** What a loaded variant is counted for against the memory budget: its WASM heap less the shared base, at least its file. */

@@ -17,8 +17,7 @@
  * finish by its deadline. Runs are shared fairly between callers (caller-share.ts, one ledger for all queues).
  */
 import type * as ortTypes from 'onnxruntime-common';
-import { DeadlineExceeded, EngineFailure, GatewayError, ModelRejectedInput } from '../errors.js';
-import { cleanRuntimeMessage } from '../lib/runtime-error.js';
+import { DeadlineExceeded, EngineFailure, GatewayError } from '../errors.js';
 import type { InferenceRequest, Tensor } from '../protocol/tensor.js';
 import type { ModelManifest, VariantName } from '../registry/manifest.js';
 import { requestItems } from '../registry/registry.js';
@@ -33,7 +32,7 @@ import { sleep } from './poll.js';
 import type { Lease } from './session-cache.js';
 import { SessionCache } from './session-cache.js';
 import { batchSignature, joinRequests, splitOutputs } from './tensor-batch.js';
-import { servingSideFault, sessionBytes, type OrtEngineOptions } from './engine-options.js';
+import { runFailure, sessionBytes, type OrtEngineOptions } from './engine-options.js';
 
 export type { OrtModule } from './ort-session.js';
 export type { OrtEngineOptions } from './engine-options.js';
@@ -238,11 +237,7 @@ export class OrtEngine implements Backend {
   /** Whose fault a failed run of one request is: see the module comment. */
   private runFailure(item: EngineItem, cause: unknown): GatewayError {
     const key = variantKey(item.model, item.variant);
-    if (cause instanceof GatewayError) return cause;
-    const message = cause instanceof Error ? cause.message : String(cause);
-    if (servingSideFault(cause)) return new EngineFailure(`${key} failed in the runtime: ${cleanRuntimeMessage(message)}`, { cause });
-    const unproven = !this.proven.has(key);
-    return new ModelRejectedInput(`model '${item.model.name}' rejected the input: ${cleanRuntimeMessage(message)}`, { cause, unproven });
+    return runFailure(item.model, key, cause, this.proven.has(key));
   }
 }
 
