@@ -10,6 +10,7 @@
  * 1 − drift) whose sums are the evidence the monitor judges (stats.ts), and the compressor's headline figures
  * over the request, for logs and tests.
  */
+import { argmaxRow } from '../lib/argmax.js';
 import { fromHalf } from '../protocol/datatypes.js';
 import type { Tensor } from '../protocol/tensor.js';
 import type { ModelManifest, OutputKind, OutputSpec } from '../registry/manifest.js';
@@ -131,13 +132,7 @@ function classification(r: Float64Array, a: Float64Array, width: number, last: n
   const scores = new Float64Array(Math.max(1, Math.floor(rows / perSample)));
   let agree = 0;
   for (let row = 0; row < rows; row++) {
-    let br = 0;
-    let ba = 0;
-    for (let c = 1; c < last; c++) {
-      if (r[row * last + c]! > r[row * last + br]!) br = c;
-      if (a[row * last + c]! > a[row * last + ba]!) ba = c;
-    }
-    if (br !== ba) continue;
+    if (argmaxRow(r, row, last) !== argmaxRow(a, row, last)) continue;
     agree++;
     const sample = Math.floor(row / perSample);
     if (sample < scores.length) scores[sample]! += 1 / perSample;

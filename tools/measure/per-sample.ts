@@ -4,6 +4,7 @@
  * and the wake-word score after it moved by 0.41. The mean over every value hides such a window; the worst
  * sample, recorded and floored next to it, does not.
  */
+import { argmaxRow } from '../../src/lib/argmax.js';
 import { round } from './stats.js';
 
 /** SNR of identical outputs is infinite; JSON has no Infinity, so it is capped here (dB). */
@@ -78,13 +79,8 @@ export function top1Agreement(r: Float32Array, a: Float32Array, width: number, l
   let agree = 0;
   let correct = 0;
   for (let row = 0; row < rows; row++) {
-    let br = 0;
-    let ba = 0;
-    for (let c = 1; c < last; c++) {
-      if (r[row * last + c]! > r[row * last + br]!) br = c;
-      if (a[row * last + c]! > a[row * last + ba]!) ba = c;
-    }
-    if (br === ba) {
+    const ba = argmaxRow(a, row, last);
+    if (argmaxRow(r, row, last) === ba) {
       agree++;
       if (perSample && row < samples * perRow) perSample[Math.floor(row / perRow)]! += 1 / perRow;
     }
